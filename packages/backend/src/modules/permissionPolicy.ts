@@ -1,0 +1,56 @@
+import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  AuthorizeResult,
+  PolicyDecision,
+  isPermission,
+} from '@backstage/plugin-permission-common';
+import {
+  PermissionPolicy,
+  PolicyQuery,
+  PolicyQueryUser,
+} from '@backstage/plugin-permission-node';
+import { policyExtensionPoint } from '@backstage/plugin-permission-node/alpha';
+import {
+  catalogConditions,
+  createCatalogConditionalDecision,
+} from '@backstage/plugin-catalog-backend/alpha';
+import { catalogEntityDeletePermission } from '@backstage/plugin-catalog-common/alpha';
+import { deliveryPermissions } from '@internal/plugin-delivery-common';
+
+/**
+ * The portal's policy: everyone reads everything; changing a service (delivery actions,
+ * unregistering it from the catalog) is for the service's owners, that is the groups the user
+ * belongs to and the user itself.
+ */
+export class DeliveryPermissionPolicy implements PermissionPolicy {
+  async handle(request: PolicyQuery, user?: PolicyQueryUser): Promise<PolicyDecision> {
+    const ownerOnly =
+      deliveryPermissions.some(p => isPermission(request.permission, p)) ||
+      isPermission(request.permission, catalogEntityDeletePermission);
+    if (!ownerOnly) {
+      return { result: AuthorizeResult.ALLOW };
+    }
+    const claims = user?.info.ownershipEntityRefs ?? [];
+    if (claims.length === 0) {
+      return { result: AuthorizeResult.DENY };
+    }
+    return createCatalogConditionalDecision(
+      request.permission as any,
+      catalogConditions.isEntityOwner({ claims }),
+    );
+  }
+}
+
+/** Installs {@link DeliveryPermissionPolicy} into the permission plugin. */
+export default createBackendModule({
+  pluginId: 'permission',
+  moduleId: 'delivery-policy',
+  register(env) {
+    env.registerInit({
+      deps: { policy: policyExtensionPoint },
+      async init({ policy }) {
+        policy.setPolicy(new DeliveryPermissionPolicy());
+      },
+    });
+  },
+});

@@ -1,0 +1,2011 @@
+/*
+ * A small GitHub REST API emulator over node:http, good enough for `@octokit/rest` pointed at it
+ * with `baseUrl` (as for GitHub Enterprise). Responses follow GitHub's shapes for the fields
+ * clients rely on; URLs (`url`, `html_url`, ...) are built from the server's own base URL, and
+ * `GET /{owner}/{repo}/...` serves tiny HTML pages so those links open in a browser.
+ */
+import http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { URL } from 'node:url';
+import type { SeedCheck, SeedRepository } from '../seed.ts';
+import {
+  COMMIT_STATUS_STATES,
+  DEPLOYMENT_STATUS_STATES,
+  GitHubState,
+  GitHubStateNotFoundError,
+} from './GitHubState.ts';
+import type {
+  CheckRunRecord,
+  CommitRecord,
+  CommitStatusRecord,
+  CommitStatusState,
+  DeploymentRecord,
+  DeploymentStatusRecord,
+  DeploymentStatusState,
+  IssueRecord,
+  PullRecord,
+  RepositoryState,
+} from './GitHubState.ts';
+
+export interface GitHubServerOptions {
+  /** Port to listen on; 0 or undefined picks a free one. */
+  port?: number;
+  /** Interface to listen on; defaults to 127.0.0.1. */
+  host?: string;
+  repositories: SeedRepository[];
+  /** When set, API requests must send `Authorization: token <t>` or `Bearer <t>`. */
+  token?: string;
+  /** Base URL used in links (`url`, `html_url`, ...); defaults to the listening address. */
+  publicUrl?: string;
+  /** Clock for timestamps of objects created at runtime; defaults to `Date.now`. */
+  now?: () => number;
+}
+
+export interface GitHubServer {
+  /** Base URL of the API, e.g. `http://127.0.0.1:41234` (no trailing slash). */
+  url: string;
+  state: GitHubState;
+  close(): Promise<void>;
+}
+
+const DOCS = 'https://docs.github.com/rest';
+const DEFAULT_PER_PAGE = 30;
+const MAX_PER_PAGE = 100;
+const MAX_BODY_BYTES = 5 * 1024 * 1024;
+
+type Json = unknown;
+
+interface Reply {
+  status: number;
+  body?: Json;
+  headers?: Record<string, string>;
+  /** Raw body with its own content type (HTML pages, avatars). */
+  raw?: { contentType: string; text: string };
+}
+
+class HttpError extends Error {
+  readonly status: number;
+  readonly body: Record<string, unknown>;
+
+  constructor(status: number, body: Record<string, unknown>) {
+    super(String(body.message));
+    this.status = status;
+    this.body = body;
+  }
+}
+
+function notFound(message = 'Not Found', docs = DOCS): HttpError {
+  return new HttpError(404, {
+    message,
+    documentation_url: docs,
+    status: '404',
+  });
+}
+
+function validationFailed(
+  errors: Array<Record<string, unknown>>,
+  docs = DOCS,
+): HttpError {
+  return new HttpError(422, {
+    message: 'Validation Failed',
+    errors,
+    documentation_url: docs,
+    status: '422',
+  });
+}
+
+/** GitHub's JSON-schema style rejection of a wrongly typed body field. */
+function invalidRequest(
+  field: string,
+  value: unknown,
+  expected: string,
+  docs = DOCS,
+): HttpError {
+  return new HttpError(422, {
+    message: `Invalid request.\n\nFor 'properties/${field}', ${JSON.stringify(
+      value,
+    )} is not ${expected}.`,
+    documentation_url: docs,
+    status: '422',
+  });
+}
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, c => HTML_ESCAPES[c]);
+}
+
+function compareStrings(a: string, b: string): number {
+  if (a < b) return -1;
+  return a > b ? 1 : 0;
+}
+
+function nodeId(type: string, id: string | number): string {
+  return Buffer.from(`${type}:${id}`).toString('base64').replace(/=+$/, '');
+}
+
+function decodeSegment(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw notFound();
+  }
+}
+
+type Body = Record<string, unknown>;
+
+function optionalString(
+  body: Body,
+  field: string,
+  docs: string,
+): string | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw invalidRequest(field, v, 'a string', docs);
+  return v;
+}
+
+function optionalBoolean(
+  body: Body,
+  field: string,
+  docs: string,
+): boolean | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean') throw invalidRequest(field, v, 'a boolean', docs);
+  return v;
+}
+
+function optionalStringArray(
+  body: Body,
+  field: string,
+  docs: string,
+): string[] | undefined {
+  const v = body[field];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || v.some(x => typeof x !== 'string')) {
+    throw invalidRequest(field, v, 'an array of strings', docs);
+  }
+  return v as string[];
+}
+
+/** Renders state records in GitHub's REST shapes. */
+class Views {
+  private readonly state: GitHubState;
+  readonly api: string;
+  readonly html: string;
+
+  constructor(state: GitHubState, api: string, html: string) {
+    this.state = state;
+    this.api = api;
+    this.html = html;
+  }
+
+  repoApi(repo: RepositoryState): string {
+    return `${this.api}/repos/${repo.owner}/${repo.name}`;
+  }
+
+  repoHtml(repo: RepositoryState): string {
+    return `${this.html}/${repo.owner}/${repo.name}`;
+  }
+
+  /** Turns a server-relative link stored in the state into an absolute one. */
+  abs(link: string | null): string | null {
+    return link && link.startsWith('/') ? `${this.html}${link}` : link;
+  }
+
+  user(login: string, type: 'User' | 'Organization' | 'Bot' = 'User') {
+    const id = this.state.userId(login);
+    const url = `${this.api}/users/${login}`;
+    return {
+      login,
+      id,
+      node_id: nodeId('04:User', id),
+      avatar_url: `${this.html}/avatars/${encodeURIComponent(login)}`,
+      gravatar_id: '',
+      url,
+      html_url: `${this.html}/${login}`,
+      followers_url: `${url}/followers`,
+      following_url: `${url}/following{/other_user}`,
+      gists_url: `${url}/gists{/gist_id}`,
+      starred_url: `${url}/starred{/owner}{/repo}`,
+      subscriptions_url: `${url}/subscriptions`,
+      organizations_url: `${url}/orgs`,
+      repos_url: `${url}/repos`,
+      events_url: `${url}/events{/privacy}`,
+      received_events_url: `${url}/received_events`,
+      type: login.endsWith('-bot') ? 'Bot' : type,
+      user_view_type: 'public',
+      site_admin: false,
+    };
+  }
+
+  repository(repo: RepositoryState) {
+    const url = this.repoApi(repo);
+    const openIssues =
+      [...repo.issues.values()].filter(i => i.state === 'open').length +
+      [...repo.pulls.values()].filter(p => p.state === 'open').length;
+    const host = new URL(this.html).host;
+    return {
+      id: repo.id,
+      node_id: nodeId('010:Repository', repo.id),
+      name: repo.name,
+      full_name: `${repo.owner}/${repo.name}`,
+      private: false,
+      owner: this.user(repo.owner, 'Organization'),
+      html_url: this.repoHtml(repo),
+      description: repo.description,
+      fork: false,
+      url,
+      archive_url: `${url}/{archive_format}{/ref}`,
+      branches_url: `${url}/branches{/branch}`,
+      commits_url: `${url}/commits{/sha}`,
+      compare_url: `${url}/compare/{base}...{head}`,
+      deployments_url: `${url}/deployments`,
+      issues_url: `${url}/issues{/number}`,
+      labels_url: `${url}/labels{/name}`,
+      pulls_url: `${url}/pulls{/number}`,
+      statuses_url: `${url}/statuses/{sha}`,
+      git_refs_url: `${url}/git/refs{/sha}`,
+      git_commits_url: `${url}/git/commits{/sha}`,
+      created_at: repo.createdAt,
+      updated_at: repo.pushedAt,
+      pushed_at: repo.pushedAt,
+      git_url: `git://${host}/${repo.owner}/${repo.name}.git`,
+      ssh_url: `git@${host}:${repo.owner}/${repo.name}.git`,
+      clone_url: `${this.repoHtml(repo)}.git`,
+      svn_url: this.repoHtml(repo),
+      homepage: null,
+      size: repo.commits.size * 12,
+      stargazers_count: 0,
+      watchers_count: 0,
+      language: 'TypeScript',
+      has_issues: true,
+      has_projects: false,
+      has_downloads: true,
+      has_wiki: false,
+      has_pages: false,
+      has_discussions: false,
+      forks_count: 0,
+      mirror_url: null,
+      archived: false,
+      disabled: false,
+      open_issues_count: openIssues,
+      license: null,
+      allow_forking: true,
+      is_template: false,
+      web_commit_signoff_required: false,
+      topics: [],
+      visibility: 'public',
+      forks: 0,
+      open_issues: openIssues,
+      watchers: 0,
+      default_branch: repo.defaultBranch,
+      permissions: {
+        admin: true,
+        maintain: true,
+        push: true,
+        triage: true,
+        pull: true,
+      },
+      network_count: 0,
+      subscribers_count: 0,
+    };
+  }
+
+  commit(repo: RepositoryState, c: CommitRecord, full = false) {
+    const url = `${this.repoApi(repo)}/commits/${c.sha}`;
+    const signature = {
+      name: c.authorName,
+      email: c.authorEmail,
+      date: c.date,
+    };
+    const result: Record<string, unknown> = {
+      sha: c.sha,
+      node_id: nodeId('06:Commit', c.sha),
+      commit: {
+        author: signature,
+        committer: { ...signature },
+        message: c.message,
+        tree: {
+          sha: c.sha.split('').reverse().join(''),
+          url: `${this.repoApi(repo)}/git/trees/${c.sha
+            .split('')
+            .reverse()
+            .join('')}`,
+        },
+        url: `${this.repoApi(repo)}/git/commits/${c.sha}`,
+        comment_count: 0,
+        verification: {
+          verified: false,
+          reason: 'unsigned',
+          signature: null,
+          payload: null,
+          verified_at: null,
+        },
+      },
+      url,
+      html_url: `${this.repoHtml(repo)}/commit/${c.sha}`,
+      comments_url: `${url}/comments`,
+      author: this.user(c.authorLogin),
+      committer: this.user(c.authorLogin),
+      parents: c.parents.map(p => ({
+        sha: p,
+        url: `${this.repoApi(repo)}/commits/${p}`,
+        html_url: `${this.repoHtml(repo)}/commit/${p}`,
+      })),
+    };
+    if (full) {
+      result.stats = { total: 0, additions: 0, deletions: 0 };
+      result.files = [];
+    }
+    return result;
+  }
+
+  branchSummary(repo: RepositoryState, name: string, sha: string) {
+    return {
+      name,
+      commit: { sha, url: `${this.repoApi(repo)}/commits/${sha}` },
+      protected: false,
+    };
+  }
+
+  branch(repo: RepositoryState, name: string, sha: string) {
+    const apiName = encodeURIComponent(name);
+    return {
+      name,
+      commit: this.commit(repo, repo.commits.get(sha)!),
+      _links: {
+        self: `${this.repoApi(repo)}/branches/${apiName}`,
+        html: `${this.repoHtml(repo)}/tree/${name}`,
+      },
+      protected: false,
+      protection: {
+        enabled: false,
+        required_status_checks: {
+          enforcement_level: 'off',
+          contexts: [],
+          checks: [],
+        },
+      },
+      protection_url: `${this.repoApi(repo)}/branches/${apiName}/protection`,
+    };
+  }
+
+  checkRun(repo: RepositoryState, run: CheckRunRecord) {
+    const url = `${this.repoApi(repo)}/check-runs/${run.id}`;
+    const htmlUrl = `${this.repoHtml(repo)}/runs/${run.id}`;
+    let summary = `${run.name} finished: ${run.conclusion}`;
+    if (run.status !== 'completed') summary = `${run.name} is running`;
+    else if (run.conclusion === 'success') summary = `${run.name} passed`;
+    else if (run.conclusion === 'failure') summary = `${run.name} failed`;
+    return {
+      id: run.id,
+      node_id: nodeId('08:CheckRun', run.id),
+      head_sha: run.headSha,
+      external_id: String(run.id),
+      url,
+      html_url: htmlUrl,
+      details_url: htmlUrl,
+      status: run.status,
+      conclusion: run.conclusion,
+      started_at: run.startedAt,
+      completed_at: run.completedAt,
+      output: {
+        title: summary,
+        summary,
+        text: null,
+        annotations_count: 0,
+        annotations_url: `${url}/annotations`,
+      },
+      name: run.name,
+      check_suite: { id: parseInt(run.headSha.slice(0, 8), 16) },
+      app: {
+        id: 1,
+        slug: 'sandbox-ci',
+        node_id: nodeId('03:App', 1),
+        owner: this.user(repo.owner, 'Organization'),
+        name: 'Sandbox CI',
+        description: 'CI of the sandbox',
+        external_url: this.html,
+        html_url: `${this.html}/apps/sandbox-ci`,
+        created_at: repo.createdAt,
+        updated_at: repo.createdAt,
+        permissions: { checks: 'write', metadata: 'read' },
+        events: [],
+      },
+      pull_requests: [],
+    };
+  }
+
+  status(repo: RepositoryState, s: CommitStatusRecord, withCreator = true) {
+    const result: Record<string, unknown> = {
+      url: `${this.repoApi(repo)}/statuses/${s.sha}`,
+      avatar_url: `${this.html}/avatars/${encodeURIComponent(s.creatorLogin)}`,
+      id: s.id,
+      node_id: nodeId('012:StatusContext', s.id),
+      state: s.state,
+      description: s.description,
+      target_url: this.abs(s.targetUrl),
+      context: s.context,
+      created_at: s.createdAt,
+      updated_at: s.updatedAt,
+    };
+    if (withCreator) result.creator = this.user(s.creatorLogin);
+    return result;
+  }
+
+  labels(repo: RepositoryState, names: string[]) {
+    return names.map(name => {
+      const label = this.state.ensureLabel(repo, name);
+      return {
+        id: label.id,
+        node_id: nodeId('05:Label', label.id),
+        url: `${this.repoApi(repo)}/labels/${encodeURIComponent(label.name)}`,
+        name: label.name,
+        color: label.color,
+        default: ['bug', 'documentation', 'enhancement'].includes(label.name),
+        description: label.description,
+      };
+    });
+  }
+
+  issue(repo: RepositoryState, i: IssueRecord) {
+    const url = `${this.repoApi(repo)}/issues/${i.number}`;
+    return {
+      url,
+      repository_url: this.repoApi(repo),
+      labels_url: `${url}/labels{/name}`,
+      comments_url: `${url}/comments`,
+      events_url: `${url}/events`,
+      html_url: `${this.repoHtml(repo)}/issues/${i.number}`,
+      id: i.id,
+      node_id: nodeId('05:Issue', i.id),
+      number: i.number,
+      title: i.title,
+      user: this.user(i.authorLogin),
+      labels: this.labels(repo, i.labels),
+      state: i.state,
+      locked: false,
+      assignee: null,
+      assignees: [],
+      milestone: null,
+      comments: 0,
+      created_at: i.createdAt,
+      updated_at: i.updatedAt,
+      closed_at: i.closedAt,
+      author_association: 'MEMBER',
+      active_lock_reason: null,
+      body: i.body,
+      closed_by:
+        i.state === 'closed' ? this.user(this.state.viewerLogin) : null,
+      reactions: {
+        url: `${url}/reactions`,
+        total_count: 0,
+        '+1': 0,
+        '-1': 0,
+        laugh: 0,
+        hooray: 0,
+        confused: 0,
+        heart: 0,
+        rocket: 0,
+        eyes: 0,
+      },
+      timeline_url: `${url}/timeline`,
+      performed_via_github_app: null,
+      state_reason: i.stateReason,
+    };
+  }
+
+  /** A pull request as the issues API shows it (with a `pull_request` member). */
+  pullAsIssue(repo: RepositoryState, p: PullRecord) {
+    const url = `${this.repoApi(repo)}/issues/${p.number}`;
+    return {
+      url,
+      repository_url: this.repoApi(repo),
+      labels_url: `${url}/labels{/name}`,
+      comments_url: `${url}/comments`,
+      events_url: `${url}/events`,
+      html_url: `${this.repoHtml(repo)}/pull/${p.number}`,
+      id: p.id,
+      node_id: nodeId('05:Issue', p.id),
+      number: p.number,
+      title: p.title,
+      user: this.user(p.authorLogin),
+      labels: [],
+      state: p.state,
+      locked: false,
+      assignee: null,
+      assignees: [],
+      milestone: null,
+      comments: 0,
+      created_at: p.createdAt,
+      updated_at: p.updatedAt,
+      closed_at: p.closedAt,
+      author_association: 'MEMBER',
+      active_lock_reason: null,
+      draft: false,
+      pull_request: {
+        url: `${this.repoApi(repo)}/pulls/${p.number}`,
+        html_url: `${this.repoHtml(repo)}/pull/${p.number}`,
+        diff_url: `${this.repoHtml(repo)}/pull/${p.number}.diff`,
+        patch_url: `${this.repoHtml(repo)}/pull/${p.number}.patch`,
+        merged_at: null,
+      },
+      body: p.body,
+      timeline_url: `${url}/timeline`,
+      performed_via_github_app: null,
+      state_reason: null,
+    };
+  }
+
+  private pullRef(repo: RepositoryState, branch: string) {
+    return {
+      label: `${repo.owner}:${branch}`,
+      ref: branch,
+      sha: repo.branches.get(branch) ?? '',
+      user: this.user(repo.owner, 'Organization'),
+      repo: this.repository(repo),
+    };
+  }
+
+  pull(repo: RepositoryState, p: PullRecord, full = false) {
+    const url = `${this.repoApi(repo)}/pulls/${p.number}`;
+    const htmlUrl = `${this.repoHtml(repo)}/pull/${p.number}`;
+    const result: Record<string, unknown> = {
+      url,
+      id: p.id,
+      node_id: nodeId('011:PullRequest', p.id),
+      html_url: htmlUrl,
+      diff_url: `${htmlUrl}.diff`,
+      patch_url: `${htmlUrl}.patch`,
+      issue_url: `${this.repoApi(repo)}/issues/${p.number}`,
+      number: p.number,
+      state: p.state,
+      locked: false,
+      title: p.title,
+      user: this.user(p.authorLogin),
+      body: p.body,
+      created_at: p.createdAt,
+      updated_at: p.updatedAt,
+      closed_at: p.closedAt,
+      merged_at: null,
+      merge_commit_sha: null,
+      assignee: null,
+      assignees: [],
+      requested_reviewers: [],
+      requested_teams: [],
+      labels: [],
+      milestone: null,
+      draft: false,
+      commits_url: `${url}/commits`,
+      review_comments_url: `${url}/comments`,
+      comments_url: `${this.repoApi(repo)}/issues/${p.number}/comments`,
+      statuses_url: `${this.repoApi(repo)}/statuses/${
+        repo.branches.get(p.head) ?? ''
+      }`,
+      head: this.pullRef(repo, p.head),
+      base: this.pullRef(repo, p.base),
+      _links: {
+        self: { href: url },
+        html: { href: htmlUrl },
+        issue: { href: `${this.repoApi(repo)}/issues/${p.number}` },
+        commits: { href: `${url}/commits` },
+        statuses: {
+          href: `${this.repoApi(repo)}/statuses/${
+            repo.branches.get(p.head) ?? ''
+          }`,
+        },
+      },
+      author_association: 'MEMBER',
+      auto_merge: null,
+      active_lock_reason: null,
+    };
+    if (full) {
+      const head = repo.branches.get(p.head);
+      const base = repo.branches.get(p.base);
+      const commits =
+        head && base ? this.state.compare(repo, base, head).aheadBy : 0;
+      Object.assign(result, {
+        merged: false,
+        mergeable: true,
+        rebaseable: true,
+        mergeable_state: 'clean',
+        merged_by: null,
+        comments: 0,
+        review_comments: 0,
+        maintainer_can_modify: false,
+        commits,
+        additions: 0,
+        deletions: 0,
+        changed_files: 0,
+      });
+    }
+    return result;
+  }
+
+  deployment(repo: RepositoryState, d: DeploymentRecord) {
+    const url = `${this.repoApi(repo)}/deployments/${d.id}`;
+    return {
+      url,
+      id: d.id,
+      node_id: nodeId('010:Deployment', d.id),
+      sha: d.sha,
+      ref: d.ref,
+      task: d.task,
+      payload: d.payload,
+      original_environment: d.originalEnvironment,
+      environment: d.environment,
+      description: d.description,
+      creator: this.user(d.creatorLogin),
+      created_at: d.createdAt,
+      updated_at: d.updatedAt,
+      statuses_url: `${url}/statuses`,
+      repository_url: this.repoApi(repo),
+      transient_environment: d.transientEnvironment,
+      production_environment: d.productionEnvironment,
+      performed_via_github_app: null,
+    };
+  }
+
+  deploymentStatus(repo: RepositoryState, s: DeploymentStatusRecord) {
+    const deploymentUrl = `${this.repoApi(repo)}/deployments/${s.deploymentId}`;
+    return {
+      url: `${deploymentUrl}/statuses/${s.id}`,
+      id: s.id,
+      node_id: nodeId('016:DeploymentStatus', s.id),
+      state: s.state,
+      creator: this.user(s.creatorLogin),
+      description: s.description,
+      environment: s.environment,
+      target_url: s.logUrl,
+      log_url: s.logUrl,
+      environment_url: s.environmentUrl,
+      created_at: s.createdAt,
+      updated_at: s.updatedAt,
+      deployment_url: deploymentUrl,
+      repository_url: this.repoApi(repo),
+      performed_via_github_app: null,
+    };
+  }
+}
+
+interface Request {
+  method: string;
+  url: URL;
+  /** Raw (still percent-encoded) path segments, without empty ones. */
+  segments: string[];
+  headers: http.IncomingHttpHeaders;
+  body: Json;
+}
+
+/** Slices `items` per `per_page`/`page` and sets a GitHub-style `Link` header. */
+function paginate<T>(
+  req: Request,
+  views: Views,
+  items: T[],
+  headers: Record<string, string>,
+): T[] {
+  const perPageRaw = Number(req.url.searchParams.get('per_page'));
+  const perPage =
+    Number.isInteger(perPageRaw) && perPageRaw > 0
+      ? Math.min(perPageRaw, MAX_PER_PAGE)
+      : DEFAULT_PER_PAGE;
+  const pageRaw = Number(req.url.searchParams.get('page'));
+  const page = Number.isInteger(pageRaw) && pageRaw > 0 ? pageRaw : 1;
+  const last = Math.max(1, Math.ceil(items.length / perPage));
+  const link = (p: number) => {
+    const params = new URLSearchParams(req.url.searchParams);
+    params.set('per_page', String(perPage));
+    params.set('page', String(p));
+    return `<${views.api}${req.url.pathname}?${params.toString()}>`;
+  };
+  const links: string[] = [];
+  if (page > 1) links.push(`${link(Math.min(page - 1, last))}; rel="prev"`);
+  if (page < last)
+    links.push(`${link(page + 1)}; rel="next"`, `${link(last)}; rel="last"`);
+  if (page > 1) links.push(`${link(1)}; rel="first"`);
+  if (links.length > 0) headers.link = links.join(', ');
+  return items.slice((page - 1) * perPage, page * perPage);
+}
+
+function requireObjectBody(req: Request, docs: string): Body {
+  const body = req.body === undefined ? {} : req.body;
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new HttpError(422, {
+      message: `Invalid request.\n\n${JSON.stringify(body)} is not an object.`,
+      documentation_url: docs,
+      status: '422',
+    });
+  }
+  return body as Body;
+}
+
+const SEED_CHECK_STATES: ReadonlyArray<SeedCheck['state']> = [
+  'success',
+  'failure',
+  'pending',
+];
+
+class Router {
+  private readonly state: GitHubState;
+  private readonly views: Views;
+
+  constructor(state: GitHubState, views: Views) {
+    this.state = state;
+    this.views = views;
+  }
+
+  handle(req: Request): Reply {
+    const [first, ...rest] = req.segments;
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    if (first === 'repos' && rest.length >= 2) {
+      const repo = this.state.getRepository(
+        decodeSegment(rest[0]),
+        decodeSegment(rest[1]),
+      );
+      if (!repo)
+        throw notFound('Not Found', `${DOCS}/repos/repos#get-a-repository`);
+      return this.repoRoute(method, req, repo, rest.slice(2));
+    }
+    if (first === '_sandbox' && rest[0] === 'repos' && rest.length >= 3) {
+      const repo = this.state.getRepository(
+        decodeSegment(rest[1]),
+        decodeSegment(rest[2]),
+      );
+      if (!repo) throw notFound();
+      return this.sandboxRoute(method, req, repo, rest.slice(3));
+    }
+    if (first === 'rate_limit' && rest.length === 0 && method === 'GET') {
+      return { status: 200, body: rateLimit() };
+    }
+    if (first === undefined && method === 'GET') {
+      return {
+        status: 200,
+        body: {
+          current_user_url: `${this.views.api}/user`,
+          repository_url: `${this.views.api}/repos/{owner}/{repo}`,
+          rate_limit_url: `${this.views.api}/rate_limit`,
+        },
+      };
+    }
+    throw notFound();
+  }
+
+  private repoRoute(
+    method: string,
+    req: Request,
+    repo: RepositoryState,
+    rest: string[],
+  ): Reply {
+    const views = this.views;
+    const headers: Record<string, string> = {};
+    const [kind, ...more] = rest;
+    if (kind === undefined) {
+      if (method === 'GET')
+        return { status: 200, body: views.repository(repo) };
+      throw notFound();
+    }
+    switch (kind) {
+      case 'branches': {
+        if (method !== 'GET') break;
+        if (more.length === 0) {
+          const all = [...repo.branches.entries()]
+            .sort(([a], [b]) => compareStrings(a, b))
+            .map(([name, sha]) => views.branchSummary(repo, name, sha));
+          const page = paginate(req, views, all, headers);
+          return { status: 200, body: page, headers };
+        }
+        const name = more.map(decodeSegment).join('/');
+        const sha = repo.branches.get(name);
+        if (!sha) {
+          throw notFound(
+            'Branch not found',
+            `${DOCS}/branches/branches#get-a-branch`,
+          );
+        }
+        return { status: 200, body: views.branch(repo, name, sha) };
+      }
+      case 'commits':
+        return this.commitsRoute(method, req, repo, more, headers);
+      case 'compare': {
+        if (method !== 'GET' || more.length === 0) break;
+        return {
+          status: 200,
+          body: this.compare(repo, more.map(decodeSegment).join('/')),
+        };
+      }
+      case 'statuses': {
+        if (more.length === 0) break;
+        const ref = more.map(decodeSegment).join('/');
+        if (method === 'POST') return this.createStatus(req, repo, ref);
+        if (method === 'GET') return this.listStatuses(req, repo, ref, headers);
+        break;
+      }
+      case 'check-runs': {
+        if (method !== 'GET' || more.length !== 1) break;
+        const run = repo.checkRuns.find(r => String(r.id) === more[0]);
+        if (!run) throw notFound();
+        return { status: 200, body: views.checkRun(repo, run) };
+      }
+      case 'labels': {
+        if (method !== 'GET' || more.length !== 0) break;
+        const all = views.labels(
+          repo,
+          [...repo.labels.values()].map(l => l.name),
+        );
+        return {
+          status: 200,
+          body: paginate(req, views, all, headers),
+          headers,
+        };
+      }
+      case 'issues':
+        return this.issuesRoute(method, req, repo, more, headers);
+      case 'pulls':
+        return this.pullsRoute(method, req, repo, more, headers);
+      case 'deployments':
+        return this.deploymentsRoute(method, req, repo, more, headers);
+      default:
+        break;
+    }
+    throw notFound();
+  }
+
+  // ---- commits --------------------------------------------------------------------------
+
+  private resolveCommit(
+    repo: RepositoryState,
+    ref: string,
+    docs: string,
+  ): CommitRecord {
+    const commit = this.state.getCommit(repo, ref);
+    if (!commit) throw notFound(`No commit found for SHA: ${ref}`, docs);
+    return commit;
+  }
+
+  private commitsRoute(
+    method: string,
+    req: Request,
+    repo: RepositoryState,
+    more: string[],
+    headers: Record<string, string>,
+  ): Reply {
+    if (method !== 'GET') throw notFound();
+    const views = this.views;
+    if (more.length === 0) {
+      const q = req.url.searchParams;
+      const ref = q.get('sha') || repo.defaultBranch;
+      const head = this.resolveCommit(
+        repo,
+        ref,
+        `${DOCS}/commits/commits#list-commits`,
+      );
+      let commits = this.state.history(repo, head.sha);
+      const author = q.get('author');
+      if (author) {
+        const a = author.toLowerCase();
+        commits = commits.filter(
+          c =>
+            c.authorLogin.toLowerCase() === a ||
+            c.authorEmail.toLowerCase() === a,
+        );
+      }
+      const since = q.get('since');
+      if (since && !Number.isNaN(Date.parse(since))) {
+        commits = commits.filter(c => Date.parse(c.date) >= Date.parse(since));
+      }
+      const until = q.get('until');
+      if (until && !Number.isNaN(Date.parse(until))) {
+        commits = commits.filter(c => Date.parse(c.date) <= Date.parse(until));
+      }
+      const page = paginate(req, views, commits, headers);
+      return {
+        status: 200,
+        body: page.map(c => views.commit(repo, c)),
+        headers,
+      };
+    }
+    const last = more[more.length - 1];
+    if (
+      more.length >= 2 &&
+      (last === 'check-runs' || last === 'status' || last === 'statuses')
+    ) {
+      const ref = more.slice(0, -1).map(decodeSegment).join('/');
+      if (last === 'check-runs')
+        return this.listCheckRuns(req, repo, ref, headers);
+      if (last === 'status')
+        return this.combinedStatus(req, repo, ref, headers);
+      return this.listStatuses(req, repo, ref, headers);
+    }
+    const ref = more.map(decodeSegment).join('/');
+    const commit = this.resolveCommit(
+      repo,
+      ref,
+      `${DOCS}/commits/commits#get-a-commit`,
+    );
+    return { status: 200, body: views.commit(repo, commit, true) };
+  }
+
+  private compare(repo: RepositoryState, spec: string) {
+    const docs = `${DOCS}/commits/commits#compare-two-commits`;
+    let sep = spec.indexOf('...');
+    let sepLength = 3;
+    if (sep < 0) {
+      sep = spec.indexOf('..');
+      sepLength = 2;
+    }
+    if (sep <= 0 || sep + sepLength >= spec.length)
+      throw notFound('Not Found', docs);
+    const stripOwner = (ref: string) => {
+      const colon = ref.indexOf(':');
+      return colon > 0 &&
+        ref.slice(0, colon).toLowerCase() === repo.owner.toLowerCase()
+        ? ref.slice(colon + 1)
+        : ref;
+    };
+    const baseRef = stripOwner(spec.slice(0, sep));
+    const headRef = stripOwner(spec.slice(sep + sepLength));
+    const base = this.state.getCommit(repo, baseRef);
+    const head = this.state.getCommit(repo, headRef);
+    if (!base || !head) throw notFound('Not Found', docs);
+    const result = this.state.compare(repo, base.sha, head.sha);
+    if (!result.mergeBaseCommit) {
+      throw notFound(
+        `No common ancestor between ${baseRef} and ${headRef}.`,
+        docs,
+      );
+    }
+    const views = this.views;
+    const specPath = `${baseRef}...${headRef}`;
+    return {
+      url: `${views.repoApi(repo)}/compare/${specPath}`,
+      html_url: `${views.repoHtml(repo)}/compare/${specPath}`,
+      permalink_url: `${views.repoHtml(repo)}/compare/${
+        repo.owner
+      }:${base.sha.slice(0, 7)}...${repo.owner}:${head.sha.slice(0, 7)}`,
+      diff_url: `${views.repoHtml(repo)}/compare/${specPath}.diff`,
+      patch_url: `${views.repoHtml(repo)}/compare/${specPath}.patch`,
+      base_commit: views.commit(repo, result.baseCommit),
+      merge_base_commit: views.commit(repo, result.mergeBaseCommit),
+      status: result.status,
+      ahead_by: result.aheadBy,
+      behind_by: result.behindBy,
+      total_commits: result.aheadBy,
+      // GitHub lists at most 250 commits here.
+      commits: result.commits.slice(0, 250).map(c => views.commit(repo, c)),
+      files: [],
+    };
+  }
+
+  private listCheckRuns(
+    req: Request,
+    repo: RepositoryState,
+    ref: string,
+    headers: Record<string, string>,
+  ): Reply {
+    const commit = this.resolveCommit(
+      repo,
+      ref,
+      `${DOCS}/checks/runs#list-check-runs-for-a-git-reference`,
+    );
+    const q = req.url.searchParams;
+    let runs = this.state.checkRunsFor(repo, commit.sha);
+    if ((q.get('filter') ?? 'latest') === 'latest') {
+      const seen = new Set<string>();
+      runs = runs.filter(r =>
+        seen.has(r.name) ? false : (seen.add(r.name), true),
+      );
+    }
+    const name = q.get('check_name');
+    if (name) runs = runs.filter(r => r.name === name);
+    const status = q.get('status');
+    if (status) runs = runs.filter(r => r.status === status);
+    const page = paginate(req, this.views, runs, headers);
+    return {
+      status: 200,
+      body: {
+        total_count: runs.length,
+        check_runs: page.map(r => this.views.checkRun(repo, r)),
+      },
+      headers,
+    };
+  }
+
+  private combinedStatus(
+    req: Request,
+    repo: RepositoryState,
+    ref: string,
+    headers: Record<string, string>,
+  ): Reply {
+    const commit = this.resolveCommit(
+      repo,
+      ref,
+      `${DOCS}/commits/statuses#get-the-combined-status-for-a-specific-reference`,
+    );
+    const latest = this.state.latestStatusesFor(repo, commit.sha);
+    const page = paginate(req, this.views, latest, headers);
+    const r = this.views.repository(repo);
+    return {
+      status: 200,
+      body: {
+        state: this.state.combinedState(repo, commit.sha),
+        statuses: page.map(s => this.views.status(repo, s, false)),
+        sha: commit.sha,
+        total_count: latest.length,
+        repository: {
+          id: r.id,
+          node_id: r.node_id,
+          name: r.name,
+          full_name: r.full_name,
+          private: r.private,
+          owner: r.owner,
+          html_url: r.html_url,
+          description: r.description,
+          fork: r.fork,
+          url: r.url,
+        },
+        commit_url: `${this.views.repoApi(repo)}/commits/${commit.sha}`,
+        url: `${this.views.repoApi(repo)}/commits/${commit.sha}/status`,
+      },
+      headers,
+    };
+  }
+
+  private listStatuses(
+    req: Request,
+    repo: RepositoryState,
+    ref: string,
+    headers: Record<string, string>,
+  ): Reply {
+    const commit = this.resolveCommit(repo, ref, `${DOCS}/commits/statuses`);
+    const all = this.state.statusesFor(repo, commit.sha);
+    const page = paginate(req, this.views, all, headers);
+    return {
+      status: 200,
+      body: page.map(s => this.views.status(repo, s)),
+      headers,
+    };
+  }
+
+  private createStatus(
+    req: Request,
+    repo: RepositoryState,
+    ref: string,
+  ): Reply {
+    const docs = `${DOCS}/commits/statuses#create-a-commit-status`;
+    const body = requireObjectBody(req, docs);
+    const commit = this.state.getCommit(repo, ref);
+    if (!commit) {
+      throw new HttpError(422, {
+        message: `No commit found for SHA: ${ref}`,
+        documentation_url: docs,
+        status: '422',
+      });
+    }
+    const state = body.state;
+    if (state === undefined || state === null) {
+      throw validationFailed(
+        [{ resource: 'Status', field: 'state', code: 'missing_field' }],
+        docs,
+      );
+    }
+    if (
+      typeof state !== 'string' ||
+      !COMMIT_STATUS_STATES.includes(state as CommitStatusState)
+    ) {
+      throw validationFailed(
+        [
+          {
+            resource: 'Status',
+            field: 'state',
+            code: 'invalid',
+            message: `state must be one of ${COMMIT_STATUS_STATES.join(', ')}`,
+          },
+        ],
+        docs,
+      );
+    }
+    const status = this.state.addStatus(repo, commit.sha, {
+      state: state as CommitStatusState,
+      context: optionalString(body, 'context', docs),
+      description: optionalString(body, 'description', docs),
+      targetUrl: optionalString(body, 'target_url', docs),
+    });
+    return { status: 201, body: this.views.status(repo, status) };
+  }
+
+  // ---- issues and pulls -------------------------------------------------------------------
+
+  private issuesRoute(
+    method: string,
+    req: Request,
+    repo: RepositoryState,
+    more: string[],
+    headers: Record<string, string>,
+  ): Reply {
+    const views = this.views;
+    if (more.length === 0 && method === 'GET') {
+      const q = req.url.searchParams;
+      const state = q.get('state') ?? 'open';
+      const labels = (q.get('labels') ?? '')
+        .split(',')
+        .map(l => l.trim().toLowerCase())
+        .filter(Boolean);
+      const creator = q.get('creator')?.toLowerCase();
+      const assignee = q.get('assignee');
+      const since = q.get('since');
+      type Item = {
+        createdAt: string;
+        updatedAt: string;
+        render: () => unknown;
+      };
+      const items: Item[] = [];
+      const keep = (
+        s: string,
+        itemLabels: string[],
+        author: string,
+        updatedAt: string,
+      ) =>
+        (state === 'all' || s === state) &&
+        labels.every(l => itemLabels.some(x => x.toLowerCase() === l)) &&
+        (!creator || author.toLowerCase() === creator) &&
+        (!assignee || assignee === '*' || assignee === 'none') &&
+        (!since ||
+          Number.isNaN(Date.parse(since)) ||
+          Date.parse(updatedAt) >= Date.parse(since));
+      for (const i of repo.issues.values()) {
+        if (keep(i.state, i.labels, i.authorLogin, i.updatedAt)) {
+          items.push({ ...i, render: () => views.issue(repo, i) });
+        }
+      }
+      for (const p of repo.pulls.values()) {
+        if (keep(p.state, [], p.authorLogin, p.updatedAt)) {
+          items.push({ ...p, render: () => views.pullAsIssue(repo, p) });
+        }
+      }
+      const sortKey = q.get('sort') === 'updated' ? 'updatedAt' : 'createdAt';
+      const asc = q.get('direction') === 'asc';
+      items.sort((a, b) => {
+        const cmp = compareStrings(a[sortKey], b[sortKey]);
+        return asc ? cmp : -cmp;
+      });
+      const page = paginate(req, views, items, headers);
+      return { status: 200, body: page.map(i => i.render()), headers };
+    }
+    if (more.length === 0 && method === 'POST') {
+      const docs = `${DOCS}/issues/issues#create-an-issue`;
+      const body = requireObjectBody(req, docs);
+      const title = body.title;
+      if (title === undefined || title === null || title === '') {
+        throw validationFailed(
+          [{ resource: 'Issue', code: 'missing_field', field: 'title' }],
+          docs,
+        );
+      }
+      if (typeof title !== 'string' && typeof title !== 'number') {
+        throw invalidRequest('title', title, 'a string or integer', docs);
+      }
+      const issue = this.state.createIssue(repo, {
+        title: String(title),
+        body: optionalString(body, 'body', docs),
+        labels: this.labelNames(body, docs),
+      });
+      return {
+        status: 201,
+        body: views.issue(repo, issue),
+        headers: { location: `${views.repoApi(repo)}/issues/${issue.number}` },
+      };
+    }
+    if (more.length === 1 && /^\d+$/.test(more[0])) {
+      const number = Number(more[0]);
+      const issue = repo.issues.get(number);
+      const pull = repo.pulls.get(number);
+      if (!issue && !pull)
+        throw notFound('Not Found', `${DOCS}/issues/issues#get-an-issue`);
+      if (method === 'GET') {
+        return {
+          status: 200,
+          body: issue
+            ? views.issue(repo, issue)
+            : views.pullAsIssue(repo, pull!),
+        };
+      }
+      if (method === 'PATCH') {
+        const docs = `${DOCS}/issues/issues#update-an-issue`;
+        const body = requireObjectBody(req, docs);
+        const title = optionalString(body, 'title', docs);
+        const text =
+          body.body === null ? null : optionalString(body, 'body', docs);
+        const state = optionalString(body, 'state', docs);
+        if (state !== undefined && state !== 'open' && state !== 'closed') {
+          throw validationFailed(
+            [
+              {
+                resource: 'Issue',
+                field: 'state',
+                code: 'invalid',
+                value: state,
+              },
+            ],
+            docs,
+          );
+        }
+        const reason = optionalString(body, 'state_reason', docs);
+        if (
+          reason !== undefined &&
+          !['completed', 'not_planned', 'reopened'].includes(reason)
+        ) {
+          throw validationFailed(
+            [
+              {
+                resource: 'Issue',
+                field: 'state_reason',
+                code: 'invalid',
+                value: reason,
+              },
+            ],
+            docs,
+          );
+        }
+        const labels = this.labelNames(body, docs);
+        const now = this.state.nowIso();
+        if (issue) {
+          if (title !== undefined) issue.title = title;
+          if (text !== undefined) issue.body = text;
+          if (labels !== undefined) issue.labels = labels;
+          if (state !== undefined) {
+            this.state.setIssueState(
+              issue,
+              state,
+              reason as IssueRecord['stateReason'],
+            );
+          } else if (reason === 'not_planned' || reason === 'completed') {
+            if (issue.state === 'closed') issue.stateReason = reason;
+          }
+          issue.updatedAt = now;
+          return { status: 200, body: views.issue(repo, issue) };
+        }
+        const p = pull!;
+        if (title !== undefined) p.title = title;
+        if (text !== undefined) p.body = text;
+        if (state !== undefined && state !== p.state) {
+          p.state = state;
+          p.closedAt = state === 'closed' ? now : null;
+        }
+        p.updatedAt = now;
+        return { status: 200, body: views.pullAsIssue(repo, p) };
+      }
+    }
+    throw notFound();
+  }
+
+  private labelNames(body: Body, docs: string): string[] | undefined {
+    const v = body.labels;
+    if (v === undefined || v === null) return undefined;
+    if (!Array.isArray(v)) throw invalidRequest('labels', v, 'an array', docs);
+    const names = v.map(x => {
+      if (typeof x === 'string') return x;
+      if (x && typeof x === 'object' && typeof (x as Body).name === 'string') {
+        return (x as Body).name as string;
+      }
+      throw invalidRequest(
+        'labels',
+        v,
+        'an array of strings or objects with a name',
+        docs,
+      );
+    });
+    return [...new Set(names.filter(n => n.length > 0))];
+  }
+
+  private pullsRoute(
+    method: string,
+    req: Request,
+    repo: RepositoryState,
+    more: string[],
+    headers: Record<string, string>,
+  ): Reply {
+    if (method !== 'GET') throw notFound();
+    const views = this.views;
+    if (more.length === 0) {
+      const q = req.url.searchParams;
+      const state = q.get('state') ?? 'open';
+      const head = q.get('head');
+      const base = q.get('base');
+      let pulls = [...repo.pulls.values()].filter(
+        p => state === 'all' || p.state === state,
+      );
+      if (head) {
+        const colon = head.indexOf(':');
+        const [owner, branch] =
+          colon >= 0
+            ? [head.slice(0, colon), head.slice(colon + 1)]
+            : [repo.owner, head];
+        pulls = pulls.filter(
+          p =>
+            owner.toLowerCase() === repo.owner.toLowerCase() &&
+            p.head === branch,
+        );
+      }
+      if (base) pulls = pulls.filter(p => p.base === base);
+      const sortKey = q.get('sort') === 'updated' ? 'updatedAt' : 'createdAt';
+      const asc = q.get('direction') === 'asc';
+      pulls.sort((a, b) => {
+        const cmp =
+          compareStrings(a[sortKey], b[sortKey]) || a.number - b.number;
+        return asc ? cmp : -cmp;
+      });
+      const page = paginate(req, views, pulls, headers);
+      return { status: 200, body: page.map(p => views.pull(repo, p)), headers };
+    }
+    if (more.length === 1 && /^\d+$/.test(more[0])) {
+      const pull = repo.pulls.get(Number(more[0]));
+      if (!pull)
+        throw notFound('Not Found', `${DOCS}/pulls/pulls#get-a-pull-request`);
+      return { status: 200, body: views.pull(repo, pull, true) };
+    }
+    throw notFound();
+  }
+
+  // ---- deployments ------------------------------------------------------------------------
+
+  private deploymentsRoute(
+    method: string,
+    req: Request,
+    repo: RepositoryState,
+    more: string[],
+    headers: Record<string, string>,
+  ): Reply {
+    const views = this.views;
+    if (more.length === 0) {
+      if (method === 'GET') {
+        const q = req.url.searchParams;
+        let list = [...repo.deployments.values()].sort((a, b) => b.id - a.id);
+        const sha = q.get('sha');
+        if (sha) list = list.filter(d => d.sha === sha.toLowerCase());
+        const ref = q.get('ref');
+        if (ref) list = list.filter(d => d.ref === ref);
+        const task = q.get('task');
+        if (task) list = list.filter(d => d.task === task);
+        const environment = q.get('environment');
+        if (environment) list = list.filter(d => d.environment === environment);
+        const page = paginate(req, views, list, headers);
+        return {
+          status: 200,
+          body: page.map(d => views.deployment(repo, d)),
+          headers,
+        };
+      }
+      if (method === 'POST') return this.createDeployment(req, repo);
+      throw notFound();
+    }
+    if (!/^\d+$/.test(more[0])) throw notFound();
+    const deployment = repo.deployments.get(Number(more[0]));
+    if (!deployment)
+      throw notFound(
+        'Not Found',
+        `${DOCS}/deployments/deployments#get-a-deployment`,
+      );
+    if (more.length === 1 && method === 'GET') {
+      return { status: 200, body: views.deployment(repo, deployment) };
+    }
+    if (more[1] !== 'statuses') throw notFound();
+    if (more.length === 2 && method === 'GET') {
+      const all = this.state.deploymentStatusesFor(repo, deployment.id);
+      const page = paginate(req, views, all, headers);
+      return {
+        status: 200,
+        body: page.map(s => views.deploymentStatus(repo, s)),
+        headers,
+      };
+    }
+    if (more.length === 2 && method === 'POST') {
+      return this.createDeploymentStatus(req, repo, deployment);
+    }
+    if (more.length === 3 && method === 'GET') {
+      const status = this.state
+        .deploymentStatusesFor(repo, deployment.id)
+        .find(s => String(s.id) === more[2]);
+      if (!status) throw notFound();
+      return { status: 200, body: views.deploymentStatus(repo, status) };
+    }
+    throw notFound();
+  }
+
+  private createDeployment(req: Request, repo: RepositoryState): Reply {
+    const docs = `${DOCS}/deployments/deployments#create-a-deployment`;
+    const body = requireObjectBody(req, docs);
+    const ref = body.ref;
+    if (ref === undefined || ref === null || ref === '') {
+      throw validationFailed(
+        [{ resource: 'Deployment', code: 'missing_field', field: 'ref' }],
+        docs,
+      );
+    }
+    if (typeof ref !== 'string')
+      throw invalidRequest('ref', ref, 'a string', docs);
+    const explicitSha = optionalString(body, 'sha', docs);
+    const environment = optionalString(body, 'environment', docs);
+    const description = optionalString(body, 'description', docs);
+    const task = optionalString(body, 'task', docs);
+    optionalBoolean(body, 'auto_merge', docs);
+    const transient = optionalBoolean(body, 'transient_environment', docs);
+    const production = optionalBoolean(body, 'production_environment', docs);
+    const requiredContexts = optionalStringArray(
+      body,
+      'required_contexts',
+      docs,
+    );
+    let payload: unknown = body.payload ?? {};
+    if (
+      typeof payload !== 'string' &&
+      (typeof payload !== 'object' || Array.isArray(payload))
+    ) {
+      throw invalidRequest('payload', payload, 'an object or a string', docs);
+    }
+    // `sha` (a sandbox extension) pins the commit; otherwise `ref` must resolve.
+    const field = explicitSha !== undefined ? 'sha' : 'ref';
+    const wanted = explicitSha ?? ref;
+    const sha = this.state.resolveRef(repo, wanted);
+    if (!sha) {
+      throw validationFailed(
+        [
+          {
+            resource: 'Deployment',
+            field,
+            code: 'invalid',
+            message: `No ref found for: ${wanted}`,
+          },
+        ],
+        docs,
+      );
+    }
+    // GitHub verifies commit statuses before creating a deployment: every context when
+    // `required_contexts` is omitted, the listed ones otherwise; `[]` skips the check.
+    const latest = this.state.latestStatusesFor(repo, sha);
+    const required = requiredContexts ?? latest.map(s => s.context);
+    const failing = required
+      .map(context => ({
+        context,
+        state: latest.find(s => s.context === context)?.state ?? 'missing',
+      }))
+      .filter(c => c.state !== 'success');
+    if (failing.length > 0) {
+      throw new HttpError(409, {
+        message: `Conflict: Commit status checks failed for ${ref}.`,
+        errors: [
+          {
+            contexts: failing,
+            resource: 'Deployment',
+            field: 'required_contexts',
+            code: 'invalid',
+          },
+        ],
+        documentation_url: docs,
+        status: '409',
+      });
+    }
+    if (typeof payload === 'string') {
+      try {
+        payload = payload === '' ? {} : JSON.parse(payload);
+      } catch {
+        // GitHub keeps a non-JSON string payload as it is.
+      }
+    }
+    const deployment = this.state.createDeployment(repo, {
+      ref,
+      sha,
+      task,
+      environment,
+      description,
+      payload,
+      transientEnvironment: transient,
+      productionEnvironment: production,
+    });
+    return { status: 201, body: this.views.deployment(repo, deployment) };
+  }
+
+  private createDeploymentStatus(
+    req: Request,
+    repo: RepositoryState,
+    deployment: DeploymentRecord,
+  ): Reply {
+    const docs = `${DOCS}/deployments/statuses#create-a-deployment-status`;
+    const body = requireObjectBody(req, docs);
+    const state = body.state;
+    if (state === undefined || state === null) {
+      throw validationFailed(
+        [
+          {
+            resource: 'DeploymentStatus',
+            field: 'state',
+            code: 'missing_field',
+          },
+        ],
+        docs,
+      );
+    }
+    if (
+      typeof state !== 'string' ||
+      !DEPLOYMENT_STATUS_STATES.includes(state as DeploymentStatusState)
+    ) {
+      throw validationFailed(
+        [
+          {
+            resource: 'DeploymentStatus',
+            field: 'state',
+            code: 'invalid',
+            message: `state must be one of ${DEPLOYMENT_STATUS_STATES.join(
+              ', ',
+            )}`,
+          },
+        ],
+        docs,
+      );
+    }
+    const logUrl =
+      optionalString(body, 'log_url', docs) ??
+      optionalString(body, 'target_url', docs);
+    const status = this.state.createDeploymentStatus(repo, deployment, {
+      state: state as DeploymentStatusState,
+      description: optionalString(body, 'description', docs),
+      environment: optionalString(body, 'environment', docs),
+      logUrl,
+      environmentUrl: optionalString(body, 'environment_url', docs),
+      autoInactive: optionalBoolean(body, 'auto_inactive', docs),
+    });
+    return { status: 201, body: this.views.deploymentStatus(repo, status) };
+  }
+
+  // ---- sandbox control --------------------------------------------------------------------
+
+  private sandboxRoute(
+    method: string,
+    req: Request,
+    repo: RepositoryState,
+    rest: string[],
+  ): Reply {
+    const docs = `${this.views.html}/_sandbox`;
+    const body = method === 'POST' ? requireObjectBody(req, docs) : {};
+    const checks = (): SeedCheck[] | undefined => {
+      const v = body.checks;
+      if (v === undefined || v === null) return undefined;
+      const valid =
+        Array.isArray(v) &&
+        v.every(
+          c =>
+            c &&
+            typeof c === 'object' &&
+            typeof (c as Body).name === 'string' &&
+            SEED_CHECK_STATES.includes((c as Body).state as SeedCheck['state']),
+        );
+      if (!valid) {
+        throw validationFailed(
+          [
+            {
+              resource: 'Commit',
+              field: 'checks',
+              code: 'invalid',
+              message:
+                'checks must be [{name, state: success|failure|pending}]',
+            },
+          ],
+          docs,
+        );
+      }
+      return v as SeedCheck[];
+    };
+    if (method === 'POST' && rest.length === 1 && rest[0] === 'commits') {
+      const message = body.message;
+      if (typeof message !== 'string' || message === '') {
+        throw validationFailed(
+          [{ resource: 'Commit', field: 'message', code: 'missing_field' }],
+          docs,
+        );
+      }
+      const branch = optionalString(body, 'branch', docs) ?? repo.defaultBranch;
+      const sha = this.state.addCommit(repo.owner, repo.name, branch, {
+        message,
+        checks: checks(),
+        authorLogin:
+          optionalString(body, 'authorLogin', docs) ??
+          optionalString(body, 'author_login', docs),
+      });
+      return {
+        status: 201,
+        body: this.views.commit(repo, repo.commits.get(sha)!, true),
+      };
+    }
+    if (
+      method === 'POST' &&
+      rest.length === 1 &&
+      (rest[0] === 'checks' || rest[0] === 'check-runs')
+    ) {
+      const ref =
+        optionalString(body, 'sha', docs) ?? optionalString(body, 'ref', docs);
+      const name = optionalString(body, 'name', docs);
+      const state = body.state as SeedCheck['state'];
+      if (!ref || !name || !SEED_CHECK_STATES.includes(state)) {
+        throw validationFailed(
+          [
+            {
+              resource: 'CheckRun',
+              code: 'invalid',
+              message: 'expected {sha, name, state: success|failure|pending}',
+            },
+          ],
+          docs,
+        );
+      }
+      const commit = this.state.getCommit(repo, ref);
+      if (!commit) throw notFound(`No commit found for SHA: ${ref}`);
+      this.state.setCheck(repo.owner, repo.name, commit.sha, name, state);
+      const run = this.state
+        .checkRunsFor(repo, commit.sha)
+        .find(r => r.name === name)!;
+      return { status: 200, body: this.views.checkRun(repo, run) };
+    }
+    if (method === 'POST' && rest.length === 1 && rest[0] === 'branches') {
+      const name =
+        optionalString(body, 'name', docs) ??
+        optionalString(body, 'branch', docs);
+      if (!name) {
+        throw validationFailed(
+          [{ resource: 'Branch', field: 'name', code: 'missing_field' }],
+          docs,
+        );
+      }
+      const from =
+        optionalString(body, 'from', docs) ?? optionalString(body, 'sha', docs);
+      if (from !== undefined && !this.state.resolveRef(repo, from)) {
+        throw notFound(`No commit found for SHA: ${from}`);
+      }
+      const sha = this.state.createBranch(repo.owner, repo.name, name, from);
+      return { status: 201, body: this.views.branch(repo, name, sha) };
+    }
+    throw notFound();
+  }
+}
+
+function rateLimit() {
+  const reset = Math.floor(Date.now() / 1000) + 3600;
+  const bucket = (limit: number) => ({
+    limit,
+    used: 0,
+    remaining: limit,
+    reset,
+  });
+  return {
+    resources: {
+      core: bucket(5000),
+      search: bucket(30),
+      graphql: bucket(5000),
+      integration_manifest: bucket(5000),
+      code_search: bucket(10),
+    },
+    rate: bucket(5000),
+  };
+}
+
+// ---- HTML pages (targets of html_url) -------------------------------------------------------
+
+function avatarSvg(login: string): string {
+  const initials = escapeHtml(login.slice(0, 2).toUpperCase());
+  let hash = 0;
+  for (const ch of login) hash = (hash * 31 + ch.charCodeAt(0)) % 360;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><rect width="64" height="64" rx="8" fill="hsl(${hash},55%,45%)"/><text x="32" y="41" font-family="sans-serif" font-size="24" fill="#fff" text-anchor="middle">${initials}</text></svg>`;
+}
+
+function htmlPage(state: GitHubState, segments: string[]): Reply | undefined {
+  const parts = segments.map(s => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return s;
+    }
+  });
+  const page = (title: string, content: string): Reply => ({
+    status: 200,
+    raw: {
+      contentType: 'text/html; charset=utf-8',
+      text: `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(
+        title,
+      )}</title></head><body style="font-family:sans-serif;max-width:60em;margin:2em auto">${content}</body></html>`,
+    },
+  });
+  if (parts.length === 1) {
+    if (!state.hasUser(parts[0])) return undefined;
+    return page(
+      parts[0],
+      `<h1>${escapeHtml(parts[0])}</h1><p>Sandbox GitHub user.</p>`,
+    );
+  }
+  const repo = state.getRepository(parts[0], parts[1]);
+  if (!repo) return undefined;
+  const full = `${repo.owner}/${repo.name}`;
+  const [kind, ...rest] = parts.slice(2);
+  const arg = rest.join('/');
+  const header = `<p><a href="/${escapeHtml(full)}">${escapeHtml(
+    full,
+  )}</a> (sandbox)</p>`;
+  if (kind === 'commit' && arg) {
+    const c = state.getCommit(repo, arg);
+    if (!c) return undefined;
+    const checks = state
+      .latestStatusesFor(repo, c.sha)
+      .map(
+        s => `<li>${escapeHtml(s.context)}: <b>${escapeHtml(s.state)}</b></li>`,
+      )
+      .join('');
+    return page(
+      `${c.message} · ${full}@${c.sha.slice(0, 7)}`,
+      `${header}<h1>${escapeHtml(c.message)}</h1><p><code>${
+        c.sha
+      }</code> by ${escapeHtml(c.authorName)} &lt;${escapeHtml(
+        c.authorEmail,
+      )}&gt; on ${escapeHtml(c.date)}</p><ul>${checks}</ul>`,
+    );
+  }
+  if ((kind === 'issues' || kind === 'pull') && /^\d+$/.test(arg)) {
+    const item = repo.issues.get(Number(arg)) ?? repo.pulls.get(Number(arg));
+    if (!item) return undefined;
+    return page(
+      `${item.title} · #${item.number} · ${full}`,
+      `${header}<h1>${escapeHtml(item.title)} #${
+        item.number
+      }</h1><p>State: <b>${item.state}</b></p><p>${escapeHtml(
+        item.body ?? '',
+      )}</p>`,
+    );
+  }
+  if (kind === 'runs' && /^\d+$/.test(arg)) {
+    const run = repo.checkRuns.find(r => String(r.id) === arg);
+    if (!run) return undefined;
+    return page(
+      `${run.name} · ${full}`,
+      `${header}<h1>Check run ${escapeHtml(
+        run.name,
+      )}</h1><p>Commit <a href="/${escapeHtml(full)}/commit/${
+        run.headSha
+      }"><code>${run.headSha.slice(0, 7)}</code></a>: ${run.status}${
+        run.conclusion ? ` / <b>${run.conclusion}</b>` : ''
+      }</p>`,
+    );
+  }
+  if (
+    kind === undefined ||
+    kind === 'tree' ||
+    kind === 'compare' ||
+    kind === 'commits'
+  ) {
+    const branches = [...repo.branches.entries()]
+      .map(
+        ([b, sha]) =>
+          `<li>${escapeHtml(b)}: <a href="/${escapeHtml(
+            full,
+          )}/commit/${sha}"><code>${sha.slice(0, 7)}</code></a></li>`,
+      )
+      .join('');
+    return page(
+      full,
+      `${header}<h1>${escapeHtml(full)}</h1><p>${escapeHtml(
+        repo.description,
+      )}</p>${
+        arg
+          ? `<p>${escapeHtml(kind ?? '')}: <code>${escapeHtml(arg)}</code></p>`
+          : ''
+      }<h2>Branches</h2><ul>${branches}</ul>`,
+    );
+  }
+  return page(full, `${header}<p>${escapeHtml(parts.slice(2).join('/'))}</p>`);
+}
+
+// ---- server ---------------------------------------------------------------------------------
+
+function readBody(req: http.IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(
+          new HttpError(413, {
+            message: 'Payload too large',
+            documentation_url: DOCS,
+          }),
+        );
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function isAuthorized(header: string | undefined, token: string): boolean {
+  const match = /^(?:token|bearer)\s+(\S+)\s*$/i.exec(header ?? '');
+  return !!match && match[1] === token;
+}
+
+const API_PREFIXES = new Set([
+  'repos',
+  '_sandbox',
+  'rate_limit',
+  'users',
+  'user',
+  'orgs',
+]);
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
+  if (host === '::') return '[::1]';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** Starts the GitHub API emulator; resolves once it listens. */
+export async function startGitHubServer(
+  options: GitHubServerOptions,
+): Promise<GitHubServer> {
+  const state = new GitHubState(options.repositories, { now: options.now });
+  const host = options.host ?? '127.0.0.1';
+  // Set once the server listens (links need the port); requests cannot arrive before that.
+  const context: { router?: Router } = {};
+
+  const server = http.createServer((req, res) => {
+    const requestId = randomUUID().toUpperCase();
+    const send = (reply: Reply) => {
+      const headers: Record<string, string> = {
+        'access-control-allow-origin': '*',
+        'access-control-expose-headers':
+          'ETag, Link, Location, Retry-After, X-GitHub-OTP, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Used, X-RateLimit-Resource, X-RateLimit-Reset, X-GitHub-Request-Id',
+        'x-github-request-id': requestId,
+        ...reply.headers,
+      };
+      let text = '';
+      if (reply.raw) {
+        headers['content-type'] = reply.raw.contentType;
+        text = reply.raw.text;
+      } else if (reply.body !== undefined) {
+        headers['content-type'] = 'application/json; charset=utf-8';
+        headers['x-github-media-type'] = 'github.v3; format=json';
+        headers['x-github-api-version-selected'] = '2022-11-28';
+        headers['x-ratelimit-limit'] = '5000';
+        headers['x-ratelimit-remaining'] = '4999';
+        headers['x-ratelimit-used'] = '1';
+        headers['x-ratelimit-resource'] = 'core';
+        headers['x-ratelimit-reset'] = String(
+          Math.floor(Date.now() / 1000) + 3600,
+        );
+        text = `${JSON.stringify(reply.body, null, 2)}\n`;
+      }
+      headers['content-length'] = String(Buffer.byteLength(text));
+      res.writeHead(reply.status, headers);
+      res.end(req.method === 'HEAD' ? undefined : text);
+    };
+
+    const run = async (): Promise<Reply> => {
+      const url = new URL(req.url ?? '/', 'http://sandbox.invalid');
+      const segments = url.pathname.split('/').filter(s => s.length > 0);
+      const method = (req.method ?? 'GET').toUpperCase();
+      if (method === 'OPTIONS') {
+        return {
+          status: 204,
+          headers: {
+            'access-control-allow-methods':
+              'GET, POST, PATCH, PUT, DELETE, HEAD, OPTIONS',
+            'access-control-allow-headers':
+              'Authorization, Content-Type, Accept, If-None-Match, If-Modified-Since, X-GitHub-Api-Version, User-Agent',
+            'access-control-max-age': '86400',
+          },
+        };
+      }
+      // Browser pages behind html_url links: no token needed.
+      if (method === 'GET' || method === 'HEAD') {
+        if (segments[0] === 'avatars' && segments.length === 2) {
+          return {
+            status: 200,
+            raw: {
+              contentType: 'image/svg+xml',
+              text: avatarSvg(decodeSegment(segments[1])),
+            },
+            headers: { 'cache-control': 'public, max-age=86400' },
+          };
+        }
+        if (segments.length > 0 && !API_PREFIXES.has(segments[0])) {
+          const page = htmlPage(state, segments);
+          if (page) return page;
+        }
+      }
+      if (
+        options.token !== undefined &&
+        !isAuthorized(req.headers.authorization, options.token)
+      ) {
+        throw new HttpError(401, {
+          message: 'Bad credentials',
+          documentation_url: DOCS,
+          status: '401',
+        });
+      }
+      const raw = await readBody(req);
+      let body: Json;
+      if (raw.trim().length > 0) {
+        try {
+          body = JSON.parse(raw);
+        } catch {
+          throw new HttpError(400, {
+            message: 'Problems parsing JSON',
+            documentation_url: DOCS,
+            status: '400',
+          });
+        }
+      }
+      return context.router!.handle({
+        method,
+        url,
+        segments,
+        headers: req.headers,
+        body,
+      });
+    };
+
+    run().then(send, (error: unknown) => {
+      if (error instanceof HttpError) {
+        send({ status: error.status, body: error.body });
+      } else if (error instanceof GitHubStateNotFoundError) {
+        send({
+          status: 404,
+          body: {
+            message: error.message,
+            documentation_url: DOCS,
+            status: '404',
+          },
+        });
+      } else {
+        send({
+          status: 500,
+          body: {
+            message: `Server Error: ${
+              error instanceof Error ? error.message : String(error)
+            }`,
+            documentation_url: DOCS,
+            status: '500',
+          },
+        });
+      }
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${urlHost(host)}:${port}`;
+  const publicUrl = (options.publicUrl ?? url).replace(/\/+$/, '');
+  context.router = new Router(state, new Views(state, publicUrl, publicUrl));
+
+  return {
+    url,
+    state,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close(err => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}

@@ -1,0 +1,6 @@
+/**
+ * The delivery backend plugin.
+ *
+ * @packageDocumentation
+ */
+export { deliveryPlugin as default } from './plugin';

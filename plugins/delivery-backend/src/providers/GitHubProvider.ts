@@ -1,0 +1,173 @@
+import { Octokit } from '@octokit/rest';
+import {
+  DefaultGithubCredentialsProvider,
+  GithubIntegrationConfig,
+  ScmIntegrations,
+} from '@backstage/integration';
+import { Config } from '@backstage/config';
+import { NotFoundError } from '@backstage/errors';
+import { CiCheck, checkRunState, commitStatusState } from '@internal/plugin-delivery-common';
+import { UpstreamError, describeNetworkError, isUnreachable } from './UpstreamError';
+
+/** A repository's identity as the delivery plugins need it. */
+export interface RepositoryInfo {
+  slug: string;
+  defaultBranch: string;
+  url: string;
+}
+
+/** A commit as read from GitHub. */
+export interface GitHubCommit {
+  sha: string;
+  message: string;
+  authorName: string;
+  authorLogin?: string;
+  avatarUrl?: string;
+  date: string;
+  url: string;
+}
+
+/**
+ * Reads repositories, commits and CI results through `@octokit/rest`, with credentials and API
+ * base URL from the `integrations.github` entry of the configured host.
+ */
+export class GitHubProvider {
+  readonly #integration: GithubIntegrationConfig;
+  readonly #credentials: DefaultGithubCredentialsProvider;
+  readonly #timeoutMs: number;
+
+  static fromConfig(config: Config, options: { host: string; timeoutMs: number }) {
+    const integrations = ScmIntegrations.fromConfig(config);
+    const integration = integrations.github.byHost(options.host);
+    if (!integration) {
+      throw new Error(
+        `delivery.github.host is '${options.host}', but integrations.github has no entry for that host`,
+      );
+    }
+    return new GitHubProvider(
+      integration.config,
+      DefaultGithubCredentialsProvider.fromIntegrations(integrations),
+      options.timeoutMs,
+    );
+  }
+
+  constructor(
+    integration: GithubIntegrationConfig,
+    credentials: DefaultGithubCredentialsProvider,
+    timeoutMs: number,
+  ) {
+    this.#integration = integration;
+    this.#credentials = credentials;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  async getRepository(slug: string): Promise<RepositoryInfo> {
+    const [owner, repo] = splitSlug(slug);
+    const { data } = await this.#call(slug, 'read the repository', octokit =>
+      octokit.repos.get({ owner, repo }),
+    );
+    return { slug, defaultBranch: data.default_branch, url: data.html_url };
+  }
+
+  /** The newest commits of a branch, newest first. */
+  async listCommits(slug: string, branch: string, limit: number): Promise<GitHubCommit[]> {
+    const [owner, repo] = splitSlug(slug);
+    const { data } = await this.#call(slug, `list commits of ${branch}`, octokit =>
+      octokit.repos.listCommits({ owner, repo, sha: branch, per_page: Math.min(limit, 100) }),
+    );
+    return data.slice(0, limit).map(c => ({
+      sha: c.sha,
+      message: c.commit.message,
+      authorName: c.commit.author?.name ?? c.author?.login ?? 'unknown',
+      authorLogin: c.author?.login,
+      avatarUrl: c.author?.avatar_url,
+      date: c.commit.committer?.date ?? c.commit.author?.date ?? '',
+      url: c.html_url,
+    }));
+  }
+
+  /**
+   * Every CI result of a commit: its check runs and its commit statuses (GitHub keeps both; a
+   * status context and a check run of the same name are one check, the check run wins).
+   */
+  async getCiChecks(slug: string, sha: string): Promise<CiCheck[]> {
+    const [owner, repo] = splitSlug(slug);
+    const [runs, status] = await Promise.all([
+      this.#call(slug, `read check runs of ${sha}`, octokit =>
+        octokit.checks.listForRef({ owner, repo, ref: sha, per_page: 100 }),
+      ),
+      this.#call(slug, `read the status of ${sha}`, octokit =>
+        octokit.repos.getCombinedStatusForRef({ owner, repo, ref: sha, per_page: 100 }),
+      ),
+    ]);
+    const checks = new Map<string, CiCheck>();
+    for (const s of status.data.statuses) {
+      checks.set(s.context, {
+        name: s.context,
+        state: commitStatusState(s.state),
+        ...(s.target_url ? { url: s.target_url } : {}),
+      });
+    }
+    for (const run of runs.data.check_runs) {
+      checks.set(run.name, {
+        name: run.name,
+        state: checkRunState(run.status, run.conclusion),
+        ...(run.html_url ? { url: run.html_url } : {}),
+      });
+    }
+    return [...checks.values()];
+  }
+
+  async #octokit(slug: string): Promise<Octokit> {
+    const { token } = await this.#credentials.getCredentials({
+      url: `https://${this.#integration.host}/${slug}`,
+    });
+    const timeoutMs = this.#timeoutMs;
+    return new Octokit({
+      baseUrl: this.#integration.apiBaseUrl,
+      auth: token,
+      request: {
+        fetch: (url: string, init: RequestInit) =>
+          fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) }),
+      },
+    });
+  }
+
+  async #call<T>(slug: string, what: string, fn: (octokit: Octokit) => Promise<T>): Promise<T> {
+    const octokit = await this.#octokit(slug);
+    const where = `GitHub (${this.#integration.apiBaseUrl})`;
+    try {
+      return await fn(octokit);
+    } catch (error: any) {
+      const status: number | undefined = error?.status;
+      if (status === 404 || status === 422) {
+        throw new NotFoundError(`GitHub: cannot ${what} in ${slug}: not found`);
+      }
+      if (status && status < 500 && status !== 401 && status !== 403 && status !== 429) {
+        throw error;
+      }
+      if ((!status || status === 500) && isUnreachable(error)) {
+        throw new UpstreamError({
+          system: 'github',
+          statusCode: 503,
+          message: `${where} is unreachable: ${describeNetworkError(error)}`,
+          cause: error,
+        });
+      }
+      throw new UpstreamError({
+        system: 'github',
+        statusCode: 502,
+        message: `${where} failed to ${what} for ${slug}: HTTP ${status ?? '?'} ${error?.message ?? ''}`.trim(),
+        cause: error,
+      });
+    }
+  }
+}
+
+function splitSlug(slug: string): [string, string] {
+  const [owner, repo, ...rest] = slug.split('/');
+  if (!owner || !repo || rest.length > 0) {
+    throw new NotFoundError(`'${slug}' is not a repository slug of the form owner/name`);
+  }
+  return [owner, repo];
+}

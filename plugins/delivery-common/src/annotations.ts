@@ -1,0 +1,40 @@
+/**
+ * Catalog annotations the delivery plugins read. The ecosystem's own annotations are reused;
+ * ours live under `delivery.backstage.io/` and only say what none of those says.
+ */
+
+/** `owner/repo` of the service's GitHub repository (the GitHub plugins' annotation). */
+export const ANNOTATION_GITHUB_PROJECT_SLUG = 'github.com/project-slug';
+/** Value of the `backstage.io/kubernetes-id` label on the service's workloads. */
+export const ANNOTATION_KUBERNETES_ID = 'backstage.io/kubernetes-id';
+/** Namespace of the workload in every cluster (defaults to `default`). */
+export const ANNOTATION_KUBERNETES_NAMESPACE = 'backstage.io/kubernetes-namespace';
+/** Full name of the service's Jenkins job. */
+export const ANNOTATION_JENKINS_JOB = 'jenkins.io/job-full-name';
+
+/** Annotations a service needs for the Deployments tab. */
+export const REQUIRED_DELIVERY_ANNOTATIONS = [
+  ANNOTATION_GITHUB_PROJECT_SLUG,
+  ANNOTATION_KUBERNETES_ID,
+] as const;
+
+/**
+ * Annotation written on Kubernetes Deployments by the pipeline (and by the sandbox seed): the
+ * full commit sha that the running image was built from.
+ */
+export const WORKLOAD_ANNOTATION_COMMIT_SHA = 'delivery.backstage.io/commit-sha';
+/** Annotation on Kubernetes Deployments: ISO time the current version was deployed. */
+export const WORKLOAD_ANNOTATION_DEPLOYED_AT = 'delivery.backstage.io/deployed-at';
+
+/** Name of the ConfigMap that records the stable version of a service in a cluster. */
+export function stableConfigMapName(kubernetesId: string): string {
+  return `delivery-stable-${kubernetesId}`;
+}
+
+/** Annotations from `names` that `annotations` lacks (empty values count as missing). */
+export function missingAnnotations(
+  annotations: Record<string, string> | undefined,
+  names: readonly string[] = REQUIRED_DELIVERY_ANNOTATIONS,
+): string[] {
+  return names.filter(name => !annotations?.[name]?.trim());
+}

@@ -1,0 +1,10 @@
+/**
+ * Types, permissions and pure rules shared by the delivery frontend and backend.
+ *
+ * @packageDocumentation
+ */
+export * from './annotations';
+export * from './types';
+export * from './permissions';
+export * from './rollout';
+export * from './ci';

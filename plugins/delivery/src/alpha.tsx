@@ -1,0 +1,40 @@
+import {
+  ApiBlueprint,
+  createFrontendPlugin,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/frontend-plugin-api';
+import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import { DeliveryClient, deliveryApiRef } from './api';
+import { isDeliveryAvailable } from './conditions';
+
+const deliveryApi = ApiBlueprint.make({
+  params: defineParams =>
+    defineParams({
+      api: deliveryApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) => new DeliveryClient({ discoveryApi, fetchApi }),
+    }),
+});
+
+/** The Deployments tab on Component pages that carry the delivery annotations. */
+export const deploymentsEntityContent = EntityContentBlueprint.make({
+  name: 'deployments',
+  params: {
+    path: '/deployments',
+    title: 'Deployments',
+    filter: isDeliveryAvailable,
+    loader: () => import('./components/DeploymentsTab').then(m => <m.DeploymentsTab />),
+  },
+});
+
+/**
+ * The delivery plugin for apps on the new frontend system.
+ *
+ * @alpha
+ */
+export default createFrontendPlugin({
+  pluginId: 'delivery',
+  title: 'Delivery',
+  extensions: [deliveryApi, deploymentsEntityContent],
+});

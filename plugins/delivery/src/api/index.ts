@@ -1,0 +1,2 @@
+export * from './DeliveryApi';
+export * from './DeliveryClient';

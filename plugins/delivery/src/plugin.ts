@@ -1,0 +1,33 @@
+import {
+  createApiFactory,
+  createComponentExtension,
+  createPlugin,
+  discoveryApiRef,
+  fetchApiRef,
+} from '@backstage/core-plugin-api';
+import { DeliveryClient, deliveryApiRef } from './api';
+
+/** The delivery plugin for apps on the legacy frontend system. */
+export const deliveryPlugin = createPlugin({
+  id: 'delivery',
+  apis: [
+    createApiFactory({
+      api: deliveryApiRef,
+      deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
+      factory: ({ discoveryApi, fetchApi }) => new DeliveryClient({ discoveryApi, fetchApi }),
+    }),
+  ],
+});
+
+/**
+ * The Deployments tab content for legacy apps: put it in an `EntityLayout.Route` with
+ * `if={isDeliveryAvailable}`.
+ */
+export const EntityDeploymentsContent = deliveryPlugin.provide(
+  createComponentExtension({
+    name: 'EntityDeploymentsContent',
+    component: {
+      lazy: () => import('./components/DeploymentsTab').then(m => m.DeploymentsTab),
+    },
+  }),
+);
