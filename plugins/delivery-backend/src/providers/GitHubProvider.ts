@@ -126,6 +126,8 @@ export class GitHubProvider {
     return new Octokit({
       baseUrl: this.#integration.apiBaseUrl,
       auth: token,
+      // Failures are turned into errors that name GitHub; Octokit need not print them too.
+      log: { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} },
       request: {
         fetch: (url: string, init: RequestInit) =>
           fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) }),

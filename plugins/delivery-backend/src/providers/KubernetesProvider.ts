@@ -3,7 +3,9 @@ import {
   AppsV1Api,
   CoreV1Api,
   KubeConfig,
+  ServerConfiguration,
   V1ConfigMap,
+  createConfiguration,
   V1Deployment,
 } from '@kubernetes/client-node';
 import { ClusterConfig } from '../config';
@@ -21,10 +23,8 @@ interface ClusterClients {
  */
 export class KubernetesProvider {
   readonly #clusters = new Map<string, ClusterClients>();
-  readonly #timeoutMs: number;
 
   constructor(options: { clusters: ClusterConfig[]; timeoutMs: number }) {
-    this.#timeoutMs = options.timeoutMs;
     for (const cluster of options.clusters) {
       const kc = new KubeConfig();
       kc.loadFromOptions({
@@ -40,10 +40,24 @@ export class KubernetesProvider {
         contexts: [{ name: cluster.name, cluster: cluster.name, user: 'delivery' }],
         currentContext: cluster.name,
       });
+      // Like kc.makeApiClient, plus a middleware that bounds every call by the timeout.
+      const configuration = createConfiguration({
+        baseServer: new ServerConfiguration(cluster.url, {}),
+        authMethods: { default: kc },
+        promiseMiddleware: [
+          {
+            pre: async context => {
+              context.setSignal(AbortSignal.timeout(options.timeoutMs));
+              return context;
+            },
+            post: async response => response,
+          },
+        ],
+      });
       this.#clusters.set(cluster.name, {
         config: cluster,
-        apps: kc.makeApiClient(AppsV1Api),
-        core: kc.makeApiClient(CoreV1Api),
+        apps: new AppsV1Api(configuration),
+        core: new CoreV1Api(configuration),
       });
     }
   }
@@ -54,11 +68,11 @@ export class KubernetesProvider {
     namespace: string,
     kubernetesId: string,
   ): Promise<V1Deployment | undefined> {
-    const list = await this.#call(cluster, `list deployments in ${namespace}`, (c, options) =>
-      c.apps.listNamespacedDeployment(
-        { namespace, labelSelector: `backstage.io/kubernetes-id=${kubernetesId}` },
-        options,
-      ),
+    const list = await this.#call(cluster, `list deployments in ${namespace}`, c =>
+      c.apps.listNamespacedDeployment({
+        namespace,
+        labelSelector: `backstage.io/kubernetes-id=${kubernetesId}`,
+      }),
     );
     const items = list?.items ?? [];
     return items.find(d => d.metadata?.name === kubernetesId) ?? items[0];
@@ -70,8 +84,8 @@ export class KubernetesProvider {
     namespace: string,
     name: string,
   ): Promise<V1ConfigMap | undefined> {
-    return this.#call(cluster, `read configmap ${namespace}/${name}`, (c, options) =>
-      c.core.readNamespacedConfigMap({ name, namespace }, options),
+    return this.#call(cluster, `read configmap ${namespace}/${name}`, c =>
+      c.core.readNamespacedConfigMap({ name, namespace }),
     );
   }
 
@@ -79,7 +93,7 @@ export class KubernetesProvider {
   async #call<T>(
     clusterName: string,
     what: string,
-    fn: (clients: ClusterClients, options: any) => Promise<T>,
+    fn: (clients: ClusterClients) => Promise<T>,
   ): Promise<T | undefined> {
     const clients = this.#clusters.get(clusterName);
     if (!clients) {
@@ -89,21 +103,8 @@ export class KubernetesProvider {
         message: `Kubernetes cluster '${clusterName}' is not configured`,
       });
     }
-    const timeoutMs = this.#timeoutMs;
-    const options = {
-      middleware: [
-        {
-          pre: async (context: any) => {
-            context.setSignal(AbortSignal.timeout(timeoutMs));
-            return context;
-          },
-          post: async (response: any) => response,
-        },
-      ],
-      middlewareMergeStrategy: 'append',
-    };
     try {
-      return await fn(clients, options);
+      return await fn(clients);
     } catch (error) {
       if (error instanceof ApiException && error.code === 404) {
         return undefined;

@@ -10,7 +10,8 @@ export class UpstreamError extends CustomErrorBase {
   readonly system: string;
 
   constructor(options: { system: string; statusCode: 502 | 503; message: string; cause?: unknown }) {
-    super(options.message, options.cause);
+    // The cause is not chained: CustomErrorBase would append its text to the message users see.
+    super(options.message);
     this.system = options.system;
     this.statusCode = options.statusCode;
   }
