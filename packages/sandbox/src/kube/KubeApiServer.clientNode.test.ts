@@ -1,0 +1,158 @@
+/*
+ * The sandbox driven by @kubernetes/client-node 2.x, as production code uses it.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { KubeServer, startKubeServer } from './KubeApiServer';
+
+jest.setTimeout(30_000);
+
+let server: KubeServer;
+let kc: k8s.KubeConfig;
+
+const labels = { app: 'api' };
+
+beforeAll(async () => {
+  server = await startKubeServer({
+    name: 'client-node',
+    rolloutStepMs: 20,
+    objects: [
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team' } },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'api', namespace: 'team', labels },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: { containers: [{ name: 'api', image: 'example/api:1' }] },
+          },
+        },
+      },
+    ],
+  });
+  kc = new k8s.KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'sandbox', server: server.url, skipTLSVerify: true }],
+    users: [{ name: 'user', token: 'any-token' }],
+    contexts: [{ name: 'sandbox', cluster: 'sandbox', user: 'user' }],
+    currentContext: 'sandbox',
+  });
+});
+
+afterAll(() => server.close());
+
+describe('@kubernetes/client-node against the sandbox', () => {
+  it('lists, reads and reports errors', async () => {
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const namespaces = await core.listNamespace();
+    expect(namespaces.items.map(n => n.metadata?.name)).toEqual([
+      'default',
+      'kube-node-lease',
+      'kube-public',
+      'kube-system',
+      'team',
+    ]);
+    const list = await apps.listDeploymentForAllNamespaces({
+      labelSelector: 'app=api',
+    });
+    expect(list.items).toHaveLength(1);
+    expect(list.items[0].status?.readyReplicas).toBe(2);
+    expect(list.metadata?.resourceVersion).toBe(server.store.resourceVersion);
+
+    const error = await apps
+      .readNamespacedDeployment({ name: 'missing', namespace: 'team' })
+      .then(
+        () => undefined,
+        e => e,
+      );
+    expect(error).toBeInstanceOf(k8s.ApiException);
+    expect(error.code).toBe(404);
+    expect(JSON.parse(error.body)).toMatchObject({
+      kind: 'Status',
+      reason: 'NotFound',
+      message: 'deployments.apps "missing" not found',
+    });
+  });
+
+  it('creates, patches and deletes', async () => {
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const created = await core.createNamespacedConfigMap({
+      namespace: 'team',
+      body: { metadata: { name: 'settings' }, data: { a: '1' } },
+    });
+    expect(created.metadata?.uid).toBeDefined();
+    const patched = await core.patchNamespacedConfigMap(
+      { name: 'settings', namespace: 'team', body: { data: { b: '2' } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    expect(patched.data).toEqual({ a: '1', b: '2' });
+    const jsonPatched = await core.patchNamespacedConfigMap(
+      {
+        name: 'settings',
+        namespace: 'team',
+        body: [{ op: 'remove', path: '/data/a' }],
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch),
+    );
+    expect(jsonPatched.data).toEqual({ b: '2' });
+    await core.deleteNamespacedConfigMap({
+      name: 'settings',
+      namespace: 'team',
+    });
+    expect(server.store.get('configmaps', 'team', 'settings')).toBeUndefined();
+  });
+
+  it('watches a rollout through an informer', async () => {
+    const apps = kc.makeApiClient(k8s.AppsV1Api);
+    const informer = k8s.makeInformer(
+      kc,
+      '/apis/apps/v1/namespaces/team/deployments',
+      () => apps.listNamespacedDeployment({ namespace: 'team' }),
+    );
+    const updates: Array<k8s.V1DeploymentStatus | undefined> = [];
+    const done = new Promise<void>(resolve => {
+      informer.on('update', d => {
+        updates.push(d.status);
+        if (
+          d.status?.observedGeneration === 2 &&
+          d.status?.updatedReplicas === 3 &&
+          d.status?.availableReplicas === 3
+        ) {
+          resolve();
+        }
+      });
+    });
+    await informer.start();
+    await apps.patchNamespacedDeployment(
+      {
+        name: 'api',
+        namespace: 'team',
+        body: {
+          spec: {
+            replicas: 3,
+            template: {
+              spec: { containers: [{ name: 'api', image: 'example/api:2' }] },
+            },
+          },
+        },
+      },
+      k8s.setHeaderOptions(
+        'Content-Type',
+        k8s.PatchStrategy.StrategicMergePatch,
+      ),
+    );
+    await done;
+    await informer.stop();
+    expect(updates.length).toBeGreaterThanOrEqual(4);
+    const deployment = server.store.get('deployments', 'team', 'api')!;
+    expect(
+      deployment.metadata.annotations['deployment.kubernetes.io/revision'],
+    ).toBe('2');
+    expect(deployment.spec.template.spec.containers[0].image).toBe(
+      'example/api:2',
+    );
+  });
+});

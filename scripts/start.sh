@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Starts the portal with demo data: the sandbox (GitHub on :7010, clusters uat/canary/production
+# on :7011-:7013), the backend on :7007 (SQLite under .data/) and the frontend on :3000.
+# Installs what it needs first. Ctrl-C stops everything.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+. "$ROOT/scripts/bootstrap.sh"
+cd "$ROOT"
+mkdir -p .data
+
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+}
+trap cleanup EXIT INT TERM
+
+for port in 7010 7011 7012 7013 7007 3000; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "start: port $port is already in use; stop whatever holds it (another portal?) and retry" >&2
+    exit 1
+  fi
+done
+
+yarn workspace @internal/sandbox start &
+pids+=($!)
+# The backend reads the sandbox at start-up; wait until the last cluster answers.
+for _ in $(seq 1 100); do
+  if (exec 3<>/dev/tcp/127.0.0.1/7013) 2>/dev/null; then break; fi
+  sleep 0.2
+done
+
+NODE_ENV=development yarn backstage-cli repo start "$@" &
+pids+=($!)
+wait -n "${pids[@]}"
