@@ -68,12 +68,17 @@ export async function startSandbox(options?: {
   }
   return {
     githubUrl: github.url,
-    clusterUrls: Object.fromEntries(Object.entries(clusters).map(([n, c]) => [n, c.url])),
+    clusterUrls: Object.fromEntries(
+      Object.entries(clusters).map(([n, c]) => [n, c.url]),
+    ),
     github,
     clusters,
     githubToken,
     async close() {
-      await Promise.all([github.close(), ...Object.values(clusters).map(c => c.close())]);
+      await Promise.all([
+        github.close(),
+        ...Object.values(clusters).map(c => c.close()),
+      ]);
     },
   };
 }

@@ -90,7 +90,11 @@ const AUTHORS = [
   { name: 'Ada Lovelace', login: 'ada', email: 'ada@acme.example' },
   { name: 'Grace Hopper', login: 'grace', email: 'grace@acme.example' },
   { name: 'Linus Chen', login: 'linus', email: 'linus@acme.example' },
-  { name: 'Margaret Hamilton', login: 'margaret', email: 'margaret@acme.example' },
+  {
+    name: 'Margaret Hamilton',
+    login: 'margaret',
+    email: 'margaret@acme.example',
+  },
 ];
 
 const MESSAGES = [
@@ -181,11 +185,21 @@ function checksFor(index: number, count: number, salt: number): SeedCheck[] {
       { name: 'lint', state: 'success' },
     ];
   }
-  const failing = (index * 7 + salt) % 5 === 0 ? names[(index + salt) % names.length] : undefined;
-  return names.map(name => ({ name, state: name === failing ? 'failure' : 'success' }));
+  const failing =
+    (index * 7 + salt) % 5 === 0
+      ? names[(index + salt) % names.length]
+      : undefined;
+  return names.map(name => ({
+    name,
+    state: name === failing ? 'failure' : 'success',
+  }));
 }
 
-function buildRepository(spec: ServiceSpec, salt: number, now: number): SeedRepository {
+function buildRepository(
+  spec: ServiceSpec,
+  salt: number,
+  now: number,
+): SeedRepository {
   const commits: SeedCommit[] = [];
   const hour = 3600_000;
   let parent: string | undefined;
@@ -194,11 +208,14 @@ function buildRepository(spec: ServiceSpec, salt: number, now: number): SeedRepo
     const sha = sha1(`${spec.name}:main:${i}`);
     commits.push({
       sha,
-      message: i === 0 ? 'Initial commit' : MESSAGES[(i * 5 + salt) % MESSAGES.length],
+      message:
+        i === 0 ? 'Initial commit' : MESSAGES[(i * 5 + salt) % MESSAGES.length],
       authorName: author.name,
       authorEmail: author.email,
       authorLogin: author.login,
-      date: new Date(now - (spec.commitCount - i) * 5 * hour - salt * 17 * 60_000).toISOString(),
+      date: new Date(
+        now - (spec.commitCount - i) * 5 * hour - salt * 17 * 60_000,
+      ).toISOString(),
       parents: parent ? [parent] : [],
       checks: checksFor(i, spec.commitCount, salt),
     });
@@ -265,7 +282,11 @@ function buildRepository(spec: ServiceSpec, salt: number, now: number): SeedRepo
   };
 }
 
-function deploymentManifest(service: SeedService, sha: string, deployedAt: string) {
+function deploymentManifest(
+  service: SeedService,
+  sha: string,
+  deployedAt: string,
+) {
   const labels = {
     'app.kubernetes.io/name': service.name,
     'backstage.io/kubernetes-id': service.name,
@@ -320,17 +341,27 @@ export function buildSeed(now: number = Date.now()): SeedData {
       namespace: spec.namespace,
       replicas: spec.replicas,
       deployed: Object.fromEntries(
-        Object.entries(spec.deployedBack).map(([env, back]) => [env, at(back).sha]),
+        Object.entries(spec.deployedBack).map(([env, back]) => [
+          env,
+          at(back).sha,
+        ]),
       ),
       stable: Object.fromEntries(
-        Object.entries(spec.stableBack).map(([env, back]) => [env, at(back).sha]),
+        Object.entries(spec.stableBack).map(([env, back]) => [
+          env,
+          at(back).sha,
+        ]),
       ),
     };
     services.push(service);
 
     for (const cluster of SANDBOX_CLUSTERS) {
       const objects = clusters[cluster];
-      if (!objects.some(o => o.kind === 'Namespace' && o.metadata.name === spec.namespace)) {
+      if (
+        !objects.some(
+          o => o.kind === 'Namespace' && o.metadata.name === spec.namespace,
+        )
+      ) {
         objects.push({
           apiVersion: 'v1',
           kind: 'Namespace',
@@ -345,7 +376,11 @@ export function buildSeed(now: number = Date.now()): SeedData {
       objects.push({
         apiVersion: 'v1',
         kind: 'Service',
-        metadata: { name: spec.name, namespace: spec.namespace, labels: { 'backstage.io/kubernetes-id': spec.name } },
+        metadata: {
+          name: spec.name,
+          namespace: spec.namespace,
+          labels: { 'backstage.io/kubernetes-id': spec.name },
+        },
         spec: {
           selector: { 'app.kubernetes.io/name': spec.name },
           ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }],
@@ -359,7 +394,10 @@ export function buildSeed(now: number = Date.now()): SeedData {
           metadata: {
             name: `delivery-stable-${spec.name}`,
             namespace: spec.namespace,
-            labels: { 'backstage.io/kubernetes-id': spec.name, 'app.kubernetes.io/managed-by': 'delivery' },
+            labels: {
+              'backstage.io/kubernetes-id': spec.name,
+              'app.kubernetes.io/managed-by': 'delivery',
+            },
           },
           data: {
             commitSha: stableSha,

@@ -30,7 +30,8 @@ const DEFAULT_ENVIRONMENTS = ['uat', 'canary', 'production'];
 
 /** Reads the clusters declared with `type: config` under `kubernetes.clusterLocatorMethods`. */
 export function readClusters(config: Config): ClusterConfig[] {
-  const methods = config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? [];
+  const methods =
+    config.getOptionalConfigArray('kubernetes.clusterLocatorMethods') ?? [];
   return methods
     .filter(method => method.getString('type') === 'config')
     .flatMap(method => method.getOptionalConfigArray('clusters') ?? [])
@@ -55,7 +56,11 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
   }));
   if (environments.length === 0) {
     environments.push(
-      ...DEFAULT_ENVIRONMENTS.map(name => ({ name, cluster: name, namespace: 'default' })),
+      ...DEFAULT_ENVIRONMENTS.map(name => ({
+        name,
+        cluster: name,
+        namespace: 'default',
+      })),
     );
   }
   for (const env of environments) {
@@ -66,12 +71,15 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
     }
   }
   const timeout = config.has('delivery.requestTimeout')
-    ? durationToMilliseconds(readDurationFromConfig(config, { key: 'delivery.requestTimeout' }))
+    ? durationToMilliseconds(
+        readDurationFromConfig(config, { key: 'delivery.requestTimeout' }),
+      )
     : 10_000;
   return {
     environments,
     clusters,
-    githubHost: config.getOptionalString('delivery.github.host') ?? 'github.com',
+    githubHost:
+      config.getOptionalString('delivery.github.host') ?? 'github.com',
     requestTimeoutMs: timeout,
     commitLimit: config.getOptionalNumber('delivery.commitLimit') ?? 20,
   };

@@ -1,4 +1,8 @@
-import { mockCredentials, mockServices, startTestBackend } from '@backstage/backend-test-utils';
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { Entity } from '@backstage/catalog-model';
 import { Sandbox, buildSeed, startSandbox } from '@internal/sandbox';
@@ -33,7 +37,9 @@ const entities: Entity[] = [
     }),
   ),
   component('money-lib', {}),
-  component('half-annotated', { 'github.com/project-slug': 'acme/payments-api' }),
+  component('half-annotated', {
+    'github.com/project-slug': 'acme/payments-api',
+  }),
   component('ghost-repo', {
     'github.com/project-slug': 'acme/does-not-exist',
     'backstage.io/kubernetes-id': 'ghost-repo',
@@ -69,13 +75,21 @@ async function startDelivery(options: {
     features: [
       deliveryPlugin,
       // No Authorization header means no credentials (the mock's default would be a user).
-      mockServices.httpAuth.factory({ defaultCredentials: mockCredentials.none() }),
+      mockServices.httpAuth.factory({
+        defaultCredentials: mockCredentials.none(),
+      }),
       catalogServiceMock.factory({ entities }),
       mockServices.rootConfig.factory({
         data: {
           ...clusterConfig(options.clusterUrls),
           integrations: {
-            github: [{ host: 'sandbox.github', apiBaseUrl: options.githubUrl, token: options.githubToken }],
+            github: [
+              {
+                host: 'sandbox.github',
+                apiBaseUrl: options.githubUrl,
+                token: options.githubToken,
+              },
+            ],
           },
           delivery: {
             github: { host: 'sandbox.github' },
@@ -117,7 +131,9 @@ describe('delivery backend against the sandbox', () => {
   });
 
   it('requires a user token', async () => {
-    const res = await request(server).get('/api/delivery/entities/default/component/payments-api/environments');
+    const res = await request(server).get(
+      '/api/delivery/entities/default/component/payments-api/environments',
+    );
     expect(res.status).toBe(401);
   });
 
@@ -125,11 +141,17 @@ describe('delivery backend against the sandbox', () => {
     it('reports the deployed version, replicas, rollout and stable version of each environment', async () => {
       const payments = seed.services.find(s => s.name === 'payments-api')!;
       const res = await request(server)
-        .get('/api/delivery/entities/default/component/payments-api/environments')
+        .get(
+          '/api/delivery/entities/default/component/payments-api/environments',
+        )
         .set('Authorization', auth);
       expect(res.status).toBe(200);
       expect(res.body.entityRef).toBe('component:default/payments-api');
-      expect(res.body.environments.map((e: any) => e.environment)).toEqual(['uat', 'canary', 'production']);
+      expect(res.body.environments.map((e: any) => e.environment)).toEqual([
+        'uat',
+        'canary',
+        'production',
+      ]);
       for (const env of res.body.environments) {
         const sha = payments.deployed[env.environment];
         expect(env).toMatchObject({
@@ -140,17 +162,25 @@ describe('delivery backend against the sandbox', () => {
           replicas: { desired: 3, ready: 3, updated: 3, available: 3 },
           rollout: 'complete',
           revision: '1',
-          stable: { state: 'recorded', commitSha: payments.stable[env.environment] },
+          stable: {
+            state: 'recorded',
+            commitSha: payments.stable[env.environment],
+          },
         });
         expect(Date.parse(env.deployedAt)).toBeLessThan(NOW);
       }
       // Three different versions: production oldest, uat newest.
-      expect(new Set(res.body.environments.map((e: any) => e.version.commitSha)).size).toBe(3);
+      expect(
+        new Set(res.body.environments.map((e: any) => e.version.commitSha))
+          .size,
+      ).toBe(3);
     });
 
     it('shows a missing stable version as unknown, not as an error', async () => {
       const res = await request(server)
-        .get('/api/delivery/entities/default/component/inventory-service/environments')
+        .get(
+          '/api/delivery/entities/default/component/inventory-service/environments',
+        )
         .set('Authorization', auth);
       expect(res.status).toBe(200);
       expect(res.body.environments.map((e: any) => e.stable)).toEqual([
@@ -170,12 +200,21 @@ describe('delivery backend against the sandbox', () => {
           ...deployment.spec,
           template: {
             ...deployment.spec.template,
-            spec: { containers: [{ ...deployment.spec.template.spec.containers[0], image: newImage }] },
+            spec: {
+              containers: [
+                {
+                  ...deployment.spec.template.spec.containers[0],
+                  image: newImage,
+                },
+              ],
+            },
           },
         },
       });
       const during = await request(server)
-        .get('/api/delivery/entities/default/component/checkout-web/environments')
+        .get(
+          '/api/delivery/entities/default/component/checkout-web/environments',
+        )
         .set('Authorization', auth);
       expect(during.status).toBe(200);
       expect(during.body.environments[0]).toMatchObject({
@@ -185,7 +224,9 @@ describe('delivery backend against the sandbox', () => {
       });
       await waitFor(async () => {
         const after = await request(server)
-          .get('/api/delivery/entities/default/component/checkout-web/environments')
+          .get(
+            '/api/delivery/entities/default/component/checkout-web/environments',
+          )
           .set('Authorization', auth);
         expect(after.body.environments[0]).toMatchObject({
           rollout: 'complete',
@@ -199,7 +240,9 @@ describe('delivery backend against the sandbox', () => {
         .get('/api/delivery/entities/default/component/nope/environments')
         .set('Authorization', auth);
       expect(res.status).toBe(404);
-      expect(res.body.error.message).toBe('No entity component:default/nope in the catalog');
+      expect(res.body.error.message).toBe(
+        'No entity component:default/nope in the catalog',
+      );
     });
 
     it('404s an entity without the annotations, naming what is missing', async () => {
@@ -211,7 +254,9 @@ describe('delivery backend against the sandbox', () => {
         'Entity component:default/money-lib is missing the annotations github.com/project-slug, backstage.io/kubernetes-id',
       );
       const half = await request(server)
-        .get('/api/delivery/entities/default/component/half-annotated/environments')
+        .get(
+          '/api/delivery/entities/default/component/half-annotated/environments',
+        )
         .set('Authorization', auth);
       expect(half.status).toBe(404);
       expect(half.body.error.message).toBe(
@@ -221,7 +266,9 @@ describe('delivery backend against the sandbox', () => {
 
     it('400s a malformed entity reference', async () => {
       const res = await request(server)
-        .get('/api/delivery/entities/default/component/bad%20name!/environments')
+        .get(
+          '/api/delivery/entities/default/component/bad%20name!/environments',
+        )
         .set('Authorization', auth);
       expect(res.status).toBe(400);
       expect(res.body.error.message).toMatch(/name/);
@@ -231,14 +278,21 @@ describe('delivery backend against the sandbox', () => {
   describe('GET /entities/{namespace}/{kind}/{name}/commits', () => {
     it('lists the latest commits of main with author, time, message and CI state', async () => {
       const repo = seed.repositories.find(r => r.name === 'payments-api')!;
-      const main = repo.commits.filter(c => !c.message.startsWith('WIP')).reverse();
+      const main = repo.commits
+        .filter(c => !c.message.startsWith('WIP'))
+        .reverse();
       const res = await request(server)
         .get('/api/delivery/entities/default/component/payments-api/commits')
         .set('Authorization', auth);
       expect(res.status).toBe(200);
-      expect(res.body.repository).toMatchObject({ slug: 'acme/payments-api', defaultBranch: 'main' });
+      expect(res.body.repository).toMatchObject({
+        slug: 'acme/payments-api',
+        defaultBranch: 'main',
+      });
       expect(res.body.commits).toHaveLength(20);
-      expect(res.body.commits.map((c: any) => c.sha)).toEqual(main.slice(0, 20).map(c => c.sha));
+      expect(res.body.commits.map((c: any) => c.sha)).toEqual(
+        main.slice(0, 20).map(c => c.sha),
+      );
       const head = res.body.commits[0];
       expect(head).toMatchObject({
         sha: main[0].sha,
@@ -251,10 +305,16 @@ describe('delivery backend against the sandbox', () => {
       expect(head.url).toContain(main[0].sha);
       const states = new Set(res.body.commits.map((c: any) => c.ci.state));
       expect(states).toEqual(new Set(['success', 'failure', 'pending']));
-      const failing = res.body.commits.find((c: any) => c.ci.state === 'failure');
+      const failing = res.body.commits.find(
+        (c: any) => c.ci.state === 'failure',
+      );
       const seeded = main.find(c => c.sha === failing.sha)!;
       expect(failing.ci.checks).toEqual(
-        expect.arrayContaining(seeded.checks.map(ch => expect.objectContaining({ name: ch.name, state: ch.state }))),
+        expect.arrayContaining(
+          seeded.checks.map(ch =>
+            expect.objectContaining({ name: ch.name, state: ch.state }),
+          ),
+        ),
       );
     });
 
@@ -263,7 +323,9 @@ describe('delivery backend against the sandbox', () => {
         .get('/api/delivery/entities/default/component/ghost-repo/commits')
         .set('Authorization', auth);
       expect(res.status).toBe(404);
-      expect(res.body.error.message).toBe('GitHub: cannot read the repository in acme/does-not-exist: not found');
+      expect(res.body.error.message).toBe(
+        'GitHub: cannot read the repository in acme/does-not-exist: not found',
+      );
     });
   });
 });
@@ -291,7 +353,10 @@ describe('delivery backend when a system fails', () => {
   it('503s naming the cluster that refuses connections', async () => {
     const closedPort = await freePort();
     const server = await startDelivery({
-      clusterUrls: { ...sandbox.clusterUrls, production: `http://127.0.0.1:${closedPort}` },
+      clusterUrls: {
+        ...sandbox.clusterUrls,
+        production: `http://127.0.0.1:${closedPort}`,
+      },
       githubUrl: sandbox.githubUrl,
       githubToken: sandbox.githubToken,
     });
@@ -300,7 +365,9 @@ describe('delivery backend when a system fails', () => {
       .set('Authorization', auth);
     expect(res.status).toBe(503);
     expect(res.body.error.message).toMatch(
-      new RegExp(`^Kubernetes cluster 'production' \\(http://127.0.0.1:${closedPort}\\) is unreachable: ECONNREFUSED`),
+      new RegExp(
+        `^Kubernetes cluster 'production' \\(http://127.0.0.1:${closedPort}\\) is unreachable: ECONNREFUSED`,
+      ),
     );
   });
 
@@ -349,7 +416,9 @@ describe('delivery backend when a system fails', () => {
       .get('/api/delivery/entities/default/component/payments-api/commits')
       .set('Authorization', auth);
     expect(res.status).toBe(503);
-    expect(res.body.error.message).toMatch(/^GitHub \(http:\/\/127\.0\.0\.1:\d+\) is unreachable: ECONNREFUSED/);
+    expect(res.body.error.message).toMatch(
+      /^GitHub \(http:\/\/127\.0\.0\.1:\d+\) is unreachable: ECONNREFUSED/,
+    );
   });
 
   it('502s when GitHub rejects the credentials', async () => {

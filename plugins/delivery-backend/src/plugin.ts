@@ -39,7 +39,9 @@ export const deliveryPlugin = createBackendPlugin({
           host: delivery.githubHost,
           timeoutMs: delivery.requestTimeoutMs,
         });
-        const observedVersions = await DatabaseObservedVersionsStore.create({ database });
+        const observedVersions = await DatabaseObservedVersionsStore.create({
+          database,
+        });
 
         httpRouter.use(
           createRouter({
@@ -50,7 +52,10 @@ export const deliveryPlugin = createBackendPlugin({
               kubernetes,
               observedVersions,
             }),
-            commits: new CommitsService({ github, limit: delivery.commitLimit }),
+            commits: new CommitsService({
+              github,
+              limit: delivery.commitLimit,
+            }),
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });

@@ -8,7 +8,8 @@ export const ANNOTATION_GITHUB_PROJECT_SLUG = 'github.com/project-slug';
 /** Value of the `backstage.io/kubernetes-id` label on the service's workloads. */
 export const ANNOTATION_KUBERNETES_ID = 'backstage.io/kubernetes-id';
 /** Namespace of the workload in every cluster (defaults to `default`). */
-export const ANNOTATION_KUBERNETES_NAMESPACE = 'backstage.io/kubernetes-namespace';
+export const ANNOTATION_KUBERNETES_NAMESPACE =
+  'backstage.io/kubernetes-namespace';
 /** Full name of the service's Jenkins job. */
 export const ANNOTATION_JENKINS_JOB = 'jenkins.io/job-full-name';
 
@@ -22,9 +23,11 @@ export const REQUIRED_DELIVERY_ANNOTATIONS = [
  * Annotation written on Kubernetes Deployments by the pipeline (and by the sandbox seed): the
  * full commit sha that the running image was built from.
  */
-export const WORKLOAD_ANNOTATION_COMMIT_SHA = 'delivery.backstage.io/commit-sha';
+export const WORKLOAD_ANNOTATION_COMMIT_SHA =
+  'delivery.backstage.io/commit-sha';
 /** Annotation on Kubernetes Deployments: ISO time the current version was deployed. */
-export const WORKLOAD_ANNOTATION_DEPLOYED_AT = 'delivery.backstage.io/deployed-at';
+export const WORKLOAD_ANNOTATION_DEPLOYED_AT =
+  'delivery.backstage.io/deployed-at';
 
 /** Name of the ConfigMap that records the stable version of a service in a cluster. */
 export function stableConfigMapName(kubernetesId: string): string {

@@ -2,9 +2,19 @@ import { checkRunState, combineCiStates, commitStatusState } from './ci';
 
 describe('combineCiStates', () => {
   it('fails on any failure, waits on any pending, passes when all pass', () => {
-    expect(combineCiStates([{ state: 'success' }, { state: 'failure' }, { state: 'pending' }])).toBe('failure');
-    expect(combineCiStates([{ state: 'success' }, { state: 'pending' }])).toBe('pending');
-    expect(combineCiStates([{ state: 'success' }, { state: 'success' }])).toBe('success');
+    expect(
+      combineCiStates([
+        { state: 'success' },
+        { state: 'failure' },
+        { state: 'pending' },
+      ]),
+    ).toBe('failure');
+    expect(combineCiStates([{ state: 'success' }, { state: 'pending' }])).toBe(
+      'pending',
+    );
+    expect(combineCiStates([{ state: 'success' }, { state: 'success' }])).toBe(
+      'success',
+    );
     expect(combineCiStates([])).toBe('none');
   });
 });

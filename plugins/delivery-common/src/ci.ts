@@ -13,7 +13,10 @@ export function combineCiStates(checks: Pick<CiCheck, 'state'>[]): CiState {
 }
 
 /** Maps a GitHub check run (status + conclusion) to a CI state. */
-export function checkRunState(status: string, conclusion: string | null | undefined): CiState {
+export function checkRunState(
+  status: string,
+  conclusion: string | null | undefined,
+): CiState {
   if (status !== 'completed') return 'pending';
   switch (conclusion) {
     case 'success':

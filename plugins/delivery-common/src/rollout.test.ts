@@ -3,7 +3,13 @@ import { deployedVersion, imageTag, rolloutState } from './rollout';
 const base = {
   metadata: { name: 'api', generation: 2 },
   spec: { replicas: 3 },
-  status: { observedGeneration: 2, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 },
+  status: {
+    observedGeneration: 2,
+    replicas: 3,
+    updatedReplicas: 3,
+    readyReplicas: 3,
+    availableReplicas: 3,
+  },
 };
 
 describe('rolloutState', () => {
@@ -11,15 +17,35 @@ describe('rolloutState', () => {
     expect(rolloutState(base)).toBe('complete');
   });
   it('is progressing while the controller has not observed the new generation', () => {
-    expect(rolloutState({ ...base, status: { ...base.status, observedGeneration: 1 } })).toBe('progressing');
+    expect(
+      rolloutState({
+        ...base,
+        status: { ...base.status, observedGeneration: 1 },
+      }),
+    ).toBe('progressing');
   });
   it('is progressing while updated replicas lag or old replicas remain', () => {
-    expect(rolloutState({ ...base, status: { ...base.status, updatedReplicas: 2 } })).toBe('progressing');
-    expect(rolloutState({ ...base, status: { ...base.status, replicas: 4 } })).toBe('progressing');
-    expect(rolloutState({ ...base, status: { ...base.status, availableReplicas: 1 } })).toBe('progressing');
+    expect(
+      rolloutState({ ...base, status: { ...base.status, updatedReplicas: 2 } }),
+    ).toBe('progressing');
+    expect(
+      rolloutState({ ...base, status: { ...base.status, replicas: 4 } }),
+    ).toBe('progressing');
+    expect(
+      rolloutState({
+        ...base,
+        status: { ...base.status, availableReplicas: 1 },
+      }),
+    ).toBe('progressing');
   });
   it('knows a scaled-down and a missing workload', () => {
-    expect(rolloutState({ ...base, spec: { replicas: 0 }, status: { observedGeneration: 2, replicas: 0 } })).toBe('scaled-down');
+    expect(
+      rolloutState({
+        ...base,
+        spec: { replicas: 0 },
+        status: { observedGeneration: 2, replicas: 0 },
+      }),
+    ).toBe('scaled-down');
     expect(rolloutState(undefined)).toBe('missing');
   });
 });
@@ -42,13 +68,28 @@ describe('deployedVersion', () => {
       deployedVersion(
         {
           metadata: { name: 'api', annotations: { sha: 'f'.repeat(40) } },
-          spec: { template: { spec: { containers: [{ name: 'sidecar', image: 'proxy:1' }, { name: 'api', image: 'acme/api:abc' }] } } },
+          spec: {
+            template: {
+              spec: {
+                containers: [
+                  { name: 'sidecar', image: 'proxy:1' },
+                  { name: 'api', image: 'acme/api:abc' },
+                ],
+              },
+            },
+          },
         },
         'sha',
       ),
-    ).toEqual({ image: 'acme/api:abc', imageTag: 'abc', commitSha: 'f'.repeat(40) });
+    ).toEqual({
+      image: 'acme/api:abc',
+      imageTag: 'abc',
+      commitSha: 'f'.repeat(40),
+    });
   });
   it('is undefined without containers', () => {
-    expect(deployedVersion({ metadata: { name: 'api' } }, 'sha')).toBeUndefined();
+    expect(
+      deployedVersion({ metadata: { name: 'api' } }, 'sha'),
+    ).toBeUndefined();
   });
 });

@@ -5,7 +5,9 @@ export interface DeploymentLike {
   metadata?: { generation?: number; annotations?: Record<string, string> };
   spec?: {
     replicas?: number;
-    template?: { spec?: { containers?: Array<{ name?: string; image?: string }> } };
+    template?: {
+      spec?: { containers?: Array<{ name?: string; image?: string }> };
+    };
   };
   status?: {
     observedGeneration?: number;
@@ -32,7 +34,9 @@ export function replicaCounts(deployment: DeploymentLike) {
  * controller has observed the newest generation, every desired replica runs the new template,
  * no old replica is left and all updated replicas are available.
  */
-export function rolloutState(deployment: DeploymentLike | undefined): RolloutState {
+export function rolloutState(
+  deployment: DeploymentLike | undefined,
+): RolloutState {
   if (!deployment) return 'missing';
   const { desired, updated, available } = replicaCounts(deployment);
   const generation = deployment.metadata?.generation ?? 0;

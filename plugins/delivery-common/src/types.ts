@@ -29,7 +29,12 @@ export interface EnvironmentStatus {
   /** Name of the Kubernetes Deployment, when found. */
   workload?: string;
   version?: DeployedVersion;
-  replicas: { desired: number; ready: number; updated: number; available: number };
+  replicas: {
+    desired: number;
+    ready: number;
+    updated: number;
+    available: number;
+  };
   rollout: RolloutState;
   /** `deployment.kubernetes.io/revision` of the Deployment. */
   revision?: string;

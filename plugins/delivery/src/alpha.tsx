@@ -13,7 +13,8 @@ const deliveryApi = ApiBlueprint.make({
     defineParams({
       api: deliveryApiRef,
       deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
-      factory: ({ discoveryApi, fetchApi }) => new DeliveryClient({ discoveryApi, fetchApi }),
+      factory: ({ discoveryApi, fetchApi }) =>
+        new DeliveryClient({ discoveryApi, fetchApi }),
     }),
 });
 
@@ -24,7 +25,8 @@ export const deploymentsEntityContent = EntityContentBlueprint.make({
     path: '/deployments',
     title: 'Deployments',
     filter: isDeliveryAvailable,
-    loader: () => import('./components/DeploymentsTab').then(m => <m.DeploymentsTab />),
+    loader: () =>
+      import('./components/DeploymentsTab').then(m => <m.DeploymentsTab />),
   },
 });
 

@@ -7,12 +7,31 @@ const annotated = {
 
 describe('isDeliveryAvailable', () => {
   it('is true for components with both annotations', () => {
-    expect(isDeliveryAvailable({ apiVersion: 'v1', kind: 'Component', metadata: { name: 'api', annotations: annotated } })).toBe(true);
+    expect(
+      isDeliveryAvailable({
+        apiVersion: 'v1',
+        kind: 'Component',
+        metadata: { name: 'api', annotations: annotated },
+      }),
+    ).toBe(true);
   });
   it('is false without an annotation or for other kinds', () => {
     expect(
-      isDeliveryAvailable({ apiVersion: 'v1', kind: 'Component', metadata: { name: 'api', annotations: { 'github.com/project-slug': 'acme/api' } } }),
+      isDeliveryAvailable({
+        apiVersion: 'v1',
+        kind: 'Component',
+        metadata: {
+          name: 'api',
+          annotations: { 'github.com/project-slug': 'acme/api' },
+        },
+      }),
     ).toBe(false);
-    expect(isDeliveryAvailable({ apiVersion: 'v1', kind: 'System', metadata: { name: 'api', annotations: annotated } })).toBe(false);
+    expect(
+      isDeliveryAvailable({
+        apiVersion: 'v1',
+        kind: 'System',
+        metadata: { name: 'api', annotations: annotated },
+      }),
+    ).toBe(false);
   });
 });

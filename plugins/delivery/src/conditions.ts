@@ -5,6 +5,8 @@ import { REQUIRED_DELIVERY_ANNOTATIONS } from '@internal/plugin-delivery-common'
 export function isDeliveryAvailable(entity: Entity): boolean {
   return (
     entity.kind.toLocaleLowerCase('en-US') === 'component' &&
-    REQUIRED_DELIVERY_ANNOTATIONS.every(a => Boolean(entity.metadata.annotations?.[a]?.trim()))
+    REQUIRED_DELIVERY_ANNOTATIONS.every(a =>
+      Boolean(entity.metadata.annotations?.[a]?.trim()),
+    )
   );
 }

@@ -14,7 +14,8 @@ export const deliveryPlugin = createPlugin({
     createApiFactory({
       api: deliveryApiRef,
       deps: { discoveryApi: discoveryApiRef, fetchApi: fetchApiRef },
-      factory: ({ discoveryApi, fetchApi }) => new DeliveryClient({ discoveryApi, fetchApi }),
+      factory: ({ discoveryApi, fetchApi }) =>
+        new DeliveryClient({ discoveryApi, fetchApi }),
     }),
   ],
 });
@@ -27,7 +28,8 @@ export const EntityDeploymentsContent = deliveryPlugin.provide(
   createComponentExtension({
     name: 'EntityDeploymentsContent',
     component: {
-      lazy: () => import('./components/DeploymentsTab').then(m => m.DeploymentsTab),
+      lazy: () =>
+        import('./components/DeploymentsTab').then(m => m.DeploymentsTab),
     },
   }),
 );

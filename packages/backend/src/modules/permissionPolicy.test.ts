@@ -1,11 +1,21 @@
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { catalogEntityDeletePermission, catalogEntityReadPermission } from '@backstage/plugin-catalog-common/alpha';
+import {
+  catalogEntityDeletePermission,
+  catalogEntityReadPermission,
+} from '@backstage/plugin-catalog-common/alpha';
 import { deliveryDeployPermission } from '@internal/plugin-delivery-common';
 import { DeliveryPermissionPolicy } from './permissionPolicy';
 
 const member = {
-  identity: { type: 'user' as const, userEntityRef: 'user:default/guest', ownershipEntityRefs: ['user:default/guest', 'group:default/team-payments'] },
-  info: { userEntityRef: 'user:default/guest', ownershipEntityRefs: ['user:default/guest', 'group:default/team-payments'] },
+  identity: {
+    type: 'user' as const,
+    userEntityRef: 'user:default/guest',
+    ownershipEntityRefs: ['user:default/guest', 'group:default/team-payments'],
+  },
+  info: {
+    userEntityRef: 'user:default/guest',
+    ownershipEntityRefs: ['user:default/guest', 'group:default/team-payments'],
+  },
   token: 'token',
   credentials: {} as any,
 };
@@ -14,13 +24,21 @@ describe('DeliveryPermissionPolicy', () => {
   const policy = new DeliveryPermissionPolicy();
 
   it('lets everyone read the catalog', async () => {
-    expect(await policy.handle({ permission: catalogEntityReadPermission }, member as any)).toEqual({
+    expect(
+      await policy.handle(
+        { permission: catalogEntityReadPermission },
+        member as any,
+      ),
+    ).toEqual({
       result: AuthorizeResult.ALLOW,
     });
   });
 
   it('grants delivery actions only to owners of the service', async () => {
-    const decision = await policy.handle({ permission: deliveryDeployPermission }, member as any);
+    const decision = await policy.handle(
+      { permission: deliveryDeployPermission },
+      member as any,
+    );
     expect(decision).toEqual({
       result: AuthorizeResult.CONDITIONAL,
       pluginId: 'catalog',
@@ -28,18 +46,25 @@ describe('DeliveryPermissionPolicy', () => {
       conditions: {
         rule: 'IS_ENTITY_OWNER',
         resourceType: 'catalog-entity',
-        params: { claims: ['user:default/guest', 'group:default/team-payments'] },
+        params: {
+          claims: ['user:default/guest', 'group:default/team-payments'],
+        },
       },
     });
   });
 
   it('limits unregistering entities to their owners', async () => {
-    const decision = await policy.handle({ permission: catalogEntityDeletePermission }, member as any);
+    const decision = await policy.handle(
+      { permission: catalogEntityDeletePermission },
+      member as any,
+    );
     expect(decision.result).toBe(AuthorizeResult.CONDITIONAL);
   });
 
   it('denies owner-only actions to callers without ownership claims', async () => {
-    expect(await policy.handle({ permission: deliveryDeployPermission }, undefined)).toEqual({
+    expect(
+      await policy.handle({ permission: deliveryDeployPermission }, undefined),
+    ).toEqual({
       result: AuthorizeResult.DENY,
     });
   });

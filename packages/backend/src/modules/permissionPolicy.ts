@@ -23,7 +23,10 @@ import { deliveryPermissions } from '@internal/plugin-delivery-common';
  * belongs to and the user itself.
  */
 export class DeliveryPermissionPolicy implements PermissionPolicy {
-  async handle(request: PolicyQuery, user?: PolicyQueryUser): Promise<PolicyDecision> {
+  async handle(
+    request: PolicyQuery,
+    user?: PolicyQueryUser,
+  ): Promise<PolicyDecision> {
     const ownerOnly =
       deliveryPermissions.some(p => isPermission(request.permission, p)) ||
       isPermission(request.permission, catalogEntityDeletePermission);

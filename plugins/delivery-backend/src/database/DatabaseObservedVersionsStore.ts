@@ -3,7 +3,10 @@ import {
   resolvePackagePath,
 } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
-import { ObservedVersion, ObservedVersionsStore } from './ObservedVersionsStore';
+import {
+  ObservedVersion,
+  ObservedVersionsStore,
+} from './ObservedVersionsStore';
 
 const TABLE = 'delivery_observed_versions';
 
@@ -17,7 +20,10 @@ type Row = {
   last_seen_at: Date | string;
 };
 
-const migrationsDir = resolvePackagePath('@internal/plugin-delivery-backend', 'migrations');
+const migrationsDir = resolvePackagePath(
+  '@internal/plugin-delivery-backend',
+  'migrations',
+);
 
 /** Applies the delivery migrations to a database. */
 export async function migrateDeliveryDatabase(knex: Knex): Promise<void> {
@@ -75,8 +81,14 @@ export class DatabaseObservedVersionsStore implements ObservedVersionsStore {
       })
       .first();
     // A deploy time learnt later moves the first sighting back, never forward.
-    if (row && sighting.deployedAt && toDate(row.first_seen_at) > sighting.deployedAt) {
-      await this.db<Row>(TABLE).where({ id: row.id }).update({ first_seen_at: sighting.deployedAt });
+    if (
+      row &&
+      sighting.deployedAt &&
+      toDate(row.first_seen_at) > sighting.deployedAt
+    ) {
+      await this.db<Row>(TABLE)
+        .where({ id: row.id })
+        .update({ first_seen_at: sighting.deployedAt });
       row.first_seen_at = sighting.deployedAt;
     }
     return toObserved(row!);
@@ -91,7 +103,8 @@ export class DatabaseObservedVersionsStore implements ObservedVersionsStore {
       .orderBy('last_seen_at', 'desc')
       .orderBy('id', 'desc')
       .limit(options?.limit ?? 100);
-    if (options?.environment) query.andWhere({ environment: options.environment });
+    if (options?.environment)
+      query.andWhere({ environment: options.environment });
     return (await query).map(toObserved);
   }
 }

@@ -24,5 +24,8 @@ export interface ObservedVersionsStore {
   }): Promise<ObservedVersion>;
 
   /** Versions seen for a service, newest sighting first. */
-  listSightings(entityRef: string, options?: { environment?: string; limit?: number }): Promise<ObservedVersion[]>;
+  listSightings(
+    entityRef: string,
+    options?: { environment?: string; limit?: number },
+  ): Promise<ObservedVersion[]>;
 }

@@ -6,8 +6,16 @@ import {
 } from '@backstage/integration';
 import { Config } from '@backstage/config';
 import { NotFoundError } from '@backstage/errors';
-import { CiCheck, checkRunState, commitStatusState } from '@internal/plugin-delivery-common';
-import { UpstreamError, describeNetworkError, isUnreachable } from './UpstreamError';
+import {
+  CiCheck,
+  checkRunState,
+  commitStatusState,
+} from '@internal/plugin-delivery-common';
+import {
+  UpstreamError,
+  describeNetworkError,
+  isUnreachable,
+} from './UpstreamError';
 
 /** A repository's identity as the delivery plugins need it. */
 export interface RepositoryInfo {
@@ -36,7 +44,10 @@ export class GitHubProvider {
   readonly #credentials: DefaultGithubCredentialsProvider;
   readonly #timeoutMs: number;
 
-  static fromConfig(config: Config, options: { host: string; timeoutMs: number }) {
+  static fromConfig(
+    config: Config,
+    options: { host: string; timeoutMs: number },
+  ) {
     const integrations = ScmIntegrations.fromConfig(config);
     const integration = integrations.github.byHost(options.host);
     if (!integration) {
@@ -70,10 +81,22 @@ export class GitHubProvider {
   }
 
   /** The newest commits of a branch, newest first. */
-  async listCommits(slug: string, branch: string, limit: number): Promise<GitHubCommit[]> {
+  async listCommits(
+    slug: string,
+    branch: string,
+    limit: number,
+  ): Promise<GitHubCommit[]> {
     const [owner, repo] = splitSlug(slug);
-    const { data } = await this.#call(slug, `list commits of ${branch}`, octokit =>
-      octokit.repos.listCommits({ owner, repo, sha: branch, per_page: Math.min(limit, 100) }),
+    const { data } = await this.#call(
+      slug,
+      `list commits of ${branch}`,
+      octokit =>
+        octokit.repos.listCommits({
+          owner,
+          repo,
+          sha: branch,
+          per_page: Math.min(limit, 100),
+        }),
     );
     return data.slice(0, limit).map(c => ({
       sha: c.sha,
@@ -97,7 +120,12 @@ export class GitHubProvider {
         octokit.checks.listForRef({ owner, repo, ref: sha, per_page: 100 }),
       ),
       this.#call(slug, `read the status of ${sha}`, octokit =>
-        octokit.repos.getCombinedStatusForRef({ owner, repo, ref: sha, per_page: 100 }),
+        octokit.repos.getCombinedStatusForRef({
+          owner,
+          repo,
+          ref: sha,
+          per_page: 100,
+        }),
       ),
     ]);
     const checks = new Map<string, CiCheck>();
@@ -135,7 +163,11 @@ export class GitHubProvider {
     });
   }
 
-  async #call<T>(slug: string, what: string, fn: (octokit: Octokit) => Promise<T>): Promise<T> {
+  async #call<T>(
+    slug: string,
+    what: string,
+    fn: (octokit: Octokit) => Promise<T>,
+  ): Promise<T> {
     const octokit = await this.#octokit(slug);
     const where = `GitHub (${this.#integration.apiBaseUrl})`;
     try {
@@ -145,7 +177,13 @@ export class GitHubProvider {
       if (status === 404 || status === 422) {
         throw new NotFoundError(`GitHub: cannot ${what} in ${slug}: not found`);
       }
-      if (status && status < 500 && status !== 401 && status !== 403 && status !== 429) {
+      if (
+        status &&
+        status < 500 &&
+        status !== 401 &&
+        status !== 403 &&
+        status !== 429
+      ) {
         throw error;
       }
       if ((!status || status === 500) && isUnreachable(error)) {
@@ -159,7 +197,9 @@ export class GitHubProvider {
       throw new UpstreamError({
         system: 'github',
         statusCode: 502,
-        message: `${where} failed to ${what} for ${slug}: HTTP ${status ?? '?'} ${error?.message ?? ''}`.trim(),
+        message: `${where} failed to ${what} for ${slug}: HTTP ${
+          status ?? '?'
+        } ${error?.message ?? ''}`.trim(),
         cause: error,
       });
     }
@@ -169,7 +209,9 @@ export class GitHubProvider {
 function splitSlug(slug: string): [string, string] {
   const [owner, repo, ...rest] = slug.split('/');
   if (!owner || !repo || rest.length > 0) {
-    throw new NotFoundError(`'${slug}' is not a repository slug of the form owner/name`);
+    throw new NotFoundError(
+      `'${slug}' is not a repository slug of the form owner/name`,
+    );
   }
   return [owner, repo];
 }

@@ -9,7 +9,11 @@ import {
   V1Deployment,
 } from '@kubernetes/client-node';
 import { ClusterConfig } from '../config';
-import { UpstreamError, describeNetworkError, isUnreachable } from './UpstreamError';
+import {
+  UpstreamError,
+  describeNetworkError,
+  isUnreachable,
+} from './UpstreamError';
 
 interface ClusterClients {
   config: ClusterConfig;
@@ -37,7 +41,9 @@ export class KubernetesProvider {
           },
         ],
         users: [{ name: 'delivery', token: cluster.token }],
-        contexts: [{ name: cluster.name, cluster: cluster.name, user: 'delivery' }],
+        contexts: [
+          { name: cluster.name, cluster: cluster.name, user: 'delivery' },
+        ],
         currentContext: cluster.name,
       });
       // Like kc.makeApiClient, plus a middleware that bounds every call by the timeout.
@@ -68,11 +74,14 @@ export class KubernetesProvider {
     namespace: string,
     kubernetesId: string,
   ): Promise<V1Deployment | undefined> {
-    const list = await this.#call(cluster, `list deployments in ${namespace}`, c =>
-      c.apps.listNamespacedDeployment({
-        namespace,
-        labelSelector: `backstage.io/kubernetes-id=${kubernetesId}`,
-      }),
+    const list = await this.#call(
+      cluster,
+      `list deployments in ${namespace}`,
+      c =>
+        c.apps.listNamespacedDeployment({
+          namespace,
+          labelSelector: `backstage.io/kubernetes-id=${kubernetesId}`,
+        }),
     );
     const items = list?.items ?? [];
     return items.find(d => d.metadata?.name === kubernetesId) ?? items[0];
@@ -114,7 +123,9 @@ export class KubernetesProvider {
         throw new UpstreamError({
           system: `kubernetes:${clusterName}`,
           statusCode: 502,
-          message: `${where} failed to ${what}: HTTP ${error.code} ${statusMessage(error.body)}`,
+          message: `${where} failed to ${what}: HTTP ${
+            error.code
+          } ${statusMessage(error.body)}`,
           cause: error,
         });
       }

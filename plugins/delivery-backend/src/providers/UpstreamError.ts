@@ -9,7 +9,12 @@ export class UpstreamError extends CustomErrorBase {
   readonly statusCode: 502 | 503;
   readonly system: string;
 
-  constructor(options: { system: string; statusCode: 502 | 503; message: string; cause?: unknown }) {
+  constructor(options: {
+    system: string;
+    statusCode: 502 | 503;
+    message: string;
+    cause?: unknown;
+  }) {
     // The cause is not chained: CustomErrorBase would append its text to the message users see.
     super(options.message);
     this.system = options.system;
@@ -26,7 +31,16 @@ export function isUnreachable(error: unknown): boolean {
     if (
       current.name === 'AbortError' ||
       current.name === 'TimeoutError' ||
-      ['ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_HEADERS_TIMEOUT'].includes(current.code) ||
+      [
+        'ECONNREFUSED',
+        'ECONNRESET',
+        'ENOTFOUND',
+        'ETIMEDOUT',
+        'EHOSTUNREACH',
+        'UND_ERR_CONNECT_TIMEOUT',
+        'UND_ERR_SOCKET',
+        'UND_ERR_HEADERS_TIMEOUT',
+      ].includes(current.code) ||
       current.message === 'fetch failed'
     ) {
       return true;
@@ -44,7 +58,8 @@ export function describeNetworkError(error: unknown): string {
     if (current.name === 'TimeoutError' || current.name === 'AbortError') {
       return 'no answer before the request timeout';
     }
-    if (current.code) return `${current.code}${current.message ? ` (${current.message})` : ''}`;
+    if (current.code)
+      return `${current.code}${current.message ? ` (${current.message})` : ''}`;
     if (current.message) parts.push(current.message);
     current = current.cause;
   }

@@ -11,7 +11,10 @@ import { CommitsService } from '../services/CommitsService';
 /** The OpenAPI document of the plugin, read from `src/schema/openapi.yaml`. */
 export const deliveryOpenApiSpec = parse(
   readFileSync(
-    resolvePackagePath('@internal/plugin-delivery-backend', 'src/schema/openapi.yaml'),
+    resolvePackagePath(
+      '@internal/plugin-delivery-backend',
+      'src/schema/openapi.yaml',
+    ),
     'utf8',
   ),
 );
@@ -36,11 +39,17 @@ export function createRouter(options: {
     res.json({ status: 'ok' });
   });
 
-  router.get('/entities/:namespace/:kind/:name/environments', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
-    const service = await entities.resolve(req.params, credentials);
-    res.json({ entityRef: service.entityRef, environments: await environments.list(service) });
-  });
+  router.get(
+    '/entities/:namespace/:kind/:name/environments',
+    async (req, res) => {
+      const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+      const service = await entities.resolve(req.params, credentials);
+      res.json({
+        entityRef: service.entityRef,
+        environments: await environments.list(service),
+      });
+    },
+  );
 
   router.get('/entities/:namespace/:kind/:name/commits', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });

@@ -1,15 +1,24 @@
-import { CommitsResponse, combineCiStates } from '@internal/plugin-delivery-common';
+import {
+  CommitsResponse,
+  combineCiStates,
+} from '@internal/plugin-delivery-common';
 import { GitHubProvider } from '../providers/GitHubProvider';
 import { DeliveryEntity } from './EntityResolver';
 
 /** The latest commits of a service's default branch with their CI state. */
 export class CommitsService {
-  constructor(private readonly options: { github: GitHubProvider; limit: number }) {}
+  constructor(
+    private readonly options: { github: GitHubProvider; limit: number },
+  ) {}
 
   async list(service: DeliveryEntity): Promise<CommitsResponse> {
     const { github, limit } = this.options;
     const repository = await github.getRepository(service.projectSlug);
-    const commits = await github.listCommits(service.projectSlug, repository.defaultBranch, limit);
+    const commits = await github.listCommits(
+      service.projectSlug,
+      repository.defaultBranch,
+      limit,
+    );
     const checks = await Promise.all(
       commits.map(c => github.getCiChecks(service.projectSlug, c.sha)),
     );

@@ -26,10 +26,15 @@ export class EntityResolver {
   async resolve(
     ref: { namespace: string; kind: string; name: string },
     credentials: BackstageCredentials,
-    required: readonly string[] = [ANNOTATION_GITHUB_PROJECT_SLUG, ANNOTATION_KUBERNETES_ID],
+    required: readonly string[] = [
+      ANNOTATION_GITHUB_PROJECT_SLUG,
+      ANNOTATION_KUBERNETES_ID,
+    ],
   ): Promise<DeliveryEntity> {
     const entityRef = stringifyEntityRef(ref);
-    const entity = await this.catalog.getEntityByRef(entityRef, { credentials });
+    const entity = await this.catalog.getEntityByRef(entityRef, {
+      credentials,
+    });
     if (!entity) {
       throw new NotFoundError(`No entity ${entityRef} in the catalog`);
     }
@@ -37,7 +42,9 @@ export class EntityResolver {
     const missing = missingAnnotations(annotations, required);
     if (missing.length > 0) {
       throw new NotFoundError(
-        `Entity ${entityRef} is missing the annotation${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`,
+        `Entity ${entityRef} is missing the annotation${
+          missing.length > 1 ? 's' : ''
+        } ${missing.join(', ')}`,
       );
     }
     return {
@@ -45,7 +52,8 @@ export class EntityResolver {
       entityRef: stringifyEntityRef(entity),
       projectSlug: annotations[ANNOTATION_GITHUB_PROJECT_SLUG]?.trim() ?? '',
       kubernetesId: annotations[ANNOTATION_KUBERNETES_ID]?.trim() ?? '',
-      kubernetesNamespace: annotations[ANNOTATION_KUBERNETES_NAMESPACE]?.trim() || undefined,
+      kubernetesNamespace:
+        annotations[ANNOTATION_KUBERNETES_NAMESPACE]?.trim() || undefined,
     };
   }
 }

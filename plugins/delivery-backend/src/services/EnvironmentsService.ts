@@ -26,15 +26,24 @@ export class EnvironmentsService {
   ) {}
 
   async list(service: DeliveryEntity): Promise<EnvironmentStatus[]> {
-    return Promise.all(this.options.environments.map(env => this.#read(service, env)));
+    return Promise.all(
+      this.options.environments.map(env => this.#read(service, env)),
+    );
   }
 
-  async #read(service: DeliveryEntity, env: EnvironmentConfig): Promise<EnvironmentStatus> {
+  async #read(
+    service: DeliveryEntity,
+    env: EnvironmentConfig,
+  ): Promise<EnvironmentStatus> {
     const { kubernetes } = this.options;
     const namespace = service.kubernetesNamespace ?? env.namespace;
     const [deployment, stableMap] = await Promise.all([
       kubernetes.findDeployment(env.cluster, namespace, service.kubernetesId),
-      kubernetes.getConfigMap(env.cluster, namespace, stableConfigMapName(service.kubernetesId)),
+      kubernetes.getConfigMap(
+        env.cluster,
+        namespace,
+        stableConfigMapName(service.kubernetesId),
+      ),
     ]);
     const stable: StableVersion | { state: 'unknown' } = stableMap?.data
       ? {
@@ -46,7 +55,12 @@ export class EnvironmentsService {
           markedBy: stableMap.data.markedBy,
         }
       : { state: 'unknown' };
-    const base = { environment: env.name, cluster: env.cluster, namespace, stable };
+    const base = {
+      environment: env.name,
+      cluster: env.cluster,
+      namespace,
+      stable,
+    };
     if (!deployment) {
       return {
         ...base,
@@ -54,7 +68,10 @@ export class EnvironmentsService {
         rollout: 'missing',
       };
     }
-    const version = deployedVersion(deployment as any, WORKLOAD_ANNOTATION_COMMIT_SHA);
+    const version = deployedVersion(
+      deployment as any,
+      WORKLOAD_ANNOTATION_COMMIT_SHA,
+    );
     let deployedAt = workloadDeployedAt(deployment);
     if (version) {
       const sighting = await this.options.observedVersions.recordSighting({
@@ -73,8 +90,15 @@ export class EnvironmentsService {
       ...(version ? { version } : {}),
       replicas: replicaCounts(deployment as any),
       rollout: rolloutState(deployment as any),
-      ...(deployment.metadata?.annotations?.['deployment.kubernetes.io/revision']
-        ? { revision: deployment.metadata.annotations['deployment.kubernetes.io/revision'] }
+      ...(deployment.metadata?.annotations?.[
+        'deployment.kubernetes.io/revision'
+      ]
+        ? {
+            revision:
+              deployment.metadata.annotations[
+                'deployment.kubernetes.io/revision'
+              ],
+          }
         : {}),
       ...(deployedAt ? { deployedAt: deployedAt.toISOString() } : {}),
     };
@@ -86,8 +110,10 @@ export class EnvironmentsService {
  * time the rollout of the current ReplicaSet completed.
  */
 function workloadDeployedAt(deployment: V1Deployment): Date | undefined {
-  const annotated = deployment.metadata?.annotations?.[WORKLOAD_ANNOTATION_DEPLOYED_AT];
-  if (annotated && !Number.isNaN(Date.parse(annotated))) return new Date(annotated);
+  const annotated =
+    deployment.metadata?.annotations?.[WORKLOAD_ANNOTATION_DEPLOYED_AT];
+  if (annotated && !Number.isNaN(Date.parse(annotated)))
+    return new Date(annotated);
   const progressing = deployment.status?.conditions?.find(
     c => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable',
   );

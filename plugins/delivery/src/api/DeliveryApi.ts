@@ -1,6 +1,9 @@
 import { createApiRef } from '@backstage/core-plugin-api';
 import { CompoundEntityRef } from '@backstage/catalog-model';
-import { CommitsResponse, EnvironmentsResponse } from '@internal/plugin-delivery-common';
+import {
+  CommitsResponse,
+  EnvironmentsResponse,
+} from '@internal/plugin-delivery-common';
 
 /** The delivery backend, as the tabs use it. */
 export interface DeliveryApi {
@@ -9,4 +12,6 @@ export interface DeliveryApi {
 }
 
 /** Reference to the {@link DeliveryApi}. */
-export const deliveryApiRef = createApiRef<DeliveryApi>({ id: 'plugin.delivery.api' });
+export const deliveryApiRef = createApiRef<DeliveryApi>({
+  id: 'plugin.delivery.api',
+});

@@ -1,26 +1,61 @@
 import { DeliveryClient } from './DeliveryClient';
 
 describe('DeliveryClient', () => {
-  const discoveryApi = { getBaseUrl: async () => 'http://backend/api/delivery' };
+  const discoveryApi = {
+    getBaseUrl: async () => 'http://backend/api/delivery',
+  };
 
   it('calls the entity route through the app fetch', async () => {
-    const fetch = jest.fn(async (_url: string) => new Response(JSON.stringify({ entityRef: 'x', environments: [] })));
-    const client = new DeliveryClient({ discoveryApi, fetchApi: { fetch: fetch as any } });
-    await expect(client.getEnvironments({ kind: 'Component', namespace: 'default', name: 'payments-api' })).resolves.toEqual({
+    const fetch = jest.fn(
+      async (_url: string) =>
+        new Response(JSON.stringify({ entityRef: 'x', environments: [] })),
+    );
+    const client = new DeliveryClient({
+      discoveryApi,
+      fetchApi: { fetch: fetch as any },
+    });
+    await expect(
+      client.getEnvironments({
+        kind: 'Component',
+        namespace: 'default',
+        name: 'payments-api',
+      }),
+    ).resolves.toEqual({
       entityRef: 'x',
       environments: [],
     });
-    expect(fetch).toHaveBeenCalledWith('http://backend/api/delivery/entities/default/component/payments-api/environments');
+    expect(fetch).toHaveBeenCalledWith(
+      'http://backend/api/delivery/entities/default/component/payments-api/environments',
+    );
   });
 
   it('throws a ResponseError carrying the backend message', async () => {
-    const body = { error: { name: 'NotFoundError', message: 'No entity component:default/x in the catalog' }, response: { statusCode: 404 } };
-    const fetch = jest.fn(async () => new Response(JSON.stringify(body), { status: 404, headers: { 'Content-Type': 'application/json' } }));
-    const client = new DeliveryClient({ discoveryApi, fetchApi: { fetch: fetch as any } });
-    await expect(client.getCommits({ kind: 'component', namespace: 'default', name: 'x' })).rejects.toMatchObject({
+    const body = {
+      error: {
+        name: 'NotFoundError',
+        message: 'No entity component:default/x in the catalog',
+      },
+      response: { statusCode: 404 },
+    };
+    const fetch = jest.fn(
+      async () =>
+        new Response(JSON.stringify(body), {
+          status: 404,
+          headers: { 'Content-Type': 'application/json' },
+        }),
+    );
+    const client = new DeliveryClient({
+      discoveryApi,
+      fetchApi: { fetch: fetch as any },
+    });
+    await expect(
+      client.getCommits({ kind: 'component', namespace: 'default', name: 'x' }),
+    ).rejects.toMatchObject({
       name: 'ResponseError',
       statusCode: 404,
-      body: { error: { message: 'No entity component:default/x in the catalog' } },
+      body: {
+        error: { message: 'No entity component:default/x in the catalog' },
+      },
     });
   });
 });

@@ -1,12 +1,20 @@
 import { DiscoveryApi, FetchApi } from '@backstage/core-plugin-api';
 import { CompoundEntityRef } from '@backstage/catalog-model';
 import { ResponseError } from '@backstage/errors';
-import { CommitsResponse, EnvironmentsResponse } from '@internal/plugin-delivery-common';
+import {
+  CommitsResponse,
+  EnvironmentsResponse,
+} from '@internal/plugin-delivery-common';
 import { DeliveryApi } from './DeliveryApi';
 
 /** {@link DeliveryApi} over HTTP, through discovery and the app's authenticated fetch. */
 export class DeliveryClient implements DeliveryApi {
-  constructor(private readonly options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {}
+  constructor(
+    private readonly options: {
+      discoveryApi: DiscoveryApi;
+      fetchApi: FetchApi;
+    },
+  ) {}
 
   getEnvironments(entity: CompoundEntityRef): Promise<EnvironmentsResponse> {
     return this.#get(`${entityPath(entity)}/environments`);

@@ -7,12 +7,18 @@ import { deliveryApiRef } from '../api';
 export function useEnvironments(entity: Entity) {
   const api = useApi(deliveryApiRef);
   const ref = getCompoundEntityRef(entity);
-  return useAsyncRetry(() => api.getEnvironments(ref), [api, ref.kind, ref.namespace, ref.name]);
+  return useAsyncRetry(
+    () => api.getEnvironments(ref),
+    [api, ref.kind, ref.namespace, ref.name],
+  );
 }
 
 /** The latest commits of the service's default branch with CI state. */
 export function useCommits(entity: Entity) {
   const api = useApi(deliveryApiRef);
   const ref = getCompoundEntityRef(entity);
-  return useAsyncRetry(() => api.getCommits(ref), [api, ref.kind, ref.namespace, ref.name]);
+  return useAsyncRetry(
+    () => api.getCommits(ref),
+    [api, ref.kind, ref.namespace, ref.name],
+  );
 }

@@ -1,4 +1,15 @@
-import { InfoCard, Link, Progress, ResponseErrorPanel, Table, TableColumn, StatusOK, StatusPending, StatusError, StatusAborted } from '@backstage/core-components';
+import {
+  InfoCard,
+  Link,
+  Progress,
+  ResponseErrorPanel,
+  Table,
+  TableColumn,
+  StatusOK,
+  StatusPending,
+  StatusError,
+  StatusAborted,
+} from '@backstage/core-components';
 import { Entity } from '@backstage/catalog-model';
 import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
@@ -15,7 +26,9 @@ const CI_LABEL: Record<CiState, string> = {
 
 function CiCell({ commit }: { commit: CommitSummary }) {
   const label = CI_LABEL[commit.ci.state];
-  const details = commit.ci.checks.map(c => `${c.name}: ${c.state}`).join(', ') || 'no checks';
+  const details =
+    commit.ci.checks.map(c => `${c.name}: ${c.state}`).join(', ') ||
+    'no checks';
   const status = {
     success: <StatusOK>{label}</StatusOK>,
     failure: <StatusError>{label}</StatusError>,
@@ -40,7 +53,9 @@ const columns: TableColumn<CommitSummary>[] = [
   },
   {
     title: 'Message',
-    render: c => <Typography variant="body2">{c.message.split('\n')[0]}</Typography>,
+    render: c => (
+      <Typography variant="body2">{c.message.split('\n')[0]}</Typography>
+    ),
   },
   { title: 'Author', render: c => c.author.login ?? c.author.name },
   {
@@ -57,7 +72,10 @@ const columns: TableColumn<CommitSummary>[] = [
 /** The latest commits of the default branch with their CI state and links. */
 export function CommitsCard({ entity }: { entity: Entity }) {
   const { value, loading, error } = useCommits(entity);
-  if (error) return <ResponseErrorPanel error={error} title="Could not read the commits" />;
+  if (error)
+    return (
+      <ResponseErrorPanel error={error} title="Could not read the commits" />
+    );
   return (
     <InfoCard
       title="Recent commits"
@@ -75,7 +93,12 @@ export function CommitsCard({ entity }: { entity: Entity }) {
         <Progress />
       ) : (
         <Table<CommitSummary>
-          options={{ paging: false, search: false, toolbar: false, padding: 'dense' }}
+          options={{
+            paging: false,
+            search: false,
+            toolbar: false,
+            padding: 'dense',
+          }}
           columns={columns}
           data={value?.commits ?? []}
         />

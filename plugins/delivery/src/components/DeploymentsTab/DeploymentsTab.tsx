@@ -1,5 +1,8 @@
 import Grid from '@material-ui/core/Grid';
-import { MissingAnnotationEmptyState, useEntity } from '@backstage/plugin-catalog-react';
+import {
+  MissingAnnotationEmptyState,
+  useEntity,
+} from '@backstage/plugin-catalog-react';
 import { missingAnnotations } from '@internal/plugin-delivery-common';
 import { EnvironmentsCard } from './EnvironmentsCard';
 import { CommitsCard } from './CommitsCard';

@@ -1,4 +1,14 @@
-import { InfoCard, Progress, ResponseErrorPanel, Table, TableColumn, StatusOK, StatusPending, StatusError, StatusAborted } from '@backstage/core-components';
+import {
+  InfoCard,
+  Progress,
+  ResponseErrorPanel,
+  Table,
+  TableColumn,
+  StatusOK,
+  StatusPending,
+  StatusError,
+  StatusAborted,
+} from '@backstage/core-components';
 import { Entity } from '@backstage/catalog-model';
 import IconButton from '@material-ui/core/IconButton';
 import Tooltip from '@material-ui/core/Tooltip';
@@ -28,7 +38,11 @@ function VersionCell({ env }: { env: EnvironmentStatus }) {
   return (
     <Tooltip title={env.version.image}>
       <span>
-        <Typography variant="body2" component="span" style={{ fontFamily: 'monospace' }}>
+        <Typography
+          variant="body2"
+          component="span"
+          style={{ fontFamily: 'monospace' }}
+        >
           {env.version.imageTag ?? env.version.image}
         </Typography>
         {env.version.commitSha && (
@@ -43,11 +57,17 @@ function VersionCell({ env }: { env: EnvironmentStatus }) {
 
 function StableCell({ env }: { env: EnvironmentStatus }) {
   if (env.stable.state !== 'recorded') {
-    return <Typography variant="body2" color="textSecondary">unknown</Typography>;
+    return (
+      <Typography variant="body2" color="textSecondary">
+        unknown
+      </Typography>
+    );
   }
-  const version = env.stable.version ?? env.stable.commitSha?.slice(0, 7) ?? 'recorded';
+  const version =
+    env.stable.version ?? env.stable.commitSha?.slice(0, 7) ?? 'recorded';
   const current =
-    env.stable.commitSha !== undefined && env.stable.commitSha === env.version?.commitSha;
+    env.stable.commitSha !== undefined &&
+    env.stable.commitSha === env.version?.commitSha;
   return (
     <Typography variant="body2" style={{ fontFamily: 'monospace' }}>
       {version}
@@ -88,7 +108,13 @@ const columns: TableColumn<EnvironmentStatus>[] = [
 /** The service in each environment: version, readiness, stable version and age. */
 export function EnvironmentsCard({ entity }: { entity: Entity }) {
   const { value, loading, error, retry } = useEnvironments(entity);
-  if (error) return <ResponseErrorPanel error={error} title="Could not read the environments" />;
+  if (error)
+    return (
+      <ResponseErrorPanel
+        error={error}
+        title="Could not read the environments"
+      />
+    );
   return (
     <InfoCard
       title="Environments"
@@ -103,7 +129,12 @@ export function EnvironmentsCard({ entity }: { entity: Entity }) {
         <Progress />
       ) : (
         <Table<EnvironmentStatus>
-          options={{ paging: false, search: false, toolbar: false, padding: 'dense' }}
+          options={{
+            paging: false,
+            search: false,
+            toolbar: false,
+            padding: 'dense',
+          }}
           columns={columns}
           data={value?.environments ?? []}
         />
