@@ -6,6 +6,7 @@ import { Knex } from 'knex';
 import {
   ObservedVersion,
   ObservedVersionsStore,
+  Sighting,
 } from './ObservedVersionsStore';
 
 const TABLE = 'delivery_observed_versions';
@@ -47,14 +48,7 @@ export class DatabaseObservedVersionsStore implements ObservedVersionsStore {
 
   constructor(private readonly db: Knex) {}
 
-  async recordSighting(sighting: {
-    entityRef: string;
-    environment: string;
-    image: string;
-    commitSha?: string;
-    seenAt: Date;
-    deployedAt?: Date;
-  }): Promise<ObservedVersion> {
+  async recordSighting(sighting: Sighting): Promise<ObservedVersion> {
     const first =
       sighting.deployedAt && sighting.deployedAt < sighting.seenAt
         ? sighting.deployedAt

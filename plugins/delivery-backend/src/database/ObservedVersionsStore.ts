@@ -8,20 +8,24 @@ export interface ObservedVersion {
   lastSeenAt: Date;
 }
 
+/** One look at what runs in an environment. */
+export interface Sighting {
+  entityRef: string;
+  environment: string;
+  image: string;
+  commitSha?: string;
+  seenAt: Date;
+  /** When the workload says this version was deployed, if it says. */
+  deployedAt?: Date;
+}
+
 /** Keeps which versions ran where, and since when. */
 export interface ObservedVersionsStore {
   /**
    * Records that `image` runs in `environment` at `seenAt`. The first sighting keeps the
    * earliest time known (`deployedAt` when the workload says so); returns the stored row.
    */
-  recordSighting(sighting: {
-    entityRef: string;
-    environment: string;
-    image: string;
-    commitSha?: string;
-    seenAt: Date;
-    deployedAt?: Date;
-  }): Promise<ObservedVersion>;
+  recordSighting(sighting: Sighting): Promise<ObservedVersion>;
 
   /** Versions seen for a service, newest sighting first. */
   listSightings(
