@@ -8,3 +8,4 @@ export * from './types';
 export * from './permissions';
 export * from './rollout';
 export * from './ci';
+export * from './deployments';

@@ -99,6 +99,19 @@ function fakeApi(overrides: Partial<DeliveryApi> = {}): DeliveryApi {
   return {
     getEnvironments: jest.fn(async () => environments),
     getCommits: jest.fn(async () => commits),
+    getEligibility: jest.fn(async () => []),
+    getDeployments: jest.fn(async () => ({
+      entityRef: 'component:default/payments-api',
+      queue: [],
+      history: [],
+    })),
+    getDeployment: jest.fn(),
+    requestDeployment: jest.fn(),
+    startDeployment: jest.fn(),
+    cancelDeployment: jest.fn(),
+    approveDeployment: jest.fn(),
+    lockQueue: jest.fn(),
+    unlockQueue: jest.fn(),
     ...overrides,
   };
 }
