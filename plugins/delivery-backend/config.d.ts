@@ -33,5 +33,52 @@ export interface Config {
     requestTimeout?: HumanDuration | string;
     /** How many commits of the default branch the commits route returns. Defaults to 20. */
     commitLimit?: number;
+    /** Label of GitHub issues that block deployments while open. Defaults to `deploy-blocker`. */
+    blockingLabel?: string;
+    queue?: {
+      /** How long a called deployment waits to be started before it expires. Defaults to 15 minutes. */
+      callTimeout?: HumanDuration | string;
+    };
+    pipeline?: {
+      /** How often each backend replica advances due pipeline runs. Defaults to 2 seconds. */
+      tick?: HumanDuration | string;
+      /** How long a rollout may take before the stage fails. Defaults to 10 minutes. */
+      rolloutTimeout?: HumanDuration | string;
+      /** Whether production waits for an approval by someone other than the requester. */
+      productionApproval?: boolean;
+      /** Health thresholds of the verification stages. */
+      thresholds?: {
+        /** Highest acceptable share of failed requests, 0..1. Defaults to 0.01. */
+        errorRate?: number;
+        /** Highest acceptable p95 latency in seconds. Defaults to 2. */
+        p95Seconds?: number;
+      };
+      /** Unhealthy samples in a row that fail a verification. Defaults to 2. */
+      consecutiveBreaches?: number;
+      /**
+       * Health window and sampling interval per environment name. Defaults: canary 5 minutes,
+       * production 10 minutes, others 1 minute; interval 10 seconds.
+       */
+      verification?: {
+        [environment: string]: {
+          window?: HumanDuration | string;
+          interval?: HumanDuration | string;
+        };
+      };
+      /** How often rollouts, approvals and Jenkins builds are polled. Defaults to 2 seconds. */
+      pollInterval?: HumanDuration | string;
+      /** How long a Jenkins build may take. Defaults to 30 minutes. */
+      jenkinsTimeout?: HumanDuration | string;
+      /** Environment after whose verification the Jenkins stage runs. Defaults to the first. */
+      jenkinsEnvironment?: string;
+    };
+    chat?: {
+      /**
+       * Slack-compatible incoming webhook URL that hears about called, finished, failed and
+       * expired deployments.
+       * @visibility secret
+       */
+      webhookUrl?: string;
+    };
   };
 }

@@ -24,7 +24,34 @@ export interface DeliveryConfig {
   githubHost: string;
   requestTimeoutMs: number;
   commitLimit: number;
+  blockingLabel: string;
+  callTimeoutMs: number;
+  /** How often the pipeline scheduler runs on each replica. */
+  tickMs: number;
+  chatWebhookUrl?: string;
+  pipeline: {
+    rolloutTimeoutMs: number;
+    productionApproval: boolean;
+    thresholds: { errorRate: number; p95Seconds: number };
+    consecutiveBreaches: number;
+    verification: Record<string, { windowMs: number; intervalMs: number }>;
+    pollIntervalMs: number;
+    jenkinsTimeoutMs: number;
+    jenkinsEnvironment: string;
+  };
 }
+
+function durationMs(config: Config, key: string, fallbackMs: number): number {
+  return config.has(key)
+    ? durationToMilliseconds(readDurationFromConfig(config, { key }))
+    : fallbackMs;
+}
+
+/** Default health windows: canary 5 min and production 10 min (the issue's), others 1 min. */
+const DEFAULT_WINDOWS: Record<string, number> = {
+  canary: 5 * 60_000,
+  production: 10 * 60_000,
+};
 
 const DEFAULT_ENVIRONMENTS = ['uat', 'canary', 'production'];
 
@@ -70,12 +97,64 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
       );
     }
   }
-  const timeout = config.has('delivery.requestTimeout')
-    ? durationToMilliseconds(
-        readDurationFromConfig(config, { key: 'delivery.requestTimeout' }),
-      )
-    : 10_000;
+  const timeout = durationMs(config, 'delivery.requestTimeout', 10_000);
+  const verification: DeliveryConfig['pipeline']['verification'] = {};
+  for (const env of environments) {
+    const key = `delivery.pipeline.verification.${env.name}`;
+    verification[env.name] = {
+      windowMs: durationMs(
+        config,
+        `${key}.window`,
+        DEFAULT_WINDOWS[env.name] ?? 60_000,
+      ),
+      intervalMs: durationMs(config, `${key}.interval`, 10_000),
+    };
+  }
+  const chatWebhookUrl = config.getOptionalString('delivery.chat.webhookUrl');
   return {
+    blockingLabel:
+      config.getOptionalString('delivery.blockingLabel') ?? 'deploy-blocker',
+    callTimeoutMs: durationMs(
+      config,
+      'delivery.queue.callTimeout',
+      15 * 60_000,
+    ),
+    tickMs: durationMs(config, 'delivery.pipeline.tick', 2_000),
+    ...(chatWebhookUrl ? { chatWebhookUrl } : {}),
+    pipeline: {
+      rolloutTimeoutMs: durationMs(
+        config,
+        'delivery.pipeline.rolloutTimeout',
+        10 * 60_000,
+      ),
+      productionApproval:
+        config.getOptionalBoolean('delivery.pipeline.productionApproval') ??
+        false,
+      thresholds: {
+        errorRate:
+          config.getOptionalNumber('delivery.pipeline.thresholds.errorRate') ??
+          0.01,
+        p95Seconds:
+          config.getOptionalNumber('delivery.pipeline.thresholds.p95Seconds') ??
+          2,
+      },
+      consecutiveBreaches:
+        config.getOptionalNumber('delivery.pipeline.consecutiveBreaches') ?? 2,
+      verification,
+      pollIntervalMs: durationMs(
+        config,
+        'delivery.pipeline.pollInterval',
+        2_000,
+      ),
+      jenkinsTimeoutMs: durationMs(
+        config,
+        'delivery.pipeline.jenkinsTimeout',
+        30 * 60_000,
+      ),
+      jenkinsEnvironment:
+        config.getOptionalString('delivery.pipeline.jenkinsEnvironment') ??
+        environments[0].name,
+    },
     environments,
     clusters,
     githubHost:

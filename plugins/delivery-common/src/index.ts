@@ -9,3 +9,4 @@ export * from './permissions';
 export * from './rollout';
 export * from './ci';
 export * from './deployments';
+export * from './eligibility';

@@ -146,6 +146,128 @@ export class GitHubProvider {
     return [...checks.values()];
   }
 
+  /**
+   * Whether a commit exists and is reachable from the head of `branch` (GitHub's compare:
+   * `branch...sha` is identical or behind).
+   */
+  async commitOnBranch(
+    slug: string,
+    branch: string,
+    sha: string,
+  ): Promise<{ exists: boolean; onBranch: boolean }> {
+    const [owner, repo] = splitSlug(slug);
+    try {
+      const { data } = await this.#call(
+        slug,
+        `compare ${branch} with ${sha}`,
+        octokit =>
+          octokit.repos.compareCommitsWithBasehead({
+            owner,
+            repo,
+            basehead: `${branch}...${sha}`,
+            per_page: 1,
+          }),
+      );
+      return {
+        exists: true,
+        onBranch: data.status === 'identical' || data.status === 'behind',
+      };
+    } catch (error) {
+      if (error instanceof NotFoundError)
+        return { exists: false, onBranch: false };
+      throw error;
+    }
+  }
+
+  /** Open issues (not pull requests) that carry `label`. */
+  async listOpenIssuesWithLabel(
+    slug: string,
+    label: string,
+  ): Promise<Array<{ number: number; title: string; url: string }>> {
+    const [owner, repo] = splitSlug(slug);
+    const { data } = await this.#call(
+      slug,
+      `list issues labelled ${label}`,
+      octokit =>
+        octokit.issues.listForRepo({
+          owner,
+          repo,
+          state: 'open',
+          labels: label,
+          per_page: 100,
+        }),
+    );
+    return data
+      .filter(issue => !issue.pull_request)
+      .map(issue => ({
+        number: issue.number,
+        title: issue.title,
+        url: issue.html_url,
+      }));
+  }
+
+  /** Records a deployment of `sha` to `environment` in the repository; returns its id. */
+  async createDeployment(
+    slug: string,
+    input: {
+      sha: string;
+      environment: string;
+      description: string;
+      payload: Record<string, string>;
+      productionEnvironment: boolean;
+    },
+  ): Promise<number> {
+    const [owner, repo] = splitSlug(slug);
+    const { data } = await this.#call(
+      slug,
+      `create a deployment to ${input.environment}`,
+      octokit =>
+        octokit.repos.createDeployment({
+          owner,
+          repo,
+          ref: input.sha,
+          environment: input.environment,
+          description: input.description,
+          payload: input.payload,
+          production_environment: input.productionEnvironment,
+          auto_merge: false,
+          // Eligibility (including CI) was checked by the pipeline itself.
+          required_contexts: [],
+        }),
+    );
+    if (!('id' in data)) {
+      throw new Error(
+        `GitHub did not create the deployment: ${
+          (data as any).message ?? 'no id'
+        }`,
+      );
+    }
+    return data.id;
+  }
+
+  /** Adds a status to a deployment created with {@link GitHubProvider.createDeployment}. */
+  async createDeploymentStatus(
+    slug: string,
+    deploymentId: number,
+    input: {
+      state: 'in_progress' | 'success' | 'failure' | 'error' | 'inactive';
+      description: string;
+      logUrl?: string;
+    },
+  ): Promise<void> {
+    const [owner, repo] = splitSlug(slug);
+    await this.#call(slug, `add a deployment status`, octokit =>
+      octokit.repos.createDeploymentStatus({
+        owner,
+        repo,
+        deployment_id: deploymentId,
+        state: input.state,
+        description: input.description.slice(0, 140),
+        ...(input.logUrl ? { log_url: input.logUrl } : {}),
+      }),
+    );
+  }
+
   async #octokit(slug: string): Promise<Octokit> {
     const { token } = await this.#credentials.getCredentials({
       url: `https://${this.#integration.host}/${slug}`,

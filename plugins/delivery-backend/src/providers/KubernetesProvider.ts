@@ -8,6 +8,10 @@ import {
   createConfiguration,
   V1Deployment,
 } from '@kubernetes/client-node';
+import {
+  WORKLOAD_ANNOTATION_COMMIT_SHA,
+  WORKLOAD_ANNOTATION_DEPLOYED_AT,
+} from '@internal/plugin-delivery-common';
 import { ClusterConfig } from '../config';
 import {
   UpstreamError,
@@ -98,6 +102,160 @@ export class KubernetesProvider {
     );
   }
 
+  /** A Deployment by name, or undefined when it does not exist. */
+  async getDeployment(
+    cluster: string,
+    namespace: string,
+    name: string,
+  ): Promise<V1Deployment | undefined> {
+    return this.#call(cluster, `read deployment ${namespace}/${name}`, c =>
+      c.apps.readNamespacedDeployment({ name, namespace }),
+    );
+  }
+
+  /**
+   * Points a Deployment's main container (named like the Deployment, else the first) at `image`
+   * and records the commit and deploy time in its annotations. Idempotent: returns false when it
+   * already runs that image and commit. Retries on a resourceVersion conflict.
+   */
+  async setWorkloadVersion(
+    cluster: string,
+    namespace: string,
+    name: string,
+    version: {
+      image: string;
+      commitSha: string;
+      deployedAt: string;
+      annotations?: Record<string, string>;
+    },
+  ): Promise<boolean> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const deployment = await this.getDeployment(cluster, namespace, name);
+      if (!deployment) {
+        throw new UpstreamError({
+          system: `kubernetes:${cluster}`,
+          statusCode: 502,
+          message: `Kubernetes cluster '${cluster}' has no Deployment ${namespace}/${name}`,
+        });
+      }
+      const containers = deployment.spec?.template?.spec?.containers ?? [];
+      const main = containers.find(c => c.name === name) ?? containers[0];
+      const annotations = deployment.metadata?.annotations ?? {};
+      if (!main) {
+        throw new UpstreamError({
+          system: `kubernetes:${cluster}`,
+          statusCode: 502,
+          message: `Deployment ${namespace}/${name} in cluster '${cluster}' has no containers`,
+        });
+      }
+      if (
+        main.image === version.image &&
+        annotations[WORKLOAD_ANNOTATION_COMMIT_SHA] === version.commitSha
+      ) {
+        return false;
+      }
+      main.image = version.image;
+      deployment.metadata = {
+        ...deployment.metadata,
+        annotations: {
+          ...annotations,
+          ...version.annotations,
+          [WORKLOAD_ANNOTATION_COMMIT_SHA]: version.commitSha,
+          [WORKLOAD_ANNOTATION_DEPLOYED_AT]: version.deployedAt,
+        },
+      };
+      try {
+        await this.#write(
+          cluster,
+          `update deployment ${namespace}/${name}`,
+          c =>
+            c.apps.replaceNamespacedDeployment({
+              name,
+              namespace,
+              body: deployment,
+            }),
+        );
+        return true;
+      } catch (error) {
+        if (!(error instanceof ConflictRetry)) throw error;
+      }
+    }
+    throw new UpstreamError({
+      system: `kubernetes:${cluster}`,
+      statusCode: 502,
+      message: `Deployment ${namespace}/${name} in cluster '${cluster}' kept changing under five updates in a row`,
+    });
+  }
+
+  /** Creates or replaces a ConfigMap's data and labels. */
+  async upsertConfigMap(
+    cluster: string,
+    namespace: string,
+    name: string,
+    content: { data: Record<string, string>; labels?: Record<string, string> },
+  ): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const existing = await this.getConfigMap(cluster, namespace, name);
+      try {
+        if (!existing) {
+          await this.#write(
+            cluster,
+            `create configmap ${namespace}/${name}`,
+            c =>
+              c.core.createNamespacedConfigMap({
+                namespace,
+                body: {
+                  metadata: { name, namespace, labels: content.labels },
+                  data: content.data,
+                },
+              }),
+          );
+        } else {
+          existing.data = content.data;
+          existing.metadata = {
+            ...existing.metadata,
+            labels: { ...existing.metadata?.labels, ...content.labels },
+          };
+          await this.#write(
+            cluster,
+            `replace configmap ${namespace}/${name}`,
+            c =>
+              c.core.replaceNamespacedConfigMap({
+                name,
+                namespace,
+                body: existing,
+              }),
+          );
+        }
+        return;
+      } catch (error) {
+        if (!(error instanceof ConflictRetry)) throw error;
+      }
+    }
+    throw new UpstreamError({
+      system: `kubernetes:${cluster}`,
+      statusCode: 502,
+      message: `ConfigMap ${namespace}/${name} in cluster '${cluster}' kept changing under five updates in a row`,
+    });
+  }
+
+  /** A write: 409 (stale resourceVersion, or created meanwhile) becomes a retry signal. */
+  async #write<T>(
+    clusterName: string,
+    what: string,
+    fn: (clients: ClusterClients) => Promise<T>,
+  ): Promise<T> {
+    try {
+      const result = await this.#call(clusterName, what, fn);
+      return result as T;
+    } catch (error) {
+      if (error instanceof UpstreamError && / HTTP 409 /.test(error.message)) {
+        throw new ConflictRetry();
+      }
+      throw error;
+    }
+  }
+
   /** Runs one API call; 404 becomes undefined, other failures an {@link UpstreamError}. */
   async #call<T>(
     clusterName: string,
@@ -141,6 +299,8 @@ export class KubernetesProvider {
     }
   }
 }
+
+class ConflictRetry extends Error {}
 
 function statusMessage(body: unknown): string {
   try {

@@ -1,0 +1,400 @@
+import {
+  BackstageCredentials,
+  BackstageUserPrincipal,
+  PermissionsService,
+} from '@backstage/backend-plugin-api';
+import {
+  ConflictError,
+  CustomErrorBase,
+  NotAllowedError,
+  NotFoundError,
+} from '@backstage/errors';
+import {
+  AuthorizeResult,
+  ResourcePermission,
+} from '@backstage/plugin-permission-common';
+import {
+  Deployment,
+  DeploymentsResponse,
+  Eligibility,
+  RequestDeploymentResponse,
+  approvalReason,
+  deliveryApprovePermission,
+  deliveryCancelPermission,
+  deliveryDeployPermission,
+  deliveryLockPermission,
+  deliveryStartPermission,
+  isRegulated,
+} from '@internal/plugin-delivery-common';
+import { parseEntityRef } from '@backstage/catalog-model';
+import { EnvironmentConfig } from '../config';
+import { DeploymentRecord, DeploymentStore } from '../database/DeploymentStore';
+import { KubernetesProvider } from '../providers/KubernetesProvider';
+import { EligibilityService } from './EligibilityService';
+import { DeliveryEntity, EntityResolver } from './EntityResolver';
+import { Notifier } from './Notifier';
+import { PipelineEngine } from './pipeline/PipelineEngine';
+import { imageForCommit, planStages } from './pipeline/plan';
+
+/** 422: the request is well-formed but the rules say no. The message lists every reason. */
+export class UnprocessableError extends CustomErrorBase {
+  name = 'UnprocessableError' as const;
+  readonly statusCode = 422;
+  constructor(
+    message: string,
+    readonly reasons: Array<{ code: string; message: string }>,
+  ) {
+    super(message);
+  }
+}
+
+/** The signed-in user acting on a route. */
+export interface Actor {
+  userEntityRef: string;
+  credentials: BackstageCredentials<BackstageUserPrincipal>;
+}
+
+/** The queue and pipeline as users drive them: request, start, cancel, approve, lock. */
+export class DeploymentService {
+  constructor(
+    private readonly deps: {
+      store: DeploymentStore;
+      engine: PipelineEngine;
+      eligibility: EligibilityService;
+      entities: EntityResolver;
+      kubernetes: KubernetesProvider;
+      permissions: PermissionsService;
+      notifier: Notifier;
+      environments: EnvironmentConfig[];
+      productionApproval: boolean;
+      jenkins?: { environment: string; jobAnnotation: string };
+      clock?: () => Date;
+    },
+  ) {}
+
+  #now() {
+    return this.deps.clock?.() ?? new Date();
+  }
+
+  async eligibility(
+    service: DeliveryEntity,
+    commitShas: string[],
+  ): Promise<Eligibility[]> {
+    return this.deps.eligibility.check(service, commitShas);
+  }
+
+  async request(
+    service: DeliveryEntity,
+    commitSha: string,
+    actor: Actor,
+  ): Promise<RequestDeploymentResponse> {
+    await this.#authorize(
+      deliveryDeployPermission,
+      service.entityRef,
+      actor,
+      'request deployments of',
+    );
+    const [eligibility] = await this.deps.eligibility.check(service, [
+      commitSha,
+    ]);
+    const unknown = eligibility.reasons.find(r => r.code === 'unknown-commit');
+    if (unknown) {
+      throw new NotFoundError(`${unknown.message} ${service.projectSlug}`);
+    }
+    if (!eligibility.eligible) {
+      throw new UnprocessableError(
+        `Commit ${commitSha.slice(0, 7)} is not eligible: ${eligibility.reasons
+          .map(r => r.message)
+          .join('; ')}`,
+        eligibility.reasons,
+      );
+    }
+    const record = await this.deps.store.createDeployment({
+      entityRef: service.entityRef,
+      commitSha,
+      requestedBy: actor.userEntityRef,
+      requestedAt: this.#now(),
+    });
+    await this.deps.engine.callNext(service.entityRef);
+    const deployment = await this.get(record.token);
+    return { deployment, queuePosition: deployment.queuePosition ?? 0 };
+  }
+
+  async list(service: DeliveryEntity): Promise<DeploymentsResponse> {
+    const { store } = this.deps;
+    const [queue, history, lock] = await Promise.all([
+      store.listQueue(service.entityRef),
+      store.listHistory(service.entityRef, 25),
+      store.getLock(service.entityRef),
+    ]);
+    return {
+      entityRef: service.entityRef,
+      queue: await Promise.all(queue.map(r => this.#toApi(r))),
+      history: await Promise.all(history.map(r => this.#toApi(r))),
+      ...(lock
+        ? {
+            lock: {
+              lockedBy: lock.lockedBy,
+              reason: lock.reason,
+              lockedAt: lock.lockedAt.toISOString(),
+            },
+          }
+        : {}),
+    };
+  }
+
+  async get(token: string): Promise<Deployment> {
+    return this.#toApi(await this.#load(token));
+  }
+
+  /** The requester starts their called deployment: the pipeline is planned and runs. */
+  async start(token: string, actor: Actor): Promise<Deployment> {
+    const run = await this.#load(token);
+    await this.#authorize(
+      deliveryStartPermission,
+      run.entityRef,
+      actor,
+      'start deployments of',
+    );
+    if (run.requestedBy !== actor.userEntityRef) {
+      throw new NotAllowedError(
+        `Only the requester (${run.requestedBy}) may start ${token}`,
+      );
+    }
+    if (run.status !== 'called') {
+      throw new ConflictError(
+        `${token} is ${run.status}; only a called deployment can be started`,
+      );
+    }
+    const service = await this.deps.entities.resolve(
+      parseEntityRef(run.entityRef),
+      actor.credentials,
+    );
+    const approvals = await this.deps.store.listApprovals(token);
+    const missingApproval = approvalReason(
+      isRegulated(service.entity.metadata.annotations),
+      run.requestedBy,
+      approvals.filter(a => a.kind === 'request').map(a => a.approver),
+    );
+    if (missingApproval) {
+      throw new UnprocessableError(missingApproval.message, [missingApproval]);
+    }
+    const first = this.deps.environments[0];
+    const running = await this.deps.kubernetes.findDeployment(
+      first.cluster,
+      service.kubernetesNamespace ?? first.namespace,
+      service.kubernetesId,
+    );
+    const runningImage = running?.spec?.template?.spec?.containers?.[0]?.image;
+    if (!runningImage) {
+      throw new ConflictError(
+        `No Deployment labelled backstage.io/kubernetes-id=${service.kubernetesId} runs in ${first.cluster}; nothing to deploy to`,
+      );
+    }
+    const jenkinsJob = this.deps.jenkins
+      ? service.entity.metadata.annotations?.[this.deps.jenkins.jobAnnotation]
+      : undefined;
+    const started = await this.deps.store.start(token, {
+      image: imageForCommit(runningImage, run.commitSha),
+      stages: planStages({
+        environments: this.deps.environments.map(e => e.name),
+        productionApproval: this.deps.productionApproval,
+        ...(jenkinsJob
+          ? { jenkinsEnvironment: this.deps.jenkins!.environment }
+          : {}),
+      }),
+      now: this.#now(),
+    });
+    if (!started) {
+      throw new ConflictError(
+        `${token} is no longer called; it cannot be started`,
+      );
+    }
+    const deployment = await this.#load(token);
+    await this.deps.notifier.deploymentChanged({ type: 'started', deployment });
+    return this.#toApi(deployment);
+  }
+
+  async cancel(token: string, actor: Actor): Promise<Deployment> {
+    const run = await this.#load(token);
+    await this.#authorize(
+      deliveryCancelPermission,
+      run.entityRef,
+      actor,
+      'cancel deployments of',
+    );
+    if (run.requestedBy !== actor.userEntityRef) {
+      throw new NotAllowedError(
+        `Only the requester (${run.requestedBy}) may cancel ${token}`,
+      );
+    }
+    const outcome = await this.deps.store.cancel(
+      token,
+      actor.userEntityRef,
+      this.#now(),
+    );
+    if (outcome === 'not-active') {
+      throw new ConflictError(
+        `${token} is ${run.status}; it cannot be cancelled`,
+      );
+    }
+    const deployment = await this.#load(token);
+    if (outcome === 'cancelled') {
+      await this.deps.notifier.deploymentChanged({
+        type: 'cancelled',
+        deployment,
+      });
+      await this.deps.engine.callNext(run.entityRef);
+    }
+    return this.#toApi(deployment);
+  }
+
+  /** Approves a deployment: the production gate when it waits there, else the regulated request. */
+  async approve(token: string, actor: Actor): Promise<Deployment> {
+    const run = await this.#load(token);
+    await this.#authorize(
+      deliveryApprovePermission,
+      run.entityRef,
+      actor,
+      'approve deployments of',
+    );
+    if (run.requestedBy === actor.userEntityRef) {
+      throw new NotAllowedError(
+        'Requesters cannot approve their own deployments',
+      );
+    }
+    if (!['queued', 'called', 'running'].includes(run.status)) {
+      throw new ConflictError(
+        `${token} is ${run.status}; there is nothing to approve`,
+      );
+    }
+    const stages = await this.deps.store.listStages(token);
+    const waiting = stages[run.currentStage];
+    const kind =
+      run.status === 'running' && waiting?.kind === 'approval'
+        ? 'production'
+        : 'request';
+    if (run.status === 'running' && kind === 'request') {
+      throw new ConflictError(`${token} is not waiting for an approval`);
+    }
+    await this.deps.store.addApproval({
+      token,
+      approver: actor.userEntityRef,
+      kind,
+      approvedAt: this.#now(),
+    });
+    return this.get(token);
+  }
+
+  async lock(
+    service: DeliveryEntity,
+    reason: string,
+    actor: Actor,
+  ): Promise<DeploymentsResponse> {
+    await this.#authorize(
+      deliveryLockPermission,
+      service.entityRef,
+      actor,
+      'lock the queue of',
+    );
+    await this.deps.store.lock({
+      entityRef: service.entityRef,
+      lockedBy: actor.userEntityRef,
+      reason,
+      lockedAt: this.#now(),
+    });
+    return this.list(service);
+  }
+
+  async unlock(
+    service: DeliveryEntity,
+    actor: Actor,
+  ): Promise<DeploymentsResponse> {
+    await this.#authorize(
+      deliveryLockPermission,
+      service.entityRef,
+      actor,
+      'unlock the queue of',
+    );
+    if (!(await this.deps.store.unlock(service.entityRef))) {
+      throw new ConflictError(
+        `The queue of ${service.entityRef} is not locked`,
+      );
+    }
+    await this.deps.engine.callNext(service.entityRef);
+    return this.list(service);
+  }
+
+  async #load(token: string): Promise<DeploymentRecord> {
+    const run = await this.deps.store.getDeployment(token);
+    if (!run) throw new NotFoundError(`No deployment ${token}`);
+    return run;
+  }
+
+  async #authorize(
+    permission: ResourcePermission<'catalog-entity'>,
+    entityRef: string,
+    actor: Actor,
+    what: string,
+  ) {
+    const [decision] = await this.deps.permissions.authorize(
+      [{ permission, resourceRef: entityRef }],
+      { credentials: actor.credentials },
+    );
+    if (decision.result !== AuthorizeResult.ALLOW) {
+      throw new NotAllowedError(
+        `${actor.userEntityRef} may not ${what} ${entityRef}: only its owners may`,
+      );
+    }
+  }
+
+  async #toApi(record: DeploymentRecord): Promise<Deployment> {
+    const { store } = this.deps;
+    const [stages, logs, approvals, position] = await Promise.all([
+      store.listStages(record.token),
+      store.listLogs(record.token),
+      store.listApprovals(record.token),
+      store.queuePosition(record),
+    ]);
+    const iso = (d?: Date) => d?.toISOString();
+    return {
+      token: record.token,
+      entityRef: record.entityRef,
+      commitSha: record.commitSha,
+      ...(record.image ? { image: record.image } : {}),
+      requestedBy: record.requestedBy,
+      requestedAt: record.requestedAt.toISOString(),
+      status: record.status,
+      ...(position !== undefined ? { queuePosition: position } : {}),
+      ...(record.calledAt ? { calledAt: iso(record.calledAt) } : {}),
+      ...(record.callExpiresAt
+        ? { callExpiresAt: iso(record.callExpiresAt) }
+        : {}),
+      ...(record.startedAt ? { startedAt: iso(record.startedAt) } : {}),
+      ...(record.finishedAt ? { finishedAt: iso(record.finishedAt) } : {}),
+      ...(record.reason ? { reason: record.reason } : {}),
+      approvals: approvals.map(a => ({
+        approver: a.approver,
+        at: a.approvedAt.toISOString(),
+        kind: a.kind,
+      })),
+      stages: stages.map(stage => ({
+        position: stage.position,
+        name: stage.name,
+        kind: stage.kind,
+        ...(stage.environment ? { environment: stage.environment } : {}),
+        status: stage.status,
+        ...(stage.startedAt ? { startedAt: iso(stage.startedAt) } : {}),
+        ...(stage.finishedAt ? { finishedAt: iso(stage.finishedAt) } : {}),
+        ...(stage.actor ? { actor: stage.actor } : {}),
+        logs: logs
+          .filter(l => l.position === stage.position)
+          .map(l => ({
+            at: l.at.toISOString(),
+            level: l.level,
+            message: l.message,
+          })),
+      })),
+    };
+  }
+}

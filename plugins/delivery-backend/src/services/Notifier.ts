@@ -1,0 +1,172 @@
+import { LoggerService } from '@backstage/backend-plugin-api';
+import { NotificationService } from '@backstage/plugin-notifications-node';
+import { SignalsService } from '@backstage/plugin-signals-node';
+import {
+  DeliverySignal,
+  deliverySignalChannel,
+} from '@internal/plugin-delivery-common';
+import { DeploymentRecord } from '../database/DeploymentStore';
+
+/** Moments people are told about. */
+export type DeliveryEventType =
+  | 'called'
+  | 'started'
+  | 'succeeded'
+  | 'rolled_back'
+  | 'failed'
+  | 'expired'
+  | 'cancelled'
+  | 'stage';
+
+const TITLES: Record<Exclude<DeliveryEventType, 'stage'>, string> = {
+  called: 'Your deployment is called: start it now',
+  started: 'Deployment started',
+  succeeded: 'Deployment reached production',
+  rolled_back: 'Deployment rolled back',
+  failed: 'Deployment failed',
+  expired: 'Deployment expired: it was not started in time',
+  cancelled: 'Deployment cancelled',
+};
+
+const SEVERITY: Record<
+  Exclude<DeliveryEventType, 'stage'>,
+  'low' | 'normal' | 'high' | 'critical'
+> = {
+  called: 'high',
+  started: 'low',
+  succeeded: 'normal',
+  rolled_back: 'high',
+  failed: 'critical',
+  expired: 'normal',
+  cancelled: 'low',
+};
+
+/**
+ * Tells people about deployments: Backstage notifications to the requester, a Slack-compatible
+ * chat webhook, and signals to browsers showing the service. Never throws: a failed message is
+ * logged and the pipeline goes on.
+ */
+export class Notifier {
+  constructor(
+    private readonly options: {
+      logger: LoggerService;
+      notifications?: NotificationService;
+      signals?: SignalsService;
+      chatWebhookUrl?: string;
+      /** Base URL of the portal frontend, for links. */
+      appBaseUrl: string;
+    },
+  ) {}
+
+  async deploymentChanged(event: {
+    type: DeliveryEventType;
+    deployment: DeploymentRecord;
+    stage?: string;
+    reason?: string;
+  }): Promise<void> {
+    const { deployment } = event;
+    await Promise.all([
+      this.#signal(
+        {
+          token: deployment.token,
+          status: deployment.status,
+          ...(event.stage ? { stage: event.stage } : {}),
+        },
+        deployment.entityRef,
+      ),
+      event.type === 'stage'
+        ? undefined
+        : this.#notify(event.type, deployment, event.reason),
+      event.type === 'stage' || event.type === 'started'
+        ? undefined
+        : this.#chat(event.type, deployment, event.reason),
+    ]);
+  }
+
+  #link(deployment: DeploymentRecord): string {
+    const [kind, rest] = deployment.entityRef.split(':');
+    const [namespace, name] = rest.split('/');
+    return `${this.options.appBaseUrl}/catalog/${namespace}/${kind}/${name}/deployments?token=${deployment.token}`;
+  }
+
+  #describe(
+    type: Exclude<DeliveryEventType, 'stage'>,
+    d: DeploymentRecord,
+    reason?: string,
+  ): string {
+    const what = `${d.token} of ${d.entityRef} at ${d.commitSha.slice(0, 7)}`;
+    const why = reason ?? d.reason;
+    switch (type) {
+      case 'called':
+        return `${what} is at the head of the queue. Start it before ${d.callExpiresAt?.toISOString()}.`;
+      default:
+        return why ? `${what}: ${why}` : `${what}.`;
+    }
+  }
+
+  async #notify(
+    type: Exclude<DeliveryEventType, 'stage'>,
+    d: DeploymentRecord,
+    reason?: string,
+  ) {
+    if (!this.options.notifications) return;
+    try {
+      await this.options.notifications.send({
+        recipients: { type: 'entity', entityRef: d.requestedBy },
+        payload: {
+          title: TITLES[type],
+          description: this.#describe(type, d, reason),
+          link: this.#link(d),
+          severity: SEVERITY[type],
+          topic: `delivery:${d.token}`,
+          scope: `delivery:${d.token}:${type}`,
+        },
+      });
+    } catch (error) {
+      this.options.logger.warn(
+        `Could not send the ${type} notification for ${d.token}: ${error}`,
+      );
+    }
+  }
+
+  async #chat(
+    type: Exclude<DeliveryEventType, 'stage'>,
+    d: DeploymentRecord,
+    reason?: string,
+  ) {
+    if (!this.options.chatWebhookUrl) return;
+    const text = `*${TITLES[type]}* — ${this.#describe(
+      type,
+      d,
+      reason,
+    )} (requested by ${d.requestedBy}) <${this.#link(d)}|open>`;
+    try {
+      const response = await fetch(this.options.chatWebhookUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ text }),
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!response.ok) {
+        throw new Error(`HTTP ${response.status} ${await response.text()}`);
+      }
+    } catch (error) {
+      this.options.logger.warn(
+        `Chat webhook failed for ${d.token} (${type}): ${error}`,
+      );
+    }
+  }
+
+  async #signal(message: DeliverySignal, entityRef: string) {
+    if (!this.options.signals) return;
+    try {
+      await this.options.signals.publish({
+        recipients: { type: 'broadcast' },
+        channel: deliverySignalChannel(entityRef),
+        message: { ...message },
+      });
+    } catch (error) {
+      this.options.logger.warn(`Could not publish a delivery signal: ${error}`);
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { healthBreach, imageForCommit, planStages } from './plan';
+
+describe('planStages', () => {
+  it('goes through every environment in order and ends by marking stable', () => {
+    expect(
+      planStages({
+        environments: ['uat', 'canary', 'production'],
+        productionApproval: true,
+        jenkinsEnvironment: 'uat',
+      }).map(s => s.name),
+    ).toEqual([
+      'validate',
+      'uat.backup',
+      'uat.deploy',
+      'uat.rollout',
+      'uat.verify',
+      'uat.jenkins',
+      'canary.backup',
+      'canary.deploy',
+      'canary.rollout',
+      'canary.verify',
+      'production.approval',
+      'production.backup',
+      'production.deploy',
+      'production.rollout',
+      'production.verify',
+      'mark-stable',
+    ]);
+  });
+
+  it('leaves out the approval gate and Jenkins when not configured', () => {
+    const names = planStages({
+      environments: ['uat', 'production'],
+      productionApproval: false,
+    }).map(s => s.name);
+    expect(names).not.toContain('production.approval');
+    expect(names.some(n => n.endsWith('.jenkins'))).toBe(false);
+    expect(names).toHaveLength(10);
+  });
+});
+
+describe('imageForCommit', () => {
+  it('keeps the repository (and a registry port) and tags with the short sha', () => {
+    const sha = '0123456789abcdef0123456789abcdef01234567';
+    expect(imageForCommit('registry.local:5000/acme/api:1.2.3', sha)).toBe(
+      'registry.local:5000/acme/api:0123456',
+    );
+    expect(imageForCommit('acme/api', sha)).toBe('acme/api:0123456');
+    expect(imageForCommit('acme/api:old@sha256:abc', sha)).toBe(
+      'acme/api:0123456',
+    );
+  });
+});
+
+describe('healthBreach', () => {
+  const thresholds = { errorRate: 0.01, p95Seconds: 2 };
+  it('names each threshold that is crossed', () => {
+    expect(healthBreach({ errorRate: 0.08, p95Seconds: 2.5 }, thresholds)).toBe(
+      'error rate 8.00% above 1.00% and p95 latency 2.50 s above 2 s',
+    );
+    expect(
+      healthBreach({ errorRate: 0.002, p95Seconds: 0.2 }, thresholds),
+    ).toBeUndefined();
+    expect(healthBreach({}, thresholds)).toBeUndefined();
+  });
+});

@@ -1,0 +1,87 @@
+import { StagePlan } from '../../database/DeploymentStore';
+
+/** What shapes a service's pipeline. */
+export interface PlanOptions {
+  /** Environments in pipeline order; the last one is production. */
+  environments: string[];
+  /** Whether the last environment waits for an approval before it is touched. */
+  productionApproval: boolean;
+  /** Environment after whose verification the Jenkins stage runs, when the service has a job. */
+  jenkinsEnvironment?: string;
+}
+
+/**
+ * The stages of a run: validate, then per environment backup → deploy → rollout → verify
+ * (production behind an optional approval gate, Jenkins after its environment's verification),
+ * then mark stable. Rollback stages are added only when something fails.
+ */
+export function planStages(options: PlanOptions): StagePlan[] {
+  const stages: StagePlan[] = [{ name: 'validate', kind: 'validate' }];
+  options.environments.forEach((environment, index) => {
+    const last = index === options.environments.length - 1;
+    if (last && options.productionApproval) {
+      stages.push({
+        name: `${environment}.approval`,
+        kind: 'approval',
+        environment,
+      });
+    }
+    stages.push(
+      { name: `${environment}.backup`, kind: 'backup', environment },
+      { name: `${environment}.deploy`, kind: 'deploy', environment },
+      { name: `${environment}.rollout`, kind: 'rollout', environment },
+      { name: `${environment}.verify`, kind: 'verify', environment },
+    );
+    if (options.jenkinsEnvironment === environment) {
+      stages.push({
+        name: `${environment}.jenkins`,
+        kind: 'jenkins',
+        environment,
+      });
+    }
+  });
+  stages.push({ name: 'mark-stable', kind: 'mark-stable' });
+  return stages;
+}
+
+/** The image to deploy for a commit: the running image's repository with the short sha as tag. */
+export function imageForCommit(
+  runningImage: string,
+  commitSha: string,
+): string {
+  const withoutDigest = runningImage.split('@')[0];
+  const lastSlash = withoutDigest.lastIndexOf('/');
+  const lastColon = withoutDigest.lastIndexOf(':');
+  const repository =
+    lastColon > lastSlash ? withoutDigest.slice(0, lastColon) : withoutDigest;
+  return `${repository}:${commitSha.slice(0, 7)}`;
+}
+
+/** Judges one health sample against the thresholds; undefined when healthy or without data. */
+export function healthBreach(
+  sample: { errorRate?: number; p95Seconds?: number },
+  thresholds: { errorRate: number; p95Seconds: number },
+): string | undefined {
+  const problems: string[] = [];
+  if (
+    sample.errorRate !== undefined &&
+    sample.errorRate > thresholds.errorRate
+  ) {
+    problems.push(
+      `error rate ${(sample.errorRate * 100).toFixed(2)}% above ${(
+        thresholds.errorRate * 100
+      ).toFixed(2)}%`,
+    );
+  }
+  if (
+    sample.p95Seconds !== undefined &&
+    sample.p95Seconds > thresholds.p95Seconds
+  ) {
+    problems.push(
+      `p95 latency ${sample.p95Seconds.toFixed(2)} s above ${
+        thresholds.p95Seconds
+      } s`,
+    );
+  }
+  return problems.length > 0 ? problems.join(' and ') : undefined;
+}
