@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the portal with demo data: the sandbox (GitHub on :7010, clusters uat/canary/production
-# on :7011-:7013), the backend on :7007 (SQLite under .data/) and the frontend on :3000.
+# on :7011-:7013, simulated traffic on :7014, Jenkins on :7015), the backend on :7007 (SQLite under .data/) and the frontend on :3000.
 # Installs what it needs first. Ctrl-C stops everything.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,7 +19,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for port in 7010 7011 7012 7013 7007 3000; do
+for port in 7010 7011 7012 7013 7014 7015 7007 3000; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "start: port $port is already in use; stop whatever holds it (another portal?) and retry" >&2
     exit 1
@@ -28,9 +28,9 @@ done
 
 yarn workspace @internal/sandbox start &
 pids+=($!)
-# The backend reads the sandbox at start-up; wait until the last cluster answers.
+# The backend reads the sandbox at start-up; wait until its last server answers.
 for _ in $(seq 1 100); do
-  if (exec 3<>/dev/tcp/127.0.0.1/7013) 2>/dev/null; then break; fi
+  if (exec 3<>/dev/tcp/127.0.0.1/7015) 2>/dev/null; then break; fi
   sleep 0.2
 done
 

@@ -37,6 +37,18 @@ fi
 "$CHROMIUM_PATH" --version
 export CHROMIUM_PATH
 
+step "Prometheus for the metrics provider tests"
+if [ ! -x /usr/bin/prometheus ]; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq prometheus >/dev/null
+  else
+    echo "test: /usr/bin/prometheus is missing; install Debian's prometheus package" >&2
+    exit 1
+  fi
+fi
+/usr/bin/prometheus --version 2>&1 | head -1
+
 for bin in kubectl; do
   command -v "$bin" >/dev/null || { echo "test: the $bin binary is required (the sandbox is checked with it)" >&2; exit 1; }
 done

@@ -33,6 +33,46 @@ export interface Config {
     requestTimeout?: HumanDuration | string;
     /** How many commits of the default branch the commits route returns. Defaults to 20. */
     commitLimit?: number;
+    /** Where verification stages read workload health (error rate, p95 latency) from. */
+    metrics?: {
+      /** `prometheus` (its HTTP API) or `sandbox` (the sandbox's simulated traffic). */
+      provider: 'prometheus' | 'sandbox';
+      /** Window each health sample covers (the range of rate()). Defaults to 1 minute. */
+      window?: HumanDuration | string;
+      prometheus?: {
+        /** Base URL of the Prometheus HTTP API, e.g. `http://prometheus:9090`. */
+        baseUrl: string;
+        /**
+         * PromQL for the share of 5xx answers (0..1). Placeholders: `{{cluster}}`,
+         * `{{namespace}}`, `{{workload}}`, `{{environment}}`, `{{entityRef}}`, `{{version}}` and
+         * `{{window}}`. Defaults to a query over `http_requests_total{cluster,namespace,deployment,code}`.
+         */
+        errorRateQuery?: string;
+        /**
+         * PromQL for the 95th percentile latency in seconds, same placeholders. Defaults to
+         * `histogram_quantile` over `http_request_duration_seconds_bucket`.
+         */
+        p95Query?: string;
+        /** PromQL for requests per second, same placeholders. */
+        requestRateQuery?: string;
+      };
+      sandbox?: {
+        /** Base URL of the sandbox's simulated traffic, e.g. `http://127.0.0.1:7014`. */
+        baseUrl: string;
+      };
+    };
+    /** The Jenkins that runs the jobs named by `jenkins.io/job-full-name` annotations. */
+    jenkins?: {
+      /** Jenkins root URL, e.g. `https://jenkins.example.com`. */
+      baseUrl: string;
+      /** User the builds are triggered as. */
+      username: string;
+      /**
+       * That user's API token (basic auth).
+       * @visibility secret
+       */
+      apiToken: string;
+    };
     /** Label of GitHub issues that block deployments while open. Defaults to `deploy-blocker`. */
     blockingLabel?: string;
     queue?: {

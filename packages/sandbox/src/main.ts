@@ -13,6 +13,12 @@ async function main() {
   for (const [name, url] of Object.entries(sandbox.clusterUrls)) {
     process.stdout.write(`sandbox: Kubernetes cluster ${name} at ${url}\n`);
   }
+  process.stdout.write(
+    `sandbox: simulated traffic at ${sandbox.trafficUrl} (/metrics, /health)\n`,
+  );
+  process.stdout.write(
+    `sandbox: Jenkins at ${sandbox.jenkinsUrl} (user ${sandbox.jenkinsCredentials.username})\n`,
+  );
   const stop = async () => {
     await sandbox.close();
     process.exit(0);

@@ -16,6 +16,12 @@ export interface SeedCommit {
   parents: string[];
   /** CI results recorded for this commit. */
   checks: SeedCheck[];
+  /**
+   * When true, the sandbox's simulated traffic makes this version unhealthy (about 8% 5xx, p95
+   * latency about 2.5 s) under production traffic, i.e. in the canary and production clusters
+   * (see `UNHEALTHY_CLUSTERS`), so a deployment of it passes UAT and is caught in canary.
+   */
+  unhealthy?: boolean;
 }
 
 /** One CI result: exposed both as a check run and as a commit status with the same name. */
@@ -138,6 +144,8 @@ interface ServiceSpec {
   /** Commit indexes (counted back from the head of main) deployed per environment. */
   deployedBack: Record<string, number>;
   stableBack: Record<string, number>;
+  /** A main-line commit (counted back from the head) whose version runs unhealthy. */
+  unhealthy?: { back: number; message: string };
 }
 
 const SERVICES: ServiceSpec[] = [
@@ -149,7 +157,9 @@ const SERVICES: ServiceSpec[] = [
     commitCount: 24,
     blocked: false,
     deployedBack: { uat: 1, canary: 4, production: 6 },
-    stableBack: { uat: 2, canary: 4, production: 6 },
+    stableBack: { uat: 1, canary: 4, production: 6 },
+    // Green CI, not deployed anywhere: the demo's bad change, caught in canary.
+    unhealthy: { back: 2, message: 'Switch payment provider client to HTTP/2' },
   },
   {
     name: 'checkout-web',
@@ -203,13 +213,18 @@ function buildRepository(
   const commits: SeedCommit[] = [];
   const hour = 3600_000;
   let parent: string | undefined;
+  const unhealthyIndex = spec.unhealthy
+    ? spec.commitCount - 1 - spec.unhealthy.back
+    : -1;
   for (let i = 0; i < spec.commitCount; i++) {
     const author = AUTHORS[(i + salt) % AUTHORS.length];
     const sha = sha1(`${spec.name}:main:${i}`);
+    let message =
+      i === 0 ? 'Initial commit' : MESSAGES[(i * 5 + salt) % MESSAGES.length];
+    if (i === unhealthyIndex) message = spec.unhealthy!.message;
     commits.push({
       sha,
-      message:
-        i === 0 ? 'Initial commit' : MESSAGES[(i * 5 + salt) % MESSAGES.length],
+      message,
       authorName: author.name,
       authorEmail: author.email,
       authorLogin: author.login,
@@ -218,6 +233,7 @@ function buildRepository(
       ).toISOString(),
       parents: parent ? [parent] : [],
       checks: checksFor(i, spec.commitCount, salt),
+      ...(i === unhealthyIndex ? { unhealthy: true } : {}),
     });
     parent = sha;
   }
@@ -320,6 +336,13 @@ function deploymentManifest(
       },
     },
   };
+}
+
+/** Shas of the seeded commits whose versions run unhealthy in the simulated traffic. */
+export function unhealthyShas(seed: SeedData): string[] {
+  return seed.repositories.flatMap(r =>
+    r.commits.filter(c => c.unhealthy).map(c => c.sha),
+  );
 }
 
 /** Builds the demo data as of `now` (milliseconds since the epoch). */

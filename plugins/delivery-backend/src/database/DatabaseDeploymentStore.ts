@@ -78,11 +78,15 @@ function toRecord(row: DeploymentRow): DeploymentRecord {
     requestedAt: toDate(row.requested_at)!,
     status: row.status,
     ...(row.called_at ? { calledAt: toDate(row.called_at) } : {}),
-    ...(row.call_expires_at ? { callExpiresAt: toDate(row.call_expires_at) } : {}),
+    ...(row.call_expires_at
+      ? { callExpiresAt: toDate(row.call_expires_at) }
+      : {}),
     ...(row.started_at ? { startedAt: toDate(row.started_at) } : {}),
     ...(row.finished_at ? { finishedAt: toDate(row.finished_at) } : {}),
     ...(row.reason ? { reason: row.reason } : {}),
-    ...(row.cancel_requested_by ? { cancelRequestedBy: row.cancel_requested_by } : {}),
+    ...(row.cancel_requested_by
+      ? { cancelRequestedBy: row.cancel_requested_by }
+      : {}),
     currentStage: row.current_stage,
     ...(row.next_step_at ? { nextStepAt: toDate(row.next_step_at) } : {}),
   };
@@ -174,7 +178,9 @@ export class DatabaseDeploymentStore implements DeploymentStore {
   }
 
   async getDeployment(token: string): Promise<DeploymentRecord | undefined> {
-    const row = await this.db<DeploymentRow>(DEPLOYMENTS).where({ token }).first();
+    const row = await this.db<DeploymentRow>(DEPLOYMENTS)
+      .where({ token })
+      .first();
     return row ? toRecord(row) : undefined;
   }
 
@@ -191,7 +197,10 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     ];
   }
 
-  async listHistory(entityRef: string, limit: number): Promise<DeploymentRecord[]> {
+  async listHistory(
+    entityRef: string,
+    limit: number,
+  ): Promise<DeploymentRecord[]> {
     const rows = await this.db<DeploymentRow>(DEPLOYMENTS)
       .where({ entity_ref: entityRef })
       .whereIn('status', TERMINAL_DEPLOYMENT_STATUSES as DeploymentStatus[])
@@ -248,7 +257,12 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     if (await this.getLock(entityRef)) {
       await this.db<DeploymentRow>(DEPLOYMENTS)
         .where({ token: head.token, status: 'called' })
-        .update({ status: 'queued', active_entity_ref: null, called_at: null, call_expires_at: null });
+        .update({
+          status: 'queued',
+          active_entity_ref: null,
+          called_at: null,
+          call_expires_at: null,
+        });
       return undefined;
     }
     return this.getDeployment(head.token);
@@ -266,7 +280,9 @@ export class DatabaseDeploymentStore implements DeploymentStore {
           status: 'expired',
           active_entity_ref: null,
           finished_at: now,
-          reason: `Not started within the call window (called at ${toDate(row.called_at)?.toISOString()})`,
+          reason: `Not started within the call window (called at ${toDate(
+            row.called_at,
+          )?.toISOString()})`,
         });
       if (updated === 1) expired.push((await this.getDeployment(row.token))!);
     }
@@ -322,7 +338,12 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     return running === 1 ? ('requested' as const) : ('not-active' as const);
   }
 
-  async finish(token: string, status: DeploymentStatus, reason: string | undefined, now: Date) {
+  async finish(
+    token: string,
+    status: DeploymentStatus,
+    reason: string | undefined,
+    now: Date,
+  ) {
     const updated = await this.db<DeploymentRow>(DEPLOYMENTS)
       .where({ token })
       .whereIn('status', ACTIVE)
@@ -379,7 +400,9 @@ export class DatabaseDeploymentStore implements DeploymentStore {
   }
 
   async listApprovals(token: string): Promise<ApprovalRecord[]> {
-    const rows = await this.db(APPROVALS).where({ token }).orderBy('approved_at', 'asc');
+    const rows = await this.db(APPROVALS)
+      .where({ token })
+      .orderBy('approved_at', 'asc');
     return rows.map(row => ({
       token: row.token,
       approver: row.approver,
@@ -389,7 +412,9 @@ export class DatabaseDeploymentStore implements DeploymentStore {
   }
 
   async listStages(token: string): Promise<StageRecord[]> {
-    const rows = await this.db<StageRow>(STAGES).where({ token }).orderBy('position', 'asc');
+    const rows = await this.db<StageRow>(STAGES)
+      .where({ token })
+      .orderBy('position', 'asc');
     return rows.map(toStage);
   }
 
@@ -403,7 +428,11 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     }));
   }
 
-  async updateStage(token: string, position: number, patch: StagePatch): Promise<void> {
+  async updateStage(
+    token: string,
+    position: number,
+    patch: StagePatch,
+  ): Promise<void> {
     const update: Record<string, unknown> = {};
     if (patch.status) update.status = patch.status;
     if (patch.startedAt) update.started_at = patch.startedAt;
@@ -416,7 +445,10 @@ export class DatabaseDeploymentStore implements DeploymentStore {
   }
 
   async appendStages(token: string, stages: StagePlan[]): Promise<void> {
-    const last = await this.db<StageRow>(STAGES).where({ token }).max({ max: 'position' }).first();
+    const last = await this.db<StageRow>(STAGES)
+      .where({ token })
+      .max({ max: 'position' })
+      .first();
     let position = Number((last as any)?.max ?? -1) + 1;
     await this.db(STAGES).insert(
       stages.map(stage => ({
@@ -441,32 +473,52 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     await this.db(LOGS).insert({ token, position, level, message, at });
   }
 
-  async setProgress(token: string, currentStage: number, nextStepAt: Date): Promise<void> {
+  async setProgress(
+    token: string,
+    currentStage: number,
+    nextStepAt: Date,
+  ): Promise<void> {
     await this.db<DeploymentRow>(DEPLOYMENTS)
       .where({ token })
       .update({ current_stage: currentStage, next_step_at: nextStepAt });
   }
 
-  async claimDue(owner: string, now: Date, leaseMs: number, limit: number): Promise<string[]> {
+  async claimDue(
+    owner: string,
+    now: Date,
+    leaseMs: number,
+    limit: number,
+  ): Promise<string[]> {
     const candidates = await this.db<DeploymentRow>(DEPLOYMENTS)
       .select('token')
       .where({ status: 'running' })
       .andWhere('next_step_at', '<=', now)
-      .andWhere(q => q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<', now))
+      .andWhere(q =>
+        q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<', now),
+      )
       .orderBy('next_step_at', 'asc')
       .limit(limit);
     const claimed: string[] = [];
     for (const { token } of candidates) {
       const updated = await this.db<DeploymentRow>(DEPLOYMENTS)
         .where({ token, status: 'running' })
-        .andWhere(q => q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<', now))
-        .update({ lease_owner: owner, lease_expires_at: new Date(now.getTime() + leaseMs) });
+        .andWhere(q =>
+          q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<', now),
+        )
+        .update({
+          lease_owner: owner,
+          lease_expires_at: new Date(now.getTime() + leaseMs),
+        });
       if (updated === 1) claimed.push(token);
     }
     return claimed;
   }
 
-  async release(token: string, owner: string, nextStepAt: Date | undefined): Promise<void> {
+  async release(
+    token: string,
+    owner: string,
+    nextStepAt: Date | undefined,
+  ): Promise<void> {
     await this.db<DeploymentRow>(DEPLOYMENTS)
       .where({ token, lease_owner: owner })
       .update({

@@ -102,15 +102,31 @@ export interface DeploymentStore {
    * Calls the head of the service's queue when nothing is called or running and the queue is not
    * locked. Returns the called deployment, if one was called.
    */
-  callNext(entityRef: string, now: Date, callTimeoutMs: number): Promise<DeploymentRecord | undefined>;
+  callNext(
+    entityRef: string,
+    now: Date,
+    callTimeoutMs: number,
+  ): Promise<DeploymentRecord | undefined>;
   /** Expires called deployments whose call ran out; returns them. */
   expireCalls(now: Date): Promise<DeploymentRecord[]>;
   /** Moves a called deployment to running with its planned stages; false if it was not called. */
-  start(token: string, input: { image: string; stages: StagePlan[]; now: Date }): Promise<boolean>;
+  start(
+    token: string,
+    input: { image: string; stages: StagePlan[]; now: Date },
+  ): Promise<boolean>;
   /** Cancels a queued or called deployment (true), or marks a running one for cancellation. */
-  cancel(token: string, by: string, now: Date): Promise<'cancelled' | 'requested' | 'not-active'>;
+  cancel(
+    token: string,
+    by: string,
+    now: Date,
+  ): Promise<'cancelled' | 'requested' | 'not-active'>;
   /** Ends a deployment with a final status; frees the service's active slot. */
-  finish(token: string, status: DeploymentStatus, reason: string | undefined, now: Date): Promise<boolean>;
+  finish(
+    token: string,
+    status: DeploymentStatus,
+    reason: string | undefined,
+    now: Date,
+  ): Promise<boolean>;
 
   getLock(entityRef: string): Promise<LockRecord | undefined>;
   lock(lock: LockRecord): Promise<void>;
@@ -121,19 +137,42 @@ export interface DeploymentStore {
 
   listStages(token: string): Promise<StageRecord[]>;
   listLogs(token: string): Promise<StageLogRecord[]>;
-  updateStage(token: string, position: number, patch: StagePatch): Promise<void>;
+  updateStage(
+    token: string,
+    position: number,
+    patch: StagePatch,
+  ): Promise<void>;
   appendStages(token: string, stages: StagePlan[]): Promise<void>;
-  appendLog(token: string, position: number, level: StageLogRecord['level'], message: string, at: Date): Promise<void>;
+  appendLog(
+    token: string,
+    position: number,
+    level: StageLogRecord['level'],
+    message: string,
+    at: Date,
+  ): Promise<void>;
   /** Moves the run to another stage and says when to look at it again. */
-  setProgress(token: string, currentStage: number, nextStepAt: Date): Promise<void>;
+  setProgress(
+    token: string,
+    currentStage: number,
+    nextStepAt: Date,
+  ): Promise<void>;
 
   /**
    * Leases running deployments that are due (next step time passed, no live lease) to `owner`;
    * returns the leased tokens. A lease is exclusive: other owners get other tokens.
    */
-  claimDue(owner: string, now: Date, leaseMs: number, limit: number): Promise<string[]>;
+  claimDue(
+    owner: string,
+    now: Date,
+    leaseMs: number,
+    limit: number,
+  ): Promise<string[]>;
   /** Gives a lease back, saying when the run is due again. */
-  release(token: string, owner: string, nextStepAt: Date | undefined): Promise<void>;
+  release(
+    token: string,
+    owner: string,
+    nextStepAt: Date | undefined,
+  ): Promise<void>;
 
   recordStable(stable: {
     entityRef: string;

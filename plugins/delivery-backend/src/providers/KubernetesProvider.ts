@@ -19,6 +19,9 @@ import {
   isUnreachable,
 } from './UpstreamError';
 
+/** A write met a stale resourceVersion (409): read again and retry. */
+class ConflictRetry extends Error {}
+
 interface ClusterClients {
   config: ClusterConfig;
   apps: AppsV1Api;
@@ -244,16 +247,8 @@ export class KubernetesProvider {
     clusterName: string,
     what: string,
     fn: (clients: ClusterClients) => Promise<T>,
-  ): Promise<T> {
-    try {
-      const result = await this.#call(clusterName, what, fn);
-      return result as T;
-    } catch (error) {
-      if (error instanceof UpstreamError && / HTTP 409 /.test(error.message)) {
-        throw new ConflictRetry();
-      }
-      throw error;
-    }
+  ): Promise<T | undefined> {
+    return this.#call(clusterName, what, fn, { conflictIsRetry: true });
   }
 
   /** Runs one API call; 404 becomes undefined, other failures an {@link UpstreamError}. */
@@ -261,6 +256,7 @@ export class KubernetesProvider {
     clusterName: string,
     what: string,
     fn: (clients: ClusterClients) => Promise<T>,
+    options?: { conflictIsRetry?: boolean },
   ): Promise<T | undefined> {
     const clients = this.#clusters.get(clusterName);
     if (!clients) {
@@ -275,6 +271,13 @@ export class KubernetesProvider {
     } catch (error) {
       if (error instanceof ApiException && error.code === 404) {
         return undefined;
+      }
+      if (
+        error instanceof ApiException &&
+        error.code === 409 &&
+        options?.conflictIsRetry
+      ) {
+        throw new ConflictRetry(String(error.body));
       }
       const where = `Kubernetes cluster '${clusterName}' (${clients.config.url})`;
       if (error instanceof ApiException) {
@@ -299,8 +302,6 @@ export class KubernetesProvider {
     }
   }
 }
-
-class ConflictRetry extends Error {}
 
 function statusMessage(body: unknown): string {
   try {

@@ -1,12 +1,16 @@
-import { HttpAuthService } from '@backstage/backend-plugin-api';
-import { Router } from 'express';
+import {
+  AuditorService,
+  HttpAuthService,
+  resolvePackagePath,
+} from '@backstage/backend-plugin-api';
 import * as openApiUtils from '@backstage/backend-openapi-utils';
-import { resolvePackagePath } from '@backstage/backend-plugin-api';
+import { Request, Router } from 'express';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { EntityResolver } from '../services/EntityResolver';
 import { EnvironmentsService } from '../services/EnvironmentsService';
 import { CommitsService } from '../services/CommitsService';
+import { Actor, DeploymentService } from '../services/DeploymentService';
 
 /** The OpenAPI document of the plugin, read from `src/schema/openapi.yaml`. */
 export const deliveryOpenApiSpec = parse(
@@ -19,6 +23,8 @@ export const deliveryOpenApiSpec = parse(
   ),
 );
 
+// The spec is read at run time, so the router is typed as a plain express Router; the validator
+// still checks every request against the spec.
 const createOpenApiRouter: (spec: unknown) => Router = (
   openApiUtils as { createValidatedOpenApiRouter: any }
 ).createValidatedOpenApiRouter;
@@ -26,14 +32,46 @@ const createOpenApiRouter: (spec: unknown) => Router = (
 /** Builds the plugin's routes: validate input, call a service, return its result. */
 export function createRouter(options: {
   httpAuth: HttpAuthService;
+  auditor: AuditorService;
   entities: EntityResolver;
   environments: EnvironmentsService;
   commits: CommitsService;
+  deployments: DeploymentService;
 }) {
-  const { httpAuth, entities, environments, commits } = options;
-  // The spec is read at run time, so the router is typed as a plain express Router; the
-  // validator still checks every request against the spec.
-  const router: Router = createOpenApiRouter(deliveryOpenApiSpec);
+  const { httpAuth, auditor, entities, environments, commits, deployments } =
+    options;
+  const router = createOpenApiRouter(deliveryOpenApiSpec);
+
+  const actor = async (req: Request): Promise<Actor> => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    return { userEntityRef: credentials.principal.userEntityRef, credentials };
+  };
+  const service = async (req: Request) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    return entities.resolve(req.params as any, credentials);
+  };
+  /** Runs a mutating action inside an audit event that records the actor and the outcome. */
+  const audited = async <T>(
+    req: Request,
+    eventId: string,
+    meta: Record<string, string>,
+    fn: () => Promise<T>,
+  ): Promise<T> => {
+    const event = await auditor.createEvent({
+      eventId,
+      request: req,
+      meta,
+      severityLevel: 'medium',
+    });
+    try {
+      const result = await fn();
+      await event.success();
+      return result;
+    } catch (error) {
+      await event.fail({ error: error as Error });
+      throw error;
+    }
+  };
 
   router.get('/health', (_req, res) => {
     res.json({ status: 'ok' });
@@ -42,20 +80,111 @@ export function createRouter(options: {
   router.get(
     '/entities/:namespace/:kind/:name/environments',
     async (req, res) => {
-      const credentials = await httpAuth.credentials(req, { allow: ['user'] });
-      const service = await entities.resolve(req.params, credentials);
+      const found = await service(req);
       res.json({
-        entityRef: service.entityRef,
-        environments: await environments.list(service),
+        entityRef: found.entityRef,
+        environments: await environments.list(found),
       });
     },
   );
 
   router.get('/entities/:namespace/:kind/:name/commits', async (req, res) => {
-    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
-    const service = await entities.resolve(req.params, credentials);
-    res.json(await commits.list(service));
+    res.json(await commits.list(await service(req)));
   });
+
+  router.get(
+    '/entities/:namespace/:kind/:name/eligibility',
+    async (req, res) => {
+      const shas = ([] as string[]).concat(
+        req.query.commit as string[] | string,
+      );
+      res.json({
+        eligibility: await deployments.eligibility(await service(req), shas),
+      });
+    },
+  );
+
+  router.get(
+    '/entities/:namespace/:kind/:name/deployments',
+    async (req, res) => {
+      res.json(await deployments.list(await service(req)));
+    },
+  );
+
+  router.post(
+    '/entities/:namespace/:kind/:name/deployments',
+    async (req, res) => {
+      const found = await service(req);
+      const who = await actor(req);
+      const result = await audited(
+        req,
+        'deployment-request',
+        {
+          entityRef: found.entityRef,
+          commitSha: req.body.commitSha,
+          actor: who.userEntityRef,
+        },
+        () => deployments.request(found, req.body.commitSha, who),
+      );
+      res.status(201).json(result);
+    },
+  );
+
+  router.post(
+    '/entities/:namespace/:kind/:name/queue/lock',
+    async (req, res) => {
+      const found = await service(req);
+      const who = await actor(req);
+      res.json(
+        await audited(
+          req,
+          'queue-lock',
+          {
+            entityRef: found.entityRef,
+            reason: req.body.reason,
+            actor: who.userEntityRef,
+          },
+          () => deployments.lock(found, req.body.reason.trim(), who),
+        ),
+      );
+    },
+  );
+
+  router.post(
+    '/entities/:namespace/:kind/:name/queue/unlock',
+    async (req, res) => {
+      const found = await service(req);
+      const who = await actor(req);
+      res.json(
+        await audited(
+          req,
+          'queue-unlock',
+          { entityRef: found.entityRef, actor: who.userEntityRef },
+          () => deployments.unlock(found, who),
+        ),
+      );
+    },
+  );
+
+  router.get('/deployments/:token', async (req, res) => {
+    await httpAuth.credentials(req, { allow: ['user'] });
+    res.json(await deployments.get(req.params.token));
+  });
+
+  for (const action of ['start', 'cancel', 'approve'] as const) {
+    router.post(`/deployments/:token/${action}`, async (req, res) => {
+      const who = await actor(req);
+      const token = req.params.token;
+      res.json(
+        await audited(
+          req,
+          `deployment-${action}`,
+          { token, actor: who.userEntityRef },
+          () => deployments[action](token, who),
+        ),
+      );
+    });
+  }
 
   return router;
 }

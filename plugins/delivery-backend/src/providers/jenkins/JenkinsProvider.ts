@@ -2,6 +2,12 @@
 export interface JenkinsBuildState {
   /** Queue item URL returned by buildWithParameters (the Location header). */
   queueItemUrl: string;
+  /**
+   * The job (folders separated by `/`) and the queue item's id. With them, `poll` builds its
+   * URLs from the configured base URL rather than trusting the root URL Jenkins reports.
+   */
+  jobFullName?: string;
+  queueId?: number;
   /** Build number once the queue item has left the queue. */
   buildNumber?: number;
   buildUrl?: string;

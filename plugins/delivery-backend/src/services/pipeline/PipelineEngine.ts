@@ -84,7 +84,8 @@ export class PipelineEngine {
       store: DeploymentStore;
       kubernetes: KubernetesProvider;
       github: GitHubProvider;
-      metrics: MetricsProvider;
+      /** Without one, verification only waits out the window after a complete rollout. */
+      metrics?: MetricsProvider;
       jenkins?: JenkinsProvider;
       eligibility: EligibilityService;
       entities: EntityResolver;
@@ -589,6 +590,31 @@ export class PipelineEngine {
       windowMs: 60_000,
       intervalMs: 5_000,
     };
+    const elapsed =
+      this.#now().getTime() -
+      (ctx.stage.startedAt?.getTime() ?? this.#now().getTime());
+    if (!this.deps.metrics) {
+      if (!ctx.stage.data.warned) {
+        await ctx.log(
+          'warn',
+          'No metrics provider is configured (delivery.metrics): health is not checked',
+        );
+      }
+      if (elapsed >= window.windowMs) {
+        await this.#githubStatus(
+          ctx,
+          env.name,
+          'success',
+          `Deployed ${ctx.run.token}`,
+        );
+        return { kind: 'done' };
+      }
+      return {
+        kind: 'wait',
+        afterMs: window.intervalMs,
+        data: { warned: true },
+      };
+    }
     const sample = await this.deps.metrics.health({
       environment: env.name,
       cluster: env.cluster,
@@ -622,9 +648,6 @@ export class PipelineEngine {
         data: { streak, samples },
       };
     }
-    const elapsed =
-      this.#now().getTime() -
-      (ctx.stage.startedAt?.getTime() ?? this.#now().getTime());
     if (elapsed >= window.windowMs) {
       await ctx.log(
         'info',

@@ -1,3 +1,4 @@
+import { useMemo, useState } from 'react';
 import {
   InfoCard,
   Link,
@@ -10,12 +11,25 @@ import {
   StatusError,
   StatusAborted,
 } from '@backstage/core-components';
-import { Entity } from '@backstage/catalog-model';
+import { useApi } from '@backstage/core-plugin-api';
+import { Entity, getCompoundEntityRef } from '@backstage/catalog-model';
+import Box from '@material-ui/core/Box';
 import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
-import { CiState, CommitSummary } from '@internal/plugin-delivery-common';
+import useAsyncFn from 'react-use/esm/useAsyncFn';
+import {
+  CiState,
+  CommitSummary,
+  EnvironmentStatus,
+} from '@internal/plugin-delivery-common';
+import { deliveryApiRef } from '../../api';
 import { useCommits } from '../../hooks/useDelivery';
+import { useEligibility } from '../../hooks/useEligibility';
+import { DeliveryPermissions } from '../../hooks/useDeliveryPermissions';
 import { formatAge } from './format';
+import { DeployButton, deployBlocker } from './DeployButton';
+import { EnvironmentChips } from './EnvironmentChips';
+import { RequestOutcome } from './RequestOutcome';
 
 const CI_LABEL: Record<CiState, string> = {
   success: 'CI passed',
@@ -42,7 +56,7 @@ function CiCell({ commit }: { commit: CommitSummary }) {
   );
 }
 
-const columns: TableColumn<CommitSummary>[] = [
+const baseColumns: TableColumn<CommitSummary>[] = [
   {
     title: 'Commit',
     render: c => (
@@ -69,13 +83,85 @@ const columns: TableColumn<CommitSummary>[] = [
   { title: 'CI', render: c => <CiCell commit={c} /> },
 ];
 
-/** The latest commits of the default branch with their CI state and links. */
-export function CommitsCard({ entity }: { entity: Entity }) {
+/**
+ * The latest commits of the default branch with their CI state, the environments running
+ * each, and a Deploy button whose state comes from the backend's eligibility.
+ */
+export function CommitsCard({
+  entity,
+  environments,
+  permissions,
+  onRequested,
+}: {
+  entity: Entity;
+  environments: EnvironmentStatus[];
+  permissions: DeliveryPermissions;
+  onRequested: () => void;
+}) {
+  const api = useApi(deliveryApiRef);
   const { value, loading, error } = useCommits(entity);
+  const shas = value?.commits.map(c => c.sha) ?? [];
+  const eligibility = useEligibility(entity, shas);
+  const [requestedSha, setRequestedSha] = useState<string>();
+  const ref = getCompoundEntityRef(entity);
+  const [request, requestDeployment] = useAsyncFn(
+    async (commitSha: string) => {
+      setRequestedSha(commitSha);
+      const response = await api.requestDeployment(
+        { kind: ref.kind, namespace: ref.namespace, name: ref.name },
+        commitSha,
+      );
+      onRequested();
+      return response;
+    },
+    [api, ref.kind, ref.namespace, ref.name, onRequested],
+  );
+
+  const columns = useMemo<TableColumn<CommitSummary>[]>(
+    () => [
+      ...baseColumns,
+      {
+        title: 'Running in',
+        render: c => (
+          <EnvironmentChips commitSha={c.sha} environments={environments} />
+        ),
+      },
+      {
+        title: 'Deploy',
+        render: c => (
+          <DeployButton
+            shortSha={c.shortSha}
+            busy={request.loading && requestedSha === c.sha}
+            blocker={deployBlocker({
+              allowed: permissions.deploy,
+              permissionLoading: permissions.loading,
+              eligibility: eligibility.value?.get(c.sha),
+              eligibilityLoading: eligibility.loading,
+              eligibilityError: eligibility.error,
+            })}
+            onDeploy={() => requestDeployment(c.sha)}
+          />
+        ),
+      },
+    ],
+    [
+      environments,
+      eligibility.value,
+      eligibility.loading,
+      eligibility.error,
+      permissions.deploy,
+      permissions.loading,
+      request.loading,
+      requestedSha,
+      requestDeployment,
+    ],
+  );
+
   if (error)
     return (
       <ResponseErrorPanel error={error} title="Could not read the commits" />
     );
+  const showOutcome = requestedSha && !request.loading;
   return (
     <InfoCard
       title="Recent commits"
@@ -89,6 +175,16 @@ export function CommitsCard({ entity }: { entity: Entity }) {
       }
       noPadding
     >
+      {showOutcome && (
+        <Box m={2}>
+          <RequestOutcome
+            commitSha={requestedSha}
+            result={request.value}
+            error={request.error}
+            onClose={() => setRequestedSha(undefined)}
+          />
+        </Box>
+      )}
       {loading ? (
         <Progress />
       ) : (

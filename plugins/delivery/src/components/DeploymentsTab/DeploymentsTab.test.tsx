@@ -1,133 +1,24 @@
 import { screen, waitFor, within } from '@testing-library/react';
-import { renderInTestApp, TestApiProvider } from '@backstage/test-utils';
-import { EntityProvider } from '@backstage/plugin-catalog-react';
-import { Entity } from '@backstage/catalog-model';
-import { ResponseError } from '@backstage/errors';
+import userEvent from '@testing-library/user-event';
 import {
-  CommitsResponse,
-  EnvironmentsResponse,
-} from '@internal/plugin-delivery-common';
-import { DeliveryApi, deliveryApiRef } from '../../api';
-import { DeploymentsTab } from './DeploymentsTab';
-
-const entity: Entity = {
-  apiVersion: 'backstage.io/v1alpha1',
-  kind: 'Component',
-  metadata: {
-    name: 'payments-api',
-    annotations: {
-      'github.com/project-slug': 'acme/payments-api',
-      'backstage.io/kubernetes-id': 'payments-api',
-    },
-  },
-  spec: { type: 'service', owner: 'team-payments', lifecycle: 'production' },
-};
-
-const sha = (c: string) => c.repeat(40);
-const hoursAgo = (h: number) =>
-  new Date(Date.now() - h * 3600_000).toISOString();
-
-const environments: EnvironmentsResponse = {
-  entityRef: 'component:default/payments-api',
-  environments: [
-    {
-      environment: 'uat',
-      cluster: 'uat',
-      namespace: 'payments',
-      workload: 'payments-api',
-      version: {
-        image: 'acme/payments-api:aaaaaaa',
-        imageTag: 'aaaaaaa',
-        commitSha: sha('a'),
-      },
-      replicas: { desired: 3, ready: 1, updated: 2, available: 1 },
-      rollout: 'progressing',
-      deployedAt: hoursAgo(1),
-      stable: { state: 'unknown' },
-    },
-    {
-      environment: 'production',
-      cluster: 'prod-eu',
-      namespace: 'payments',
-      workload: 'payments-api',
-      version: {
-        image: 'acme/payments-api:bbbbbbb',
-        imageTag: 'bbbbbbb',
-        commitSha: sha('b'),
-      },
-      replicas: { desired: 3, ready: 3, updated: 3, available: 3 },
-      rollout: 'complete',
-      deployedAt: hoursAgo(30),
-      stable: { state: 'recorded', commitSha: sha('b'), version: 'bbbbbbb' },
-    },
-  ],
-};
-
-const commits: CommitsResponse = {
-  entityRef: 'component:default/payments-api',
-  repository: {
-    slug: 'acme/payments-api',
-    defaultBranch: 'main',
-    url: 'http://github.local/acme/payments-api',
-  },
-  commits: [
-    {
-      sha: sha('c'),
-      shortSha: 'ccccccc',
-      message: 'Add retries\n\nLonger body',
-      author: { name: 'Ada Lovelace', login: 'ada' },
-      committedAt: hoursAgo(2),
-      url: 'http://github.local/acme/payments-api/commit/ccc',
-      ci: {
-        state: 'failure',
-        checks: [{ name: 'unit-tests', state: 'failure' }],
-      },
-    },
-    {
-      sha: sha('d'),
-      shortSha: 'ddddddd',
-      message: 'Fix rounding',
-      author: { name: 'Grace Hopper' },
-      committedAt: hoursAgo(3),
-      url: 'http://github.local/acme/payments-api/commit/ddd',
-      ci: { state: 'success', checks: [{ name: 'build', state: 'success' }] },
-    },
-  ],
-};
-
-function fakeApi(overrides: Partial<DeliveryApi> = {}): DeliveryApi {
-  return {
-    getEnvironments: jest.fn(async () => environments),
-    getCommits: jest.fn(async () => commits),
-    getEligibility: jest.fn(async () => []),
-    getDeployments: jest.fn(async () => ({
-      entityRef: 'component:default/payments-api',
-      queue: [],
-      history: [],
-    })),
-    getDeployment: jest.fn(),
-    requestDeployment: jest.fn(),
-    startDeployment: jest.fn(),
-    cancelDeployment: jest.fn(),
-    approveDeployment: jest.fn(),
-    lockQueue: jest.fn(),
-    unlockQueue: jest.fn(),
-    ...overrides,
-  };
-}
-
-async function renderTab(api: DeliveryApi, e: Entity = entity) {
-  return renderInTestApp(
-    <TestApiProvider apis={[[deliveryApiRef, api]]}>
-      <EntityProvider entity={e}>
-        <DeploymentsTab />
-      </EntityProvider>
-    </TestApiProvider>,
-  );
-}
+  fakeApi,
+  renderTab,
+  entity,
+  deployment,
+  deploymentsResponse,
+  responseError,
+  GRACE,
+} from './__testUtils__/fixtures';
 
 // material-table renders slowly on a two-core machine.
 jest.setTimeout(30_000);
+
+// usePermission caches decisions per permission and resource in a module-wide SWR cache, so
+// tests that change the user's permissions look at a service of their own.
+const service = (name: string) => ({
+  ...entity,
+  metadata: { ...entity.metadata, name },
+});
 
 describe('DeploymentsTab', () => {
   it('shows each environment with version, readiness, stable version and age', async () => {
@@ -140,8 +31,7 @@ describe('DeploymentsTab', () => {
     ).toBeInTheDocument();
     expect(within(uatRow).getByText('unknown')).toBeInTheDocument();
     expect(within(uatRow).getByText('1h ago')).toBeInTheDocument();
-    const prodRow = screen.getByText('production').closest('tr')!;
-    expect(within(prodRow).getByText('prod-eu / payments')).toBeInTheDocument();
+    const prodRow = screen.getByText('prod-eu / payments').closest('tr')!;
     expect(within(prodRow).getByText('3/3 ready')).toBeInTheDocument();
     expect(within(prodRow).getByText('bbbbbbb (running)')).toBeInTheDocument();
     expect(within(prodRow).getByText('30h ago')).toBeInTheDocument();
@@ -172,24 +62,28 @@ describe('DeploymentsTab', () => {
     ).toHaveAttribute('href', 'http://github.local/acme/payments-api');
   });
 
+  it('lays out environments, queue, commits and history in that order', async () => {
+    await renderTab(fakeApi());
+    await screen.findByText('Add retries', {}, { timeout: 10_000 });
+    const titles = [
+      'Environments',
+      'Deployment queue',
+      'Recent commits',
+      'History',
+    ].map(t => screen.getByText(t, { selector: '.MuiCardHeader-title' }));
+    for (let i = 1; i < titles.length; i++) {
+      expect(
+        titles[i - 1].compareDocumentPosition(titles[i]) &
+          Node.DOCUMENT_POSITION_FOLLOWING,
+      ).toBeTruthy();
+    }
+  });
+
   it('shows the backend error when a system is down', async () => {
-    const response = new Response(
-      JSON.stringify({
-        error: {
-          name: 'UpstreamError',
-          message:
-            "Kubernetes cluster 'production' is unreachable: ECONNREFUSED",
-        },
-        request: { method: 'GET', url: '/' },
-        response: { statusCode: 503 },
-      }),
-      {
-        status: 503,
-        statusText: 'Service Unavailable',
-        headers: { 'Content-Type': 'application/json' },
-      },
+    const error = await responseError(
+      503,
+      "Kubernetes cluster 'production' is unreachable: ECONNREFUSED",
     );
-    const error = await ResponseError.fromResponse(response as any);
     await renderTab(
       fakeApi({ getEnvironments: async () => Promise.reject(error) }),
     );
@@ -203,13 +97,66 @@ describe('DeploymentsTab', () => {
     ).toBeGreaterThan(0);
   });
 
+  it('disables or hides every action for a user without delivery permissions', async () => {
+    const api = fakeApi({
+      getDeployments: jest.fn(async () =>
+        deploymentsResponse({
+          queue: [
+            deployment({
+              token: 'DEP-2',
+              status: 'queued',
+              requestedBy: GRACE,
+              queuePosition: 1,
+            }),
+          ],
+        }),
+      ),
+    });
+    await renderTab(api, { allow: [], entity: service('denied-api') });
+
+    const deployButton = () =>
+      screen.getByRole('button', { name: 'Deploy ddddddd' });
+    await waitFor(() => expect(deployButton()).toBeDisabled(), {
+      timeout: 10_000,
+    });
+    await userEvent.hover(deployButton().parentElement!);
+    expect(await screen.findByRole('tooltip')).toHaveTextContent(
+      'You do not have permission to deploy this service',
+    );
+    await userEvent.unhover(deployButton().parentElement!);
+
+    expect(screen.getByRole('button', { name: 'Lock queue' })).toBeDisabled();
+    expect(await screen.findByText('DEP-2')).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Cancel DEP-2' }),
+    ).not.toBeInTheDocument();
+  });
+
+  it('asks the permission policy about this service', async () => {
+    const api = fakeApi();
+    await renderTab(api, {
+      allow: ['delivery.deployment.request'],
+      entity: service('deploy-only-api'),
+    });
+    await waitFor(
+      () =>
+        expect(
+          screen.getByRole('button', { name: 'Deploy ddddddd' }),
+        ).toBeEnabled(),
+      { timeout: 10_000 },
+    );
+    expect(screen.getByRole('button', { name: 'Lock queue' })).toBeDisabled();
+  });
+
   it('explains which annotations are missing instead of showing data', async () => {
     const api = fakeApi();
     await renderTab(api, {
-      ...entity,
-      metadata: {
-        name: 'money-lib',
-        annotations: { 'github.com/project-slug': 'acme/money-lib' },
+      entity: {
+        ...entity,
+        metadata: {
+          name: 'money-lib',
+          annotations: { 'github.com/project-slug': 'acme/money-lib' },
+        },
       },
     });
     expect(await screen.findByText('Missing Annotation')).toBeInTheDocument();
@@ -217,5 +164,6 @@ describe('DeploymentsTab', () => {
       'The annotation backstage.io/kubernetes-id is missing.',
     );
     await waitFor(() => expect(api.getEnvironments).not.toHaveBeenCalled());
+    expect(api.getDeployments).not.toHaveBeenCalled();
   });
 });

@@ -9,7 +9,6 @@ import {
   StatusError,
   StatusAborted,
 } from '@backstage/core-components';
-import { Entity } from '@backstage/catalog-model';
 import IconButton from '@material-ui/core/IconButton';
 import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
@@ -105,9 +104,16 @@ const columns: TableColumn<EnvironmentStatus>[] = [
   },
 ];
 
-/** The service in each environment: version, readiness, stable version and age. */
-export function EnvironmentsCard({ entity }: { entity: Entity }) {
-  const { value, loading, error, retry } = useEnvironments(entity);
+/**
+ * The service in each environment: version, readiness, stable version and age. The tab reads
+ * the environments once (the commits card uses them too) and hands the state in.
+ */
+export function EnvironmentsCard({
+  environments,
+}: {
+  environments: ReturnType<typeof useEnvironments>;
+}) {
+  const { value, loading, error, retry } = environments;
   if (error)
     return (
       <ResponseErrorPanel

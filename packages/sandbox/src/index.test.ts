@@ -1,0 +1,152 @@
+import {
+  DEFAULT_SANDBOX_PORTS,
+  Sandbox,
+  buildSeed,
+  imageFor,
+  startSandbox,
+  unhealthyShas,
+} from './index';
+
+jest.setTimeout(30_000);
+
+const NOW = Date.parse('2026-11-20T12:00:00Z');
+
+describe('the demo seed', () => {
+  it('marks exactly one commit unhealthy: payments-api, two back from the head, green CI', () => {
+    const seed = buildSeed(NOW);
+    const marked = seed.repositories.flatMap(r =>
+      r.commits.filter(c => c.unhealthy).map(c => ({ repo: r.name, c })),
+    );
+    expect(marked).toHaveLength(1);
+    const { repo, c } = marked[0];
+    expect(repo).toBe('payments-api');
+    const payments = seed.repositories.find(r => r.name === 'payments-api')!;
+    const main = payments.commits.filter(x => !x.message.startsWith('WIP'));
+    expect(main.indexOf(c)).toBe(main.length - 3);
+    expect(c.message).toBe('Switch payment provider client to HTTP/2');
+    expect(c.checks.every(check => check.state === 'success')).toBe(true);
+    expect(unhealthyShas(seed)).toEqual([c.sha]);
+    // Not running anywhere yet: deploying it is the demo.
+    const service = seed.services.find(s => s.name === 'payments-api')!;
+    expect(Object.values(service.deployed)).not.toContain(c.sha);
+  });
+
+  it('adds the traffic and Jenkins ports to the demo ports', () => {
+    expect(DEFAULT_SANDBOX_PORTS).toMatchObject({
+      traffic: 7014,
+      jenkins: 7015,
+    });
+  });
+});
+
+describe('startSandbox', () => {
+  let sandbox: Sandbox;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({
+      now: NOW,
+      rolloutStepMs: 20,
+      traffic: { rps: 200, tickMs: 100, seed: 7 },
+    });
+  });
+
+  afterAll(() => sandbox.close());
+
+  async function deploy(cluster: string, sha: string) {
+    const url = `${sandbox.clusterUrls[cluster]}/apis/apps/v1/namespaces/payments/deployments/payments-api`;
+    const res = await fetch(url, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/strategic-merge-patch+json' },
+      body: JSON.stringify({
+        metadata: {
+          annotations: { 'delivery.backstage.io/commit-sha': sha },
+        },
+        spec: {
+          template: {
+            spec: {
+              containers: [
+                { name: 'payments-api', image: imageFor('payments-api', sha) },
+              ],
+            },
+          },
+        },
+      }),
+    });
+    expect(res.status).toBe(200);
+    for (;;) {
+      const d = await (await fetch(url)).json();
+      if (
+        d.status.observedGeneration === d.metadata.generation &&
+        d.status.updatedReplicas === d.spec.replicas &&
+        d.status.replicas === d.spec.replicas
+      ) {
+        return;
+      }
+      await new Promise(r => setTimeout(r, 20));
+    }
+  }
+
+  async function health(cluster: string, version?: string) {
+    const q = new URLSearchParams({
+      cluster,
+      namespace: 'payments',
+      workload: 'payments-api',
+      windowSeconds: '2',
+      ...(version ? { version } : {}),
+    });
+    const res = await fetch(`${sandbox.trafficUrl}/health?${q}`);
+    expect(res.status).toBe(200);
+    return res.json();
+  }
+
+  it('serves metrics for every seeded deployment', async () => {
+    const text = await (await fetch(`${sandbox.trafficUrl}/metrics`)).text();
+    const seed = buildSeed(NOW);
+    for (const service of seed.services) {
+      for (const [cluster, sha] of Object.entries(service.deployed)) {
+        expect(text).toContain(
+          `http_requests_total{cluster="${cluster}",namespace="${service.namespace}",deployment="${service.name}",version="${sha}",code="200"}`,
+        );
+      }
+    }
+  });
+
+  it('makes the unhealthy commit fail in canary but not in UAT', async () => {
+    const [bad] = unhealthyShas(buildSeed(NOW));
+    await Promise.all([deploy('uat', bad), deploy('canary', bad)]);
+    await new Promise(r => setTimeout(r, 2100));
+    const canary = await health('canary', bad);
+    expect(canary.version).toBe(bad);
+    expect(canary.requests).toBeGreaterThan(200);
+    expect(canary.errorRate).toBeGreaterThan(0.03);
+    expect(canary.p95Seconds).toBeGreaterThan(1.5);
+    const uat = await health('uat', bad);
+    expect(uat.errorRate).toBeLessThan(0.02);
+    expect(uat.p95Seconds).toBeLessThan(0.4);
+    const production = await health('production');
+    expect(production.errorRate).toBeLessThan(0.02);
+  });
+
+  it('runs the Jenkins with the demo job and credentials', async () => {
+    const { username, apiToken } = sandbox.jenkinsCredentials;
+    expect(username).toBe('delivery');
+    expect(apiToken).toBe('sandbox-jenkins-token');
+    const res = await fetch(
+      `${sandbox.jenkinsUrl}/job/acme/job/inventory-service/job/acceptance/api/json`,
+      {
+        headers: {
+          authorization: `Basic ${Buffer.from(
+            `${username}:${apiToken}`,
+          ).toString('base64')}`,
+        },
+      },
+    );
+    expect(res.status).toBe(200);
+    expect((await res.json()).fullName).toBe(
+      'acme/inventory-service/acceptance',
+    );
+    expect(sandbox.jenkins.state.jobNames()).toEqual([
+      'acme/inventory-service/acceptance',
+    ]);
+  });
+});

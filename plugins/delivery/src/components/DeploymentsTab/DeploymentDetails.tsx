@@ -1,0 +1,94 @@
+import { Progress, ResponseErrorPanel } from '@backstage/core-components';
+import { useApi } from '@backstage/core-plugin-api';
+import Box from '@material-ui/core/Box';
+import IconButton from '@material-ui/core/IconButton';
+import Typography from '@material-ui/core/Typography';
+import CloseIcon from '@material-ui/icons/Close';
+import Alert from '@material-ui/lab/Alert';
+import useAsyncFn from 'react-use/esm/useAsyncFn';
+import { deliveryApiRef } from '../../api';
+import { useDeployment } from '../../hooks/useDeployments';
+import { DeliveryPermissions } from '../../hooks/useDeliveryPermissions';
+import { ApproveButton } from './ApproveButton';
+import { DeploymentOutcome } from './DeploymentOutcome';
+import { DeploymentStatusLabel } from './DeploymentStatusLabel';
+import { DeploymentStepper } from './DeploymentStepper';
+import { errorMessage } from './errors';
+import { formatTime, formatUser, shortSha } from './format';
+
+/** One deployment: header, outcome, and its live stage stepper with the Approve button. */
+export function DeploymentDetails({
+  token,
+  refreshKey,
+  user,
+  permissions,
+  onChanged,
+  onClose,
+}: {
+  token: string;
+  /** Changes whenever the queue is read again, so the stepper follows live. */
+  refreshKey?: unknown;
+  user?: string;
+  permissions: DeliveryPermissions;
+  onChanged: () => void;
+  onClose?: () => void;
+}) {
+  const api = useApi(deliveryApiRef);
+  const { value, error, retry } = useDeployment(token, refreshKey);
+  const [approval, approve] = useAsyncFn(async () => {
+    await api.approveDeployment(token);
+    onChanged();
+    retry();
+  }, [api, token, onChanged, retry]);
+
+  if (error) {
+    return (
+      <ResponseErrorPanel error={error} title={`Could not read ${token}`} />
+    );
+  }
+  if (!value || value.token !== token) return <Progress />;
+
+  return (
+    <Box component="section" aria-label={`Deployment ${token}`} mt={2}>
+      <Box display="flex" alignItems="center" style={{ gap: 8 }}>
+        <Typography variant="h6" style={{ flexGrow: 1 }}>
+          {value.token} <DeploymentStatusLabel status={value.status} />
+        </Typography>
+        {onClose && (
+          <IconButton
+            size="small"
+            aria-label="Close deployment"
+            onClick={onClose}
+          >
+            <CloseIcon />
+          </IconButton>
+        )}
+      </Box>
+      <Typography variant="body2" color="textSecondary" gutterBottom>
+        commit {shortSha(value.commitSha)} · requested by{' '}
+        {formatUser(value.requestedBy)} at {formatTime(value.requestedAt)}
+        {value.startedAt && ` · started ${formatTime(value.startedAt)}`}
+        {value.finishedAt && ` · finished ${formatTime(value.finishedAt)}`}
+      </Typography>
+      <DeploymentOutcome deployment={value} />
+      {approval.error && (
+        <Alert severity="error">{errorMessage(approval.error)}</Alert>
+      )}
+      <DeploymentStepper
+        stages={value.stages}
+        action={stage =>
+          stage.kind === 'approval' && stage.status === 'waiting' ? (
+            <ApproveButton
+              deployment={value}
+              user={user}
+              allowed={permissions.approve}
+              permissionLoading={permissions.loading}
+              busy={approval.loading}
+              onApprove={approve}
+            />
+          ) : null
+        }
+      />
+    </Box>
+  );
+}

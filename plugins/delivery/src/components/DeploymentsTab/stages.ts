@@ -1,0 +1,35 @@
+import { DeploymentStage, StageKind } from '@internal/plugin-delivery-common';
+
+/** How each kind of stage reads in the stepper. */
+export const STAGE_LABEL: Record<StageKind, string> = {
+  validate: 'Validate',
+  backup: 'Back up running version',
+  deploy: 'Deploy',
+  rollout: 'Wait for rollout',
+  verify: 'Verify health',
+  approval: 'Approval',
+  jenkins: 'Jenkins build',
+  rollback: 'Roll back',
+  'mark-stable': 'Mark stable',
+};
+
+/** A run of consecutive stages on one environment (or on none: `pipeline`). */
+export interface StageGroup {
+  environment: string;
+  stages: DeploymentStage[];
+}
+
+/** Stages in pipeline order, grouped where consecutive stages act on the same environment. */
+export function groupStages(stages: DeploymentStage[]): StageGroup[] {
+  const groups: StageGroup[] = [];
+  for (const stage of [...stages].sort((a, b) => a.position - b.position)) {
+    const environment = stage.environment ?? 'pipeline';
+    const last = groups[groups.length - 1];
+    if (last && last.environment === environment) {
+      last.stages.push(stage);
+    } else {
+      groups.push({ environment, stages: [stage] });
+    }
+  }
+  return groups;
+}

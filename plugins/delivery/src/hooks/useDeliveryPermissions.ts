@@ -1,0 +1,46 @@
+import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import { usePermission } from '@backstage/plugin-permission-react';
+import {
+  deliveryApprovePermission,
+  deliveryCancelPermission,
+  deliveryDeployPermission,
+  deliveryLockPermission,
+} from '@internal/plugin-delivery-common';
+
+/** Whether the user may do each delivery action on the service (false while loading). */
+export interface DeliveryPermissions {
+  deploy: boolean;
+  cancel: boolean;
+  approve: boolean;
+  lock: boolean;
+  loading: boolean;
+}
+
+/** The user's delivery permissions on the service, as the permission policy decides them. */
+export function useDeliveryPermissions(entity: Entity): DeliveryPermissions {
+  const resourceRef = stringifyEntityRef(entity);
+  const deploy = usePermission({
+    permission: deliveryDeployPermission,
+    resourceRef,
+  });
+  const cancel = usePermission({
+    permission: deliveryCancelPermission,
+    resourceRef,
+  });
+  const approve = usePermission({
+    permission: deliveryApprovePermission,
+    resourceRef,
+  });
+  const lock = usePermission({
+    permission: deliveryLockPermission,
+    resourceRef,
+  });
+  return {
+    deploy: deploy.allowed,
+    cancel: cancel.allowed,
+    approve: approve.allowed,
+    lock: lock.allowed,
+    loading:
+      deploy.loading || cancel.loading || approve.loading || lock.loading,
+  };
+}
