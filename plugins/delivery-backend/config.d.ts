@@ -107,6 +107,12 @@ export interface Config {
       };
       /** How often rollouts, approvals and Jenkins builds are polled. Defaults to 2 seconds. */
       pollInterval?: HumanDuration | string;
+      /**
+       * How long a replica holds a run while it takes one step. A replica that dies holding it
+       * delays the run by at most this much; it must be longer than any single step (a few calls,
+       * each bounded by requestTimeout). Defaults to 60 seconds.
+       */
+      lease?: HumanDuration | string;
       /** How long a Jenkins build may take. Defaults to 30 minutes. */
       jenkinsTimeout?: HumanDuration | string;
       /** Environment after whose verification the Jenkins stage runs. Defaults to the first. */

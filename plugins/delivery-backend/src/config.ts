@@ -38,6 +38,7 @@ export interface DeliveryConfig {
     pollIntervalMs: number;
     jenkinsTimeoutMs: number;
     jenkinsEnvironment: string;
+    leaseMs: number;
   };
 }
 
@@ -146,6 +147,7 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
         'delivery.pipeline.pollInterval',
         2_000,
       ),
+      leaseMs: durationMs(config, 'delivery.pipeline.lease', 60_000),
       jenkinsTimeoutMs: durationMs(
         config,
         'delivery.pipeline.jenkinsTimeout',

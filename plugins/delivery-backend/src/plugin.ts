@@ -117,7 +117,7 @@ export const deliveryPlugin = createBackendPlugin({
             ...(jenkinsSettings ? { jenkins: jenkinsSettings } : {}),
             maxStepAttempts: 10,
             pollIntervalMs: delivery.pipeline.pollIntervalMs,
-            leaseMs: 60_000,
+            leaseMs: delivery.pipeline.leaseMs,
           },
           instanceId: `${hostname()}-${process.pid}-${randomUUID().slice(
             0,
