@@ -174,3 +174,128 @@ test(
     });
   },
 );
+
+/** The backend API as the guest, for setting the stage and checking outcomes. */
+async function api(path, init = {}) {
+  const refresh = await fetch('http://127.0.0.1:7007/api/auth/guest/refresh');
+  const { backstageIdentity } = await refresh.json();
+  const res = await fetch(`http://127.0.0.1:7007/api/delivery${path}`, {
+    ...init,
+    headers: {
+      Authorization: `Bearer ${backstageIdentity.token}`,
+      'Content-Type': 'application/json',
+    },
+  });
+  return res.json();
+}
+
+async function runningTag(port) {
+  const res = await fetch(
+    `http://127.0.0.1:${port}/apis/apps/v1/namespaces/payments/deployments/payments-api`,
+  );
+  return (await res.json()).spec.template.spec.containers[0].image
+    .split(':')
+    .pop();
+}
+
+// Runs after the test above, which reads the seeded versions before this one changes them.
+test(
+  'a developer deploys a commit to production, and a bad one is caught in canary and rolled back',
+  { timeout: 420_000 },
+  async () => {
+    // Earlier runs on the same data directory may have left deployments in the queue.
+    const before = await api(
+      '/entities/default/component/payments-api/deployments',
+    );
+    for (const d of before.queue) {
+      await api(`/deployments/${d.token}/cancel`, {
+        method: 'POST',
+        body: '{}',
+      });
+    }
+    const { commits } = await api(
+      '/entities/default/component/payments-api/commits',
+    );
+    const good = commits.find(c => c.message === 'Document the public API');
+    const bad = commits.find(
+      c => c.message === 'Switch payment provider client to HTTP/2',
+    );
+    assert.ok(good && bad, 'the demo commits are there');
+
+    const page = await browser.newPage({
+      viewport: { width: 1400, height: 1100 },
+    });
+    await page.goto('http://localhost:3000/', {
+      waitUntil: 'domcontentloaded',
+    });
+    const enter = page.getByRole('button', { name: 'Enter' });
+    await enter.waitFor({ timeout: 120_000 });
+    await enter.click();
+    await page
+      .getByRole('link', { name: 'payments-api' })
+      .first()
+      .waitFor({ timeout: 120_000 });
+    await page.goto(
+      'http://localhost:3000/catalog/default/component/payments-api/deployments',
+    );
+
+    async function deploy(commit) {
+      const label = `Deploy ${commit.shortSha}`;
+      await page
+        .getByRole('button', { name: label })
+        .waitFor({ timeout: 60_000 });
+      await page.waitForFunction(
+        l => {
+          const b = document.querySelector(`button[aria-label="${l}"]`);
+          return b && !b.disabled;
+        },
+        label,
+        { timeout: 60_000 },
+      );
+      await page.getByRole('button', { name: label }).click();
+      const requested = page.getByText(/Requested \w+: token/);
+      await requested.waitFor({ timeout: 30_000 });
+      const token = (await requested.textContent()).match(
+        /DEP-\d{13}-\d{6}/,
+      )[0];
+      await page
+        .getByRole('button', { name: `Start ${token}` })
+        .click({ timeout: 60_000 });
+      return token;
+    }
+
+    const goodToken = await deploy(good);
+    await page
+      .getByText('Deployed to production')
+      .first()
+      .waitFor({ timeout: 240_000 });
+    assert.equal((await api(`/deployments/${goodToken}`)).status, 'succeeded');
+    for (const port of [7011, 7012, 7013]) {
+      assert.equal(await runningTag(port), good.shortSha);
+    }
+    await page.screenshot({
+      path: join(resultsDir, 'deployment-succeeded.png'),
+      fullPage: true,
+    });
+
+    const badToken = await deploy(bad);
+    await page.getByText('Rolled back').first().waitFor({ timeout: 240_000 });
+    await page
+      .getByText(/Unhealthy in canary/)
+      .first()
+      .waitFor();
+    const rolledBack = await api(`/deployments/${badToken}`);
+    assert.equal(rolledBack.status, 'rolled_back');
+    assert.match(
+      rolledBack.reason,
+      /^canary\.verify: Unhealthy in canary: error rate/,
+    );
+    // Canary is back on the good version, and production never saw the bad one.
+    assert.equal(await runningTag(7012), good.shortSha);
+    assert.equal(await runningTag(7013), good.shortSha);
+    await page.screenshot({
+      path: join(resultsDir, 'deployment-rolled-back.png'),
+      fullPage: true,
+    });
+  },
+);
