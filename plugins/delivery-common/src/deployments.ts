@@ -19,7 +19,10 @@ export type DeploymentStatus =
   | 'succeeded'
   /** A stage failed and its environment was returned to the backup version. */
   | 'rolled_back'
-  /** A stage failed and the rollback failed too: needs a human. */
+  /**
+   * Stopped before it changed any environment (e.g. not eligible any more at validation), or a
+   * rollback failed too (then it needs a human).
+   */
   | 'failed'
   /** Cancelled by the requester (or an owner) before it finished. */
   | 'cancelled'
@@ -161,10 +164,10 @@ export function deliverySignalChannel(entityRef: string): string {
   return `delivery:${entityRef}`;
 }
 
-/** Payload of a delivery signal. */
-export interface DeliverySignal {
+/** Payload of a delivery signal (a type alias, so it satisfies `useSignal`'s JSON constraint). */
+export type DeliverySignal = {
   token: string;
   status: DeploymentStatus;
   /** Name of the stage that changed, when a stage changed. */
   stage?: string;
-}
+};

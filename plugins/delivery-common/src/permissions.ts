@@ -8,14 +8,14 @@ export const deliveryDeployPermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
-/** Start a called deployment (besides the requester, owners may start it for them). */
+/** Start a called deployment; only its requester may, and only with this permission. */
 export const deliveryStartPermission = createPermission({
   name: 'delivery.deployment.start',
   attributes: { action: 'update' },
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
-/** Cancel a deployment of the service. */
+/** Cancel a deployment of the service; only its requester may, and only with this permission. */
 export const deliveryCancelPermission = createPermission({
   name: 'delivery.deployment.cancel',
   attributes: { action: 'update' },

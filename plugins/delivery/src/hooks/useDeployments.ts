@@ -18,10 +18,10 @@ export const DEPLOYMENTS_POLL_MS = 5_000;
 
 /** The last signal the backend sent about the service's deployments, if signals are available. */
 export function useDeliverySignal(entity: Entity): DeliverySignal | null {
-  const { lastSignal } = useSignal(
+  const { lastSignal } = useSignal<DeliverySignal>(
     deliverySignalChannel(stringifyEntityRef(entity)),
   );
-  return lastSignal as DeliverySignal | null;
+  return lastSignal;
 }
 
 /**
