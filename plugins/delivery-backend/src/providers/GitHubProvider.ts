@@ -245,6 +245,34 @@ export class GitHubProvider {
     return data.id;
   }
 
+  /**
+   * The id of the deployment of `sha` to `environment` whose payload carries `token`, if one was
+   * created already (by an attempt that stopped before it could save the id).
+   */
+  async findDeployment(
+    slug: string,
+    input: { sha: string; environment: string; token: string },
+  ): Promise<number | undefined> {
+    const [owner, repo] = splitSlug(slug);
+    const { data } = await this.#call(
+      slug,
+      `list deployments to ${input.environment}`,
+      octokit =>
+        octokit.repos.listDeployments({
+          owner,
+          repo,
+          sha: input.sha,
+          environment: input.environment,
+          per_page: 100,
+        }),
+    );
+    return data.find(d => {
+      const payload =
+        typeof d.payload === 'string' ? safeJson(d.payload) : d.payload;
+      return payload?.token === input.token;
+    })?.id;
+  }
+
   /** Adds a status to a deployment created with {@link GitHubProvider.createDeployment}. */
   async createDeploymentStatus(
     slug: string,
@@ -336,4 +364,12 @@ function splitSlug(slug: string): [string, string] {
     );
   }
   return [owner, repo];
+}
+
+function safeJson(text: string): Record<string, unknown> | undefined {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

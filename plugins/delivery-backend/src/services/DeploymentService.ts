@@ -24,7 +24,9 @@ import {
   deliveryDeployPermission,
   deliveryLockPermission,
   deliveryStartPermission,
+  deployedVersion,
   isRegulated,
+  WORKLOAD_ANNOTATION_COMMIT_SHA,
 } from '@internal/plugin-delivery-common';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { EnvironmentConfig } from '../config';
@@ -185,7 +187,9 @@ export class DeploymentService {
       service.kubernetesNamespace ?? first.namespace,
       service.kubernetesId,
     );
-    const runningImage = running?.spec?.template?.spec?.containers?.[0]?.image;
+    const runningImage = running
+      ? deployedVersion(running as any, WORKLOAD_ANNOTATION_COMMIT_SHA)?.image
+      : undefined;
     if (!runningImage) {
       throw new ConflictError(
         `No Deployment labelled backstage.io/kubernetes-id=${service.kubernetesId} runs in ${first.cluster}; nothing to deploy to`,

@@ -134,16 +134,21 @@ export class PipelineEngine {
     return called;
   }
 
-  /** Leases the runs that are due and steps each once; returns how many were stepped. */
+  /** Steps due runs, each step under a lease, up to `limit` steps; returns how many it took. */
   async runDue(limit = 10): Promise<number> {
     const { store, settings, instanceId } = this.deps;
-    const tokens = await store.claimDue(
-      instanceId,
-      this.#now(),
-      settings.leaseMs,
-      limit,
-    );
-    for (const token of tokens) {
+    // One run at a time, each claimed just before its step: leases taken together for a batch
+    // aged while earlier runs were stepped, and once lapsed another replica stepped the same run
+    // at the same time as this one.
+    let stepped = 0;
+    for (; stepped < limit; stepped++) {
+      const [token] = await store.claimDue(
+        instanceId,
+        this.#now(),
+        settings.leaseMs,
+        1,
+      );
+      if (!token) break;
       let next: Date | undefined;
       try {
         next = await this.#step(token);
@@ -155,7 +160,7 @@ export class PipelineEngine {
         await store.release(token, instanceId, next);
       }
     }
-    return tokens.length;
+    return stepped;
   }
 
   /** Steps one run; returns when it is due again (undefined when it finished). */
@@ -183,6 +188,15 @@ export class PipelineEngine {
     if (!stage) {
       await this.#complete(run, stages);
       return undefined;
+    }
+    if (stage.status === 'failed') {
+      // A replica stopped while failing this stage: finish failing it; never run it again.
+      const logs = await store.listLogs(token);
+      const reason = logs
+        .filter(l => l.position === stage.position && l.level === 'error')
+        .at(-1)?.message;
+      await this.#fail(run, stages, stage, reason ?? 'Failed', undefined);
+      return now;
     }
     const log = async (level: 'info' | 'warn' | 'error', message: string) =>
       store.appendLog(token, stage.position, level, message, this.#now());
@@ -319,11 +333,14 @@ export class PipelineEngine {
     const { store } = this.deps;
     const now = this.#now();
     if (stage) {
-      await store.updateStage(run.token, stage.position, {
-        status: 'failed',
-        finishedAt: now,
-      });
-      await store.appendLog(run.token, stage.position, 'error', reason, now);
+      // The reason first: a run resumed with its stage failed reads it back from the log.
+      if (stage.status !== 'failed') {
+        await store.appendLog(run.token, stage.position, 'error', reason, now);
+        await store.updateStage(run.token, stage.position, {
+          status: 'failed',
+          finishedAt: now,
+        });
+      }
       if (stage.kind === 'rollback') {
         await this.#finishWith(
           run,
@@ -351,11 +368,13 @@ export class PipelineEngine {
       await this.#finishWith(run, outcome ?? 'failed', fullReason);
       return;
     }
-    await store.appendStages(run.token, [
-      { name: `${environment}.rollback`, kind: 'rollback', environment },
-    ]);
+    if (!stages.some(s => s.kind === 'rollback')) {
+      await store.appendStages(run.token, [
+        { name: `${environment}.rollback`, kind: 'rollback', environment },
+      ]);
+    }
     const all = await store.listStages(run.token);
-    const rollback = all[all.length - 1];
+    const rollback = all.find(s => s.kind === 'rollback')!;
     await store.updateStage(run.token, rollback.position, {
       data: { outcome: outcome ?? 'rolled_back', reason: fullReason },
     });
@@ -488,31 +507,48 @@ export class PipelineEngine {
     const backup = this.#backupOf(ctx)!;
     const data: Record<string, any> = {};
     if (!ctx.stage.data.githubDeploymentId) {
-      const id = await this.#recordGitHub(ctx, async () =>
-        this.deps.github.createDeployment(ctx.service.projectSlug, {
+      // An attempt that stopped between creating the GitHub deployment and saving its id (a
+      // killed replica) left one behind: adopt it rather than create a second.
+      const existing = await this.#recordGitHub(ctx, () =>
+        this.deps.github.findDeployment(ctx.service.projectSlug, {
           sha: ctx.run.commitSha,
           environment: env.name,
-          description: `${ctx.run.token} by ${ctx.run.requestedBy}`,
-          payload: { token: ctx.run.token, image: ctx.run.image ?? '' },
-          productionEnvironment:
-            env ===
-            this.deps.settings.environments[
-              this.deps.settings.environments.length - 1
-            ],
+          token: ctx.run.token,
         }),
       );
+      const id =
+        existing ??
+        (await this.#recordGitHub(ctx, async () =>
+          this.deps.github.createDeployment(ctx.service.projectSlug, {
+            sha: ctx.run.commitSha,
+            environment: env.name,
+            description: `${ctx.run.token} by ${ctx.run.requestedBy}`,
+            payload: { token: ctx.run.token, image: ctx.run.image ?? '' },
+            productionEnvironment:
+              env ===
+              this.deps.settings.environments[
+                this.deps.settings.environments.length - 1
+              ],
+          }),
+        ));
       if (id !== undefined) {
         data.githubDeploymentId = id;
         // Saved before anything else so that a retry never records the deployment twice.
         await this.deps.store.updateStage(ctx.run.token, ctx.stage.position, {
           data: { ...ctx.stage.data, ...data },
         });
-        await this.#recordGitHub(ctx, () =>
-          this.deps.github.createDeploymentStatus(ctx.service.projectSlug, id, {
-            state: 'in_progress',
-            description: `Deploying ${ctx.run.token}`,
-          }),
-        );
+        if (existing === undefined) {
+          await this.#recordGitHub(ctx, () =>
+            this.deps.github.createDeploymentStatus(
+              ctx.service.projectSlug,
+              id,
+              {
+                state: 'in_progress',
+                description: `Deploying ${ctx.run.token}`,
+              },
+            ),
+          );
+        }
       }
     }
     const changed = await this.deps.kubernetes.setWorkloadVersion(

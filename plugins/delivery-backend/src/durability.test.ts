@@ -1,0 +1,615 @@
+import { mockCredentials } from '@backstage/backend-test-utils';
+import {
+  REVISION_ANNOTATION,
+  Sandbox,
+  buildSeed,
+  startSandbox,
+} from '@internal/sandbox';
+import knexFactory, { Knex } from 'knex';
+import {
+  Replica,
+  createDeliveryDatabase,
+  dropDeliveryDatabase,
+  freePort,
+  killAllReplicas,
+  replicaConfig,
+  startReplica,
+} from '../dev/replicas';
+
+/*
+ * Durability and concurrency with real processes on real PostgreSQL: delivery backend replicas
+ * (dev/replica.ts) run as child processes against the sandbox, are SIGKILLed mid-run and
+ * replaced, or run side by side on one database. Each proves that no step's effect happened twice:
+ * the Deployment's revision went up by exactly one per environment, GitHub holds exactly one
+ * deployment per environment and token, and the deploy stage said "Set …" once.
+ *
+ * They need PostgreSQL (BACKSTAGE_TEST_DATABASE_POSTGRES<N>_CONNECTION_STRING, which
+ * `scripts/test.sh --postgres <url>` sets); without it they are not run, and the first test says so.
+ */
+
+jest.setTimeout(90_000);
+
+const POSTGRES = Object.entries(process.env)
+  .filter(
+    ([key, value]) =>
+      /^BACKSTAGE_TEST_DATABASE_POSTGRES\d+_CONNECTION_STRING$/.test(key) &&
+      value,
+  )
+  .map(([, value]) => value!)
+  .slice(0, 1);
+
+it('runs the durability tests only when PostgreSQL is given', async () => {
+  if (POSTGRES.length === 0) {
+    // eslint-disable-next-line no-console
+    console.info(
+      'durability tests not run: no BACKSTAGE_TEST_DATABASE_POSTGRES<N>_CONNECTION_STRING (scripts/test.sh --postgres <url> sets it)',
+    );
+    return;
+  }
+  const db = knexFactory({ client: 'pg', connection: POSTGRES[0] });
+  try {
+    expect((await db.raw('select 1 as one')).rows).toEqual([{ one: 1 }]);
+  } finally {
+    await db.destroy();
+  }
+});
+
+const ADA = 'user:default/ada';
+const ENVIRONMENTS = ['uat', 'canary', 'production'];
+const seed = buildSeed(Date.now());
+
+const SERVICES: Record<string, { namespace: string; repo: string }> = {
+  'payments-api': { namespace: 'payments', repo: 'acme/payments-api' },
+  'inventory-service': {
+    namespace: 'inventory',
+    repo: 'acme/inventory-service',
+  },
+};
+
+/** Main-line commits with green CI and a healthy version, newest first. */
+function greenCommits(service: string): string[] {
+  const repo = seed.repositories.find(r => r.name === service)!;
+  return repo.commits
+    .filter(c => !c.message.startsWith('WIP'))
+    .filter(c => !c.unhealthy && c.checks.every(k => k.state === 'success'))
+    .map(c => c.sha)
+    .reverse();
+}
+
+function mainCommit(service: string, back: number): string {
+  const repo = seed.repositories.find(r => r.name === service)!;
+  const main = repo.commits.filter(c => !c.message.startsWith('WIP'));
+  return main[main.length - 1 - back].sha;
+}
+
+async function call(
+  replica: Replica,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: object,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${replica.url}${path}`, {
+    method,
+    headers: {
+      Authorization: mockCredentials.user.header(ADA),
+      ...(body ? { 'Content-Type': 'application/json' } : {}),
+    },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function expectOk(
+  replica: Replica,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: object,
+) {
+  const res = await call(replica, method, path, body);
+  if (res.status >= 300) {
+    throw new Error(
+      `${method} ${path} on ${replica.name}: ${res.status} ${JSON.stringify(
+        res.body,
+      )}`,
+    );
+  }
+  return res.body;
+}
+
+const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 30_000,
+  intervalMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (done(value)) return value;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Timed out waiting for ${what}; last value: ${JSON.stringify(value)}`,
+      );
+    }
+    await sleep(intervalMs);
+  }
+}
+
+/** `deployment.kubernetes.io/revision` of the service's Deployment per cluster. */
+function revisions(sandbox: Sandbox, service: string): Record<string, number> {
+  return Object.fromEntries(
+    ENVIRONMENTS.map(env => {
+      const d = sandbox.clusters[env].store.get(
+        'deployments',
+        SERVICES[service].namespace,
+        service,
+      )!;
+      return [env, Number(d.metadata.annotations?.[REVISION_ANNOTATION])];
+    }),
+  );
+}
+
+function image(sandbox: Sandbox, env: string, service: string): string {
+  return sandbox.clusters[env].store.get(
+    'deployments',
+    SERVICES[service].namespace,
+    service,
+  )!.spec.template.spec.containers[0].image;
+}
+
+async function github(sandbox: Sandbox, path: string): Promise<any> {
+  const res = await fetch(`${sandbox.githubUrl}${path}`, {
+    headers: { Authorization: `token ${sandbox.githubToken}` },
+  });
+  return res.json();
+}
+
+/** GitHub deployments per environment recorded for a token, with their status states. */
+async function githubDeployments(
+  sandbox: Sandbox,
+  service: string,
+  token: string,
+): Promise<Record<string, string[][]>> {
+  const all: any[] = await github(
+    sandbox,
+    `/repos/${SERVICES[service].repo}/deployments?per_page=100`,
+  );
+  const result: Record<string, string[][]> = {};
+  for (const d of all.filter(x => x.payload?.token === token)) {
+    const statuses: any[] = await github(
+      sandbox,
+      `/repos/${SERVICES[service].repo}/deployments/${d.id}/statuses?per_page=100`,
+    );
+    (result[d.environment] ??= []).push(
+      statuses.map(s => s.state as string).reverse(),
+    );
+  }
+  return result;
+}
+
+/** Log messages of a finished deployment's stage. */
+function logsOf(deployment: any, stage: string): string[] {
+  const found = deployment.stages.find((s: any) => s.name === stage);
+  return found ? found.logs.map((l: any) => l.message) : [];
+}
+
+const count = (messages: string[], prefix: string) =>
+  messages.filter(m => m.startsWith(prefix)).length;
+
+const ALL_SUCCEEDED = [
+  'validate',
+  ...ENVIRONMENTS.flatMap(env =>
+    ['backup', 'deploy', 'rollout', 'verify'].map(s => `${env}.${s}`),
+  ),
+  'mark-stable',
+].map(name => `${name}:succeeded`);
+
+/** One sandbox and one fresh PostgreSQL database per describe; replicas killed at the end. */
+function useEnvironment(options: {
+  connection: string;
+  name: string;
+  sandbox: Parameters<typeof startSandbox>[0];
+  delivery?: Record<string, any>;
+}) {
+  const prefix = `delivery_${options.name}_${process.pid}_${Date.now()}_`;
+  const env = {
+    sandbox: undefined as unknown as Sandbox,
+    /** The replica a test left running, for the next one. */
+    current: undefined as Replica | undefined,
+    async replica(name: string): Promise<Replica> {
+      env.current = await startReplica({
+        name,
+        config: replicaConfig({
+          sandbox: env.sandbox,
+          port: await freePort(),
+          postgres: { connection: options.connection, prefix },
+          delivery: options.delivery,
+        }),
+      });
+      return env.current;
+    },
+    /** The replicas' database, for what the API does not show. */
+    database(): Knex {
+      const url = new URL(options.connection);
+      url.pathname = `/${prefix}delivery`;
+      return knexFactory({ client: 'pg', connection: url.toString() });
+    },
+  };
+  beforeAll(async () => {
+    env.sandbox = await startSandbox(options.sandbox);
+    await createDeliveryDatabase(options.connection, prefix);
+  });
+  afterAll(async () => {
+    await killAllReplicas();
+    await env.sandbox?.close();
+    await dropDeliveryDatabase(options.connection, prefix);
+  });
+  return env;
+}
+
+for (const connection of POSTGRES) {
+  describe('a replica killed with SIGKILL mid-run', () => {
+    const env = useEnvironment({
+      connection,
+      name: 'kill',
+      // Slow rollouts and a longer canary window leave time to kill inside them.
+      sandbox: {
+        rolloutStepMs: 300,
+        traffic: { tickMs: 100, rps: 200, seed: 11 },
+      },
+      delivery: {
+        pipeline: {
+          tick: { milliseconds: 100 },
+          pollInterval: { milliseconds: 100 },
+          rolloutTimeout: { seconds: 60 },
+          lease: { seconds: 2 },
+          verification: {
+            uat: {
+              window: { milliseconds: 500 },
+              interval: { milliseconds: 100 },
+            },
+            canary: { window: { seconds: 3 }, interval: { milliseconds: 200 } },
+            production: {
+              window: { seconds: 1 },
+              interval: { milliseconds: 100 },
+            },
+          },
+        },
+      },
+    });
+    const service = 'payments-api';
+
+    async function requestAndStart(replica: Replica, sha: string) {
+      const requested = await expectOk(
+        replica,
+        'POST',
+        `/entities/default/component/${service}/deployments`,
+        { commitSha: sha },
+      );
+      const token: string = requested.deployment.token;
+      expect(requested.deployment.status).toBe('called');
+      const started = await expectOk(
+        replica,
+        'POST',
+        `/deployments/${token}/start`,
+      );
+      return { token, image: started.image as string };
+    }
+
+    /** The stage the run is in, as the current replica sees it. */
+    const stageOf = async (token: string) => {
+      const d = await expectOk(env.current!, 'GET', `/deployments/${token}`);
+      return d.stages.find((s: any) => s.status === 'running')?.name ?? '-';
+    };
+
+    const finished = (token: string, what: string) =>
+      waitFor(
+        what,
+        () => expectOk(env.current!, 'GET', `/deployments/${token}`),
+        d => !['called', 'running'].includes(d.status),
+        45_000,
+        100,
+      );
+
+    it('resumes on a new replica each time and finishes with every step done once', async () => {
+      const before = revisions(env.sandbox, service);
+      const { token, image: target } = await requestAndStart(
+        await env.replica('A'),
+        mainCommit(service, 5),
+      );
+
+      // Kill inside given stages, then at a random moment; a new replica takes over each time.
+      const kills: string[] = [];
+      for (const [stage, next] of [
+        ['uat.rollout', 'B'],
+        ['canary.verify', 'C'],
+        [undefined, 'D'],
+      ]) {
+        if (stage) {
+          await waitFor(
+            `${token} in ${stage}`,
+            () => stageOf(token),
+            s => s === stage,
+          );
+        } else {
+          await sleep(Math.floor(Math.random() * 2000));
+        }
+        const at = await stageOf(token);
+        await env.current!.kill();
+        kills.push(`${env.current!.name} killed in ${at}`);
+        await env.replica(next!);
+      }
+
+      const done = await finished(token, `${token} to finish (${kills})`);
+      expect({ kills, status: done.status, reason: done.reason }).toEqual({
+        kills,
+        status: 'succeeded',
+        reason: undefined,
+      });
+      expect(done.stages.map((s: any) => `${s.name}:${s.status}`)).toEqual(
+        ALL_SUCCEEDED,
+      );
+      for (const e of ENVIRONMENTS) {
+        expect(image(env.sandbox, e, service)).toBe(target);
+      }
+      // No step's effect happened twice.
+      const after = revisions(env.sandbox, service);
+      expect({ kills, after }).toEqual({
+        kills,
+        after: {
+          uat: before.uat + 1,
+          canary: before.canary + 1,
+          production: before.production + 1,
+        },
+      });
+      const recorded = await githubDeployments(env.sandbox, service, token);
+      expect(Object.keys(recorded).sort()).toEqual([...ENVIRONMENTS].sort());
+      for (const e of ENVIRONMENTS) {
+        expect({ kills, e, recorded: recorded[e].length }).toEqual({
+          kills,
+          e,
+          recorded: 1,
+        });
+        expect(recorded[e][0]).toContain('success');
+        expect(count(logsOf(done, `${e}.deploy`), 'Set ')).toBe(1);
+      }
+    });
+
+    it('finishes failing a stage when the replica died while failing it, without running it again', async () => {
+      // A SIGKILL cannot aim at the few milliseconds in which a failing stage is recorded, so
+      // the database is left as such a kill leaves it: the stage failed with its reason logged,
+      // no rollback stage yet.
+      const replica = env.current ?? (await env.replica('E'));
+      const canaryBefore = image(env.sandbox, 'canary', service);
+      const before = revisions(env.sandbox, service);
+      const { token } = await requestAndStart(replica, mainCommit(service, 2));
+      await waitFor(
+        `${token} in canary.verify`,
+        () => stageOf(token),
+        s => s === 'canary.verify',
+      );
+      await replica.kill();
+      const db = env.database();
+      try {
+        const stage = await db('delivery_stages')
+          .where({ token, name: 'canary.verify' })
+          .first();
+        await db('delivery_stage_logs').insert({
+          token,
+          position: stage.position,
+          at: new Date(),
+          level: 'error',
+          message: 'Unhealthy in canary: recorded before the kill',
+        });
+        await db('delivery_stages')
+          .where({ token, name: 'canary.verify' })
+          .update({ status: 'failed', finished_at: new Date() });
+      } finally {
+        await db.destroy();
+      }
+      await env.replica('F');
+
+      const done = await finished(token, `${token} to be rolled back`);
+      expect(done.status).toBe('rolled_back');
+      expect(done.reason).toBe(
+        'canary.verify: Unhealthy in canary: recorded before the kill',
+      );
+      expect(done.stages.map((s: any) => `${s.name}:${s.status}`)).toEqual([
+        ...ALL_SUCCEEDED.slice(0, 8),
+        'canary.verify:failed',
+        'production.backup:skipped',
+        'production.deploy:skipped',
+        'production.rollout:skipped',
+        'production.verify:skipped',
+        'mark-stable:skipped',
+        'canary.rollback:succeeded',
+      ]);
+      // The failed verification did not sample again after the kill.
+      const verify = logsOf(done, 'canary.verify');
+      expect(
+        verify
+          .slice(verify.indexOf(done.reason.replace('canary.verify: ', '')))
+          .filter(m => m.startsWith('Health sample')),
+      ).toEqual([]);
+      // Canary is back on its version (deployed, then returned: two revisions); production was
+      // never touched.
+      expect(image(env.sandbox, 'canary', service)).toBe(canaryBefore);
+      expect(revisions(env.sandbox, service)).toEqual({
+        ...before,
+        uat: before.uat + 1,
+        canary: before.canary + 2,
+      });
+    });
+  });
+
+  describe('two replicas on one PostgreSQL', () => {
+    const env = useEnvironment({
+      connection,
+      name: 'pair',
+      sandbox: {
+        rolloutStepMs: 30,
+        traffic: { tickMs: 100, rps: 200, seed: 5 },
+      },
+    });
+
+    it('keeps one active deployment per service, FIFO order, and runs every step once', async () => {
+      const a = await env.replica('A');
+      const b = await env.replica('B');
+      const replicas = [a, b];
+      const sandbox = env.sandbox;
+      const perService = 3;
+      const before = Object.fromEntries(
+        Object.keys(SERVICES).map(s => [s, revisions(sandbox, s)]),
+      );
+
+      // Requests for both services, sent at once, alternately to A and B; each a different
+      // commit, so every run changes the image in every environment.
+      const plan = Object.keys(SERVICES).flatMap(service =>
+        greenCommits(service)
+          .filter(sha =>
+            ENVIRONMENTS.every(
+              e => !image(sandbox, e, service).endsWith(sha.slice(0, 7)),
+            ),
+          )
+          .slice(0, perService)
+          .map(sha => ({ service, sha })),
+      );
+      expect(plan).toHaveLength(perService * 2);
+      const responses = await Promise.all(
+        plan.map((p, i) =>
+          expectOk(
+            replicas[i % 2],
+            'POST',
+            `/entities/default/component/${p.service}/deployments`,
+            { commitSha: p.sha },
+          ),
+        ),
+      );
+      const tokens = responses.map(r => r.deployment.token as string);
+      expect(new Set(tokens).size).toBe(tokens.length);
+      const serviceOf = new Map(tokens.map((t, i) => [t, plan[i].service]));
+
+      // Lease owners seen in the database show that both replicas stepped runs.
+      const db = env.database();
+      const owners = new Set<string>();
+      const violations: string[] = [];
+      const started = new Set<string>();
+      let samples = 0;
+      let next = 0;
+      const finished = new Set<string>();
+      const deadline = Date.now() + 60_000;
+      try {
+        while (finished.size < tokens.length) {
+          if (Date.now() > deadline) {
+            throw new Error(
+              `Timed out: finished ${[...finished].join(', ')} of ${tokens.join(
+                ', ',
+              )}`,
+            );
+          }
+          for (const row of await db('delivery_deployments')
+            .select('lease_owner')
+            .whereNotNull('lease_owner')) {
+            owners.add(row.lease_owner);
+          }
+          for (const service of Object.keys(SERVICES)) {
+            for (const replica of replicas) {
+              const list = await expectOk(
+                replica,
+                'GET',
+                `/entities/default/component/${service}/deployments`,
+              );
+              samples++;
+              const active = list.queue.filter((d: any) =>
+                ['called', 'running'].includes(d.status),
+              );
+              if (active.length > 1) {
+                violations.push(
+                  `${replica.name}: ${active
+                    .map((d: any) => `${d.token}:${d.status}`)
+                    .join(', ')}`,
+                );
+              }
+              for (const d of list.history) {
+                if (serviceOf.has(d.token)) finished.add(d.token);
+              }
+              // The requester starts a called deployment, through either replica.
+              for (const d of active) {
+                if (d.status === 'called' && !started.has(d.token)) {
+                  started.add(d.token);
+                  await expectOk(
+                    replicas[next++ % 2],
+                    'POST',
+                    `/deployments/${d.token}/start`,
+                  );
+                }
+              }
+            }
+          }
+          await sleep(20);
+        }
+      } finally {
+        await db.destroy();
+      }
+
+      expect(violations).toEqual([]);
+      expect(samples).toBeGreaterThan(50);
+      const ownerPids = [...owners].map(o => Number(o.split('-').at(-2)));
+      expect(new Set(ownerPids)).toEqual(new Set([a.pid, b.pid]));
+
+      const done = await Promise.all(
+        tokens.map(t => expectOk(a, 'GET', `/deployments/${t}`)),
+      );
+      for (const service of Object.keys(SERVICES)) {
+        const runs = done
+          .filter(d => serviceOf.get(d.token) === service)
+          .sort((x, y) => x.token.localeCompare(y.token));
+        // All succeeded, one after the other in token order.
+        expect(runs.map(d => d.status)).toEqual(runs.map(() => 'succeeded'));
+        for (let i = 1; i < runs.length; i++) {
+          expect(runs[i].startedAt >= runs[i - 1].finishedAt).toBe(true);
+          expect(runs[i].finishedAt > runs[i - 1].finishedAt).toBe(true);
+        }
+        // Every run changed every environment exactly once; the last one stays.
+        const after = revisions(sandbox, service);
+        for (const e of ENVIRONMENTS) {
+          expect(after[e] - before[service][e]).toBe(runs.length);
+          expect(image(sandbox, e, service)).toBe(runs[runs.length - 1].image);
+        }
+        for (const run of runs) {
+          expect(run.stages.map((s: any) => `${s.name}:${s.status}`)).toEqual(
+            ALL_SUCCEEDED,
+          );
+          const recorded = await githubDeployments(sandbox, service, run.token);
+          expect(Object.keys(recorded).sort()).toEqual(
+            [...ENVIRONMENTS].sort(),
+          );
+          for (const e of ENVIRONMENTS) {
+            // One GitHub deployment, with one status per transition.
+            // (GitHub marks a deployment inactive when a newer one succeeds.)
+            expect(
+              recorded[e].map(states => states.filter(x => x !== 'inactive')),
+            ).toEqual([['in_progress', 'success']]);
+            expect(count(logsOf(run, `${e}.deploy`), 'Set ')).toBe(1);
+            expect(
+              logsOf(run, `${e}.deploy`).filter(m =>
+                m.includes('already runs'),
+              ),
+            ).toEqual([]);
+            expect(count(logsOf(run, `${e}.backup`), 'Recorded ')).toBe(1);
+            expect(count(logsOf(run, `${e}.rollout`), 'Rollout complete')).toBe(
+              1,
+            );
+            expect(count(logsOf(run, `${e}.verify`), 'Healthy for')).toBe(1);
+          }
+          expect(count(logsOf(run, 'validate'), 'Commit ')).toBe(1);
+          expect(count(logsOf(run, 'mark-stable'), 'Marked ')).toBe(1);
+        }
+      }
+    });
+  });
+}
