@@ -265,9 +265,10 @@ test(
     }
 
     const goodToken = await deploy(good);
+    // Scoped to this deployment's panel: the history may hold earlier runs' outcomes.
     await page
+      .getByRole('region', { name: `Deployment ${goodToken}` })
       .getByText('Deployed to production')
-      .first()
       .waitFor({ timeout: 240_000 });
     assert.equal((await api(`/deployments/${goodToken}`)).status, 'succeeded');
     for (const port of [7011, 7012, 7013]) {
@@ -279,8 +280,9 @@ test(
     });
 
     const badToken = await deploy(bad);
-    await page.getByText('Rolled back').first().waitFor({ timeout: 240_000 });
-    await page
+    const panel = page.getByRole('region', { name: `Deployment ${badToken}` });
+    await panel.getByText('Rolled back').first().waitFor({ timeout: 240_000 });
+    await panel
       .getByText(/Unhealthy in canary/)
       .first()
       .waitFor();
