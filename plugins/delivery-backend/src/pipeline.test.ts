@@ -56,6 +56,18 @@ const entities = [
   component('inventory-service', {
     'jenkins.io/job-full-name': 'acme/inventory-service/acceptance',
   }),
+  // The same repository and workload, catalogued as a regulated service.
+  {
+    ...component('payments-api', { 'delivery.backstage.io/regulated': 'true' }),
+    metadata: {
+      ...component('payments-api').metadata,
+      name: 'payments-regulated',
+      annotations: {
+        ...component('payments-api').metadata.annotations,
+        'delivery.backstage.io/regulated': 'true',
+      },
+    },
+  },
 ];
 
 interface ChatReceiver {
@@ -88,9 +100,11 @@ async function startDelivery(
   sandbox: Sandbox,
   chat: ChatReceiver,
   overrides: Record<string, unknown> = {},
+  extraFeatures: any[] = [],
 ) {
   const { server } = await startTestBackend({
     features: [
+      ...extraFeatures,
       deliveryPlugin,
       // The real scheduler: it runs the pipeline task on its schedule (the mock runs it once).
       schedulerServiceFactory,
@@ -728,5 +742,154 @@ describe('the queue over time', () => {
         'uat.jenkins: Jenkins build of acme/inventory-service/acceptance did not finish within 3 s',
       );
     });
+  });
+});
+
+describe('approvals and audit', () => {
+  let sandbox: Sandbox;
+  let chat: ChatReceiver;
+  let server: Server_;
+  const auditor = mockServices.auditor.mock();
+  const events: Array<{ eventId: string; meta?: any; outcome?: string }> = [];
+
+  beforeAll(async () => {
+    auditor.createEvent.mockImplementation(async options => {
+      const event: { eventId: string; meta?: any; outcome?: string } = {
+        eventId: options.eventId,
+        meta: options.meta,
+      };
+      events.push(event);
+      return {
+        success: async () => {
+          event.outcome = 'success';
+        },
+        fail: async () => {
+          event.outcome = 'failure';
+        },
+      };
+    });
+    sandbox = await startSandbox({
+      rolloutStepMs: 20,
+      traffic: { tickMs: 100, rps: 200, seed: 5 },
+    });
+    chat = await startChatReceiver();
+    server = await startDelivery(
+      sandbox,
+      chat,
+      {
+        pipeline: {
+          tick: { milliseconds: 100 },
+          pollInterval: { milliseconds: 100 },
+          productionApproval: true,
+          verification: {
+            uat: {
+              window: { milliseconds: 300 },
+              interval: { milliseconds: 100 },
+            },
+            canary: {
+              window: { milliseconds: 300 },
+              interval: { milliseconds: 100 },
+            },
+            production: {
+              window: { milliseconds: 300 },
+              interval: { milliseconds: 100 },
+            },
+          },
+        },
+      },
+      [auditor.factory],
+    );
+  });
+
+  afterAll(async () => {
+    await chat?.close();
+    await sandbox?.close();
+  });
+
+  const get = (path: string, user = ADA) =>
+    request(server).get(`/api/delivery${path}`).set('Authorization', as(user));
+  const post = (path: string, body: object = {}, user = ADA) =>
+    request(server)
+      .post(`/api/delivery${path}`)
+      .set('Authorization', as(user))
+      .send(body);
+
+  it('needs someone other than the requester to approve a regulated deployment before it starts', async () => {
+    const sha = mainCommit('payments-api', 5).sha;
+    const res = await post(
+      '/entities/default/component/payments-regulated/deployments',
+      { commitSha: sha },
+    );
+    expect(res.status).toBe(201);
+    const token = res.body.deployment.token;
+    const refused = await post(`/deployments/${token}/start`);
+    expect(refused.status).toBe(422);
+    expect(refused.body.error.message).toBe(
+      'Regulated service: needs an approval by someone other than the requester (user:default/ada)',
+    );
+    expect((await get(`/deployments/${token}`)).body.status).toBe('called');
+    const own = await post(`/deployments/${token}/approve`);
+    expect(own.status).toBe(403);
+    expect(own.body.error.message).toBe(
+      'Requesters cannot approve their own deployments',
+    );
+    const approved = await post(`/deployments/${token}/approve`, {}, GRACE);
+    expect(approved.status).toBe(200);
+    expect(approved.body.approvals).toEqual([
+      { approver: GRACE, kind: 'request', at: expect.any(String) },
+    ]);
+    expect((await post(`/deployments/${token}/start`)).status).toBe(200);
+    // Production waits at its approval gate.
+    const waiting = await waitFor(
+      () => get(`/deployments/${token}`).then(r => r.body),
+      d =>
+        d.stages.some(
+          (s: any) =>
+            s.name === 'production.approval' && s.status === 'waiting',
+        ),
+    );
+    expect(waiting.status).toBe('running');
+    expect(
+      image(sandbox, 'production', 'payments', 'payments-api'),
+    ).not.toContain(sha.slice(0, 7));
+    expect((await post(`/deployments/${token}/approve`)).status).toBe(403);
+    expect(
+      (await post(`/deployments/${token}/approve`, {}, OUTSIDER)).status,
+    ).toBe(403);
+    expect(
+      (await post(`/deployments/${token}/approve`, {}, GRACE)).status,
+    ).toBe(200);
+    const done = await waitFor(
+      () => get(`/deployments/${token}`).then(r => r.body),
+      d => d.status !== 'running',
+    );
+    expect(done.status).toBe('succeeded');
+    const gate = done.stages.find((s: any) => s.name === 'production.approval');
+    expect(gate).toMatchObject({ status: 'succeeded', actor: GRACE });
+    expect(image(sandbox, 'production', 'payments', 'payments-api')).toContain(
+      sha.slice(0, 7),
+    );
+  });
+
+  it('audits every mutating call with the actor and the outcome', async () => {
+    const ids = events.map(e => `${e.eventId}:${e.outcome}`);
+    expect(ids).toEqual(
+      expect.arrayContaining([
+        'deployment-request:success',
+        'deployment-start:failure',
+        'deployment-approve:failure',
+        'deployment-approve:success',
+        'deployment-start:success',
+      ]),
+    );
+    const requested = events.find(e => e.eventId === 'deployment-request')!;
+    expect(requested.meta).toMatchObject({
+      actor: ADA,
+      entityRef: 'component:default/payments-regulated',
+    });
+    const approvedBy = events.filter(
+      e => e.eventId === 'deployment-approve' && e.outcome === 'success',
+    );
+    expect(approvedBy.every(e => e.meta.actor === GRACE)).toBe(true);
   });
 });
