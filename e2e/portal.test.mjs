@@ -90,6 +90,18 @@ after(async () => {
   }
 });
 
+/** Signs in as the guest; the catalog (the home page) then lists the demo services. */
+async function signIn(page) {
+  await page.goto('http://localhost:3000/', { waitUntil: 'domcontentloaded' });
+  const enter = page.getByRole('button', { name: 'Enter' });
+  await enter.waitFor({ timeout: 120_000 });
+  await enter.click();
+  await page
+    .getByRole('link', { name: 'payments-api' })
+    .first()
+    .waitFor({ timeout: 120_000 });
+}
+
 test(
   'a developer sees the versions running in each environment on the Deployments tab',
   { timeout: 300_000 },
@@ -119,17 +131,7 @@ test(
     const page = await browser.newPage({
       viewport: { width: 1400, height: 1100 },
     });
-    await page.goto('http://localhost:3000/', {
-      waitUntil: 'domcontentloaded',
-    });
-    const enter = page.getByRole('button', { name: 'Enter' });
-    await enter.waitFor({ timeout: 120_000 });
-    await enter.click();
-    // Signed in: the catalog (the home page) lists the demo services.
-    await page
-      .getByRole('link', { name: 'payments-api' })
-      .first()
-      .waitFor({ timeout: 120_000 });
+    await signIn(page);
 
     await page.goto(
       'http://localhost:3000/catalog/default/component/payments-api/deployments',
@@ -225,16 +227,7 @@ test(
     const page = await browser.newPage({
       viewport: { width: 1400, height: 1100 },
     });
-    await page.goto('http://localhost:3000/', {
-      waitUntil: 'domcontentloaded',
-    });
-    const enter = page.getByRole('button', { name: 'Enter' });
-    await enter.waitFor({ timeout: 120_000 });
-    await enter.click();
-    await page
-      .getByRole('link', { name: 'payments-api' })
-      .first()
-      .waitFor({ timeout: 120_000 });
+    await signIn(page);
     await page.goto(
       'http://localhost:3000/catalog/default/component/payments-api/deployments',
     );

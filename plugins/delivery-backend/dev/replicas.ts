@@ -40,28 +40,15 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * The configuration of a replica: the sandbox's clusters, GitHub and traffic, PostgreSQL with a
- * database prefix of its own, and `delivery` settings merged over short demo timings.
+ * Configuration that points the delivery plugin at a sandbox: its clusters, GitHub and simulated
+ * traffic, with short demo timings; `delivery` settings are merged over these.
  */
-export function replicaConfig(options: {
-  sandbox: Sandbox;
-  port: number;
-  postgres: { connection: string; prefix: string };
-  delivery?: JsonObject;
-}): JsonObject {
-  const { sandbox, port } = options;
-  const baseUrl = `http://127.0.0.1:${port}`;
+export function sandboxConfig(
+  sandbox: Sandbox,
+  delivery: JsonObject = {},
+): JsonObject {
   return {
     app: { baseUrl: 'http://localhost:3000' },
-    backend: {
-      baseUrl,
-      listen: { port, host: '127.0.0.1' },
-      database: {
-        client: 'pg',
-        connection: options.postgres.connection,
-        prefix: options.postgres.prefix,
-      },
-    },
     kubernetes: {
       clusterLocatorMethods: [
         {
@@ -113,7 +100,32 @@ export function replicaConfig(options: {
           ]),
         ),
       },
-      ...options.delivery,
+      ...delivery,
+    },
+  };
+}
+
+/**
+ * The configuration of a replica: {@link sandboxConfig} plus its port and PostgreSQL with a
+ * database prefix of its own.
+ */
+export function replicaConfig(options: {
+  sandbox: Sandbox;
+  port: number;
+  postgres: { connection: string; prefix: string };
+  delivery?: JsonObject;
+}): JsonObject {
+  const { port } = options;
+  return {
+    ...sandboxConfig(options.sandbox, options.delivery),
+    backend: {
+      baseUrl: `http://127.0.0.1:${port}`,
+      listen: { port, host: '127.0.0.1' },
+      database: {
+        client: 'pg',
+        connection: options.postgres.connection,
+        prefix: options.postgres.prefix,
+      },
     },
   };
 }

@@ -11,7 +11,9 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
+import { JsonObject } from '@backstage/types';
 import deliveryPlugin from './index';
+import { sandboxConfig } from '../dev/replicas';
 
 /*
  * The deploy flow through HTTP: request → token → called → start → UAT → canary → production,
@@ -125,75 +127,35 @@ async function startDelivery(
       }).factory,
       catalogServiceMock.factory({ entities }),
       mockServices.rootConfig.factory({
-        data: {
-          app: { baseUrl: 'http://localhost:3000' },
-          kubernetes: {
-            clusterLocatorMethods: [
-              {
-                type: 'config',
-                clusters: Object.entries(sandbox.clusterUrls).map(
-                  ([name, url]) => ({
-                    name,
-                    url,
-                    authProvider: 'serviceAccount',
-                    serviceAccountToken: 'sandbox',
-                    skipTLSVerify: true,
-                  }),
-                ),
-              },
-            ],
+        data: sandboxConfig(sandbox, {
+          jenkins: {
+            baseUrl: sandbox.jenkinsUrl,
+            username: sandbox.jenkinsCredentials.username,
+            apiToken: sandbox.jenkinsCredentials.apiToken,
           },
-          integrations: {
-            github: [
-              {
-                host: 'sandbox.github',
-                apiBaseUrl: sandbox.githubUrl,
-                token: sandbox.githubToken,
+          chat: { webhookUrl: chat.url },
+          pipeline: {
+            tick: { milliseconds: 100 },
+            pollInterval: { milliseconds: 100 },
+            rolloutTimeout: { seconds: 20 },
+            jenkinsTimeout: { seconds: 3 },
+            verification: {
+              uat: {
+                window: { milliseconds: 800 },
+                interval: { milliseconds: 200 },
               },
-            ],
-          },
-          delivery: {
-            github: { host: 'sandbox.github' },
-            environments: [
-              { name: 'uat', cluster: 'uat' },
-              { name: 'canary', cluster: 'canary' },
-              { name: 'production', cluster: 'production' },
-            ],
-            requestTimeout: { seconds: 5 },
-            metrics: {
-              provider: 'sandbox',
-              sandbox: { baseUrl: sandbox.trafficUrl },
-              window: { seconds: 2 },
-            },
-            jenkins: {
-              baseUrl: sandbox.jenkinsUrl,
-              username: sandbox.jenkinsCredentials.username,
-              apiToken: sandbox.jenkinsCredentials.apiToken,
-            },
-            chat: { webhookUrl: chat.url },
-            pipeline: {
-              tick: { milliseconds: 100 },
-              pollInterval: { milliseconds: 100 },
-              rolloutTimeout: { seconds: 20 },
-              jenkinsTimeout: { seconds: 3 },
-              verification: {
-                uat: {
-                  window: { milliseconds: 800 },
-                  interval: { milliseconds: 200 },
-                },
-                canary: {
-                  window: { seconds: 3 },
-                  interval: { milliseconds: 300 },
-                },
-                production: {
-                  window: { milliseconds: 800 },
-                  interval: { milliseconds: 200 },
-                },
+              canary: {
+                window: { seconds: 3 },
+                interval: { milliseconds: 300 },
+              },
+              production: {
+                window: { milliseconds: 800 },
+                interval: { milliseconds: 200 },
               },
             },
-            ...overrides,
           },
-        },
+          ...(overrides as JsonObject),
+        }),
       }),
     ],
   });
@@ -203,6 +165,21 @@ async function startDelivery(
 type Server_ = Awaited<ReturnType<typeof startDelivery>>;
 
 const as = (user: string) => mockCredentials.user.header(user);
+
+/** Calls the delivery routes of a test backend as a user (Ada unless told). */
+function client(server: () => Server_) {
+  return {
+    get: (path: string, user = ADA) =>
+      request(server())
+        .get(`/api/delivery${path}`)
+        .set('Authorization', as(user)),
+    post: (path: string, body: object = {}, user = ADA) =>
+      request(server())
+        .post(`/api/delivery${path}`)
+        .set('Authorization', as(user))
+        .send(body),
+  };
+}
 
 async function waitFor<T>(
   fn: () => Promise<T>,
@@ -250,13 +227,7 @@ describe('deploying through the queue and the pipeline', () => {
     await sandbox?.close();
   });
 
-  const get = (path: string, user = ADA) =>
-    request(server).get(`/api/delivery${path}`).set('Authorization', as(user));
-  const post = (path: string, body: object = {}, user = ADA) =>
-    request(server)
-      .post(`/api/delivery${path}`)
-      .set('Authorization', as(user))
-      .send(body);
+  const { get, post } = client(() => server);
   const deployment = async (token: string) =>
     (await get(`/deployments/${token}`)).body;
 
@@ -590,13 +561,7 @@ describe('the queue over time', () => {
     await sandbox?.close();
   });
 
-  const get = (path: string, user = ADA) =>
-    request(server).get(`/api/delivery${path}`).set('Authorization', as(user));
-  const post = (path: string, body: object = {}, user = ADA) =>
-    request(server)
-      .post(`/api/delivery${path}`)
-      .set('Authorization', as(user))
-      .send(body);
+  const { get, post } = client(() => server);
 
   it('expires a called token that is not started and calls the next one', async () => {
     const sha = mainCommit('payments-api', 5).sha;
@@ -806,13 +771,7 @@ describe('approvals and audit', () => {
     await sandbox?.close();
   });
 
-  const get = (path: string, user = ADA) =>
-    request(server).get(`/api/delivery${path}`).set('Authorization', as(user));
-  const post = (path: string, body: object = {}, user = ADA) =>
-    request(server)
-      .post(`/api/delivery${path}`)
-      .set('Authorization', as(user))
-      .send(body);
+  const { get, post } = client(() => server);
 
   it('needs someone other than the requester to approve a regulated deployment before it starts', async () => {
     const sha = mainCommit('payments-api', 5).sha;
