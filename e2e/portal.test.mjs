@@ -288,6 +288,34 @@ test(
     // Canary is back on the good version, and production never saw the bad one.
     assert.equal(await runningTag(7012), good.shortSha);
     assert.equal(await runningTag(7013), good.shortSha);
+    // The requester was told through Backstage notifications.
+    const refresh = await fetch('http://127.0.0.1:7007/api/auth/guest/refresh');
+    const { backstageIdentity } = await refresh.json();
+    const inbox = await (
+      await fetch(
+        'http://127.0.0.1:7007/api/notifications/notifications?limit=100',
+        {
+          headers: { Authorization: `Bearer ${backstageIdentity.token}` },
+        },
+      )
+    ).json();
+    const told = inbox.notifications
+      .filter(
+        n =>
+          n.payload.description?.includes(goodToken) ||
+          n.payload.description?.includes(badToken),
+      )
+      .map(n => n.payload.title);
+    for (const title of [
+      'Your deployment is called: start it now',
+      'Deployment reached production',
+      'Deployment rolled back',
+    ]) {
+      assert.ok(
+        told.includes(title),
+        `notified: ${title} (got ${told.join(', ')})`,
+      );
+    }
     await page.screenshot({
       path: join(resultsDir, 'deployment-rolled-back.png'),
       fullPage: true,

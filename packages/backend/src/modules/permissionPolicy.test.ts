@@ -3,7 +3,10 @@ import {
   catalogEntityDeletePermission,
   catalogEntityReadPermission,
 } from '@backstage/plugin-catalog-common/alpha';
-import { deliveryDeployPermission } from '@internal/plugin-delivery-common';
+import {
+  deliveryDeployPermission,
+  deliveryPermissions,
+} from '@internal/plugin-delivery-common';
 import { DeliveryPermissionPolicy } from './permissionPolicy';
 
 const member = {
@@ -52,6 +55,17 @@ describe('DeliveryPermissionPolicy', () => {
       },
     });
   });
+
+  it.each(deliveryPermissions.map(p => [p.name, p]))(
+    'makes %s conditional on owning the service',
+    async (_name, permission) => {
+      const decision = await policy.handle({ permission }, member as any);
+      expect(decision).toMatchObject({
+        result: AuthorizeResult.CONDITIONAL,
+        conditions: { rule: 'IS_ENTITY_OWNER' },
+      });
+    },
+  );
 
   it('limits unregistering entities to their owners', async () => {
     const decision = await policy.handle(
