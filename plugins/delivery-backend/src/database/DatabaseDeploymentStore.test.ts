@@ -265,7 +265,13 @@ describe.each(databases.eachSupportedId())(
         startedAt: at(3),
       });
       expect(await store.listLogs(d.token)).toEqual([
-        { position: 1, at: at(4), level: 'info', message: 'Set image i' },
+        {
+          token: d.token,
+          position: 1,
+          at: at(4),
+          level: 'info',
+          message: 'Set image i',
+        },
       ]);
       expect(await store.listApprovals(d.token)).toEqual([
         {

@@ -399,9 +399,9 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       .ignore();
   }
 
-  async listApprovals(token: string): Promise<ApprovalRecord[]> {
+  async listApprovals(tokens: string | string[]): Promise<ApprovalRecord[]> {
     const rows = await this.db(APPROVALS)
-      .where({ token })
+      .whereIn('token', ([] as string[]).concat(tokens))
       .orderBy('approved_at', 'asc');
     return rows.map(row => ({
       token: row.token,
@@ -411,16 +411,20 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     }));
   }
 
-  async listStages(token: string): Promise<StageRecord[]> {
+  async listStages(tokens: string | string[]): Promise<StageRecord[]> {
     const rows = await this.db<StageRow>(STAGES)
-      .where({ token })
+      .whereIn('token', ([] as string[]).concat(tokens))
+      .orderBy('token', 'asc')
       .orderBy('position', 'asc');
     return rows.map(toStage);
   }
 
-  async listLogs(token: string): Promise<StageLogRecord[]> {
-    const rows = await this.db(LOGS).where({ token }).orderBy('id', 'asc');
+  async listLogs(tokens: string | string[]): Promise<StageLogRecord[]> {
+    const rows = await this.db(LOGS)
+      .whereIn('token', ([] as string[]).concat(tokens))
+      .orderBy('id', 'asc');
     return rows.map(row => ({
+      token: row.token,
       position: row.position,
       at: toDate(row.at)!,
       level: row.level,

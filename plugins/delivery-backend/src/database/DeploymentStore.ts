@@ -39,6 +39,7 @@ export interface StageRecord {
 }
 
 export interface StageLogRecord {
+  token: string;
   position: number;
   at: Date;
   level: 'info' | 'warn' | 'error';
@@ -133,10 +134,13 @@ export interface DeploymentStore {
   unlock(entityRef: string): Promise<boolean>;
 
   addApproval(approval: ApprovalRecord): Promise<void>;
-  listApprovals(token: string): Promise<ApprovalRecord[]>;
+  /** Approvals of one deployment, or of several at once (one query). */
+  listApprovals(tokens: string | string[]): Promise<ApprovalRecord[]>;
 
-  listStages(token: string): Promise<StageRecord[]>;
-  listLogs(token: string): Promise<StageLogRecord[]>;
+  /** Stages of one deployment, or of several at once (one query), in pipeline order. */
+  listStages(tokens: string | string[]): Promise<StageRecord[]>;
+  /** Log lines of one deployment, or of several at once (one query), oldest first. */
+  listLogs(tokens: string | string[]): Promise<StageLogRecord[]>;
   updateStage(
     token: string,
     position: number,

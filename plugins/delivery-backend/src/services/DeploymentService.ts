@@ -30,7 +30,13 @@ import {
 } from '@internal/plugin-delivery-common';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { EnvironmentConfig } from '../config';
-import { DeploymentRecord, DeploymentStore } from '../database/DeploymentStore';
+import {
+  ApprovalRecord,
+  DeploymentRecord,
+  DeploymentStore,
+  StageLogRecord,
+  StageRecord,
+} from '../database/DeploymentStore';
 import { KubernetesProvider } from '../providers/KubernetesProvider';
 import { EligibilityService } from './EligibilityService';
 import { DeliveryEntity, EntityResolver } from './EntityResolver';
@@ -129,10 +135,16 @@ export class DeploymentService {
       store.listHistory(service.entityRef, 25),
       store.getLock(service.entityRef),
     ]);
+    // Positions follow the queue order: running first, then waiting ones in token order.
+    const waiting = queue.filter(
+      r => r.status === 'queued' || r.status === 'called',
+    );
+    const positions = new Map(waiting.map((r, i) => [r.token, i + 1]));
+    const converted = await this.#toApiMany([...queue, ...history], positions);
     return {
       entityRef: service.entityRef,
-      queue: await Promise.all(queue.map(r => this.#toApi(r))),
-      history: await Promise.all(history.map(r => this.#toApi(r))),
+      queue: converted.slice(0, queue.length),
+      history: converted.slice(queue.length),
       ...(lock
         ? {
             lock: {
@@ -353,13 +365,45 @@ export class DeploymentService {
   }
 
   async #toApi(record: DeploymentRecord): Promise<Deployment> {
+    const position = await this.deps.store.queuePosition(record);
+    const [deployment] = await this.#toApiMany(
+      [record],
+      new Map(position !== undefined ? [[record.token, position]] : []),
+    );
+    return deployment;
+  }
+
+  /** Converts deployments for the API with three queries in all, whatever their number. */
+  async #toApiMany(
+    records: DeploymentRecord[],
+    positions: Map<string, number>,
+  ): Promise<Deployment[]> {
+    if (records.length === 0) return [];
     const { store } = this.deps;
-    const [stages, logs, approvals, position] = await Promise.all([
-      store.listStages(record.token),
-      store.listLogs(record.token),
-      store.listApprovals(record.token),
-      store.queuePosition(record),
+    const tokens = records.map(r => r.token);
+    const [allStages, allLogs, allApprovals] = await Promise.all([
+      store.listStages(tokens),
+      store.listLogs(tokens),
+      store.listApprovals(tokens),
     ]);
+    return records.map(record =>
+      this.#convert(
+        record,
+        allStages.filter(s => s.token === record.token),
+        allLogs.filter(l => l.token === record.token),
+        allApprovals.filter(a => a.token === record.token),
+        positions.get(record.token),
+      ),
+    );
+  }
+
+  #convert(
+    record: DeploymentRecord,
+    stages: StageRecord[],
+    logs: StageLogRecord[],
+    approvals: ApprovalRecord[],
+    position: number | undefined,
+  ): Deployment {
     const iso = (d?: Date) => d?.toISOString();
     return {
       token: record.token,
