@@ -27,7 +27,7 @@ import {
 import { MetricsProvider } from '../../providers/metrics/MetricsProvider';
 import { EligibilityService } from '../EligibilityService';
 import { DeliveryEntity, EntityResolver } from '../EntityResolver';
-import { Notifier } from '../Notifier';
+import { DeliveryEventType, Notifier } from '../Notifier';
 import { healthBreach } from './plan';
 
 /** Annotation on workloads: the deployment token that put the running version there. */
@@ -308,15 +308,7 @@ export class PipelineEngine {
       ? rollback.data.outcome ?? 'rolled_back'
       : 'succeeded';
     const reason = rollback ? rollback.data.reason : undefined;
-    if (await this.deps.store.finish(run.token, status, reason, this.#now())) {
-      const finished = (await this.deps.store.getDeployment(run.token))!;
-      await this.deps.notifier.deploymentChanged({
-        type: status as any,
-        deployment: finished,
-        reason,
-      });
-      await this.callNext(run.entityRef);
-    }
+    await this.#finishWith(run, status, reason);
   }
 
   /**
@@ -386,15 +378,16 @@ export class PipelineEngine {
     });
   }
 
+  /** Ends the run (once, whichever replica gets there), tells people and calls the next one. */
   async #finishWith(
     run: DeploymentRecord,
     status: DeploymentStatus,
-    reason: string,
+    reason: string | undefined,
   ) {
     if (await this.deps.store.finish(run.token, status, reason, this.#now())) {
       const finished = (await this.deps.store.getDeployment(run.token))!;
       await this.deps.notifier.deploymentChanged({
-        type: status as any,
+        type: status as DeliveryEventType,
         deployment: finished,
         reason,
       });
