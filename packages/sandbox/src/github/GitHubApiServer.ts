@@ -6,9 +6,9 @@
  */
 import http from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { URL } from 'node:url';
 import type { SeedCheck, SeedRepository } from '../seed.ts';
+import { listen, readBody as readBodyBytes } from '../http.ts';
 import {
   COMMIT_STATUS_STATES,
   DEPLOYMENT_STATUS_STATES,
@@ -1812,26 +1812,15 @@ function htmlPage(state: GitHubState, segments: string[]): Reply | undefined {
 // ---- server ---------------------------------------------------------------------------------
 
 function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(
-          new HttpError(413, {
-            message: 'Payload too large',
-            documentation_url: DOCS,
-          }),
-        );
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  return readBodyBytes(
+    req,
+    MAX_BODY_BYTES,
+    () =>
+      new HttpError(413, {
+        message: 'Payload too large',
+        documentation_url: DOCS,
+      }),
+  ).then(body => body.toString('utf8'));
 }
 
 function isAuthorized(header: string | undefined, token: string): boolean {
@@ -1847,12 +1836,6 @@ const API_PREFIXES = new Set([
   'user',
   'orgs',
 ]);
-
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
-}
 
 /** Starts the GitHub API emulator; resolves once it listens. */
 export async function startGitHubServer(
@@ -1987,25 +1970,9 @@ export async function startGitHubServer(
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${urlHost(host)}:${port}`;
+  const { url, close } = await listen(server, options.port, host);
   const publicUrl = (options.publicUrl ?? url).replace(/\/+$/, '');
   context.router = new Router(state, new Views(state, publicUrl, publicUrl));
 
-  return {
-    url,
-    state,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close(err => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return { url, state, close };
 }

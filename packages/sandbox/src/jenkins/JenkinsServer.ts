@@ -6,7 +6,7 @@
  * `/_sandbox/jobs/<full name>/outcome` sets what the next builds of a job do.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, readBody as readBodyBytes } from '../http';
 import {
   BuildView,
   JenkinsOutcome,
@@ -76,28 +76,12 @@ function htmlError(status: number, message: string): string {
   return `<html>\n<head><title>Error ${status} ${escaped}</title></head>\n<body><h2>HTTP ERROR ${status} ${escaped}</h2>\n</body>\n</html>\n`;
 }
 
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
-}
-
 function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, 'Request body too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
+  return readBodyBytes(
+    req,
+    MAX_BODY_BYTES,
+    () => new HttpError(413, 'Request body too large'),
+  ).then(body => body.toString('utf8'));
 }
 
 function parseBasicAuth(
@@ -616,25 +600,9 @@ export async function startJenkinsServer(
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${urlHost(host)}:${port}`;
+  const { url, close } = await listen(server, options.port, host);
   const root = `${(options.publicUrl ?? url).replace(/\/+$/, '')}/`;
   context.router = new Router(state, root, options.user, now);
 
-  return {
-    url,
-    state,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close(err => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return { url, state, close };
 }

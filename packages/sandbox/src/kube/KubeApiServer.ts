@@ -11,7 +11,7 @@ import {
   ServerResponse,
   createServer,
 } from 'node:http';
-import { AddressInfo } from 'node:net';
+import { listen, readBody as readRequestBody } from '../http';
 import {
   DeploymentController,
   QuotaController,
@@ -129,27 +129,16 @@ function sendError(res: ServerResponse, err: unknown) {
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(
-          new KubeApiError(
-            413,
-            'RequestEntityTooLarge',
-            'the request body is too large',
-          ),
-        );
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
+  return readRequestBody(
+    req,
+    MAX_BODY_BYTES,
+    () =>
+      new KubeApiError(
+        413,
+        'RequestEntityTooLarge',
+        'the request body is too large',
+      ),
+  );
 }
 
 function mediaType(req: IncomingMessage): string {
@@ -761,31 +750,21 @@ export async function startKubeServer(
     handle(req, res).catch(err => sendError(res, err));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  let urlHost = host.includes(':') ? `[${host}]` : host;
-  if (host === '0.0.0.0' || host === '::' || host === '') urlHost = '127.0.0.1';
-  serverAddress = `${urlHost}:${address.port}`;
+  const listening = await listen(server, options.port, host);
+  serverAddress = listening.url.replace(/^http:\/\//, '');
 
   let closed: Promise<void> | undefined;
   return {
     url: `http://${serverAddress}`,
     store,
     close() {
-      closed ??= new Promise<void>(resolve => {
+      if (!closed) {
         deployments.stop();
         quotas.stop();
         for (const res of [...watches]) res.end();
         watches.clear();
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+        closed = listening.close();
+      }
       return closed;
     },
   };

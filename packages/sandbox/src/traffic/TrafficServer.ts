@@ -3,7 +3,7 @@
  * `GET /health` for a quick windowed summary of one workload.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen } from '../http';
 import {
   TrafficSimulator,
   TrafficSimulatorOptions,
@@ -37,12 +37,6 @@ export interface TrafficServer {
 }
 
 const DEFAULT_WINDOW_SECONDS = 60;
-
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '') return '127.0.0.1';
-  if (host === '::') return '[::1]';
-  return host.includes(':') ? `[${host}]` : host;
-}
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown) {
   const text = `${JSON.stringify(body)}\n`;
@@ -135,14 +129,7 @@ export async function startTrafficServer(
   });
 
   const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
+  const listening = await listen(server, options.port, host);
 
   let timer: NodeJS.Timeout | undefined;
   if (!options.paused) {
@@ -152,15 +139,13 @@ export async function startTrafficServer(
   }
 
   return {
-    url: `http://${urlHost(host)}:${port}`,
+    url: listening.url,
     simulator,
     tick: () => simulator.tick(),
     health,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        if (timer) clearInterval(timer);
-        server.close(err => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: () => {
+      if (timer) clearInterval(timer);
+      return listening.close();
+    },
   };
 }
