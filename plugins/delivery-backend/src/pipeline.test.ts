@@ -181,6 +181,39 @@ function client(server: () => Server_) {
   };
 }
 
+/**
+ * A sandbox, a chat receiver and a delivery backend for the tests of one describe block, started
+ * before them and stopped after; with a client for the routes.
+ */
+function withDelivery(options: {
+  seed: number;
+  overrides?: Record<string, unknown>;
+  features?: any[];
+}) {
+  const setup = {} as { sandbox: Sandbox; chat: ChatReceiver; server: Server_ };
+  beforeAll(async () => {
+    setup.sandbox = await startSandbox({
+      rolloutStepMs: 20,
+      traffic: { tickMs: 100, rps: 200, seed: options.seed },
+    });
+    setup.chat = await startChatReceiver();
+    setup.server = await startDelivery(
+      setup.sandbox,
+      setup.chat,
+      options.overrides,
+      options.features,
+    );
+  });
+  afterAll(async () => {
+    await setup.chat?.close();
+    await setup.sandbox?.close();
+  });
+  return Object.assign(
+    setup,
+    client(() => setup.server),
+  );
+}
+
 async function waitFor<T>(
   fn: () => Promise<T>,
   done: (value: T) => boolean,
@@ -209,25 +242,8 @@ function image(
 }
 
 describe('deploying through the queue and the pipeline', () => {
-  let sandbox: Sandbox;
-  let chat: ChatReceiver;
-  let server: Server_;
-
-  beforeAll(async () => {
-    sandbox = await startSandbox({
-      rolloutStepMs: 20,
-      traffic: { tickMs: 100, rps: 200, seed: 7 },
-    });
-    chat = await startChatReceiver();
-    server = await startDelivery(sandbox, chat);
-  });
-
-  afterAll(async () => {
-    await chat?.close();
-    await sandbox?.close();
-  });
-
-  const { get, post } = client(() => server);
+  const setup = withDelivery({ seed: 7 });
+  const { get, post } = setup;
   const deployment = async (token: string) =>
     (await get(`/deployments/${token}`)).body;
 
@@ -450,10 +466,10 @@ describe('deploying through the queue and the pipeline', () => {
       expect(stage.logs.length).toBeGreaterThan(0);
     }
     for (const cluster of ['uat', 'canary', 'production']) {
-      expect(image(sandbox, cluster, 'payments', 'payments-api')).toBe(
+      expect(image(setup.sandbox, cluster, 'payments', 'payments-api')).toBe(
         started.body.image,
       );
-      const stable = sandbox.clusters[cluster].store.get(
+      const stable = setup.sandbox.clusters[cluster].store.get(
         'configmaps',
         'payments',
         'delivery-stable-payments-api',
@@ -466,8 +482,8 @@ describe('deploying through the queue and the pipeline', () => {
     }
     // GitHub shows a deployment per environment, each ending in success.
     const github = (path: string) =>
-      fetch(`${sandbox.githubUrl}/repos/acme/payments-api${path}`, {
-        headers: { Authorization: `token ${sandbox.githubToken}` },
+      fetch(`${setup.sandbox.githubUrl}/repos/acme/payments-api${path}`, {
+        headers: { Authorization: `token ${setup.sandbox.githubToken}` },
       }).then(r => r.json());
     const deployments: any[] = await github(`/deployments?sha=${commit.sha}`);
     for (const env of ['uat', 'canary', 'production']) {
@@ -485,7 +501,7 @@ describe('deploying through the queue and the pipeline', () => {
       'called',
     );
     await waitFor(
-      async () => chat.messages,
+      async () => setup.chat.messages,
       m => m.some(x => x.includes(token) && x.includes('reached production')),
     );
     expect(
@@ -501,7 +517,12 @@ describe('deploying through the queue and the pipeline', () => {
 
   it('catches an unhealthy version in canary and returns canary to its backup version', async () => {
     const bad = mainCommit('payments-api', 2);
-    const canaryBefore = image(sandbox, 'canary', 'payments', 'payments-api');
+    const canaryBefore = image(
+      setup.sandbox,
+      'canary',
+      'payments',
+      'payments-api',
+    );
     const res = await post(
       '/entities/default/component/payments-api/deployments',
       { commitSha: bad.sha },
@@ -526,42 +547,26 @@ describe('deploying through the queue and the pipeline', () => {
     expect(byName['canary.verify'].status).toBe('failed');
     expect(byName['production.deploy'].status).toBe('skipped');
     expect(byName['canary.rollback'].status).toBe('succeeded');
-    expect(image(sandbox, 'canary', 'payments', 'payments-api')).toBe(
+    expect(image(setup.sandbox, 'canary', 'payments', 'payments-api')).toBe(
       canaryBefore,
     );
     // Production never saw it.
     expect(
-      image(sandbox, 'production', 'payments', 'payments-api'),
+      image(setup.sandbox, 'production', 'payments', 'payments-api'),
     ).not.toContain(bad.sha.slice(0, 7));
     await waitFor(
-      async () => chat.messages,
+      async () => setup.chat.messages,
       m => m.some(x => x.includes(token) && x.includes('rolled back')),
     );
   });
 });
 
 describe('the queue over time', () => {
-  let sandbox: Sandbox;
-  let chat: ChatReceiver;
-  let server: Server_;
-
-  beforeAll(async () => {
-    sandbox = await startSandbox({
-      rolloutStepMs: 20,
-      traffic: { tickMs: 100, rps: 200, seed: 3 },
-    });
-    chat = await startChatReceiver();
-    server = await startDelivery(sandbox, chat, {
-      queue: { callTimeout: { milliseconds: 700 } },
-    });
+  const setup = withDelivery({
+    seed: 3,
+    overrides: { queue: { callTimeout: { milliseconds: 700 } } },
   });
-
-  afterAll(async () => {
-    await chat?.close();
-    await sandbox?.close();
-  });
-
-  const { get, post } = client(() => server);
+  const { get, post } = setup;
 
   it('expires a called token that is not started and calls the next one', async () => {
     const sha = mainCommit('payments-api', 5).sha;
@@ -584,7 +589,7 @@ describe('the queue over time', () => {
     expect(expired.reason).toMatch(/^Not started within the call window/);
     expect((await get(`/deployments/${b}`)).body.status).toBe('called');
     await waitFor(
-      async () => chat.messages,
+      async () => setup.chat.messages,
       m => m.some(x => x.includes(a) && x.includes('expired')),
     );
     expect((await post(`/deployments/${b}/cancel`, {}, ADA)).status).toBe(403);
@@ -649,7 +654,7 @@ describe('the queue over time', () => {
 
   describe('the Jenkins stage', () => {
     async function runInventory(outcome: Record<string, unknown>) {
-      sandbox.jenkins.state.setOutcome(
+      setup.sandbox.jenkins.state.setOutcome(
         'acme/inventory-service/acceptance',
         outcome as any,
       );
@@ -711,67 +716,40 @@ describe('the queue over time', () => {
 });
 
 describe('approvals and audit', () => {
-  let sandbox: Sandbox;
-  let chat: ChatReceiver;
-  let server: Server_;
   const auditor = mockServices.auditor.mock();
   const events: Array<{ eventId: string; meta?: any; outcome?: string }> = [];
-
-  beforeAll(async () => {
-    auditor.createEvent.mockImplementation(async options => {
-      const event: { eventId: string; meta?: any; outcome?: string } = {
-        eventId: options.eventId,
-        meta: options.meta,
-      };
-      events.push(event);
-      return {
-        success: async () => {
-          event.outcome = 'success';
-        },
-        fail: async () => {
-          event.outcome = 'failure';
-        },
-      };
-    });
-    sandbox = await startSandbox({
-      rolloutStepMs: 20,
-      traffic: { tickMs: 100, rps: 200, seed: 5 },
-    });
-    chat = await startChatReceiver();
-    server = await startDelivery(
-      sandbox,
-      chat,
-      {
-        pipeline: {
-          tick: { milliseconds: 100 },
-          pollInterval: { milliseconds: 100 },
-          productionApproval: true,
-          verification: {
-            uat: {
-              window: { milliseconds: 300 },
-              interval: { milliseconds: 100 },
-            },
-            canary: {
-              window: { milliseconds: 300 },
-              interval: { milliseconds: 100 },
-            },
-            production: {
-              window: { milliseconds: 300 },
-              interval: { milliseconds: 100 },
-            },
-          },
-        },
+  auditor.createEvent.mockImplementation(async options => {
+    const event: { eventId: string; meta?: any; outcome?: string } = {
+      eventId: options.eventId,
+      meta: options.meta,
+    };
+    events.push(event);
+    return {
+      success: async () => {
+        event.outcome = 'success';
       },
-      [auditor.factory],
-    );
+      fail: async () => {
+        event.outcome = 'failure';
+      },
+    };
   });
-
-  afterAll(async () => {
-    await chat?.close();
-    await sandbox?.close();
+  const short = {
+    window: { milliseconds: 300 },
+    interval: { milliseconds: 100 },
+  };
+  const setup = withDelivery({
+    seed: 5,
+    overrides: {
+      pipeline: {
+        tick: { milliseconds: 100 },
+        pollInterval: { milliseconds: 100 },
+        productionApproval: true,
+        verification: { uat: short, canary: short, production: short },
+      },
+    },
+    features: [auditor.factory],
   });
-
-  const { get, post } = client(() => server);
+  const { get, post } = setup;
 
   it('needs someone other than the requester to approve a regulated deployment before it starts', async () => {
     const sha = mainCommit('payments-api', 5).sha;
@@ -809,7 +787,7 @@ describe('approvals and audit', () => {
     );
     expect(waiting.status).toBe('running');
     expect(
-      image(sandbox, 'production', 'payments', 'payments-api'),
+      image(setup.sandbox, 'production', 'payments', 'payments-api'),
     ).not.toContain(sha.slice(0, 7));
     expect((await post(`/deployments/${token}/approve`)).status).toBe(403);
     expect(
@@ -825,9 +803,9 @@ describe('approvals and audit', () => {
     expect(done.status).toBe('succeeded');
     const gate = done.stages.find((s: any) => s.name === 'production.approval');
     expect(gate).toMatchObject({ status: 'succeeded', actor: GRACE });
-    expect(image(sandbox, 'production', 'payments', 'payments-api')).toContain(
-      sha.slice(0, 7),
-    );
+    expect(
+      image(setup.sandbox, 'production', 'payments', 'payments-api'),
+    ).toContain(sha.slice(0, 7));
   });
 
   it('audits every mutating call with the actor and the outcome', async () => {
