@@ -458,37 +458,65 @@ class Views {
     });
   }
 
-  issue(repo: RepositoryState, i: IssueRecord) {
-    const url = `${this.repoApi(repo)}/issues/${i.number}`;
+  /** The fields issues and pull requests share in the issues API. */
+  #issueFields(
+    repo: RepositoryState,
+    x: {
+      id: number;
+      number: number;
+      title: string;
+      authorLogin: string;
+      state: string;
+      createdAt: string;
+      updatedAt: string;
+      closedAt: string | null;
+      body: string | null;
+    },
+    htmlUrl: string,
+  ) {
+    const url = `${this.repoApi(repo)}/issues/${x.number}`;
     return {
       url,
       repository_url: this.repoApi(repo),
       labels_url: `${url}/labels{/name}`,
       comments_url: `${url}/comments`,
       events_url: `${url}/events`,
-      html_url: `${this.repoHtml(repo)}/issues/${i.number}`,
-      id: i.id,
-      node_id: nodeId('05:Issue', i.id),
-      number: i.number,
-      title: i.title,
-      user: this.user(i.authorLogin),
-      labels: this.labels(repo, i.labels),
-      state: i.state,
+      html_url: htmlUrl,
+      id: x.id,
+      node_id: nodeId('05:Issue', x.id),
+      number: x.number,
+      title: x.title,
+      user: this.user(x.authorLogin),
+      state: x.state,
       locked: false,
       assignee: null,
       assignees: [],
       milestone: null,
       comments: 0,
-      created_at: i.createdAt,
-      updated_at: i.updatedAt,
-      closed_at: i.closedAt,
+      created_at: x.createdAt,
+      updated_at: x.updatedAt,
+      closed_at: x.closedAt,
       author_association: 'MEMBER',
       active_lock_reason: null,
-      body: i.body,
+      body: x.body,
+      timeline_url: `${url}/timeline`,
+      performed_via_github_app: null,
+    };
+  }
+
+  issue(repo: RepositoryState, i: IssueRecord) {
+    const fields = this.#issueFields(
+      repo,
+      i,
+      `${this.repoHtml(repo)}/issues/${i.number}`,
+    );
+    return {
+      ...fields,
+      labels: this.labels(repo, i.labels),
       closed_by:
         i.state === 'closed' ? this.user(this.state.viewerLogin) : null,
       reactions: {
-        url: `${url}/reactions`,
+        url: `${fields.url}/reactions`,
         total_count: 0,
         '+1': 0,
         '-1': 0,
@@ -499,50 +527,24 @@ class Views {
         rocket: 0,
         eyes: 0,
       },
-      timeline_url: `${url}/timeline`,
-      performed_via_github_app: null,
       state_reason: i.stateReason,
     };
   }
 
   /** A pull request as the issues API shows it (with a `pull_request` member). */
   pullAsIssue(repo: RepositoryState, p: PullRecord) {
-    const url = `${this.repoApi(repo)}/issues/${p.number}`;
+    const html = `${this.repoHtml(repo)}/pull/${p.number}`;
     return {
-      url,
-      repository_url: this.repoApi(repo),
-      labels_url: `${url}/labels{/name}`,
-      comments_url: `${url}/comments`,
-      events_url: `${url}/events`,
-      html_url: `${this.repoHtml(repo)}/pull/${p.number}`,
-      id: p.id,
-      node_id: nodeId('05:Issue', p.id),
-      number: p.number,
-      title: p.title,
-      user: this.user(p.authorLogin),
+      ...this.#issueFields(repo, p, html),
       labels: [],
-      state: p.state,
-      locked: false,
-      assignee: null,
-      assignees: [],
-      milestone: null,
-      comments: 0,
-      created_at: p.createdAt,
-      updated_at: p.updatedAt,
-      closed_at: p.closedAt,
-      author_association: 'MEMBER',
-      active_lock_reason: null,
       draft: false,
       pull_request: {
         url: `${this.repoApi(repo)}/pulls/${p.number}`,
-        html_url: `${this.repoHtml(repo)}/pull/${p.number}`,
-        diff_url: `${this.repoHtml(repo)}/pull/${p.number}.diff`,
-        patch_url: `${this.repoHtml(repo)}/pull/${p.number}.patch`,
+        html_url: html,
+        diff_url: `${html}.diff`,
+        patch_url: `${html}.patch`,
         merged_at: null,
       },
-      body: p.body,
-      timeline_url: `${url}/timeline`,
-      performed_via_github_app: null,
       state_reason: null,
     };
   }
