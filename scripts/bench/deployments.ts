@@ -8,7 +8,6 @@
  *   (b) One pipeline run with tiny verification windows: each stage's duration from the API next
  *       to the time of the bare Kubernetes API calls it makes (client-node against the sandbox).
  */
-import { mockCredentials } from '@backstage/backend-test-utils';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Sandbox, buildSeed, startSandbox } from '@internal/sandbox';
 import knexFactory from 'knex';
@@ -17,6 +16,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import {
   Replica,
+  callReplica,
   createDeliveryDatabase,
   dropDeliveryDatabase,
   freePort,
@@ -38,7 +38,6 @@ const POSTGRES = option(
 const CLIENTS = Number(option('clients', '20'));
 const SECONDS = Number(option('seconds', '10'));
 const MAX_REQUESTS = Number(option('max-requests', '20000'));
-const AUTH = mockCredentials.user.header('user:default/ada');
 const seed = buildSeed(Date.now());
 
 function mainCommit(service: string, back: number): string {
@@ -58,23 +57,7 @@ const ms = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(1));
 const pad = (s: string | number, n: number) => String(s).padStart(n);
 const padEnd = (s: string | number, n: number) => String(s).padEnd(n);
 
-async function call(
-  replica: Replica,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: object,
-): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${replica.url}${path}`, {
-    method,
-    headers: {
-      Authorization: AUTH,
-      ...(body ? { 'Content-Type': 'application/json' } : {}),
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const call = callReplica;
 
 /** CPU seconds (user + system) a process has used so far, from /proc; 0 where there is none. */
 function cpuSeconds(pid: number | string): number {

@@ -8,6 +8,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import knexFactory from 'knex';
+import { mockCredentials } from '@backstage/backend-test-utils';
 
 /** What a replica prints on stdout once its HTTP server listens. */
 export const READY_LINE = 'DELIVERY_REPLICA_READY';
@@ -268,4 +269,24 @@ export async function dropDeliveryDatabase(
   } finally {
     await admin.destroy();
   }
+}
+
+/** Calls a replica's delivery route as a user (Ada unless told); parses the JSON answer. */
+export async function callReplica(
+  replica: Replica,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: object,
+  user = 'user:default/ada',
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${replica.url}${path}`, {
+    method,
+    headers: {
+      Authorization: mockCredentials.user.header(user),
+      ...(body ? { 'Content-Type': 'application/json' } : {}),
+    },
+    ...(body ? { body: JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
 }

@@ -1,4 +1,3 @@
-import { mockCredentials } from '@backstage/backend-test-utils';
 import {
   REVISION_ANNOTATION,
   Sandbox,
@@ -8,6 +7,7 @@ import {
 import knexFactory, { Knex } from 'knex';
 import {
   Replica,
+  callReplica,
   createDeliveryDatabase,
   dropDeliveryDatabase,
   freePort,
@@ -54,7 +54,6 @@ it('runs the durability tests only when PostgreSQL is given', async () => {
   }
 });
 
-const ADA = 'user:default/ada';
 const ENVIRONMENTS = ['uat', 'canary', 'production'];
 const seed = buildSeed(Date.now());
 
@@ -82,23 +81,7 @@ function mainCommit(service: string, back: number): string {
   return main[main.length - 1 - back].sha;
 }
 
-async function call(
-  replica: Replica,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: object,
-): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${replica.url}${path}`, {
-    method,
-    headers: {
-      Authorization: mockCredentials.user.header(ADA),
-      ...(body ? { 'Content-Type': 'application/json' } : {}),
-    },
-    ...(body ? { body: JSON.stringify(body) } : {}),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const call = callReplica;
 
 async function expectOk(
   replica: Replica,
