@@ -1,4 +1,5 @@
-import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
+import { TestDatabaseId } from '@backstage/backend-test-utils';
+import { createTestDatabases } from '../__testUtils__/databases';
 import {
   migrateDeliveryDatabase,
   rollbackDeliveryDatabase,
@@ -8,18 +9,7 @@ import {
   formatToken,
 } from './DatabaseDeploymentStore';
 
-const databases = TestDatabases.create({
-  ids: [
-    'POSTGRES_18',
-    'POSTGRES_17',
-    'POSTGRES_16',
-    'POSTGRES_15',
-    'POSTGRES_14',
-    'POSTGRES_13',
-    'SQLITE_3',
-  ],
-  disableDocker: true,
-});
+const databases = createTestDatabases();
 
 const SERVICE = 'component:default/payments-api';
 const OTHER = 'component:default/checkout-web';

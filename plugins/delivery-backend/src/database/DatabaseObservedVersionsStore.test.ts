@@ -1,26 +1,12 @@
-import { TestDatabaseId, TestDatabases } from '@backstage/backend-test-utils';
+import { TestDatabaseId } from '@backstage/backend-test-utils';
+import { createTestDatabases } from '../__testUtils__/databases';
 import {
   DatabaseObservedVersionsStore,
   migrateDeliveryDatabase,
   rollbackDeliveryDatabase,
 } from './DatabaseObservedVersionsStore';
 
-/*
- * Runs on SQLite always, and on PostgreSQL when the test command is given a connection
- * (BACKSTAGE_TEST_DATABASE_POSTGRES15_CONNECTION_STRING and friends; see scripts/test.sh).
- */
-const databases = TestDatabases.create({
-  ids: [
-    'POSTGRES_18',
-    'POSTGRES_17',
-    'POSTGRES_16',
-    'POSTGRES_15',
-    'POSTGRES_14',
-    'POSTGRES_13',
-    'SQLITE_3',
-  ],
-  disableDocker: true,
-});
+const databases = createTestDatabases();
 
 const ids = databases.eachSupportedId();
 
