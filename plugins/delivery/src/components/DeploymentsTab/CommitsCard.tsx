@@ -30,6 +30,7 @@ import { formatAge } from './format';
 import { DeployButton, deployBlocker } from './DeployButton';
 import { EnvironmentChips } from './EnvironmentChips';
 import { RequestOutcome } from './RequestOutcome';
+import { CARD_TABLE_OPTIONS } from './tableOptions';
 
 const CI_LABEL: Record<CiState, string> = {
   success: 'CI passed',
@@ -189,12 +190,7 @@ export function CommitsCard({
         <Progress />
       ) : (
         <Table<CommitSummary>
-          options={{
-            paging: false,
-            search: false,
-            toolbar: false,
-            padding: 'dense',
-          }}
+          options={CARD_TABLE_OPTIONS}
           columns={columns}
           data={value?.commits ?? []}
         />

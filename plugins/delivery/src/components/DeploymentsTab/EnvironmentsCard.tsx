@@ -16,6 +16,7 @@ import RefreshIcon from '@material-ui/icons/Refresh';
 import { EnvironmentStatus } from '@internal/plugin-delivery-common';
 import { useEnvironments } from '../../hooks/useDelivery';
 import { formatAge } from './format';
+import { CARD_TABLE_OPTIONS } from './tableOptions';
 
 function RolloutCell({ env }: { env: EnvironmentStatus }) {
   const { ready, desired } = env.replicas;
@@ -135,12 +136,7 @@ export function EnvironmentsCard({
         <Progress />
       ) : (
         <Table<EnvironmentStatus>
-          options={{
-            paging: false,
-            search: false,
-            toolbar: false,
-            padding: 'dense',
-          }}
+          options={CARD_TABLE_OPTIONS}
           columns={columns}
           data={value?.environments ?? []}
         />

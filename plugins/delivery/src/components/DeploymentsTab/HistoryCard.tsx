@@ -7,6 +7,7 @@ import { DeliveryPermissions } from '../../hooks/useDeliveryPermissions';
 import { DeploymentDetails } from './DeploymentDetails';
 import { DeploymentStatusLabel } from './DeploymentStatusLabel';
 import { formatDuration, formatTime, formatUser, shortSha } from './format';
+import { CARD_TABLE_OPTIONS } from './tableOptions';
 
 function columns(onOpen: (token: string) => void): TableColumn<Deployment>[] {
   return [
@@ -66,12 +67,7 @@ export function HistoryCard({
   return (
     <InfoCard title="History" noPadding>
       <Table<Deployment>
-        options={{
-          paging: false,
-          search: false,
-          toolbar: false,
-          padding: 'dense',
-        }}
+        options={CARD_TABLE_OPTIONS}
         columns={tableColumns}
         data={history}
         emptyContent={<Box p={2}>No finished deployments yet.</Box>}
