@@ -73,6 +73,8 @@ fi
 
 step "Prettier"
 yarn prettier:check
+step "Generated API types, router and client match the OpenAPI spec"
+yarn generate:openapi --check
 step "Lint"
 yarn lint:all
 step "Type check"

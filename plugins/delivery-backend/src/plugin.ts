@@ -22,7 +22,7 @@ import { EntityResolver } from './services/EntityResolver';
 import { EnvironmentsService } from './services/EnvironmentsService';
 import { Notifier } from './services/Notifier';
 import { PipelineEngine } from './services/pipeline/PipelineEngine';
-import { createRouter } from './service/router';
+import { createRouter } from './router/router';
 
 /**
  * The delivery backend plugin: environments, commits, the deployment queue and the progressive
@@ -126,7 +126,7 @@ export const deliveryPlugin = createBackendPlugin({
         });
 
         httpRouter.use(
-          createRouter({
+          await createRouter({
             httpAuth,
             auditor: deps.auditor,
             entities,

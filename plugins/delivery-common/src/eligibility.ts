@@ -1,5 +1,5 @@
 import { CiCheck } from './types';
-import { Eligibility, IneligibilityReason } from './deployments';
+import type { Eligibility, IneligibilityReason } from './types';
 
 /** Annotation: comma-separated CI checks that must be green to deploy (default: every check). */
 export const ANNOTATION_REQUIRED_CHECKS =

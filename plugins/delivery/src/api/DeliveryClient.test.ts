@@ -26,7 +26,33 @@ describe('DeliveryClient', () => {
     });
     expect(fetch).toHaveBeenCalledWith(
       'http://backend/api/delivery/entities/default/component/payments-api/environments',
+      expect.objectContaining({ method: 'GET' }),
     );
+  });
+
+  it('sends bodies as JSON and repeats array query parameters', async () => {
+    const fetch = jest.fn(
+      async (_url: string, _init?: RequestInit) =>
+        new Response(JSON.stringify({ eligibility: [] })),
+    );
+    const client = new DeliveryClient({
+      discoveryApi,
+      fetchApi: { fetch: fetch as any },
+    });
+    const entity = { kind: 'Component', namespace: 'default', name: 'api' };
+    await client.getEligibility(entity, ['a'.repeat(40), 'b'.repeat(40)]);
+    expect(fetch.mock.calls[0][0]).toBe(
+      `http://backend/api/delivery/entities/default/component/api/eligibility?commit=${'a'.repeat(
+        40,
+      )}&commit=${'b'.repeat(40)}`,
+    );
+    fetch.mockResolvedValueOnce(new Response(JSON.stringify({})));
+    await client.lockQueue(entity, 'Incident 42');
+    expect(fetch.mock.calls[1][1]).toMatchObject({
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ reason: 'Incident 42' }),
+    });
   });
 
   it('throws a ResponseError carrying the backend message', async () => {

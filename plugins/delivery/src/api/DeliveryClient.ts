@@ -3,29 +3,33 @@ import { CompoundEntityRef } from '@backstage/catalog-model';
 import { ResponseError } from '@backstage/errors';
 import {
   CommitsResponse,
+  DefaultApiClient,
   Deployment,
   DeploymentsResponse,
   EnvironmentsResponse,
   Eligibility,
   RequestDeploymentResponse,
+  TypedResponse,
 } from '@internal/plugin-delivery-common';
 import { DeliveryApi } from './DeliveryApi';
 
-/** {@link DeliveryApi} over HTTP, through discovery and the app's authenticated fetch. */
+/**
+ * {@link DeliveryApi} over HTTP, through discovery and the app's authenticated fetch: the client
+ * generated from the backend's OpenAPI spec, with errors turned into `ResponseError`s.
+ */
 export class DeliveryClient implements DeliveryApi {
-  constructor(
-    private readonly options: {
-      discoveryApi: DiscoveryApi;
-      fetchApi: FetchApi;
-    },
-  ) {}
+  readonly #api: DefaultApiClient;
+
+  constructor(options: { discoveryApi: DiscoveryApi; fetchApi: FetchApi }) {
+    this.#api = new DefaultApiClient(options);
+  }
 
   getEnvironments(entity: CompoundEntityRef): Promise<EnvironmentsResponse> {
-    return this.#call('GET', `${entityPath(entity)}/environments`);
+    return body(this.#api.getEnvironments({ path: entityPath(entity) }));
   }
 
   getCommits(entity: CompoundEntityRef): Promise<CommitsResponse> {
-    return this.#call('GET', `${entityPath(entity)}/commits`);
+    return body(this.#api.getCommits({ path: entityPath(entity) }));
   }
 
   async getEligibility(
@@ -33,86 +37,76 @@ export class DeliveryClient implements DeliveryApi {
     commitShas: string[],
   ): Promise<Eligibility[]> {
     if (commitShas.length === 0) return [];
-    const query = commitShas
-      .map(sha => `commit=${encodeURIComponent(sha)}`)
-      .join('&');
-    const body = await this.#call<{ eligibility: Eligibility[] }>(
-      'GET',
-      `${entityPath(entity)}/eligibility?${query}`,
+    const { eligibility } = await body(
+      this.#api.getEligibility({
+        path: entityPath(entity),
+        query: { commit: commitShas },
+      }),
     );
-    return body.eligibility;
+    return eligibility;
   }
 
   getDeployments(entity: CompoundEntityRef): Promise<DeploymentsResponse> {
-    return this.#call('GET', `${entityPath(entity)}/deployments`);
+    return body(this.#api.getDeployments({ path: entityPath(entity) }));
   }
 
   getDeployment(token: string): Promise<Deployment> {
-    return this.#call('GET', `deployments/${encodeURIComponent(token)}`);
+    return body(this.#api.getDeployment({ path: { token } }));
   }
 
   requestDeployment(
     entity: CompoundEntityRef,
     commitSha: string,
   ): Promise<RequestDeploymentResponse> {
-    return this.#call('POST', `${entityPath(entity)}/deployments`, {
-      commitSha,
-    });
+    return body(
+      this.#api.requestDeployment({
+        path: entityPath(entity),
+        body: { commitSha },
+      }),
+    );
   }
 
   startDeployment(token: string): Promise<Deployment> {
-    return this.#call('POST', `deployments/${encodeURIComponent(token)}/start`);
+    return body(this.#api.startDeployment({ path: { token } }));
   }
 
   cancelDeployment(token: string): Promise<Deployment> {
-    return this.#call(
-      'POST',
-      `deployments/${encodeURIComponent(token)}/cancel`,
-    );
+    return body(this.#api.cancelDeployment({ path: { token } }));
   }
 
   approveDeployment(token: string): Promise<Deployment> {
-    return this.#call(
-      'POST',
-      `deployments/${encodeURIComponent(token)}/approve`,
-    );
+    return body(this.#api.approveDeployment({ path: { token } }));
   }
 
   lockQueue(
     entity: CompoundEntityRef,
     reason: string,
   ): Promise<DeploymentsResponse> {
-    return this.#call('POST', `${entityPath(entity)}/queue/lock`, { reason });
+    return body(
+      this.#api.lockQueue({ path: entityPath(entity), body: { reason } }),
+    );
   }
 
   unlockQueue(entity: CompoundEntityRef): Promise<DeploymentsResponse> {
-    return this.#call('POST', `${entityPath(entity)}/queue/unlock`);
-  }
-
-  async #call<T>(
-    method: 'GET' | 'POST',
-    path: string,
-    body?: unknown,
-  ): Promise<T> {
-    const baseUrl = await this.options.discoveryApi.getBaseUrl('delivery');
-    const url = `${baseUrl}/${path}`;
-    const response =
-      method === 'GET'
-        ? await this.options.fetchApi.fetch(url)
-        : await this.options.fetchApi.fetch(url, {
-            method,
-            headers: { 'Content-Type': 'application/json' },
-            body: JSON.stringify(body ?? {}),
-          });
-    if (!response.ok) {
-      throw await ResponseError.fromResponse(response);
-    }
-    return (await response.json()) as T;
+    return body(this.#api.unlockQueue({ path: entityPath(entity) }));
   }
 }
 
-function entityPath(entity: CompoundEntityRef): string {
-  return ['entities', entity.namespace, entity.kind, entity.name]
-    .map(part => encodeURIComponent(part.toLocaleLowerCase('en-US')))
-    .join('/');
+/** The typed body of a successful response; a `ResponseError` otherwise. */
+async function body<T>(pending: Promise<TypedResponse<T>>): Promise<T> {
+  const response = await pending;
+  if (!response.ok) {
+    throw await ResponseError.fromResponse(response as Response);
+  }
+  return response.json();
+}
+
+/** Catalog refs are case-insensitive; the backend's routes take them in lower case. */
+function entityPath(entity: CompoundEntityRef) {
+  const lower = (part: string) => part.toLocaleLowerCase('en-US');
+  return {
+    namespace: lower(entity.namespace),
+    kind: lower(entity.kind),
+    name: lower(entity.name),
+  };
 }

@@ -1,36 +1,13 @@
-import {
-  AuditorService,
-  HttpAuthService,
-  resolvePackagePath,
-} from '@backstage/backend-plugin-api';
-import * as openApiUtils from '@backstage/backend-openapi-utils';
-import { Request, Router } from 'express';
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { AuditorService, HttpAuthService } from '@backstage/backend-plugin-api';
+import { Request } from 'express';
+import { createOpenApiRouter } from '../schema/openapi/generated/router';
 import { EntityResolver } from '../services/EntityResolver';
 import { EnvironmentsService } from '../services/EnvironmentsService';
 import { CommitsService } from '../services/CommitsService';
 import { Actor, DeploymentService } from '../services/DeploymentService';
 
-/** The OpenAPI document of the plugin, read from `src/schema/openapi.yaml`. */
-export const deliveryOpenApiSpec = parse(
-  readFileSync(
-    resolvePackagePath(
-      '@internal/plugin-delivery-backend',
-      'src/schema/openapi.yaml',
-    ),
-    'utf8',
-  ),
-);
-
-// The spec is read at run time, so the router is typed as a plain express Router; the validator
-// still checks every request against the spec.
-const createOpenApiRouter: (spec: unknown) => Router = (
-  openApiUtils as { createValidatedOpenApiRouter: any }
-).createValidatedOpenApiRouter;
-
 /** Builds the plugin's routes: validate input, call a service, return its result. */
-export function createRouter(options: {
+export async function createRouter(options: {
   httpAuth: HttpAuthService;
   auditor: AuditorService;
   entities: EntityResolver;
@@ -40,19 +17,21 @@ export function createRouter(options: {
 }) {
   const { httpAuth, auditor, entities, environments, commits, deployments } =
     options;
-  const router = createOpenApiRouter(deliveryOpenApiSpec);
+  const router = await createOpenApiRouter();
 
-  const actor = async (req: Request): Promise<Actor> => {
+  const actor = async (req: Request<unknown>): Promise<Actor> => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     return { userEntityRef: credentials.principal.userEntityRef, credentials };
   };
-  const service = async (req: Request) => {
+  const service = async (
+    req: Request<{ namespace: string; kind: string; name: string }>,
+  ) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
-    return entities.resolve(req.params as any, credentials);
+    return entities.resolve(req.params, credentials);
   };
   /** Runs a mutating action inside an audit event that records the actor and the outcome. */
   const audited = async <T>(
-    req: Request,
+    req: Request<unknown>,
     eventId: string,
     meta: Record<string, string>,
     fn: () => Promise<T>,
@@ -95,11 +74,11 @@ export function createRouter(options: {
   router.get(
     '/entities/:namespace/:kind/:name/eligibility',
     async (req, res) => {
-      const shas = ([] as string[]).concat(
-        req.query.commit as string[] | string,
-      );
       res.json({
-        eligibility: await deployments.eligibility(await service(req), shas),
+        eligibility: await deployments.eligibility(
+          await service(req),
+          req.query.commit,
+        ),
       });
     },
   );
