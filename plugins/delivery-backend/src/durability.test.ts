@@ -378,18 +378,18 @@ for (const connection of POSTGRES) {
       await replica.kill();
       const db = env.database();
       try {
-        const stage = await db('delivery_stages')
-          .where({ token, name: 'canary.verify' })
+        const stage = await db('delivery_run_stages')
+          .where({ run_id: token, name: 'canary.verify' })
           .first();
-        await db('delivery_stage_logs').insert({
-          token,
+        await db('delivery_run_logs').insert({
+          run_id: token,
           position: stage.position,
           at: new Date(),
           level: 'error',
           message: 'Unhealthy in canary: recorded before the kill',
         });
-        await db('delivery_stages')
-          .where({ token, name: 'canary.verify' })
+        await db('delivery_run_stages')
+          .where({ run_id: token, name: 'canary.verify' })
           .update({ status: 'failed', finished_at: new Date() });
       } finally {
         await db.destroy();
@@ -494,7 +494,7 @@ for (const connection of POSTGRES) {
               )}`,
             );
           }
-          for (const row of await db('delivery_deployments')
+          for (const row of await db('delivery_runs')
             .select('lease_owner')
             .whereNotNull('lease_owner')) {
             owners.add(row.lease_owner);

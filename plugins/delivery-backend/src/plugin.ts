@@ -11,18 +11,31 @@ import { hostname } from 'node:os';
 import { readDeliveryConfig } from './config';
 import { DatabaseDeploymentStore } from './database/DatabaseDeploymentStore';
 import { DatabaseObservedVersionsStore } from './database/DatabaseObservedVersionsStore';
-import { GitHubProvider } from './providers/GitHubProvider';
-import { KubernetesProvider } from './providers/KubernetesProvider';
+import { DeploymentService } from './deployments/DeploymentService';
+import { createDeploymentRunKind } from './deployments/DeploymentRunKind';
+import {
+  createApprovalStage,
+  createBackupStage,
+  createDeployStage,
+  createJenkinsStage,
+  createMarkStableStage,
+  createRollbackStage,
+  createRolloutStage,
+  createValidateStage,
+  createVerifyStage,
+} from './deployments/stages';
+import { DatabaseRunStore, RunEngine } from './engine';
+import { OctokitGitHubProvider } from './providers/github';
+import { ClientNodeKubernetesProvider } from './providers/kubernetes';
 import { createJenkinsProvider } from './providers/jenkins';
 import { createMetricsProvider } from './providers/metrics';
+import { DeployQueue } from './queue/DeployQueue';
+import { createRouter } from './router/router';
 import { CommitsService } from './services/CommitsService';
-import { DeploymentService } from './services/DeploymentService';
 import { EligibilityService } from './services/EligibilityService';
 import { EntityResolver } from './services/EntityResolver';
 import { EnvironmentsService } from './services/EnvironmentsService';
 import { Notifier } from './services/Notifier';
-import { PipelineEngine } from './services/pipeline/PipelineEngine';
-import { createRouter } from './router/router';
 
 /**
  * The delivery backend plugin: environments, commits, the deployment queue and the progressive
@@ -60,12 +73,13 @@ export const deliveryPlugin = createBackendPlugin({
           scheduler,
         } = deps;
         const delivery = readDeliveryConfig(config);
+        const { environments, pipeline } = delivery;
         const timeoutMs = delivery.requestTimeoutMs;
-        const kubernetes = new KubernetesProvider({
+        const kubernetes = new ClientNodeKubernetesProvider({
           clusters: delivery.clusters,
           timeoutMs,
         });
-        const github = GitHubProvider.fromConfig(config, {
+        const github = OctokitGitHubProvider.fromConfig(config, {
           host: delivery.githubHost,
           timeoutMs,
         });
@@ -75,6 +89,7 @@ export const deliveryPlugin = createBackendPlugin({
           database,
         });
         const store = await DatabaseDeploymentStore.create({ database });
+        const runs = new DatabaseRunStore(await database.getClient());
         const entities = new EntityResolver(deps.catalog);
         const eligibility = new EligibilityService({
           github,
@@ -90,40 +105,74 @@ export const deliveryPlugin = createBackendPlugin({
         });
         const jenkinsSettings = jenkins
           ? {
-              environment: delivery.pipeline.jenkinsEnvironment,
-              timeoutMs: delivery.pipeline.jenkinsTimeoutMs,
+              environment: pipeline.jenkinsEnvironment,
+              timeoutMs: pipeline.jenkinsTimeoutMs,
               jobAnnotation: ANNOTATION_JENKINS_JOB,
             }
           : undefined;
-        const engine = new PipelineEngine({
+        const queue = new DeployQueue({
           store,
-          kubernetes,
-          github,
-          metrics,
-          jenkins,
-          eligibility,
-          entities,
-          credentials: () => auth.getOwnServiceCredentials(),
           notifier,
+          callTimeoutMs: delivery.callTimeoutMs,
+        });
+        const { pollIntervalMs, rolloutTimeoutMs } = pipeline;
+        const engine = new RunEngine({
+          store: runs,
           logger,
-          settings: {
-            environments: delivery.environments,
-            callTimeoutMs: delivery.callTimeoutMs,
-            rolloutTimeoutMs: delivery.pipeline.rolloutTimeoutMs,
-            verification: delivery.pipeline.verification,
-            thresholds: delivery.pipeline.thresholds,
-            consecutiveBreaches: delivery.pipeline.consecutiveBreaches,
-            productionApproval: delivery.pipeline.productionApproval,
-            ...(jenkinsSettings ? { jenkins: jenkinsSettings } : {}),
-            maxStepAttempts: 10,
-            pollIntervalMs: delivery.pipeline.pollIntervalMs,
-            leaseMs: delivery.pipeline.leaseMs,
-          },
           instanceId: `${hostname()}-${process.pid}-${randomUUID().slice(
             0,
             8,
           )}`,
+          leaseMs: pipeline.leaseMs,
+          retry: {
+            maxAttempts: 10,
+            backoffMs: errors => Math.min(pollIntervalMs * errors, 30_000),
+          },
         });
+        engine.register(
+          createDeploymentRunKind({
+            entities,
+            credentials: () => auth.getOwnServiceCredentials(),
+            queue,
+            store,
+            notifier,
+            handlers: [
+              createValidateStage({ eligibility, approvals: store }),
+              createBackupStage({ kubernetes, environments }),
+              createDeployStage({ kubernetes, github, environments }),
+              createRolloutStage({
+                kubernetes,
+                rolloutTimeoutMs,
+                pollIntervalMs,
+              }),
+              createVerifyStage({
+                metrics,
+                github,
+                environments,
+                thresholds: pipeline.thresholds,
+                consecutiveBreaches: pipeline.consecutiveBreaches,
+                verification: pipeline.verification,
+              }),
+              createApprovalStage({ approvals: store, pollIntervalMs }),
+              createJenkinsStage({
+                jenkins,
+                settings: jenkinsSettings,
+                pollIntervalMs,
+              }),
+              createRollbackStage({
+                kubernetes,
+                github,
+                rolloutTimeoutMs,
+                pollIntervalMs,
+              }),
+              createMarkStableStage({
+                kubernetes,
+                environments,
+                stable: store,
+              }),
+            ],
+          }),
+        );
 
         httpRouter.use(
           await createRouter({
@@ -131,7 +180,7 @@ export const deliveryPlugin = createBackendPlugin({
             auditor: deps.auditor,
             entities,
             environments: new EnvironmentsService({
-              environments: delivery.environments,
+              environments,
               kubernetes,
               observedVersions,
             }),
@@ -141,27 +190,33 @@ export const deliveryPlugin = createBackendPlugin({
             }),
             deployments: new DeploymentService({
               store,
+              queue,
               engine,
+              runs,
               eligibility,
               entities,
               kubernetes,
               permissions: deps.permissions,
               notifier,
-              environments: delivery.environments,
-              productionApproval: delivery.pipeline.productionApproval,
+              environments,
+              productionApproval: pipeline.productionApproval,
               ...(jenkinsSettings ? { jenkins: jenkinsSettings } : {}),
             }),
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
 
-        // Every replica advances due runs; leases in the database keep them from colliding.
+        // Every replica calls queue heads and advances due runs; conditional updates and fenced
+        // leases in the database keep them from colliding.
         await scheduler.scheduleTask({
           id: 'delivery-pipeline',
           scope: 'local',
           frequency: { milliseconds: delivery.tickMs },
           timeout: { minutes: 5 },
-          fn: () => engine.tick(),
+          fn: async () => {
+            await queue.tick();
+            await engine.runDue();
+          },
         });
       },
     });

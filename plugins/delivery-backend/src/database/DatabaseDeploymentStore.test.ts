@@ -59,59 +59,122 @@ describe.each(databases.eachSupportedId())(
       );
     });
 
-    it('calls the head of the queue only when nothing is active, FIFO', async () => {
+    const callDue = (
+      store: DatabaseDeploymentStore,
+      now: Date,
+      callTimeoutMs = 60_000,
+      entityRef?: string,
+    ) =>
+      store.callDue({
+        now,
+        callTimeoutMs,
+        ...(entityRef ? { entityRef } : {}),
+      });
+
+    const start = (store: DatabaseDeploymentStore, token: string, now: Date) =>
+      store.start({
+        token,
+        image: 'acme/api:aaaaaaa',
+        now,
+        then: async () => {},
+      });
+
+    it('calls the head of each queue only when nothing is active there, FIFO', async () => {
       const { store } = await createStore();
       const first = await request(store, at(0));
       const second = await request(store, at(1));
       const elsewhere = await request(store, at(2), OTHER);
-      expect(await store.queuePosition(first)).toBe(1);
-      expect(await store.queuePosition(second)).toBe(2);
+      expect(await store.queuePosition({ deployment: first })).toBe(1);
+      expect(await store.queuePosition({ deployment: second })).toBe(2);
 
-      const called = await store.callNext(SERVICE, at(3), 15 * 60_000);
-      expect(called).toMatchObject({
-        token: first.token,
-        status: 'called',
-        callExpiresAt: new Date(at(3).getTime() + 15 * 60_000),
-      });
-      expect(await store.callNext(SERVICE, at(4), 60_000)).toBeUndefined();
-      expect((await store.getDeployment(second.token))!.status).toBe('queued');
-      // Other services have their own queue.
-      expect((await store.callNext(OTHER, at(4), 60_000))?.token).toBe(
+      // Only the given service's queue, when one is given.
+      const called = await callDue(store, at(3), 15 * 60_000, SERVICE);
+      expect(called).toEqual([
+        expect.objectContaining({
+          token: first.token,
+          status: 'called',
+          callExpiresAt: new Date(at(3).getTime() + 15 * 60_000),
+        }),
+      ]);
+      // Every queue at once otherwise: the other service's head, not a second of this one.
+      expect((await callDue(store, at(4))).map(d => d.token)).toEqual([
         elsewhere.token,
+      ]);
+      expect(await callDue(store, at(4))).toEqual([]);
+      expect((await store.getDeployment({ token: second.token }))!.status).toBe(
+        'queued',
       );
 
+      let inTransaction = false;
       expect(
-        await store.start(first.token, {
+        await store.start({
+          token: first.token,
           image: 'acme/api:aaaaaaa',
-          stages: [{ name: 'validate', kind: 'validate' }],
           now: at(5),
+          then: async () => {
+            inTransaction = true;
+          },
+        }),
+      ).toBe(true);
+      expect(inTransaction).toBe(true);
+      expect(await store.getDeployment({ token: first.token })).toMatchObject({
+        status: 'running',
+        image: 'acme/api:aaaaaaa',
+        startedAt: at(5),
+      });
+      expect(await start(store, first.token, at(5))).toBe(false);
+      expect(await callDue(store, at(6))).toEqual([]);
+      expect(
+        await store.finish({
+          token: first.token,
+          status: 'succeeded',
+          now: at(7),
         }),
       ).toBe(true);
       expect(
-        await store.start(first.token, { image: 'x', stages: [], now: at(5) }),
+        await store.finish({
+          token: first.token,
+          status: 'failed',
+          now: at(7),
+        }),
       ).toBe(false);
-      expect(await store.callNext(SERVICE, at(6), 60_000)).toBeUndefined();
-      expect(
-        await store.finish(first.token, 'succeeded', undefined, at(7)),
-      ).toBe(true);
-      expect((await store.callNext(SERVICE, at(8), 60_000))?.token).toBe(
+      expect((await callDue(store, at(8))).map(d => d.token)).toEqual([
         second.token,
-      );
-      expect((await store.listHistory(SERVICE, 10)).map(d => d.token)).toEqual([
-        first.token,
       ]);
+      expect(
+        (await store.listHistory({ entityRef: SERVICE, limit: 10 })).map(
+          d => d.token,
+        ),
+      ).toEqual([first.token]);
+    });
+
+    it('starts nothing when the transaction that creates the run fails', async () => {
+      const { store } = await createStore();
+      const first = await request(store, at(0));
+      await callDue(store, at(1));
+      await expect(
+        store.start({
+          token: first.token,
+          image: 'i',
+          now: at(2),
+          then: async () => {
+            throw new Error('no handler for stage kind print');
+          },
+        }),
+      ).rejects.toThrow('no handler for stage kind print');
+      expect(await store.getDeployment({ token: first.token })).toMatchObject({
+        status: 'called',
+      });
     });
 
     it('never has two active deployments for one service when callers race', async () => {
       const { store } = await createStore();
       for (let i = 0; i < 5; i++) await request(store, at(i));
       const results = await Promise.all(
-        Array.from({ length: 8 }, () =>
-          store.callNext(SERVICE, at(10), 60_000),
-        ),
+        Array.from({ length: 8 }, () => callDue(store, at(10))),
       );
-      expect(results.filter(Boolean)).toHaveLength(1);
-      const queue = await store.listQueue(SERVICE);
+      expect(results.flat()).toHaveLength(1);
+      const queue = await store.listQueue({ entityRef: SERVICE });
       expect(queue.filter(d => d.status === 'called')).toHaveLength(1);
     });
 
@@ -119,158 +182,75 @@ describe.each(databases.eachSupportedId())(
       const { store } = await createStore();
       const first = await request(store, at(0));
       const second = await request(store, at(1));
-      await store.callNext(SERVICE, at(2), 10_000);
-      expect(await store.expireCalls(at(11))).toEqual([]);
-      const expired = await store.expireCalls(at(12));
+      await callDue(store, at(2), 10_000);
+      expect(await store.expireCalls({ now: at(11) })).toEqual([]);
+      const expired = await store.expireCalls({ now: at(12) });
       expect(expired.map(d => [d.token, d.status])).toEqual([
         [first.token, 'expired'],
       ]);
       expect(expired[0].reason).toMatch(/^Not started within the call window/);
-      expect((await store.callNext(SERVICE, at(13), 10_000))?.token).toBe(
+      expect((await callDue(store, at(13), 10_000)).map(d => d.token)).toEqual([
         second.token,
-      );
+      ]);
     });
 
-    it('cancels waiting deployments and flags running ones', async () => {
+    it('cancels waiting deployments, not running ones', async () => {
       const { store } = await createStore();
       const first = await request(store, at(0));
       const second = await request(store, at(1));
-      expect(await store.cancel(second.token, 'user:default/ada', at(2))).toBe(
-        'cancelled',
-      );
-      expect(await store.getDeployment(second.token)).toMatchObject({
+      const cancel = (token: string) =>
+        store.cancelWaiting({ token, by: 'user:default/ada', now: at(2) });
+      expect(await cancel(second.token)).toBe(true);
+      expect(await store.getDeployment({ token: second.token })).toMatchObject({
         status: 'cancelled',
         reason: 'Cancelled by user:default/ada',
       });
-      await store.callNext(SERVICE, at(3), 60_000);
-      await store.start(first.token, {
-        image: 'i',
-        stages: [{ name: 'validate', kind: 'validate' }],
-        now: at(4),
-      });
-      expect(await store.cancel(first.token, 'user:default/ada', at(5))).toBe(
-        'requested',
-      );
-      expect(await store.getDeployment(first.token)).toMatchObject({
+      await callDue(store, at(3));
+      await start(store, first.token, at(4));
+      expect(await cancel(first.token)).toBe(false);
+      expect(await cancel(second.token)).toBe(false);
+      expect(await store.getDeployment({ token: first.token })).toMatchObject({
         status: 'running',
-        cancelRequestedBy: 'user:default/ada',
       });
-      expect(await store.cancel(second.token, 'user:default/ada', at(6))).toBe(
-        'not-active',
-      );
     });
 
     it('does not call while the queue is locked', async () => {
       const { store } = await createStore();
       const first = await request(store, at(0));
-      await store.lock({
+      const other = await request(store, at(0), OTHER);
+      const lock = {
         entityRef: SERVICE,
         lockedBy: 'user:default/grace',
         reason: 'Incident INC-1',
         lockedAt: at(1),
-      });
-      expect(await store.getLock(SERVICE)).toEqual({
-        entityRef: SERVICE,
-        lockedBy: 'user:default/grace',
-        reason: 'Incident INC-1',
-        lockedAt: at(1),
-      });
-      expect(await store.callNext(SERVICE, at(2), 60_000)).toBeUndefined();
-      expect(await store.unlock(SERVICE)).toBe(true);
-      expect(await store.unlock(SERVICE)).toBe(false);
-      expect((await store.callNext(SERVICE, at(3), 60_000))?.token).toBe(
+      };
+      await store.lock({ lock });
+      expect(await store.getLock({ entityRef: SERVICE })).toEqual(lock);
+      expect((await callDue(store, at(2))).map(d => d.token)).toEqual([
+        other.token,
+      ]);
+      expect(await store.unlock({ entityRef: SERVICE })).toBe(true);
+      expect(await store.unlock({ entityRef: SERVICE })).toBe(false);
+      expect((await callDue(store, at(3))).map(d => d.token)).toEqual([
         first.token,
-      );
-    });
-
-    it('leases each due run to one owner at a time', async () => {
-      const { store } = await createStore();
-      const d = await request(store, at(0));
-      await store.callNext(SERVICE, at(1), 60_000);
-      await store.start(d.token, {
-        image: 'i',
-        stages: [{ name: 'validate', kind: 'validate' }],
-        now: at(2),
-      });
-      const claims = await Promise.all(
-        ['a', 'b', 'c', 'd'].map(owner =>
-          store.claimDue(owner, at(3), 30_000, 10),
-        ),
-      );
-      expect(claims.flat()).toEqual([d.token]);
-      // A lapsed lease can be taken over; a released one is due at the given time.
-      expect(await store.claimDue('e', at(40), 30_000, 10)).toEqual([d.token]);
-      await store.release(d.token, 'e', at(50));
-      expect(await store.claimDue('f', at(45), 30_000, 10)).toEqual([]);
-      expect(await store.claimDue('f', at(50), 30_000, 10)).toEqual([d.token]);
-    });
-
-    it('keeps stages, logs and approvals', async () => {
-      const { store } = await createStore();
-      const d = await request(store, at(0));
-      await store.callNext(SERVICE, at(1), 60_000);
-      await store.start(d.token, {
-        image: 'i',
-        stages: [
-          { name: 'validate', kind: 'validate' },
-          { name: 'uat.deploy', kind: 'deploy', environment: 'uat' },
-        ],
-        now: at(2),
-      });
-      await store.updateStage(d.token, 1, {
-        status: 'running',
-        startedAt: at(3),
-        actor: 'delivery',
-        data: { backup: 'x' },
-        incrementAttempts: true,
-      });
-      await store.updateStage(d.token, 1, { incrementAttempts: true });
-      await store.appendStages(d.token, [
-        { name: 'uat.rollback', kind: 'rollback', environment: 'uat' },
       ]);
-      await store.appendLog(d.token, 1, 'info', 'Set image i', at(4));
-      await store.addApproval({
+    });
+
+    it('keeps approvals once per approver and kind', async () => {
+      const { store } = await createStore();
+      const d = await request(store, at(0));
+      const approval = {
         token: d.token,
         approver: 'user:default/grace',
-        kind: 'production',
+        kind: 'production' as const,
         approvedAt: at(5),
-      });
-      await store.addApproval({
-        token: d.token,
-        approver: 'user:default/grace',
-        kind: 'production',
-        approvedAt: at(6),
-      });
-      const stages = await store.listStages(d.token);
-      expect(stages.map(s => [s.position, s.name, s.status])).toEqual([
-        [0, 'validate', 'pending'],
-        [1, 'uat.deploy', 'running'],
-        [2, 'uat.rollback', 'pending'],
+      };
+      await store.addApproval({ approval });
+      await store.addApproval({ approval: { ...approval, approvedAt: at(6) } });
+      expect(await store.listApprovals({ tokens: [d.token] })).toEqual([
+        approval,
       ]);
-      expect(stages[1]).toMatchObject({
-        environment: 'uat',
-        actor: 'delivery',
-        attempts: 2,
-        data: { backup: 'x' },
-        startedAt: at(3),
-      });
-      expect(await store.listLogs(d.token)).toEqual([
-        {
-          token: d.token,
-          position: 1,
-          at: at(4),
-          level: 'info',
-          message: 'Set image i',
-        },
-      ]);
-      expect(await store.listApprovals(d.token)).toEqual([
-        {
-          token: d.token,
-          approver: 'user:default/grace',
-          kind: 'production',
-          approvedAt: at(5),
-        },
-      ]);
+      expect(await store.listApprovals({ tokens: [] })).toEqual([]);
     });
 
     it('migrates down and up again', async () => {
@@ -278,7 +258,8 @@ describe.each(databases.eachSupportedId())(
       await rollbackDeliveryDatabase(knex);
       expect(await knex.schema.hasTable('delivery_deployments')).toBe(false);
       await migrateDeliveryDatabase(knex);
-      expect(await knex.schema.hasTable('delivery_stages')).toBe(true);
+      expect(await knex.schema.hasTable('delivery_runs')).toBe(true);
+      expect(await knex.schema.hasTable('delivery_stages')).toBe(false);
     });
   },
 );

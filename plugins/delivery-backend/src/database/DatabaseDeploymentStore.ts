@@ -10,15 +10,10 @@ import {
   DeploymentRecord,
   DeploymentStore,
   LockRecord,
-  StageLogRecord,
-  StagePatch,
-  StagePlan,
-  StageRecord,
+  StableVersionRecord,
 } from './DeploymentStore';
 
 const DEPLOYMENTS = 'delivery_deployments';
-const STAGES = 'delivery_stages';
-const LOGS = 'delivery_stage_logs';
 const APPROVALS = 'delivery_approvals';
 const LOCKS = 'delivery_queue_locks';
 const STABLE = 'delivery_stable_versions';
@@ -39,25 +34,6 @@ type DeploymentRow = {
   started_at: Timestamp;
   finished_at: Timestamp;
   reason: string | null;
-  cancel_requested_by: string | null;
-  current_stage: number;
-  next_step_at: Timestamp;
-  lease_owner: string | null;
-  lease_expires_at: Timestamp;
-};
-
-type StageRow = {
-  token: string;
-  position: number;
-  name: string;
-  kind: StageRecord['kind'];
-  environment: string | null;
-  status: StageRecord['status'];
-  started_at: Timestamp;
-  finished_at: Timestamp;
-  actor: string | null;
-  attempts: number;
-  data: string | null;
 };
 
 const WAITING: DeploymentStatus[] = ['queued', 'called'];
@@ -84,27 +60,6 @@ function toRecord(row: DeploymentRow): DeploymentRecord {
     ...(row.started_at ? { startedAt: toDate(row.started_at) } : {}),
     ...(row.finished_at ? { finishedAt: toDate(row.finished_at) } : {}),
     ...(row.reason ? { reason: row.reason } : {}),
-    ...(row.cancel_requested_by
-      ? { cancelRequestedBy: row.cancel_requested_by }
-      : {}),
-    currentStage: row.current_stage,
-    ...(row.next_step_at ? { nextStepAt: toDate(row.next_step_at) } : {}),
-  };
-}
-
-function toStage(row: StageRow): StageRecord {
-  return {
-    token: row.token,
-    position: row.position,
-    name: row.name,
-    kind: row.kind,
-    ...(row.environment ? { environment: row.environment } : {}),
-    status: row.status,
-    ...(row.started_at ? { startedAt: toDate(row.started_at) } : {}),
-    ...(row.finished_at ? { finishedAt: toDate(row.finished_at) } : {}),
-    ...(row.actor ? { actor: row.actor } : {}),
-    attempts: row.attempts,
-    data: row.data ? JSON.parse(row.data) : {},
   };
 }
 
@@ -167,9 +122,8 @@ export class DatabaseDeploymentStore implements DeploymentStore {
           requested_by: input.requestedBy,
           requested_at: input.requestedAt,
           status: 'queued',
-          current_stage: 0,
         });
-        return (await this.getDeployment(token))!;
+        return (await this.getDeployment({ token }))!;
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
       }
@@ -177,16 +131,18 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     throw new Error('Could not allocate a deployment token after 50 attempts');
   }
 
-  async getDeployment(token: string): Promise<DeploymentRecord | undefined> {
+  async getDeployment(options: {
+    token: string;
+  }): Promise<DeploymentRecord | undefined> {
     const row = await this.db<DeploymentRow>(DEPLOYMENTS)
-      .where({ token })
+      .where({ token: options.token })
       .first();
     return row ? toRecord(row) : undefined;
   }
 
-  async listQueue(entityRef: string): Promise<DeploymentRecord[]> {
+  async listQueue(options: { entityRef: string }): Promise<DeploymentRecord[]> {
     const rows = await this.db<DeploymentRow>(DEPLOYMENTS)
-      .where({ entity_ref: entityRef })
+      .where({ entity_ref: options.entityRef })
       .whereIn('status', ['queued', 'called', 'running'])
       .orderBy('token', 'asc');
     const records = rows.map(toRecord);
@@ -197,19 +153,22 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     ];
   }
 
-  async listHistory(
-    entityRef: string,
-    limit: number,
-  ): Promise<DeploymentRecord[]> {
+  async listHistory(options: {
+    entityRef: string;
+    limit: number;
+  }): Promise<DeploymentRecord[]> {
     const rows = await this.db<DeploymentRow>(DEPLOYMENTS)
-      .where({ entity_ref: entityRef })
+      .where({ entity_ref: options.entityRef })
       .whereIn('status', TERMINAL_DEPLOYMENT_STATUSES as DeploymentStatus[])
       .orderBy('token', 'desc')
-      .limit(limit);
+      .limit(options.limit);
     return rows.map(toRecord);
   }
 
-  async queuePosition(record: DeploymentRecord): Promise<number | undefined> {
+  async queuePosition(options: {
+    deployment: DeploymentRecord;
+  }): Promise<number | undefined> {
+    const record = options.deployment;
     if (!WAITING.includes(record.status)) return undefined;
     const [{ count }] = await this.db<DeploymentRow>(DEPLOYMENTS)
       .where({ entity_ref: record.entityRef })
@@ -219,56 +178,73 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     return Number(count) + 1;
   }
 
-  async listServicesWithQueued(): Promise<string[]> {
-    const rows = await this.db<DeploymentRow>(DEPLOYMENTS)
-      .distinct('entity_ref')
-      .where({ status: 'queued' });
-    return rows.map(r => r.entity_ref);
+  async callDue(options: {
+    now: Date;
+    callTimeoutMs: number;
+    entityRef?: string;
+  }): Promise<DeploymentRecord[]> {
+    const { now, callTimeoutMs } = options;
+    // One query finds the head of every queue that may be called: queued, first of its
+    // service, nothing called or running for the service, and the queue not locked.
+    const heads = await this.db<DeploymentRow>(`${DEPLOYMENTS} as d`)
+      .select('d.token', 'd.entity_ref')
+      .where('d.status', 'queued')
+      .modify(q => {
+        if (options.entityRef) q.andWhere('d.entity_ref', options.entityRef);
+      })
+      .whereNotExists(
+        this.db(`${DEPLOYMENTS} as a`)
+          .select(this.db.raw('1'))
+          .whereRaw('a.active_entity_ref = d.entity_ref'),
+      )
+      .whereNotExists(
+        this.db(`${LOCKS} as l`)
+          .select(this.db.raw('1'))
+          .whereRaw('l.entity_ref = d.entity_ref'),
+      )
+      .whereNotExists(
+        this.db(`${DEPLOYMENTS} as e`)
+          .select(this.db.raw('1'))
+          .whereRaw('e.entity_ref = d.entity_ref')
+          .andWhere('e.status', 'queued')
+          .andWhereRaw('e.token < d.token'),
+      );
+    const called: DeploymentRecord[] = [];
+    for (const head of heads) {
+      try {
+        // The unique active slot stops a second call when another replica called meanwhile.
+        const updated = await this.db<DeploymentRow>(DEPLOYMENTS)
+          .where({ token: head.token, status: 'queued' })
+          .update({
+            status: 'called',
+            active_entity_ref: head.entity_ref,
+            called_at: now,
+            call_expires_at: new Date(now.getTime() + callTimeoutMs),
+          });
+        if (updated !== 1) continue;
+      } catch (error) {
+        if (isUniqueViolation(error)) continue;
+        throw error;
+      }
+      // A lock taken between the query and the call wins: put the head back.
+      if (await this.getLock({ entityRef: head.entity_ref })) {
+        await this.db<DeploymentRow>(DEPLOYMENTS)
+          .where({ token: head.token, status: 'called' })
+          .update({
+            status: 'queued',
+            active_entity_ref: null,
+            called_at: null,
+            call_expires_at: null,
+          });
+        continue;
+      }
+      called.push((await this.getDeployment({ token: head.token }))!);
+    }
+    return called;
   }
 
-  async callNext(
-    entityRef: string,
-    now: Date,
-    callTimeoutMs: number,
-  ): Promise<DeploymentRecord | undefined> {
-    if (await this.getLock(entityRef)) return undefined;
-    const head = await this.db<DeploymentRow>(DEPLOYMENTS)
-      .where({ entity_ref: entityRef, status: 'queued' })
-      .orderBy('token', 'asc')
-      .first();
-    if (!head) return undefined;
-    try {
-      // The unique active slot makes this fail when something is called or running already,
-      // whichever replica got there first.
-      const updated = await this.db<DeploymentRow>(DEPLOYMENTS)
-        .where({ token: head.token, status: 'queued' })
-        .update({
-          status: 'called',
-          active_entity_ref: entityRef,
-          called_at: now,
-          call_expires_at: new Date(now.getTime() + callTimeoutMs),
-        });
-      if (updated !== 1) return undefined;
-    } catch (error) {
-      if (isUniqueViolation(error)) return undefined;
-      throw error;
-    }
-    // A lock taken between the check and the call wins: put the head back.
-    if (await this.getLock(entityRef)) {
-      await this.db<DeploymentRow>(DEPLOYMENTS)
-        .where({ token: head.token, status: 'called' })
-        .update({
-          status: 'queued',
-          active_entity_ref: null,
-          called_at: null,
-          call_expires_at: null,
-        });
-      return undefined;
-    }
-    return this.getDeployment(head.token);
-  }
-
-  async expireCalls(now: Date): Promise<DeploymentRecord[]> {
+  async expireCalls(options: { now: Date }): Promise<DeploymentRecord[]> {
+    const { now } = options;
     const due = await this.db<DeploymentRow>(DEPLOYMENTS)
       .where({ status: 'called' })
       .andWhere('call_expires_at', '<=', now);
@@ -284,83 +260,76 @@ export class DatabaseDeploymentStore implements DeploymentStore {
             row.called_at,
           )?.toISOString()})`,
         });
-      if (updated === 1) expired.push((await this.getDeployment(row.token))!);
+      if (updated === 1) {
+        expired.push((await this.getDeployment({ token: row.token }))!);
+      }
     }
     return expired;
   }
 
-  async start(
-    token: string,
-    input: { image: string; stages: StagePlan[]; now: Date },
-  ): Promise<boolean> {
+  async start(options: {
+    token: string;
+    image: string;
+    now: Date;
+    then(transaction: Knex.Transaction): Promise<void>;
+  }): Promise<boolean> {
     return this.db.transaction(async tx => {
       const updated = await tx<DeploymentRow>(DEPLOYMENTS)
-        .where({ token, status: 'called' })
+        .where({ token: options.token, status: 'called' })
         .update({
           status: 'running',
-          image: input.image,
-          started_at: input.now,
+          image: options.image,
+          started_at: options.now,
           call_expires_at: null,
-          current_stage: 0,
-          next_step_at: input.now,
         });
       if (updated !== 1) return false;
-      await tx(STAGES).insert(
-        input.stages.map((stage, position) => ({
-          token,
-          position,
-          name: stage.name,
-          kind: stage.kind,
-          environment: stage.environment ?? null,
-          status: 'pending',
-          attempts: 0,
-        })),
-      );
+      await options.then(tx);
       return true;
     });
   }
 
-  async cancel(token: string, by: string, now: Date) {
-    const waiting = await this.db<DeploymentRow>(DEPLOYMENTS)
-      .where({ token })
+  async cancelWaiting(options: {
+    token: string;
+    by: string;
+    now: Date;
+  }): Promise<boolean> {
+    const updated = await this.db<DeploymentRow>(DEPLOYMENTS)
+      .where({ token: options.token })
       .whereIn('status', WAITING)
       .update({
         status: 'cancelled',
         active_entity_ref: null,
-        finished_at: now,
+        finished_at: options.now,
         call_expires_at: null,
-        reason: `Cancelled by ${by}`,
-      });
-    if (waiting === 1) return 'cancelled' as const;
-    const running = await this.db<DeploymentRow>(DEPLOYMENTS)
-      .where({ token, status: 'running' })
-      .update({ cancel_requested_by: by, next_step_at: now });
-    return running === 1 ? ('requested' as const) : ('not-active' as const);
-  }
-
-  async finish(
-    token: string,
-    status: DeploymentStatus,
-    reason: string | undefined,
-    now: Date,
-  ) {
-    const updated = await this.db<DeploymentRow>(DEPLOYMENTS)
-      .where({ token })
-      .whereIn('status', ACTIVE)
-      .update({
-        status,
-        active_entity_ref: null,
-        finished_at: now,
-        reason: reason ?? null,
-        next_step_at: null,
-        lease_owner: null,
-        lease_expires_at: null,
+        reason: `Cancelled by ${options.by}`,
       });
     return updated === 1;
   }
 
-  async getLock(entityRef: string): Promise<LockRecord | undefined> {
-    const row = await this.db(LOCKS).where({ entity_ref: entityRef }).first();
+  async finish(options: {
+    token: string;
+    status: DeploymentStatus;
+    reason?: string;
+    now: Date;
+  }): Promise<boolean> {
+    const updated = await this.db<DeploymentRow>(DEPLOYMENTS)
+      .where({ token: options.token })
+      .whereIn('status', ACTIVE)
+      .update({
+        status: options.status,
+        active_entity_ref: null,
+        finished_at: options.now,
+        reason: options.reason ?? null,
+      });
+    return updated === 1;
+  }
+
+  async getLock(options: {
+    entityRef: string;
+  }): Promise<LockRecord | undefined> {
+    const row = await this.db(LOCKS)
+      .where({ entity_ref: options.entityRef })
+      .first();
     return row
       ? {
           entityRef: row.entity_ref,
@@ -371,7 +340,8 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       : undefined;
   }
 
-  async lock(lock: LockRecord): Promise<void> {
+  async lock(options: { lock: LockRecord }): Promise<void> {
+    const { lock } = options;
     await this.db(LOCKS)
       .insert({
         entity_ref: lock.entityRef,
@@ -383,11 +353,15 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       .merge();
   }
 
-  async unlock(entityRef: string): Promise<boolean> {
-    return (await this.db(LOCKS).where({ entity_ref: entityRef }).delete()) > 0;
+  async unlock(options: { entityRef: string }): Promise<boolean> {
+    return (
+      (await this.db(LOCKS).where({ entity_ref: options.entityRef }).delete()) >
+      0
+    );
   }
 
-  async addApproval(approval: ApprovalRecord): Promise<void> {
+  async addApproval(options: { approval: ApprovalRecord }): Promise<void> {
+    const { approval } = options;
     await this.db(APPROVALS)
       .insert({
         token: approval.token,
@@ -399,9 +373,12 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       .ignore();
   }
 
-  async listApprovals(tokens: string | string[]): Promise<ApprovalRecord[]> {
+  async listApprovals(options: {
+    tokens: string[];
+  }): Promise<ApprovalRecord[]> {
+    if (options.tokens.length === 0) return [];
     const rows = await this.db(APPROVALS)
-      .whereIn('token', ([] as string[]).concat(tokens))
+      .whereIn('token', options.tokens)
       .orderBy('approved_at', 'asc');
     return rows.map(row => ({
       token: row.token,
@@ -411,136 +388,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     }));
   }
 
-  async listStages(tokens: string | string[]): Promise<StageRecord[]> {
-    const rows = await this.db<StageRow>(STAGES)
-      .whereIn('token', ([] as string[]).concat(tokens))
-      .orderBy('token', 'asc')
-      .orderBy('position', 'asc');
-    return rows.map(toStage);
-  }
-
-  async listLogs(tokens: string | string[]): Promise<StageLogRecord[]> {
-    const rows = await this.db(LOGS)
-      .whereIn('token', ([] as string[]).concat(tokens))
-      .orderBy('id', 'asc');
-    return rows.map(row => ({
-      token: row.token,
-      position: row.position,
-      at: toDate(row.at)!,
-      level: row.level,
-      message: row.message,
-    }));
-  }
-
-  async updateStage(
-    token: string,
-    position: number,
-    patch: StagePatch,
-  ): Promise<void> {
-    const update: Record<string, unknown> = {};
-    if (patch.status) update.status = patch.status;
-    if (patch.startedAt) update.started_at = patch.startedAt;
-    if (patch.finishedAt) update.finished_at = patch.finishedAt;
-    if (patch.actor) update.actor = patch.actor;
-    if (patch.data) update.data = JSON.stringify(patch.data);
-    if (patch.incrementAttempts) update.attempts = this.db.raw('attempts + 1');
-    if (Object.keys(update).length === 0) return;
-    await this.db(STAGES).where({ token, position }).update(update);
-  }
-
-  async appendStages(token: string, stages: StagePlan[]): Promise<void> {
-    const last = await this.db<StageRow>(STAGES)
-      .where({ token })
-      .max({ max: 'position' })
-      .first();
-    let position = Number((last as any)?.max ?? -1) + 1;
-    await this.db(STAGES).insert(
-      stages.map(stage => ({
-        token,
-        position: position++,
-        name: stage.name,
-        kind: stage.kind,
-        environment: stage.environment ?? null,
-        status: 'pending',
-        attempts: 0,
-      })),
-    );
-  }
-
-  async appendLog(
-    token: string,
-    position: number,
-    level: StageLogRecord['level'],
-    message: string,
-    at: Date,
-  ): Promise<void> {
-    await this.db(LOGS).insert({ token, position, level, message, at });
-  }
-
-  async setProgress(
-    token: string,
-    currentStage: number,
-    nextStepAt: Date,
-  ): Promise<void> {
-    await this.db<DeploymentRow>(DEPLOYMENTS)
-      .where({ token })
-      .update({ current_stage: currentStage, next_step_at: nextStepAt });
-  }
-
-  async claimDue(
-    owner: string,
-    now: Date,
-    leaseMs: number,
-    limit: number,
-  ): Promise<string[]> {
-    const candidates = await this.db<DeploymentRow>(DEPLOYMENTS)
-      .select('token')
-      .where({ status: 'running' })
-      .andWhere('next_step_at', '<=', now)
-      .andWhere(q =>
-        q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<', now),
-      )
-      .orderBy('next_step_at', 'asc')
-      .limit(limit);
-    const claimed: string[] = [];
-    for (const { token } of candidates) {
-      const updated = await this.db<DeploymentRow>(DEPLOYMENTS)
-        .where({ token, status: 'running' })
-        .andWhere(q =>
-          q.whereNull('lease_expires_at').orWhere('lease_expires_at', '<', now),
-        )
-        .update({
-          lease_owner: owner,
-          lease_expires_at: new Date(now.getTime() + leaseMs),
-        });
-      if (updated === 1) claimed.push(token);
-    }
-    return claimed;
-  }
-
-  async release(
-    token: string,
-    owner: string,
-    nextStepAt: Date | undefined,
-  ): Promise<void> {
-    await this.db<DeploymentRow>(DEPLOYMENTS)
-      .where({ token, lease_owner: owner })
-      .update({
-        lease_owner: null,
-        lease_expires_at: null,
-        ...(nextStepAt ? { next_step_at: nextStepAt } : {}),
-      });
-  }
-
-  async recordStable(stable: {
-    entityRef: string;
-    environment: string;
-    commitSha: string;
-    image: string;
-    token?: string;
-    markedBy: string;
-    markedAt: Date;
-  }): Promise<void> {
+  async recordStable(stable: StableVersionRecord): Promise<void> {
     await this.db(STABLE)
       .insert({
         entity_ref: stable.entityRef,

@@ -21,7 +21,8 @@ type Row = {
   last_seen_at: Date | string;
 };
 
-const migrationsDir = resolvePackagePath(
+/** The folder of the delivery migrations. */
+export const migrationsDir = resolvePackagePath(
   '@internal/plugin-delivery-backend',
   'migrations',
 );

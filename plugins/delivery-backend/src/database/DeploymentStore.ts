@@ -1,14 +1,15 @@
-import {
-  DeploymentStatus,
-  StageKind,
-  StageStatus,
-} from '@internal/plugin-delivery-common';
+import { Knex } from 'knex';
+import { DeploymentStatus } from '@internal/plugin-delivery-common';
 
-/** A deployment row, without stages. */
+/**
+ * A requested deployment: its place in the service's queue and how it ended. Once started, its
+ * pipeline is a run of the engine (kind `deployment`) whose id is the token.
+ */
 export interface DeploymentRecord {
   token: string;
   entityRef: string;
   commitSha: string;
+  /** The image the pipeline deploys (set when it starts). */
   image?: string;
   requestedBy: string;
   requestedAt: Date;
@@ -18,32 +19,6 @@ export interface DeploymentRecord {
   startedAt?: Date;
   finishedAt?: Date;
   reason?: string;
-  cancelRequestedBy?: string;
-  currentStage: number;
-  nextStepAt?: Date;
-}
-
-/** A stage row with its state. */
-export interface StageRecord {
-  token: string;
-  position: number;
-  name: string;
-  kind: StageKind;
-  environment?: string;
-  status: StageStatus;
-  startedAt?: Date;
-  finishedAt?: Date;
-  actor?: string;
-  attempts: number;
-  data: Record<string, any>;
-}
-
-export interface StageLogRecord {
-  token: string;
-  position: number;
-  at: Date;
-  level: 'info' | 'warn' | 'error';
-  message: string;
 }
 
 export interface ApprovalRecord {
@@ -60,131 +35,92 @@ export interface LockRecord {
   lockedAt: Date;
 }
 
-/** A stage to create: what the pipeline plans. */
-export interface StagePlan {
-  name: string;
-  kind: StageKind;
-  environment?: string;
-}
-
-/** Changes to a stage. */
-export interface StagePatch {
-  status?: StageStatus;
-  startedAt?: Date;
-  finishedAt?: Date;
-  actor?: string;
-  data?: Record<string, any>;
-  incrementAttempts?: boolean;
+export interface StableVersionRecord {
+  entityRef: string;
+  environment: string;
+  commitSha: string;
+  image: string;
+  token?: string;
+  markedBy: string;
+  markedAt: Date;
 }
 
 /**
- * Durable state of the deployment queue and pipeline. Every transition is a conditional update,
- * so concurrent callers (several backend replicas) cannot both make it.
+ * Durable state of the deployment queues: requests, calls, expiry, cancellation, locks,
+ * approvals and stable versions. Every transition is a conditional update, so concurrent callers
+ * (several backend replicas) cannot both make it.
  */
 export interface DeploymentStore {
-  /** Creates a queued deployment with a fresh token. */
-  createDeployment(input: {
+  /** Creates a queued deployment with a fresh token (unique and sortable across replicas). */
+  createDeployment(options: {
     entityRef: string;
     commitSha: string;
     requestedBy: string;
     requestedAt: Date;
   }): Promise<DeploymentRecord>;
-  getDeployment(token: string): Promise<DeploymentRecord | undefined>;
-  /** Queued, called and running deployments of a service, in queue order. */
-  listQueue(entityRef: string): Promise<DeploymentRecord[]>;
+  getDeployment(options: {
+    token: string;
+  }): Promise<DeploymentRecord | undefined>;
+  /** Queued, called and running deployments of a service: running first, then queue order. */
+  listQueue(options: { entityRef: string }): Promise<DeploymentRecord[]>;
   /** Finished deployments of a service, newest first. */
-  listHistory(entityRef: string, limit: number): Promise<DeploymentRecord[]>;
-  /** 1-based position among the service's queued and called deployments, if waiting. */
-  queuePosition(record: DeploymentRecord): Promise<number | undefined>;
-  /** Services that have queued deployments. */
-  listServicesWithQueued(): Promise<string[]>;
-
-  /**
-   * Calls the head of the service's queue when nothing is called or running and the queue is not
-   * locked. Returns the called deployment, if one was called.
-   */
-  callNext(
-    entityRef: string,
-    now: Date,
-    callTimeoutMs: number,
-  ): Promise<DeploymentRecord | undefined>;
-  /** Expires called deployments whose call ran out; returns them. */
-  expireCalls(now: Date): Promise<DeploymentRecord[]>;
-  /** Moves a called deployment to running with its planned stages; false if it was not called. */
-  start(
-    token: string,
-    input: { image: string; stages: StagePlan[]; now: Date },
-  ): Promise<boolean>;
-  /** Cancels a queued or called deployment (true), or marks a running one for cancellation. */
-  cancel(
-    token: string,
-    by: string,
-    now: Date,
-  ): Promise<'cancelled' | 'requested' | 'not-active'>;
-  /** Ends a deployment with a final status; frees the service's active slot. */
-  finish(
-    token: string,
-    status: DeploymentStatus,
-    reason: string | undefined,
-    now: Date,
-  ): Promise<boolean>;
-
-  getLock(entityRef: string): Promise<LockRecord | undefined>;
-  lock(lock: LockRecord): Promise<void>;
-  unlock(entityRef: string): Promise<boolean>;
-
-  addApproval(approval: ApprovalRecord): Promise<void>;
-  /** Approvals of one deployment, or of several at once (one query). */
-  listApprovals(tokens: string | string[]): Promise<ApprovalRecord[]>;
-
-  /** Stages of one deployment, or of several at once (one query), in pipeline order. */
-  listStages(tokens: string | string[]): Promise<StageRecord[]>;
-  /** Log lines of one deployment, or of several at once (one query), oldest first. */
-  listLogs(tokens: string | string[]): Promise<StageLogRecord[]>;
-  updateStage(
-    token: string,
-    position: number,
-    patch: StagePatch,
-  ): Promise<void>;
-  appendStages(token: string, stages: StagePlan[]): Promise<void>;
-  appendLog(
-    token: string,
-    position: number,
-    level: StageLogRecord['level'],
-    message: string,
-    at: Date,
-  ): Promise<void>;
-  /** Moves the run to another stage and says when to look at it again. */
-  setProgress(
-    token: string,
-    currentStage: number,
-    nextStepAt: Date,
-  ): Promise<void>;
-
-  /**
-   * Leases running deployments that are due (next step time passed, no live lease) to `owner`;
-   * returns the leased tokens. A lease is exclusive: other owners get other tokens.
-   */
-  claimDue(
-    owner: string,
-    now: Date,
-    leaseMs: number,
-    limit: number,
-  ): Promise<string[]>;
-  /** Gives a lease back, saying when the run is due again. */
-  release(
-    token: string,
-    owner: string,
-    nextStepAt: Date | undefined,
-  ): Promise<void>;
-
-  recordStable(stable: {
+  listHistory(options: {
     entityRef: string;
-    environment: string;
-    commitSha: string;
+    limit: number;
+  }): Promise<DeploymentRecord[]>;
+  /** 1-based position among the service's queued and called deployments, if waiting. */
+  queuePosition(options: {
+    deployment: DeploymentRecord;
+  }): Promise<number | undefined>;
+
+  /**
+   * Calls the head of every queue that may be called (nothing called or running for the service,
+   * queue not locked), or only of `entityRef`'s. One query finds them all; returns those called.
+   */
+  callDue(options: {
+    now: Date;
+    callTimeoutMs: number;
+    entityRef?: string;
+  }): Promise<DeploymentRecord[]>;
+  /** Expires called deployments whose call ran out; returns them. */
+  expireCalls(options: { now: Date }): Promise<DeploymentRecord[]>;
+  /**
+   * Moves a called deployment to running, and in the same transaction runs `then` (which creates
+   * its pipeline run). False, and nothing changed, when it was not called any more.
+   */
+  start(options: {
+    token: string;
     image: string;
-    token?: string;
-    markedBy: string;
-    markedAt: Date;
-  }): Promise<void>;
+    now: Date;
+    then(transaction: Knex.Transaction): Promise<void>;
+  }): Promise<boolean>;
+  /** Cancels a queued or called deployment; false when it was neither. */
+  cancelWaiting(options: {
+    token: string;
+    by: string;
+    now: Date;
+  }): Promise<boolean>;
+  /** Ends a called or running deployment with a final status; frees the service's slot. */
+  finish(options: {
+    token: string;
+    status: DeploymentStatus;
+    reason?: string;
+    now: Date;
+  }): Promise<boolean>;
+
+  getLock(options: { entityRef: string }): Promise<LockRecord | undefined>;
+  lock(options: { lock: LockRecord }): Promise<void>;
+  unlock(options: { entityRef: string }): Promise<boolean>;
+
+  addApproval(options: { approval: ApprovalRecord }): Promise<void>;
+  /** Approvals of several deployments at once (one query). */
+  listApprovals(options: { tokens: string[] }): Promise<ApprovalRecord[]>;
+
+  recordStable(stable: StableVersionRecord): Promise<void>;
 }
+
+/** What the approval stages read. */
+export type ApprovalReader = Pick<DeploymentStore, 'listApprovals'>;
+
+/** What the mark-stable stage writes. */
+export type StableVersionWriter = Pick<DeploymentStore, 'recordStable'>;

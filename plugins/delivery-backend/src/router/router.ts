@@ -4,7 +4,7 @@ import { createOpenApiRouter } from '../schema/openapi/generated/router';
 import { EntityResolver } from '../services/EntityResolver';
 import { EnvironmentsService } from '../services/EnvironmentsService';
 import { CommitsService } from '../services/CommitsService';
-import { Actor, DeploymentService } from '../services/DeploymentService';
+import { Actor, DeploymentService } from '../deployments/DeploymentService';
 
 /** Builds the plugin's routes: validate input, call a service, return its result. */
 export async function createRouter(options: {

@@ -2,7 +2,7 @@ import {
   CommitsResponse,
   combineCiStates,
 } from '@internal/plugin-delivery-common';
-import { GitHubProvider } from '../providers/GitHubProvider';
+import { GitHubProvider } from '../providers/github';
 import { DeliveryEntity } from './EntityResolver';
 
 /** The latest commits of a service's default branch with their CI state. */

@@ -3,7 +3,7 @@ import {
   evaluateEligibility,
   requiredChecksFrom,
 } from '@internal/plugin-delivery-common';
-import { GitHubProvider } from '../providers/GitHubProvider';
+import { GitHubProvider } from '../providers/github';
 import { DeliveryEntity } from './EntityResolver';
 
 /** Gathers the facts about commits from GitHub and applies the eligibility rules. */

@@ -1,17 +1,12 @@
-import { V1Deployment } from '@kubernetes/client-node';
 import {
   EnvironmentStatus,
   StableVersion,
-  WORKLOAD_ANNOTATION_COMMIT_SHA,
-  WORKLOAD_ANNOTATION_DEPLOYED_AT,
-  deployedVersion,
-  replicaCounts,
-  rolloutState,
+  UnknownStableVersion,
   stableConfigMapName,
 } from '@internal/plugin-delivery-common';
 import { EnvironmentConfig } from '../config';
 import { ObservedVersionsStore } from '../database/ObservedVersionsStore';
-import { KubernetesProvider } from '../providers/KubernetesProvider';
+import { KubernetesProvider } from '../providers/kubernetes';
 import { DeliveryEntity } from './EntityResolver';
 
 /** The state of a service in every configured environment, read live from the clusters. */
@@ -37,42 +32,44 @@ export class EnvironmentsService {
   ): Promise<EnvironmentStatus> {
     const { kubernetes } = this.options;
     const namespace = service.kubernetesNamespace ?? env.namespace;
-    const [deployment, stableMap] = await Promise.all([
-      kubernetes.findDeployment(env.cluster, namespace, service.kubernetesId),
-      kubernetes.getConfigMap(
-        env.cluster,
+    const [workload, stableMap] = await Promise.all([
+      kubernetes.findWorkload({
+        cluster: env.cluster,
         namespace,
-        stableConfigMapName(service.kubernetesId),
-      ),
+        kubernetesId: service.kubernetesId,
+      }),
+      kubernetes.readConfigMap({
+        cluster: env.cluster,
+        namespace,
+        name: stableConfigMapName(service.kubernetesId),
+      }),
     ]);
-    const stable: StableVersion | { state: 'unknown' } = stableMap?.data
-      ? {
-          state: 'recorded',
-          commitSha: stableMap.data.commitSha,
-          image: stableMap.data.image,
-          version: stableMap.data.version,
-          markedAt: stableMap.data.markedAt,
-          markedBy: stableMap.data.markedBy,
-        }
-      : { state: 'unknown' };
+    const stable: StableVersion | UnknownStableVersion =
+      stableMap && Object.keys(stableMap).length > 0
+        ? {
+            state: 'recorded',
+            commitSha: stableMap.commitSha,
+            image: stableMap.image,
+            version: stableMap.version,
+            markedAt: stableMap.markedAt,
+            markedBy: stableMap.markedBy,
+          }
+        : { state: 'unknown' };
     const base = {
       environment: env.name,
       cluster: env.cluster,
       namespace,
       stable,
     };
-    if (!deployment) {
+    if (!workload) {
       return {
         ...base,
         replicas: { desired: 0, ready: 0, updated: 0, available: 0 },
         rollout: 'missing',
       };
     }
-    const version = deployedVersion(
-      deployment as any,
-      WORKLOAD_ANNOTATION_COMMIT_SHA,
-    );
-    let deployedAt = workloadDeployedAt(deployment);
+    const { version } = workload;
+    let deployedAt = workload.deployedAt;
     if (version) {
       const sighting = await this.options.observedVersions.recordSighting({
         entityRef: service.entityRef,
@@ -86,38 +83,12 @@ export class EnvironmentsService {
     }
     return {
       ...base,
-      workload: deployment.metadata?.name,
+      workload: workload.name,
       ...(version ? { version } : {}),
-      replicas: replicaCounts(deployment as any),
-      rollout: rolloutState(deployment as any),
-      ...(deployment.metadata?.annotations?.[
-        'deployment.kubernetes.io/revision'
-      ]
-        ? {
-            revision:
-              deployment.metadata.annotations[
-                'deployment.kubernetes.io/revision'
-              ],
-          }
-        : {}),
+      replicas: workload.replicas,
+      rollout: workload.rollout,
+      ...(workload.revision ? { revision: workload.revision } : {}),
       ...(deployedAt ? { deployedAt: deployedAt.toISOString() } : {}),
     };
   }
-}
-
-/**
- * When the running version was deployed, as far as the workload tells: our annotation, else the
- * time the rollout of the current ReplicaSet completed.
- */
-function workloadDeployedAt(deployment: V1Deployment): Date | undefined {
-  const annotated =
-    deployment.metadata?.annotations?.[WORKLOAD_ANNOTATION_DEPLOYED_AT];
-  if (annotated && !Number.isNaN(Date.parse(annotated)))
-    return new Date(annotated);
-  const progressing = deployment.status?.conditions?.find(
-    c => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable',
-  );
-  const time = progressing?.lastUpdateTime;
-  if (time) return new Date(time as any);
-  return undefined;
 }

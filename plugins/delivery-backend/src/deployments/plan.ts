@@ -1,4 +1,4 @@
-import { StagePlan } from '../../database/DeploymentStore';
+import { StagePlan } from '../engine';
 
 /** What shapes a service's pipeline. */
 export interface PlanOptions {

@@ -18,15 +18,14 @@ import {
   DeploymentsResponse,
   Eligibility,
   RequestDeploymentResponse,
+  StageKind,
   approvalReason,
   deliveryApprovePermission,
   deliveryCancelPermission,
   deliveryDeployPermission,
   deliveryLockPermission,
   deliveryStartPermission,
-  deployedVersion,
   isRegulated,
-  WORKLOAD_ANNOTATION_COMMIT_SHA,
 } from '@internal/plugin-delivery-common';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { EnvironmentConfig } from '../config';
@@ -34,15 +33,15 @@ import {
   ApprovalRecord,
   DeploymentRecord,
   DeploymentStore,
-  StageLogRecord,
-  StageRecord,
 } from '../database/DeploymentStore';
-import { KubernetesProvider } from '../providers/KubernetesProvider';
-import { EligibilityService } from './EligibilityService';
-import { DeliveryEntity, EntityResolver } from './EntityResolver';
-import { Notifier } from './Notifier';
-import { PipelineEngine } from './pipeline/PipelineEngine';
-import { imageForCommit, planStages } from './pipeline/plan';
+import { LogRecord, RunEngine, RunStore, StageRecord } from '../engine';
+import { KubernetesProvider } from '../providers/kubernetes';
+import { DeployQueue } from '../queue/DeployQueue';
+import { EligibilityService } from '../services/EligibilityService';
+import { DeliveryEntity, EntityResolver } from '../services/EntityResolver';
+import { Notifier } from '../services/Notifier';
+import { imageForCommit, planStages } from './plan';
+import { DEPLOYMENT_RUN_KIND, DeploymentRunInput } from './types';
 
 /** 422: the request is well-formed but the rules say no. The message lists every reason. */
 export class UnprocessableError extends CustomErrorBase {
@@ -62,12 +61,17 @@ export interface Actor {
   credentials: BackstageCredentials<BackstageUserPrincipal>;
 }
 
-/** The queue and pipeline as users drive them: request, start, cancel, approve, lock. */
+/**
+ * The queue and pipeline as users drive them: request, start, cancel, approve, lock. A started
+ * deployment's pipeline is a run of the engine whose id is its token.
+ */
 export class DeploymentService {
   constructor(
     private readonly deps: {
       store: DeploymentStore;
-      engine: PipelineEngine;
+      queue: DeployQueue;
+      engine: RunEngine;
+      runs: RunStore;
       eligibility: EligibilityService;
       entities: EntityResolver;
       kubernetes: KubernetesProvider;
@@ -123,7 +127,7 @@ export class DeploymentService {
       requestedBy: actor.userEntityRef,
       requestedAt: this.#now(),
     });
-    await this.deps.engine.callNext(service.entityRef);
+    await this.deps.queue.callDue({ entityRef: service.entityRef });
     const deployment = await this.get(record.token);
     return { deployment, queuePosition: deployment.queuePosition ?? 0 };
   }
@@ -131,9 +135,9 @@ export class DeploymentService {
   async list(service: DeliveryEntity): Promise<DeploymentsResponse> {
     const { store } = this.deps;
     const [queue, history, lock] = await Promise.all([
-      store.listQueue(service.entityRef),
-      store.listHistory(service.entityRef, 25),
-      store.getLock(service.entityRef),
+      store.listQueue({ entityRef: service.entityRef }),
+      store.listHistory({ entityRef: service.entityRef, limit: 25 }),
+      store.getLock({ entityRef: service.entityRef }),
     ]);
     // Positions follow the queue order: running first, then waiting ones in token order.
     const waiting = queue.filter(
@@ -184,7 +188,7 @@ export class DeploymentService {
       parseEntityRef(run.entityRef),
       actor.credentials,
     );
-    const approvals = await this.deps.store.listApprovals(token);
+    const approvals = await this.deps.store.listApprovals({ tokens: [token] });
     const missingApproval = approvalReason(
       isRegulated(service.entity.metadata.annotations),
       run.requestedBy,
@@ -194,14 +198,12 @@ export class DeploymentService {
       throw new UnprocessableError(missingApproval.message, [missingApproval]);
     }
     const first = this.deps.environments[0];
-    const running = await this.deps.kubernetes.findDeployment(
-      first.cluster,
-      service.kubernetesNamespace ?? first.namespace,
-      service.kubernetesId,
-    );
-    const runningImage = running
-      ? deployedVersion(running as any, WORKLOAD_ANNOTATION_COMMIT_SHA)?.image
-      : undefined;
+    const running = await this.deps.kubernetes.findWorkload({
+      cluster: first.cluster,
+      namespace: service.kubernetesNamespace ?? first.namespace,
+      kubernetesId: service.kubernetesId,
+    });
+    const runningImage = running?.version?.image;
     if (!runningImage) {
       throw new ConflictError(
         `No Deployment labelled backstage.io/kubernetes-id=${service.kubernetesId} runs in ${first.cluster}; nothing to deploy to`,
@@ -210,16 +212,34 @@ export class DeploymentService {
     const jenkinsJob = this.deps.jenkins
       ? service.entity.metadata.annotations?.[this.deps.jenkins.jobAnnotation]
       : undefined;
-    const started = await this.deps.store.start(token, {
-      image: imageForCommit(runningImage, run.commitSha),
-      stages: planStages({
-        environments: this.deps.environments.map(e => e.name),
-        productionApproval: this.deps.productionApproval,
-        ...(jenkinsJob
-          ? { jenkinsEnvironment: this.deps.jenkins!.environment }
-          : {}),
-      }),
+    const image = imageForCommit(runningImage, run.commitSha);
+    const input: DeploymentRunInput = {
+      token,
+      entityRef: run.entityRef,
+      commitSha: run.commitSha,
+      image,
+      requestedBy: run.requestedBy,
+    };
+    // The queue entry moves to running and its pipeline run is created in one transaction.
+    const started = await this.deps.store.start({
+      token,
+      image,
       now: this.#now(),
+      then: transaction =>
+        this.deps.engine.createRun({
+          kind: DEPLOYMENT_RUN_KIND,
+          id: token,
+          subject: run.entityRef,
+          input,
+          stages: planStages({
+            environments: this.deps.environments.map(e => e.name),
+            productionApproval: this.deps.productionApproval,
+            ...(jenkinsJob
+              ? { jenkinsEnvironment: this.deps.jenkins!.environment }
+              : {}),
+          }),
+          transaction,
+        }),
     });
     if (!started) {
       throw new ConflictError(
@@ -244,25 +264,33 @@ export class DeploymentService {
         `Only the requester (${run.requestedBy}) may cancel ${token}`,
       );
     }
-    const outcome = await this.deps.store.cancel(
-      token,
-      actor.userEntityRef,
-      this.#now(),
-    );
-    if (outcome === 'not-active') {
-      throw new ConflictError(
-        `${token} is ${run.status}; it cannot be cancelled`,
-      );
-    }
-    const deployment = await this.#load(token);
-    if (outcome === 'cancelled') {
+    if (
+      await this.deps.store.cancelWaiting({
+        token,
+        by: actor.userEntityRef,
+        now: this.#now(),
+      })
+    ) {
+      const deployment = await this.#load(token);
       await this.deps.notifier.deploymentChanged({
         type: 'cancelled',
         deployment,
       });
-      await this.deps.engine.callNext(run.entityRef);
+      await this.deps.queue.callDue({ entityRef: run.entityRef });
+      return this.#toApi(deployment);
     }
-    return this.#toApi(deployment);
+    // A running one: its pipeline stops at its current stage and rolls that environment back.
+    if (
+      !(await this.deps.engine.requestCancel({
+        id: token,
+        by: actor.userEntityRef,
+      }))
+    ) {
+      throw new ConflictError(
+        `${token} is ${run.status}; it cannot be cancelled`,
+      );
+    }
+    return this.#toApi(await this.#load(token));
   }
 
   /** Approves a deployment: the production gate when it waits there, else the regulated request. */
@@ -284,8 +312,14 @@ export class DeploymentService {
         `${token} is ${run.status}; there is nothing to approve`,
       );
     }
-    const stages = await this.deps.store.listStages(token);
-    const waiting = stages[run.currentStage];
+    const pipeline =
+      run.status === 'running'
+        ? await this.deps.runs.getRun({ id: token })
+        : undefined;
+    const stages = pipeline
+      ? await this.deps.runs.listStages({ runIds: [token] })
+      : [];
+    const waiting = pipeline ? stages[pipeline.currentStage] : undefined;
     const kind =
       run.status === 'running' && waiting?.kind === 'approval'
         ? 'production'
@@ -294,10 +328,12 @@ export class DeploymentService {
       throw new ConflictError(`${token} is not waiting for an approval`);
     }
     await this.deps.store.addApproval({
-      token,
-      approver: actor.userEntityRef,
-      kind,
-      approvedAt: this.#now(),
+      approval: {
+        token,
+        approver: actor.userEntityRef,
+        kind,
+        approvedAt: this.#now(),
+      },
     });
     return this.get(token);
   }
@@ -314,10 +350,12 @@ export class DeploymentService {
       'lock the queue of',
     );
     await this.deps.store.lock({
-      entityRef: service.entityRef,
-      lockedBy: actor.userEntityRef,
-      reason,
-      lockedAt: this.#now(),
+      lock: {
+        entityRef: service.entityRef,
+        lockedBy: actor.userEntityRef,
+        reason,
+        lockedAt: this.#now(),
+      },
     });
     return this.list(service);
   }
@@ -332,17 +370,17 @@ export class DeploymentService {
       actor,
       'unlock the queue of',
     );
-    if (!(await this.deps.store.unlock(service.entityRef))) {
+    if (!(await this.deps.store.unlock({ entityRef: service.entityRef }))) {
       throw new ConflictError(
         `The queue of ${service.entityRef} is not locked`,
       );
     }
-    await this.deps.engine.callNext(service.entityRef);
+    await this.deps.queue.callDue({ entityRef: service.entityRef });
     return this.list(service);
   }
 
   async #load(token: string): Promise<DeploymentRecord> {
-    const run = await this.deps.store.getDeployment(token);
+    const run = await this.deps.store.getDeployment({ token });
     if (!run) throw new NotFoundError(`No deployment ${token}`);
     return run;
   }
@@ -365,7 +403,9 @@ export class DeploymentService {
   }
 
   async #toApi(record: DeploymentRecord): Promise<Deployment> {
-    const position = await this.deps.store.queuePosition(record);
+    const position = await this.deps.store.queuePosition({
+      deployment: record,
+    });
     const [deployment] = await this.#toApiMany(
       [record],
       new Map(position !== undefined ? [[record.token, position]] : []),
@@ -379,18 +419,19 @@ export class DeploymentService {
     positions: Map<string, number>,
   ): Promise<Deployment[]> {
     if (records.length === 0) return [];
-    const { store } = this.deps;
+    const { store, runs } = this.deps;
     const tokens = records.map(r => r.token);
+    const started = records.filter(r => r.startedAt).map(r => r.token);
     const [allStages, allLogs, allApprovals] = await Promise.all([
-      store.listStages(tokens),
-      store.listLogs(tokens),
-      store.listApprovals(tokens),
+      runs.listStages({ runIds: started }),
+      runs.listLogs({ runIds: started }),
+      store.listApprovals({ tokens }),
     ]);
     return records.map(record =>
       this.#convert(
         record,
-        allStages.filter(s => s.token === record.token),
-        allLogs.filter(l => l.token === record.token),
+        allStages.filter(s => s.runId === record.token),
+        allLogs.filter(l => l.runId === record.token),
         allApprovals.filter(a => a.token === record.token),
         positions.get(record.token),
       ),
@@ -400,7 +441,7 @@ export class DeploymentService {
   #convert(
     record: DeploymentRecord,
     stages: StageRecord[],
-    logs: StageLogRecord[],
+    logs: LogRecord[],
     approvals: ApprovalRecord[],
     position: number | undefined,
   ): Deployment {
@@ -429,7 +470,7 @@ export class DeploymentService {
       stages: stages.map(stage => ({
         position: stage.position,
         name: stage.name,
-        kind: stage.kind,
+        kind: stage.kind as StageKind,
         ...(stage.environment ? { environment: stage.environment } : {}),
         status: stage.status,
         ...(stage.startedAt ? { startedAt: iso(stage.startedAt) } : {}),

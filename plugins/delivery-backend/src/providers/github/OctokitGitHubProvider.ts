@@ -15,31 +15,21 @@ import {
   UpstreamError,
   describeNetworkError,
   isUnreachable,
-} from './UpstreamError';
-
-/** A repository's identity as the delivery plugins need it. */
-export interface RepositoryInfo {
-  slug: string;
-  defaultBranch: string;
-  url: string;
-}
-
-/** A commit as read from GitHub. */
-export interface GitHubCommit {
-  sha: string;
-  message: string;
-  authorName: string;
-  authorLogin?: string;
-  avatarUrl?: string;
-  date: string;
-  url: string;
-}
+} from '../UpstreamError';
+import {
+  BlockingIssue,
+  Commit,
+  CommitPlacement,
+  DeploymentState,
+  GitHubProvider,
+  RepositoryInfo,
+} from './GitHubProvider';
 
 /**
- * Reads repositories, commits and CI results through `@octokit/rest`, with credentials and API
- * base URL from the `integrations.github` entry of the configured host.
+ * {@link GitHubProvider} over `@octokit/rest`, with credentials and API base URL from the
+ * `integrations.github` entry of the configured host.
  */
-export class GitHubProvider {
+export class OctokitGitHubProvider implements GitHubProvider {
   readonly #integration: GithubIntegrationConfig;
   readonly #credentials: DefaultGithubCredentialsProvider;
   readonly #timeoutMs: number;
@@ -55,7 +45,7 @@ export class GitHubProvider {
         `delivery.github.host is '${options.host}', but integrations.github has no entry for that host`,
       );
     }
-    return new GitHubProvider(
+    return new OctokitGitHubProvider(
       integration.config,
       DefaultGithubCredentialsProvider.fromIntegrations(integrations),
       options.timeoutMs,
@@ -85,7 +75,7 @@ export class GitHubProvider {
     slug: string,
     branch: string,
     limit: number,
-  ): Promise<GitHubCommit[]> {
+  ): Promise<Commit[]> {
     const [owner, repo] = splitSlug(slug);
     const { data } = await this.#call(
       slug,
@@ -154,7 +144,7 @@ export class GitHubProvider {
     slug: string,
     branch: string,
     sha: string,
-  ): Promise<{ exists: boolean; onBranch: boolean }> {
+  ): Promise<CommitPlacement> {
     const [owner, repo] = splitSlug(slug);
     try {
       const { data } = await this.#call(
@@ -183,7 +173,7 @@ export class GitHubProvider {
   async listOpenIssuesWithLabel(
     slug: string,
     label: string,
-  ): Promise<Array<{ number: number; title: string; url: string }>> {
+  ): Promise<BlockingIssue[]> {
     const [owner, repo] = splitSlug(slug);
     const { data } = await this.#call(
       slug,
@@ -273,12 +263,12 @@ export class GitHubProvider {
     })?.id;
   }
 
-  /** Adds a status to a deployment created with {@link GitHubProvider.createDeployment}. */
+  /** Adds a status to a deployment created with {@link OctokitGitHubProvider.createDeployment}. */
   async createDeploymentStatus(
     slug: string,
     deploymentId: number,
     input: {
-      state: 'in_progress' | 'success' | 'failure' | 'error' | 'inactive';
+      state: DeploymentState;
       description: string;
       logUrl?: string;
     },

@@ -11,13 +11,21 @@ import {
 import {
   WORKLOAD_ANNOTATION_COMMIT_SHA,
   WORKLOAD_ANNOTATION_DEPLOYED_AT,
+  deployedVersion,
+  replicaCounts,
+  rolloutState,
 } from '@internal/plugin-delivery-common';
-import { ClusterConfig } from '../config';
+import { ClusterConfig } from '../../config';
 import {
   UpstreamError,
   describeNetworkError,
   isUnreachable,
-} from './UpstreamError';
+} from '../UpstreamError';
+import {
+  KubernetesProvider,
+  Workload,
+  WorkloadRef,
+} from './KubernetesProvider';
 
 /** A write met a stale resourceVersion (409): read again and retry. */
 class ConflictRetry extends Error {}
@@ -28,11 +36,48 @@ interface ClusterClients {
   core: CoreV1Api;
 }
 
+/** The domain view of a Deployment read from a cluster. */
+function toWorkload(cluster: string, deployment: V1Deployment): Workload {
+  const annotations = deployment.metadata?.annotations ?? {};
+  const version = deployedVersion(deployment, WORKLOAD_ANNOTATION_COMMIT_SHA);
+  const revision = annotations['deployment.kubernetes.io/revision'];
+  const deployedAt = workloadDeployedAt(deployment);
+  return {
+    cluster,
+    namespace: deployment.metadata?.namespace ?? '',
+    name: deployment.metadata?.name ?? '',
+    ...(version ? { version } : {}),
+    replicas: replicaCounts(deployment),
+    rollout: rolloutState(deployment),
+    ...(revision ? { revision } : {}),
+    ...(deployedAt ? { deployedAt } : {}),
+    annotations,
+  };
+}
+
 /**
- * Reads and changes workloads in the configured clusters through `@kubernetes/client-node`.
- * Every call is bounded by the request timeout; failures name the cluster.
+ * When the running version was deployed, as far as the workload tells: our annotation, else the
+ * time the rollout of the current ReplicaSet completed.
  */
-export class KubernetesProvider {
+function workloadDeployedAt(deployment: V1Deployment): Date | undefined {
+  const annotated =
+    deployment.metadata?.annotations?.[WORKLOAD_ANNOTATION_DEPLOYED_AT];
+  if (annotated && !Number.isNaN(Date.parse(annotated))) {
+    return new Date(annotated);
+  }
+  const progressing = deployment.status?.conditions?.find(
+    c => c.type === 'Progressing' && c.reason === 'NewReplicaSetAvailable',
+  );
+  const time = progressing?.lastUpdateTime;
+  return time ? new Date(time) : undefined;
+}
+
+/**
+ * {@link KubernetesProvider} over `@kubernetes/client-node`, for the clusters declared under
+ * `kubernetes.clusterLocatorMethods`. Every call is bounded by the request timeout; failures
+ * name the cluster.
+ */
+export class ClientNodeKubernetesProvider implements KubernetesProvider {
   readonly #clusters = new Map<string, ClusterClients>();
 
   constructor(options: { clusters: ClusterConfig[]; timeoutMs: number }) {
@@ -75,12 +120,12 @@ export class KubernetesProvider {
     }
   }
 
-  /** The Deployment labelled `backstage.io/kubernetes-id=<id>` in a namespace, if any. */
-  async findDeployment(
-    cluster: string,
-    namespace: string,
-    kubernetesId: string,
-  ): Promise<V1Deployment | undefined> {
+  async findWorkload(options: {
+    cluster: string;
+    namespace: string;
+    kubernetesId: string;
+  }): Promise<Workload | undefined> {
+    const { cluster, namespace, kubernetesId } = options;
     const list = await this.#call(
       cluster,
       `list deployments in ${namespace}`,
@@ -91,11 +136,34 @@ export class KubernetesProvider {
         }),
     );
     const items = list?.items ?? [];
-    return items.find(d => d.metadata?.name === kubernetesId) ?? items[0];
+    const found =
+      items.find(d => d.metadata?.name === kubernetesId) ?? items[0];
+    return found ? toWorkload(cluster, found) : undefined;
   }
 
-  /** A ConfigMap, or undefined when it does not exist. */
-  async getConfigMap(
+  async readConfigMap(options: {
+    cluster: string;
+    namespace: string;
+    name: string;
+  }): Promise<Record<string, string> | undefined> {
+    const map = await this.#getConfigMap(
+      options.cluster,
+      options.namespace,
+      options.name,
+    );
+    return map ? map.data ?? {} : undefined;
+  }
+
+  async getWorkload(options: WorkloadRef): Promise<Workload | undefined> {
+    const deployment = await this.#getDeployment(
+      options.cluster,
+      options.namespace,
+      options.name,
+    );
+    return deployment ? toWorkload(options.cluster, deployment) : undefined;
+  }
+
+  async #getConfigMap(
     cluster: string,
     namespace: string,
     name: string,
@@ -105,8 +173,7 @@ export class KubernetesProvider {
     );
   }
 
-  /** A Deployment by name, or undefined when it does not exist. */
-  async getDeployment(
+  async #getDeployment(
     cluster: string,
     namespace: string,
     name: string,
@@ -122,18 +189,16 @@ export class KubernetesProvider {
    * already runs that image and commit. Retries on a resourceVersion conflict.
    */
   async setWorkloadVersion(
-    cluster: string,
-    namespace: string,
-    name: string,
-    version: {
+    options: WorkloadRef & {
       image: string;
       commitSha: string;
-      deployedAt: string;
+      deployedAt: Date;
       annotations?: Record<string, string>;
     },
   ): Promise<boolean> {
+    const { cluster, namespace, name, ...version } = options;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const deployment = await this.getDeployment(cluster, namespace, name);
+      const deployment = await this.#getDeployment(cluster, namespace, name);
       if (!deployment) {
         throw new UpstreamError({
           system: `kubernetes:${cluster}`,
@@ -164,7 +229,7 @@ export class KubernetesProvider {
           ...annotations,
           ...version.annotations,
           [WORKLOAD_ANNOTATION_COMMIT_SHA]: version.commitSha,
-          [WORKLOAD_ANNOTATION_DEPLOYED_AT]: version.deployedAt,
+          [WORKLOAD_ANNOTATION_DEPLOYED_AT]: version.deployedAt.toISOString(),
         },
       };
       try {
@@ -190,15 +255,16 @@ export class KubernetesProvider {
     });
   }
 
-  /** Creates or replaces a ConfigMap's data and labels. */
-  async upsertConfigMap(
-    cluster: string,
-    namespace: string,
-    name: string,
-    content: { data: Record<string, string>; labels?: Record<string, string> },
-  ): Promise<void> {
+  async upsertConfigMap(options: {
+    cluster: string;
+    namespace: string;
+    name: string;
+    data: Record<string, string>;
+    labels?: Record<string, string>;
+  }): Promise<void> {
+    const { cluster, namespace, name, ...content } = options;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const existing = await this.getConfigMap(cluster, namespace, name);
+      const existing = await this.#getConfigMap(cluster, namespace, name);
       try {
         if (!existing) {
           await this.#write(

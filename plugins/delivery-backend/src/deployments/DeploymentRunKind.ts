@@ -1,0 +1,96 @@
+import { BackstageCredentials } from '@backstage/backend-plugin-api';
+import { parseEntityRef } from '@backstage/catalog-model';
+import { DeploymentStatus } from '@internal/plugin-delivery-common';
+import { AnyStageHandler, RunKind, RunRecord } from '../engine';
+import { DeploymentStore } from '../database/DeploymentStore';
+import { DeployQueue } from '../queue/DeployQueue';
+import { EntityResolver } from '../services/EntityResolver';
+import { Notifier } from '../services/Notifier';
+import {
+  DEPLOYMENT_RUN_KIND,
+  DeploymentRunInput,
+  DeploymentTarget,
+} from './types';
+
+/**
+ * Deployments as a kind of run: the pipeline's stages (one handler each), the catalog entity
+ * loaded before each step, and the rollback rule. When a stage fails, the environment it was
+ * changing, if it had changed it, is returned to its backup by a `rollback` stage; a failing
+ * rollback ends the run `failed`. The deployment's queue entry ends with the run's outcome.
+ */
+export function createDeploymentRunKind(deps: {
+  handlers: ReadonlyArray<
+    AnyStageHandler<DeploymentRunInput, DeploymentTarget>
+  >;
+  entities: EntityResolver;
+  credentials: () => Promise<BackstageCredentials>;
+  queue: DeployQueue;
+  store: Pick<DeploymentStore, 'getDeployment'>;
+  notifier: Notifier;
+}): RunKind<DeploymentRunInput, DeploymentTarget> {
+  const stageChanged = async (
+    run: RunRecord<DeploymentRunInput>,
+    stage: string,
+  ) => {
+    const deployment = await deps.store.getDeployment({ token: run.id });
+    if (deployment) {
+      await deps.notifier.deploymentChanged({
+        type: 'stage',
+        deployment,
+        stage,
+      });
+    }
+  };
+  return {
+    kind: DEPLOYMENT_RUN_KIND,
+    handlers: deps.handlers,
+    successOutcome: 'succeeded',
+    async load(run) {
+      const service = await deps.entities.resolve(
+        parseEntityRef(run.input.entityRef),
+        await deps.credentials(),
+      );
+      return { service };
+    },
+    onFailure({ run, stages, stage, reason, cancelledBy, compensating }) {
+      if (compensating) {
+        return {
+          outcome: 'failed',
+          reason: `${
+            run.reason ?? 'Deployment failed'
+          }; the rollback failed too: ${reason}`,
+        };
+      }
+      const fullReason = stage ? `${stage.name}: ${reason}` : reason;
+      const environment = stage?.environment;
+      const deploy = stages.find(
+        s => s.kind === 'deploy' && s.environment === environment,
+      );
+      const touched =
+        deploy && deploy.status !== 'pending' && deploy.status !== 'skipped';
+      if (!environment || !touched) {
+        return {
+          outcome: cancelledBy ? 'cancelled' : 'failed',
+          reason: fullReason,
+        };
+      }
+      return {
+        outcome: cancelledBy ? 'cancelled' : 'rolled_back',
+        reason: fullReason,
+        compensate: [
+          { name: `${environment}.rollback`, kind: 'rollback', environment },
+        ],
+      };
+    },
+    async onFinished(run) {
+      await deps.queue.finish({
+        token: run.id,
+        status: (run.outcome ?? 'failed') as DeploymentStatus,
+        reason: run.reason,
+      });
+    },
+    async onEvent(event) {
+      await stageChanged(event.run, event.stage.name);
+    },
+  };
+}

@@ -1,0 +1,13 @@
+export { createApprovalStage } from './approval';
+export type { ApprovalState } from './approval';
+export { createBackupStage } from './backup';
+export { createDeployStage } from './deploy';
+export { createJenkinsStage } from './jenkins';
+export type { JenkinsState } from './jenkins';
+export { createMarkStableStage } from './markStable';
+export { createRollbackStage } from './rollback';
+export type { RollbackState } from './rollback';
+export { createRolloutStage } from './rollout';
+export { createValidateStage } from './validate';
+export { createVerifyStage } from './verify';
+export type { VerifySettings, VerifyState } from './verify';

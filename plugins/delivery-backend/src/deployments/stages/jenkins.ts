@@ -1,0 +1,110 @@
+import { createStageHandler } from '../../engine';
+import {
+  JenkinsBuildState,
+  JenkinsProvider,
+} from '../../providers/jenkins/JenkinsProvider';
+import { DeploymentRunInput, DeploymentTarget } from '../types';
+
+/** State of a `jenkins` stage. */
+export interface JenkinsState {
+  /** The triggered build, as far as it got. */
+  build?: JenkinsBuildState;
+}
+
+/**
+ * `jenkins`: runs the service's parameterized Jenkins job with the token and sha, and waits for
+ * its result (a failure or the timeout fails the stage). The queue item is saved as soon as the
+ * build is triggered, so a retry follows it instead of triggering another.
+ */
+export function createJenkinsStage(deps: {
+  jenkins?: JenkinsProvider;
+  /** Without settings (Jenkins not configured), the stage fails. */
+  settings?: { timeoutMs: number; jobAnnotation: string };
+  pollIntervalMs: number;
+}) {
+  return createStageHandler<DeploymentRunInput, DeploymentTarget, JenkinsState>(
+    {
+      stage: 'jenkins',
+      async run(ctx) {
+        const { jenkins, settings } = deps;
+        const job = settings
+          ? ctx.target.service.entity.metadata.annotations?.[
+              settings.jobAnnotation
+            ]
+          : undefined;
+        if (!jenkins || !settings || !job) {
+          return {
+            type: 'fail',
+            reason: 'Jenkins is not configured for this service any more',
+          };
+        }
+        const { token, commitSha } = ctx.run.input;
+        const build = ctx.stage.state.build;
+        if (!build) {
+          await ctx.fence();
+          const triggered = await jenkins.trigger(job, {
+            TOKEN: token,
+            SHA: commitSha,
+          });
+          await ctx.checkpoint({ build: triggered });
+          await ctx.log(
+            'info',
+            `Triggered Jenkins job ${job} (${triggered.queueItemUrl})`,
+          );
+          return {
+            type: 'wait',
+            afterMs: deps.pollIntervalMs,
+            state: { build: triggered },
+          };
+        }
+        const polled = await jenkins.poll(build);
+        if (polled.buildNumber && !build.buildNumber) {
+          await ctx.log(
+            'info',
+            `Jenkins build #${polled.buildNumber} started: ${
+              polled.buildUrl ?? ''
+            }`,
+          );
+        }
+        if (polled.cancelled) {
+          return {
+            type: 'fail',
+            reason: `Jenkins cancelled the queued build of ${job}`,
+            state: { build: polled },
+          };
+        }
+        if (!polled.building && polled.result) {
+          if (polled.result === 'SUCCESS') {
+            await ctx.log(
+              'info',
+              `Jenkins build #${polled.buildNumber} succeeded`,
+            );
+            return { type: 'done', state: { build: polled } };
+          }
+          return {
+            type: 'fail',
+            reason: `Jenkins build #${polled.buildNumber} of ${job} ended ${polled.result}`,
+            state: { build: polled },
+          };
+        }
+        const elapsed =
+          ctx.now.getTime() -
+          (ctx.stage.startedAt?.getTime() ?? ctx.now.getTime());
+        if (elapsed > settings.timeoutMs) {
+          return {
+            type: 'fail',
+            reason: `Jenkins build of ${job} did not finish within ${Math.round(
+              settings.timeoutMs / 1000,
+            )} s`,
+            state: { build: polled },
+          };
+        }
+        return {
+          type: 'wait',
+          afterMs: deps.pollIntervalMs,
+          state: { build: polled },
+        };
+      },
+    },
+  );
+}

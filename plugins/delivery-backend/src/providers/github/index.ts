@@ -1,0 +1,9 @@
+export type {
+  BlockingIssue,
+  Commit,
+  CommitPlacement,
+  DeploymentState,
+  GitHubProvider,
+  RepositoryInfo,
+} from './GitHubProvider';
+export { OctokitGitHubProvider } from './OctokitGitHubProvider';

@@ -1,0 +1,6 @@
+export type {
+  KubernetesProvider,
+  Workload,
+  WorkloadRef,
+} from './KubernetesProvider';
+export { ClientNodeKubernetesProvider } from './ClientNodeKubernetesProvider';
