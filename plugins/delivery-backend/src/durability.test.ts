@@ -429,6 +429,123 @@ for (const connection of POSTGRES) {
     });
   });
 
+  describe('a replica paused past its lease (SIGSTOP)', () => {
+    const env = useEnvironment({
+      connection,
+      name: 'fence',
+      sandbox: {
+        rolloutStepMs: 100,
+        traffic: { tickMs: 100, rps: 200, seed: 7 },
+      },
+      delivery: {
+        pipeline: {
+          tick: { milliseconds: 100 },
+          pollInterval: { milliseconds: 100 },
+          rolloutTimeout: { seconds: 60 },
+          lease: { seconds: 2 },
+          verification: {
+            uat: {
+              window: { milliseconds: 500 },
+              interval: { milliseconds: 100 },
+            },
+            canary: {
+              window: { milliseconds: 500 },
+              interval: { milliseconds: 100 },
+            },
+            production: {
+              window: { seconds: 4 },
+              interval: { milliseconds: 200 },
+            },
+          },
+        },
+      },
+    });
+    const service = 'payments-api';
+
+    it('cannot commit its step or touch anything after another replica took the run over', async () => {
+      const before = revisions(env.sandbox, service);
+      const a = await env.replica('A');
+      // A's write to canary is applied, but A hears back only when the test says.
+      const held = env.sandbox.clusters.canary.holdResponses(
+        r => r.method === 'PUT' && r.path.endsWith(`/deployments/${service}`),
+      );
+      const requested = await expectOk(
+        a,
+        'POST',
+        `/entities/default/component/${service}/deployments`,
+        { commitSha: mainCommit(service, 5) },
+      );
+      const token: string = requested.deployment.token;
+      const started = await expectOk(a, 'POST', `/deployments/${token}/start`);
+      await held.arrived;
+      // A freezes inside canary.deploy (a GC pause, a stopped VM), after its effect.
+      process.kill(a.pid, 'SIGSTOP');
+      held.release();
+      try {
+        // B takes the run over once A's 2 s lease lapses, and carries it into production.
+        const b = await env.replica('B');
+        await waitFor(
+          `${token} in production.verify on B`,
+          async () => {
+            const d = await expectOk(b, 'GET', `/deployments/${token}`);
+            return d.stages.find((s: any) => s.status === 'running')?.name;
+          },
+          stage => stage === 'production.verify',
+          45_000,
+          100,
+        );
+      } finally {
+        // A wakes up in the middle of B's run, with the answer to its old write.
+        process.kill(a.pid, 'SIGCONT');
+      }
+      const done = await waitFor(
+        `${token} to finish`,
+        () => expectOk(env.current!, 'GET', `/deployments/${token}`),
+        d => !['called', 'running'].includes(d.status),
+        45_000,
+        100,
+      );
+      expect({ status: done.status, reason: done.reason }).toEqual({
+        status: 'succeeded',
+        reason: undefined,
+      });
+      expect(done.stages.map((s: any) => `${s.name}:${s.status}`)).toEqual(
+        ALL_SUCCEEDED,
+      );
+      const canaryDeploy = logsOf(done, 'canary.deploy');
+      expect(canaryDeploy).toHaveLength(1);
+      expect(canaryDeploy[0]).toMatch(/already runs|^Set /);
+      // Every environment changed once, GitHub recorded one deployment each, and no stage ran
+      // again because of A.
+      expect(revisions(env.sandbox, service)).toEqual({
+        uat: before.uat + 1,
+        canary: before.canary + 1,
+        production: before.production + 1,
+      });
+      for (const e of ENVIRONMENTS) {
+        expect(image(env.sandbox, e, service)).toBe(started.image);
+        expect(count(logsOf(done, `${e}.backup`), 'Recorded ')).toBe(1);
+        expect(count(logsOf(done, `${e}.rollout`), 'Rollout complete')).toBe(1);
+        expect(count(logsOf(done, `${e}.verify`), 'Healthy for')).toBe(1);
+      }
+      const recorded = await githubDeployments(env.sandbox, service, token);
+      for (const e of ENVIRONMENTS) {
+        expect({ e, recorded: recorded[e]?.length }).toEqual({
+          e,
+          recorded: 1,
+        });
+      }
+      expect(count(logsOf(done, 'mark-stable'), 'Marked ')).toBe(1);
+      // A's late step was refused, and it said so.
+      await waitFor(
+        "A's word on its lost lease",
+        async () => a.output(),
+        output => output.includes(`The lease on run ${token} was lost`),
+        10_000,
+      );
+    });
+  });
+
   describe('two replicas on one PostgreSQL', () => {
     const env = useEnvironment({
       connection,

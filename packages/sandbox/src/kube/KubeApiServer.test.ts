@@ -1370,3 +1370,34 @@ describe('HTTP API', () => {
     expect(ended).toBe(true);
   });
 });
+
+describe('holdResponses', () => {
+  it('applies a matching change at once but answers only on release, once', async () => {
+    const path = '/api/v1/namespaces/shop/configmaps';
+    const held = server.holdResponses(
+      r => r.method === 'POST' && r.path === path,
+    );
+    let answered = false;
+    const pending = request('POST', path, {
+      metadata: { name: 'held' },
+      data: { a: '1' },
+    }).then(res => {
+      answered = true;
+      return res;
+    });
+    await held.arrived;
+    expect(server.store.get('configmaps', 'shop', 'held')?.data).toEqual({
+      a: '1',
+    });
+    await new Promise(resolve => setTimeout(resolve, 100));
+    expect(answered).toBe(false);
+    // Other requests are not held meanwhile, nor is the next matching one.
+    expect((await request('GET', `${path}/held`)).status).toBe(200);
+    held.release();
+    expect((await pending).status).toBe(201);
+    const again = await request('POST', path, {
+      metadata: { name: 'held-2' },
+    });
+    expect(again.status).toBe(201);
+  });
+});

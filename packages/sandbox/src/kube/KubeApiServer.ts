@@ -58,11 +58,26 @@ export interface KubeServerOptions {
   rolloutStepMs?: number;
 }
 
+/** A request whose response is held back (see {@link KubeServer.holdResponses}). */
+export interface HeldResponses {
+  /** Resolves when the first matching request has been handled and its response is held. */
+  arrived: Promise<void>;
+  /** Sends the held response. */
+  release(): void;
+}
+
 /** A running sandbox API server. */
 export interface KubeServer {
   /** Base URL, e.g. `http://127.0.0.1:40123`. */
   url: string;
   store: KubeStore;
+  /**
+   * For tests of clients that stall mid-call: the next request matching `match` is carried out
+   * at once (its change is applied), but its response is sent only on `release()`.
+   */
+  holdResponses(
+    match: (request: { method: string; path: string }) => boolean,
+  ): HeldResponses;
   /** Stops the server, ends open watches and clears rollout timers. */
   close(): Promise<void>;
 }
@@ -746,7 +761,26 @@ export async function startKubeServer(
     await handleResource(req, res, target, query);
   }
 
+  const holds: Array<{
+    match: (request: { method: string; path: string }) => boolean;
+    arrived: () => void;
+    gate: Promise<void>;
+  }> = [];
+
   const server: Server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://sandbox').pathname;
+    const index = holds.findIndex(h =>
+      h.match({ method: req.method ?? 'GET', path }),
+    );
+    if (index >= 0) {
+      const [hold] = holds.splice(index, 1);
+      const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+      res.end = ((...args: unknown[]) => {
+        hold.arrived();
+        hold.gate.then(() => end(...args));
+        return res;
+      }) as typeof res.end;
+    }
     handle(req, res).catch(err => sendError(res, err));
   });
 
@@ -757,6 +791,18 @@ export async function startKubeServer(
   return {
     url: `http://${serverAddress}`,
     store,
+    holdResponses(match) {
+      let arrived!: () => void;
+      let release!: () => void;
+      const arrival = new Promise<void>(resolve => {
+        arrived = resolve;
+      });
+      const gate = new Promise<void>(resolve => {
+        release = resolve;
+      });
+      holds.push({ match, arrived, gate });
+      return { arrived: arrival, release };
+    },
     close() {
       if (!closed) {
         deployments.stop();
