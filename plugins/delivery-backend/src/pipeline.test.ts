@@ -12,6 +12,11 @@ import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import { JsonObject } from '@backstage/types';
+import {
+  BackendFeature,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
+import { deliveryMetricsExtensionPoint } from '@internal/plugin-delivery-node';
 import deliveryPlugin from './index';
 import { sandboxConfig } from '../dev/replicas';
 
@@ -102,7 +107,7 @@ async function startDelivery(
   sandbox: Sandbox,
   chat: ChatReceiver,
   overrides: Record<string, unknown> = {},
-  extraFeatures: any[] = [],
+  extraFeatures: BackendFeature[] = [],
 ) {
   const { server } = await startTestBackend({
     features: [
@@ -188,7 +193,7 @@ function client(server: () => Server_) {
 function withDelivery(options: {
   seed: number;
   overrides?: Record<string, unknown>;
-  features?: any[];
+  features?: BackendFeature[];
 }) {
   const setup = {} as { sandbox: Sandbox; chat: ChatReceiver; server: Server_ };
   beforeAll(async () => {
@@ -828,5 +833,62 @@ describe('approvals and audit', () => {
       e => e.eventId === 'deployment-approve' && e.outcome === 'success',
     );
     expect(approvedBy.every(e => e.meta.actor === GRACE)).toBe(true);
+  });
+});
+
+describe('a metrics provider added by a backend module', () => {
+  // A module brings its own metrics system: slow in canary, healthy elsewhere.
+  const slowCanary = createBackendModule({
+    pluginId: 'delivery',
+    moduleId: 'test-latency-metrics',
+    register(env) {
+      env.registerInit({
+        deps: { metrics: deliveryMetricsExtensionPoint },
+        async init({ metrics }) {
+          metrics.addMetricsProviderFactory({
+            type: 'latency-lab',
+            create: ({ config }) => ({
+              health: async target => ({
+                errorRate: 0,
+                p95Seconds:
+                  target.environment === config.getString('slowIn') ? 3 : 0.1,
+                requestsPerSecond: 50,
+                sampledAt: new Date().toISOString(),
+              }),
+            }),
+          });
+        },
+      });
+    },
+  });
+  const setup = withDelivery({
+    seed: 13,
+    features: [slowCanary],
+    overrides: {
+      metrics: { provider: 'latency-lab', slowIn: 'canary' },
+    },
+  });
+
+  it('verifies health with it, chosen by delivery.metrics.provider', async () => {
+    const sha = mainCommit('payments-api', 5).sha;
+    const res = await setup.post(
+      '/entities/default/component/payments-api/deployments',
+      { commitSha: sha },
+    );
+    expect(res.status).toBe(201);
+    const token = res.body.deployment.token;
+    expect((await setup.post(`/deployments/${token}/start`)).status).toBe(200);
+    const done = await waitFor(
+      async () => (await setup.get(`/deployments/${token}`)).body,
+      d => d.status !== 'running',
+    );
+    expect(done.status).toBe('rolled_back');
+    expect(done.reason).toBe(
+      'canary.verify: Unhealthy in canary: p95 latency 3.00 s above 2 s',
+    );
+    const uat = done.stages.find((s: any) => s.name === 'uat.verify');
+    expect(uat.logs.map((l: any) => l.message)).toContain(
+      'Health sample 1: error rate 0.00%, p95 0.10 s, 50.0 req/s',
+    );
   });
 });

@@ -5,7 +5,14 @@ import {
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
-import { ANNOTATION_JENKINS_JOB } from '@internal/plugin-delivery-common';
+import {
+  ANNOTATION_JENKINS_JOB,
+  deliveryPermissions,
+} from '@internal/plugin-delivery-common';
+import {
+  MetricsProviderFactory,
+  deliveryMetricsExtensionPoint,
+} from '@internal/plugin-delivery-node';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { readDeliveryConfig } from './config';
@@ -28,7 +35,10 @@ import { DatabaseRunStore, RunEngine } from './engine';
 import { OctokitGitHubProvider } from './providers/github';
 import { ClientNodeKubernetesProvider } from './providers/kubernetes';
 import { createJenkinsProvider } from './providers/jenkins';
-import { createMetricsProvider } from './providers/metrics';
+import {
+  BUILT_IN_METRICS_PROVIDERS,
+  createMetricsProvider,
+} from './providers/metrics';
 import { DeployQueue } from './queue/DeployQueue';
 import { createRouter } from './router/router';
 import { CommitsService } from './services/CommitsService';
@@ -47,6 +57,17 @@ import { Notifier } from './services/Notifier';
 export const deliveryPlugin = createBackendPlugin({
   pluginId: 'delivery',
   register(env) {
+    // Metrics providers by type: the built-in ones, then those modules add (a module may replace
+    // a built-in one by adding a factory of the same type).
+    const metricsFactories = new Map<string, MetricsProviderFactory>(
+      BUILT_IN_METRICS_PROVIDERS.map(f => [f.type, f]),
+    );
+    env.registerExtensionPoint(deliveryMetricsExtensionPoint, {
+      addMetricsProviderFactory(factory) {
+        metricsFactories.set(factory.type, factory);
+      },
+    });
+
     env.registerInit({
       deps: {
         config: coreServices.rootConfig,
@@ -56,6 +77,7 @@ export const deliveryPlugin = createBackendPlugin({
         httpAuth: coreServices.httpAuth,
         httpRouter: coreServices.httpRouter,
         permissions: coreServices.permissions,
+        permissionsRegistry: coreServices.permissionsRegistry,
         auditor: coreServices.auditor,
         scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
@@ -72,6 +94,7 @@ export const deliveryPlugin = createBackendPlugin({
           httpRouter,
           scheduler,
         } = deps;
+        deps.permissionsRegistry.addPermissions(deliveryPermissions);
         const delivery = readDeliveryConfig(config);
         const { environments, pipeline } = delivery;
         const timeoutMs = delivery.requestTimeoutMs;
@@ -83,7 +106,10 @@ export const deliveryPlugin = createBackendPlugin({
           host: delivery.githubHost,
           timeoutMs,
         });
-        const metrics = createMetricsProvider(config, { timeoutMs });
+        const metrics = createMetricsProvider(config, {
+          timeoutMs,
+          factories: metricsFactories.values(),
+        });
         const jenkins = createJenkinsProvider(config, { timeoutMs });
         const observedVersions = await DatabaseObservedVersionsStore.create({
           database,

@@ -9,7 +9,7 @@ import {
   startTrafficServer,
 } from '@internal/sandbox';
 import { UpstreamError } from '../UpstreamError';
-import { HealthTarget } from './MetricsProvider';
+import { HealthTarget } from '@internal/plugin-delivery-node';
 import {
   PrometheusMetricsProvider,
   renderQuery,

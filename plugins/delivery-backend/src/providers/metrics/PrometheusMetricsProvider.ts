@@ -4,7 +4,11 @@ import {
   describeNetworkError,
   isUnreachable,
 } from '../UpstreamError';
-import { HealthSample, HealthTarget, MetricsProvider } from './MetricsProvider';
+import {
+  HealthSample,
+  HealthTarget,
+  MetricsProvider,
+} from '@internal/plugin-delivery-node';
 
 /**
  * PromQL templates. Placeholders: `{{cluster}}`, `{{namespace}}`, `{{workload}}`,

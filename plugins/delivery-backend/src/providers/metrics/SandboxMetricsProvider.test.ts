@@ -6,10 +6,13 @@ import {
 } from '@internal/sandbox';
 import { Server, Socket, createServer } from 'node:net';
 import { UpstreamError } from '../UpstreamError';
-import { HealthTarget } from './MetricsProvider';
+import { HealthTarget } from '@internal/plugin-delivery-node';
 import { PrometheusMetricsProvider } from './PrometheusMetricsProvider';
 import { SandboxMetricsProvider } from './SandboxMetricsProvider';
-import { createMetricsProvider } from './createMetricsProvider';
+import {
+  BUILT_IN_METRICS_PROVIDERS,
+  createMetricsProvider,
+} from './createMetricsProvider';
 
 const GOOD = 'a'.repeat(40);
 const BAD = 'b'.repeat(40);
@@ -229,7 +232,38 @@ describe('createMetricsProvider', () => {
       /delivery\.metrics\.prometheus/,
     );
     expect(() => create({ provider: 'datadog' })).toThrow(
-      "delivery.metrics.provider must be 'prometheus' or 'sandbox', got 'datadog'",
+      "delivery.metrics.provider is 'datadog', but no metrics provider of that type is installed (known: 'prometheus', 'sandbox')",
     );
+  });
+
+  it('makes providers added by modules, by their type', async () => {
+    const provider = createMetricsProvider(
+      new ConfigReader({ delivery: { metrics: { provider: 'fixed' } } }),
+      {
+        timeoutMs: 1000,
+        factories: [
+          ...BUILT_IN_METRICS_PROVIDERS,
+          {
+            type: 'fixed',
+            create: ({ windowSeconds, timeoutMs }) => ({
+              health: async () => ({
+                errorRate: windowSeconds / 1000,
+                requestsPerSecond: timeoutMs,
+                sampledAt: '2026-11-28T00:00:00Z',
+              }),
+            }),
+          },
+        ],
+      },
+    );
+    await expect(
+      provider!.health({
+        environment: 'uat',
+        cluster: 'uat',
+        namespace: 'n',
+        workload: 'w',
+        entityRef: 'component:default/w',
+      }),
+    ).resolves.toMatchObject({ errorRate: 0.06, requestsPerSecond: 1000 });
   });
 });

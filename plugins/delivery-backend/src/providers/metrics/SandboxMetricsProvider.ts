@@ -3,7 +3,11 @@ import {
   describeNetworkError,
   isUnreachable,
 } from '../UpstreamError';
-import { HealthSample, HealthTarget, MetricsProvider } from './MetricsProvider';
+import {
+  HealthSample,
+  HealthTarget,
+  MetricsProvider,
+} from '@internal/plugin-delivery-node';
 
 export interface SandboxMetricsProviderOptions {
   /** Base URL of the sandbox's simulated traffic, e.g. `http://127.0.0.1:7014`. */

@@ -1,17 +1,59 @@
 import { Config, readDurationFromConfig } from '@backstage/config';
 import { InputError } from '@backstage/errors';
 import { durationToMilliseconds } from '@backstage/types';
-import { MetricsProvider } from './MetricsProvider';
+import {
+  MetricsProvider,
+  MetricsProviderFactory,
+} from '@internal/plugin-delivery-node';
 import { PrometheusMetricsProvider } from './PrometheusMetricsProvider';
 import { SandboxMetricsProvider } from './SandboxMetricsProvider';
 
+/** Prometheus (PromQL templates from `delivery.metrics.prometheus`). */
+export const prometheusMetricsProviderFactory: MetricsProviderFactory = {
+  type: 'prometheus',
+  create({ config, windowSeconds, timeoutMs }) {
+    const prometheus = config.getConfig('prometheus');
+    return new PrometheusMetricsProvider({
+      baseUrl: prometheus.getString('baseUrl'),
+      queries: {
+        errorRate: prometheus.getOptionalString('errorRateQuery'),
+        p95: prometheus.getOptionalString('p95Query'),
+        requestRate: prometheus.getOptionalString('requestRateQuery'),
+      },
+      windowSeconds,
+      timeoutMs,
+    });
+  },
+};
+
+/** The sandbox's simulated traffic (`delivery.metrics.sandbox.baseUrl`). */
+export const sandboxMetricsProviderFactory: MetricsProviderFactory = {
+  type: 'sandbox',
+  create({ config, windowSeconds, timeoutMs }) {
+    return new SandboxMetricsProvider({
+      baseUrl: config.getString('sandbox.baseUrl'),
+      windowSeconds,
+      timeoutMs,
+    });
+  },
+};
+
+/** The factories the plugin brings; modules add more through the extension point. */
+export const BUILT_IN_METRICS_PROVIDERS = [
+  prometheusMetricsProviderFactory,
+  sandboxMetricsProviderFactory,
+];
+
 /**
- * The metrics provider configured under `delivery.metrics`, or undefined when that key is
- * absent. `timeoutMs` bounds each call (pass `delivery.requestTimeout`).
+ * The metrics provider configured under `delivery.metrics`, made by the factory whose type is
+ * `delivery.metrics.provider`; undefined when that key is absent. `timeoutMs` bounds each call.
  */
 export function createMetricsProvider(
   config: Config,
-  options: { timeoutMs: number },
+  options: {
+    timeoutMs: number;
+    factories?: Iterable<MetricsProviderFactory>;
+  },
 ): MetricsProvider | undefined {
   const metrics = config.getOptionalConfig('delivery.metrics');
   if (!metrics) return undefined;
@@ -23,30 +65,24 @@ export function createMetricsProvider(
   if (!(windowSeconds > 0)) {
     throw new InputError('delivery.metrics.window must be longer than 0');
   }
-  const provider = metrics.getString('provider');
-  switch (provider) {
-    case 'prometheus': {
-      const prometheus = metrics.getConfig('prometheus');
-      return new PrometheusMetricsProvider({
-        baseUrl: prometheus.getString('baseUrl'),
-        queries: {
-          errorRate: prometheus.getOptionalString('errorRateQuery'),
-          p95: prometheus.getOptionalString('p95Query'),
-          requestRate: prometheus.getOptionalString('requestRateQuery'),
-        },
-        windowSeconds,
-        timeoutMs: options.timeoutMs,
-      });
-    }
-    case 'sandbox':
-      return new SandboxMetricsProvider({
-        baseUrl: metrics.getString('sandbox.baseUrl'),
-        windowSeconds,
-        timeoutMs: options.timeoutMs,
-      });
-    default:
-      throw new InputError(
-        `delivery.metrics.provider must be 'prometheus' or 'sandbox', got '${provider}'`,
-      );
+  const factories = new Map<string, MetricsProviderFactory>();
+  for (const factory of options.factories ?? BUILT_IN_METRICS_PROVIDERS) {
+    factories.set(factory.type, factory);
   }
+  const type = metrics.getString('provider');
+  const factory = factories.get(type);
+  if (!factory) {
+    throw new InputError(
+      `delivery.metrics.provider is '${type}', but no metrics provider of that type is installed (known: ${[
+        ...factories.keys(),
+      ]
+        .map(t => `'${t}'`)
+        .join(', ')})`,
+    );
+  }
+  return factory.create({
+    config: metrics,
+    windowSeconds,
+    timeoutMs: options.timeoutMs,
+  });
 }

@@ -2,7 +2,8 @@ export type {
   HealthSample,
   HealthTarget,
   MetricsProvider,
-} from './MetricsProvider';
+  MetricsProviderFactory,
+} from '@internal/plugin-delivery-node';
 export {
   DEFAULT_PROMETHEUS_QUERIES,
   PrometheusMetricsProvider,
@@ -14,4 +15,9 @@ export type {
 } from './PrometheusMetricsProvider';
 export { SandboxMetricsProvider } from './SandboxMetricsProvider';
 export type { SandboxMetricsProviderOptions } from './SandboxMetricsProvider';
-export { createMetricsProvider } from './createMetricsProvider';
+export {
+  BUILT_IN_METRICS_PROVIDERS,
+  createMetricsProvider,
+  prometheusMetricsProviderFactory,
+  sandboxMetricsProviderFactory,
+} from './createMetricsProvider';
