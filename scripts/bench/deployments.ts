@@ -7,6 +7,9 @@
  *       alternating replicas, for a fixed time or request count: throughput and latency per route.
  *   (b) One pipeline run with tiny verification windows: each stage's duration from the API next
  *       to the time of the bare Kubernetes API calls it makes (client-node against the sandbox).
+ *   (c) The scheduler's tick with 500 services with queued work (scripts/bench/schedulerTick.ts).
+ *
+ * `--only scheduler` runs (c) alone.
  */
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Sandbox, buildSeed, startSandbox } from '@internal/sandbox';
@@ -24,6 +27,7 @@ import {
   replicaConfig,
   startReplica,
 } from '../../plugins/delivery-backend/dev/replicas';
+import { schedulerPhase } from './schedulerTick';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -428,6 +432,10 @@ async function main() {
       .map(l => l.toFixed(2))
       .join(' ')}; node ${process.version}; PostgreSQL ${pgVersion}`,
   );
+  if (option('only', '') === 'scheduler') {
+    await schedulerPhase(POSTGRES);
+    return;
+  }
 
   const sandbox = await startSandbox({
     rolloutStepMs: 20,
@@ -475,6 +483,7 @@ async function main() {
     }
     await loadPhase(replicas);
     await pipelinePhase(sandbox, replicas);
+    await schedulerPhase(POSTGRES);
   } finally {
     await killAllReplicas();
     await sandbox.close();
