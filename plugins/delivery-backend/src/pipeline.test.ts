@@ -18,6 +18,9 @@ import {
 } from '@backstage/backend-plugin-api';
 import { deliveryMetricsExtensionPoint } from '@internal/plugin-delivery-node';
 import deliveryPlugin from './index';
+import { createTestBackendDatabase } from './__testUtils__/databases';
+
+const database = createTestBackendDatabase();
 import { sandboxConfig } from '../dev/replicas';
 
 /*
@@ -111,6 +114,7 @@ async function startDelivery(
 ) {
   const { server } = await startTestBackend({
     features: [
+      await database(),
       ...extraFeatures,
       deliveryPlugin,
       // The real scheduler: it runs the pipeline task on its schedule (the mock runs it once).

@@ -10,6 +10,9 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import deliveryPlugin from './index';
+import { createTestBackendDatabase } from './__testUtils__/databases';
+
+const database = createTestBackendDatabase();
 
 /*
  * The whole plugin through HTTP: the real @kubernetes/client-node and @octokit/rest clients
@@ -73,6 +76,7 @@ async function startDelivery(options: {
 }) {
   const { server } = await startTestBackend({
     features: [
+      await database(),
       deliveryPlugin,
       // No Authorization header means no credentials (the mock's default would be a user).
       mockServices.httpAuth.factory({

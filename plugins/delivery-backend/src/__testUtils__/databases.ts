@@ -1,4 +1,4 @@
-import { TestDatabases } from '@backstage/backend-test-utils';
+import { TestDatabases, mockServices } from '@backstage/backend-test-utils';
 
 /**
  * The databases store tests run on: SQLite always, and PostgreSQL when the test command is given
@@ -18,4 +18,21 @@ export function createTestDatabases() {
     ],
     disableDocker: true,
   });
+}
+
+/**
+ * A database for `startTestBackend` that the test file owns. The test backend's default database
+ * (in-memory SQLite) is never closed when the backend stops (backend-defaults' DatabaseManager
+ * skips SQLite connections on shutdown), and its connection pool then keeps the jest worker
+ * alive ("A worker process has failed to exit gracefully"). This one is destroyed after the
+ * file's tests. Call at the top level of a test file; await the result of the returned function
+ * among the backend's features.
+ */
+export function createTestBackendDatabase() {
+  const databases = TestDatabases.create({
+    ids: ['SQLITE_3'],
+    disableDocker: true,
+  });
+  return async () =>
+    mockServices.database.factory({ knex: await databases.init('SQLITE_3') });
 }
