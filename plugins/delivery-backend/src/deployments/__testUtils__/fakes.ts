@@ -1,0 +1,360 @@
+import {
+  CiCheck,
+  ReplicaCounts,
+  RolloutState,
+} from '@internal/plugin-delivery-common';
+import {
+  ApprovalReader,
+  ApprovalRecord,
+  StableVersionRecord,
+  StableVersionWriter,
+} from '../../database/DeploymentStore';
+import {
+  BlockingIssue,
+  Commit,
+  CommitPlacement,
+  DeploymentState,
+  GitHubProvider,
+  RepositoryInfo,
+} from '../../providers/github';
+import {
+  JenkinsBuildState,
+  JenkinsProvider,
+} from '../../providers/jenkins/JenkinsProvider';
+import { KubernetesProvider, Workload } from '../../providers/kubernetes';
+import {
+  HealthSample,
+  HealthTarget,
+  MetricsProvider,
+} from '../../providers/metrics';
+import { NOW, OLD_COMMIT, OLD_IMAGE, StepJournal } from './stageContext';
+
+/*
+ * Small in-memory stand-ins for the providers a stage depends on. Each records its calls in the
+ * step's journal (as `<provider>.<method>`), so a test sees them in order with the fences.
+ */
+
+/** A workload of the `payments` service running `image`. */
+export function workload(
+  options: {
+    cluster?: string;
+    namespace?: string;
+    name?: string;
+    image?: string;
+    commitSha?: string;
+    noVersion?: boolean;
+    rollout?: RolloutState;
+    replicas?: Partial<ReplicaCounts>;
+    revision?: string;
+  } = {},
+): Workload {
+  const image = options.image ?? OLD_IMAGE;
+  return {
+    cluster: options.cluster ?? 'uat-cluster',
+    namespace: options.namespace ?? 'uat-apps',
+    name: options.name ?? 'payments',
+    ...(options.noVersion
+      ? {}
+      : {
+          version: {
+            image,
+            imageTag: image.split(':').at(-1),
+            commitSha: options.commitSha ?? OLD_COMMIT,
+          },
+        }),
+    replicas: {
+      desired: 3,
+      ready: 3,
+      updated: 3,
+      available: 3,
+      ...options.replicas,
+    },
+    rollout: options.rollout ?? 'complete',
+    ...(options.revision ? { revision: options.revision } : {}),
+    annotations: {},
+  };
+}
+
+type SetVersion = Parameters<KubernetesProvider['setWorkloadVersion']>[0];
+type UpsertConfigMap = Parameters<KubernetesProvider['upsertConfigMap']>[0];
+
+/** Clusters holding workloads labelled with a kubernetes id, and ConfigMaps. */
+export class FakeKubernetes implements KubernetesProvider {
+  /** Calls of setWorkloadVersion, in order. */
+  readonly versionsSet: SetVersion[] = [];
+  /** Calls of upsertConfigMap, in order. */
+  readonly upserts: UpsertConfigMap[] = [];
+  /** ConfigMaps by `cluster/namespace/name`. */
+  readonly configMaps = new Map<string, UpsertConfigMap>();
+  readonly #workloads: Array<{ kubernetesId: string; workload: Workload }> = [];
+
+  constructor(private readonly journal: StepJournal) {}
+
+  /** Adds (or replaces) a workload labelled `kubernetesId`. */
+  put(added: Workload, kubernetesId = 'payments'): this {
+    this.#remove(added);
+    this.#workloads.push({ kubernetesId, workload: added });
+    return this;
+  }
+
+  async findWorkload(options: {
+    cluster: string;
+    namespace: string;
+    kubernetesId: string;
+  }): Promise<Workload | undefined> {
+    this.journal.record('kubernetes.findWorkload');
+    return this.#workloads.find(
+      w =>
+        w.kubernetesId === options.kubernetesId &&
+        w.workload.cluster === options.cluster &&
+        w.workload.namespace === options.namespace,
+    )?.workload;
+  }
+
+  async getWorkload(options: {
+    cluster: string;
+    namespace: string;
+    name: string;
+  }): Promise<Workload | undefined> {
+    this.journal.record('kubernetes.getWorkload');
+    return this.#find(options);
+  }
+
+  /** Like the real client: false when it already runs that image and commit. */
+  async setWorkloadVersion(options: SetVersion): Promise<boolean> {
+    this.journal.record('kubernetes.setWorkloadVersion');
+    this.versionsSet.push(options);
+    const found = this.#find(options);
+    if (!found) {
+      throw new Error(`No Deployment ${options.namespace}/${options.name}`);
+    }
+    if (
+      found.version?.image === options.image &&
+      found.version.commitSha === options.commitSha
+    ) {
+      return false;
+    }
+    found.version = {
+      image: options.image,
+      imageTag: options.image.split(':').at(-1),
+      commitSha: options.commitSha,
+    };
+    found.rollout = 'progressing';
+    found.deployedAt = options.deployedAt;
+    Object.assign(found.annotations, options.annotations);
+    return true;
+  }
+
+  async readConfigMap(options: {
+    cluster: string;
+    namespace: string;
+    name: string;
+  }): Promise<Record<string, string> | undefined> {
+    this.journal.record('kubernetes.readConfigMap');
+    return this.configMaps.get(configMapKey(options))?.data;
+  }
+
+  async upsertConfigMap(options: UpsertConfigMap): Promise<void> {
+    this.journal.record('kubernetes.upsertConfigMap');
+    this.upserts.push(options);
+    this.configMaps.set(configMapKey(options), options);
+  }
+
+  #find(ref: { cluster: string; namespace: string; name: string }) {
+    return this.#workloads.find(
+      w =>
+        w.workload.cluster === ref.cluster &&
+        w.workload.namespace === ref.namespace &&
+        w.workload.name === ref.name,
+    )?.workload;
+  }
+
+  #remove(ref: { cluster: string; namespace: string; name: string }) {
+    const index = this.#workloads.findIndex(
+      w => w.workload === this.#find(ref),
+    );
+    if (index >= 0) this.#workloads.splice(index, 1);
+  }
+}
+
+function configMapKey(ref: {
+  cluster: string;
+  namespace: string;
+  name: string;
+}): string {
+  return `${ref.cluster}/${ref.namespace}/${ref.name}`;
+}
+
+type NewDeployment = Parameters<GitHubProvider['createDeployment']>[1];
+
+/**
+ * A repository: commits with their CI checks, blocking issues, and the deployments and statuses
+ * recorded in it. `failure` makes every deployment call throw (GitHub down).
+ */
+export class FakeGitHub implements GitHubProvider {
+  readonly deployments: Array<NewDeployment & { id: number; slug: string }> =
+    [];
+  readonly statuses: Array<{
+    slug: string;
+    deploymentId: number;
+    state: DeploymentState;
+    description: string;
+  }> = [];
+  /** Commits of the repository, and whether each is on the default branch. */
+  readonly commits = new Map<
+    string,
+    { onBranch: boolean; checks: CiCheck[] }
+  >();
+  readonly blockingIssues: BlockingIssue[] = [];
+  failure?: Error;
+  #nextId = 9001;
+
+  constructor(private readonly journal: StepJournal) {}
+
+  async getRepository(slug: string): Promise<RepositoryInfo> {
+    this.journal.record('github.getRepository');
+    return {
+      slug,
+      defaultBranch: 'main',
+      url: `https://github.example.com/${slug}`,
+    };
+  }
+
+  async listCommits(): Promise<Commit[]> {
+    throw new Error('Stages do not list commits');
+  }
+
+  async getCiChecks(_slug: string, sha: string): Promise<CiCheck[]> {
+    this.journal.record('github.getCiChecks');
+    return this.commits.get(sha)?.checks ?? [];
+  }
+
+  async commitOnBranch(
+    _slug: string,
+    _branch: string,
+    sha: string,
+  ): Promise<CommitPlacement> {
+    this.journal.record('github.commitOnBranch');
+    const commit = this.commits.get(sha);
+    return { exists: !!commit, onBranch: commit?.onBranch ?? false };
+  }
+
+  async listOpenIssuesWithLabel(): Promise<BlockingIssue[]> {
+    this.journal.record('github.listOpenIssuesWithLabel');
+    return this.blockingIssues;
+  }
+
+  async createDeployment(slug: string, input: NewDeployment): Promise<number> {
+    this.journal.record('github.createDeployment');
+    if (this.failure) throw this.failure;
+    const id = this.#nextId++;
+    this.deployments.push({ ...input, id, slug });
+    return id;
+  }
+
+  async findDeployment(
+    slug: string,
+    input: { sha: string; environment: string; token: string },
+  ): Promise<number | undefined> {
+    this.journal.record('github.findDeployment');
+    if (this.failure) throw this.failure;
+    return this.deployments.find(
+      d =>
+        d.slug === slug &&
+        d.sha === input.sha &&
+        d.environment === input.environment &&
+        d.payload.token === input.token,
+    )?.id;
+  }
+
+  async createDeploymentStatus(
+    slug: string,
+    deploymentId: number,
+    input: { state: DeploymentState; description: string },
+  ): Promise<void> {
+    this.journal.record('github.createDeploymentStatus');
+    if (this.failure) throw this.failure;
+    this.statuses.push({ slug, deploymentId, ...input });
+  }
+}
+
+/** Health samples to hand out, one per call, as a metrics system would over time. */
+export class FakeMetrics implements MetricsProvider {
+  readonly targets: HealthTarget[] = [];
+
+  constructor(
+    private readonly journal: StepJournal,
+    private readonly samples: Array<Omit<HealthSample, 'sampledAt'>>,
+  ) {}
+
+  async health(target: HealthTarget): Promise<HealthSample> {
+    this.journal.record('metrics.health');
+    this.targets.push(target);
+    const sample = this.samples.shift();
+    if (!sample) throw new Error('No health sample left');
+    return { ...sample, sampledAt: NOW.toISOString() };
+  }
+}
+
+/** A Jenkins whose builds answer each poll with the next prepared change of their state. */
+export class FakeJenkins implements JenkinsProvider {
+  readonly triggered: Array<{
+    job: string;
+    parameters: Record<string, string>;
+  }> = [];
+  readonly polled: JenkinsBuildState[] = [];
+
+  constructor(
+    private readonly journal: StepJournal,
+    private readonly answers: Array<Partial<JenkinsBuildState>> = [],
+  ) {}
+
+  async trigger(
+    job: string,
+    parameters: Record<string, string>,
+  ): Promise<JenkinsBuildState> {
+    this.journal.record('jenkins.trigger');
+    this.triggered.push({ job, parameters });
+    return {
+      queueItemUrl: 'https://jenkins.example.com/queue/item/17/',
+      jobFullName: job,
+      queueId: 17,
+      building: true,
+    };
+  }
+
+  async poll(state: JenkinsBuildState): Promise<JenkinsBuildState> {
+    this.journal.record('jenkins.poll');
+    this.polled.push(state);
+    const answer = this.answers.shift();
+    if (!answer) throw new Error('No Jenkins answer left');
+    return { ...state, ...answer };
+  }
+}
+
+/** Approvals given so far. */
+export class FakeApprovals implements ApprovalReader {
+  constructor(
+    private readonly journal: StepJournal,
+    readonly approvals: ApprovalRecord[] = [],
+  ) {}
+
+  async listApprovals(options: {
+    tokens: string[];
+  }): Promise<ApprovalRecord[]> {
+    this.journal.record('approvals.listApprovals');
+    return this.approvals.filter(a => options.tokens.includes(a.token));
+  }
+}
+
+/** Stable versions recorded in the database. */
+export class FakeStableVersions implements StableVersionWriter {
+  readonly recorded: StableVersionRecord[] = [];
+
+  constructor(private readonly journal: StepJournal) {}
+
+  async recordStable(stable: StableVersionRecord): Promise<void> {
+    this.journal.record('stable.recordStable');
+    this.recorded.push(stable);
+  }
+}
