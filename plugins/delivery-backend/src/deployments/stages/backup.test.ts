@@ -1,0 +1,184 @@
+import {
+  ENVIRONMENTS,
+  OLD_COMMIT,
+  OLD_IMAGE,
+  StepJournal,
+  backupIn,
+  deliveryEntity,
+  deploymentStageContext,
+} from '../__testUtils__/stageContext';
+import { FakeKubernetes, workload } from '../__testUtils__/fakes';
+import { BackupState } from '../types';
+import { createBackupStage } from './backup';
+
+describe('backup stage', () => {
+  function setup() {
+    const journal = new StepJournal();
+    const kubernetes = new FakeKubernetes(journal);
+    const stage = createBackupStage({ kubernetes, environments: ENVIRONMENTS });
+    return { journal, kubernetes, stage };
+  }
+
+  it('records where the environment runs and which version, and says so', async () => {
+    const { journal, kubernetes, stage } = setup();
+    kubernetes.put(
+      workload({
+        cluster: 'prod-cluster',
+        namespace: 'canary-apps',
+        name: 'payments-api',
+        revision: '12',
+      }),
+    );
+
+    const result = await stage.run(
+      deploymentStageContext<BackupState>(journal, {
+        kind: 'backup',
+        environment: 'canary',
+      }),
+    );
+
+    expect(result).toEqual({
+      type: 'done',
+      state: {
+        backup: {
+          cluster: 'prod-cluster',
+          namespace: 'canary-apps',
+          workload: 'payments-api',
+          image: OLD_IMAGE,
+          commitSha: OLD_COMMIT,
+          revision: '12',
+        },
+      },
+    });
+    expect(journal.lines).toEqual([
+      'info: Recorded the running version 1111111 (payments-api) to return to on failure',
+    ]);
+    // It only reads: nothing to fence.
+    expect(journal.calls).toEqual(['kubernetes.findWorkload', 'log']);
+  });
+
+  it("looks in the service's own namespace when the entity names one", async () => {
+    const { journal, kubernetes, stage } = setup();
+    kubernetes.put(workload({ namespace: 'payments-team' }));
+
+    const result = await stage.run(
+      deploymentStageContext<BackupState>(journal, {
+        kind: 'backup',
+        environment: 'uat',
+        service: deliveryEntity({ kubernetesNamespace: 'payments-team' }),
+      }),
+    );
+
+    expect(result.type).toBe('done');
+    expect(result.state).toStrictEqual({
+      backup: {
+        cluster: 'uat-cluster',
+        namespace: 'payments-team',
+        workload: 'payments',
+        image: OLD_IMAGE,
+        commitSha: OLD_COMMIT,
+      },
+    });
+  });
+
+  it('leaves the revision out and the commit empty when the workload does not tell them', async () => {
+    const { journal, kubernetes, stage } = setup();
+    const running = workload();
+    running.version = { image: 'registry.example.com/payments@sha256:abc' };
+    kubernetes.put(running);
+
+    const result = await stage.run(
+      deploymentStageContext<BackupState>(journal, {
+        kind: 'backup',
+        environment: 'uat',
+      }),
+    );
+
+    expect(result).toStrictEqual({
+      type: 'done',
+      state: {
+        backup: {
+          cluster: 'uat-cluster',
+          namespace: 'uat-apps',
+          workload: 'payments',
+          image: 'registry.example.com/payments@sha256:abc',
+          commitSha: '',
+        },
+      },
+    });
+    expect(journal.lines).toEqual([
+      'info: Recorded the running version registry.example.com/payments@sha256:abc (payments) to return to on failure',
+    ]);
+  });
+
+  it('keeps the first record on a retry, without reading the cluster again', async () => {
+    const { journal, kubernetes, stage } = setup();
+    kubernetes.put(
+      workload({ image: 'registry.example.com/payments:abcdef0' }),
+    );
+    const first = backupIn('uat');
+
+    const result = await stage.run(
+      deploymentStageContext<BackupState>(journal, {
+        kind: 'backup',
+        environment: 'uat',
+        state: { backup: first },
+      }),
+    );
+
+    // No new state: the engine keeps the recorded backup.
+    expect(result).toStrictEqual({ type: 'done' });
+    expect(journal.calls).toEqual([]);
+  });
+
+  it('fails with where it looked when no workload carries the label', async () => {
+    const { journal, kubernetes, stage } = setup();
+    kubernetes.put(workload(), 'orders');
+
+    const result = await stage.run(
+      deploymentStageContext<BackupState>(journal, {
+        kind: 'backup',
+        environment: 'uat',
+      }),
+    );
+
+    expect(result).toEqual({
+      type: 'fail',
+      reason:
+        'No Deployment labelled backstage.io/kubernetes-id=payments in uat-cluster/uat-apps',
+    });
+    expect(journal.logs).toEqual([]);
+  });
+
+  it('fails when the workload has no container image', async () => {
+    const { journal, kubernetes, stage } = setup();
+    kubernetes.put(workload({ noVersion: true }));
+
+    const result = await stage.run(
+      deploymentStageContext<BackupState>(journal, {
+        kind: 'backup',
+        environment: 'uat',
+      }),
+    );
+
+    expect(result).toEqual({
+      type: 'fail',
+      reason: 'Deployment uat-apps/payments has no container image',
+    });
+  });
+
+  it('throws (a step error the engine retries) when the environment is no longer configured', async () => {
+    const { journal, stage } = setup();
+
+    await expect(
+      stage.run(
+        deploymentStageContext<BackupState>(journal, {
+          kind: 'backup',
+          environment: 'staging',
+        }),
+      ),
+    ).rejects.toThrow(
+      "Stage staging.backup acts on environment 'staging', which delivery.environments does not list",
+    );
+  });
+});
