@@ -1,0 +1,98 @@
+import { ApprovalRecord } from '../../database/DeploymentStore';
+import {
+  INPUT,
+  NOW,
+  StepJournal,
+  deploymentStageContext,
+} from '../__testUtils__/stageContext';
+import { FakeApprovals } from '../__testUtils__/fakes';
+import { ApprovalState, createApprovalStage } from './approval';
+
+function approval(
+  approver: string,
+  kind: ApprovalRecord['kind'],
+  token = INPUT.token,
+): ApprovalRecord {
+  return { token, approver, kind, approvedAt: NOW };
+}
+
+describe('approval stage', () => {
+  function setup(approvals: ApprovalRecord[] = []) {
+    const journal = new StepJournal();
+    const reader = new FakeApprovals(journal, approvals);
+    const stage = createApprovalStage({
+      approvals: reader,
+      pollIntervalMs: 10_000,
+    });
+    const context = (state: ApprovalState = {}) =>
+      deploymentStageContext<ApprovalState>(journal, {
+        kind: 'approval',
+        environment: 'production',
+        state,
+      });
+    return { journal, reader, stage, context };
+  }
+
+  it('waits on a person, and says once whom it waits for', async () => {
+    const { journal, stage, context } = setup();
+
+    const first = await stage.run(context());
+    expect(first).toEqual({
+      type: 'wait',
+      afterMs: 10_000,
+      waiting: true,
+      state: { asked: true },
+    });
+    const second = await stage.run(context({ asked: true }));
+    expect(second).toEqual(first);
+
+    expect(journal.lines).toEqual([
+      'info: Waiting for an approval by someone other than user:default/alice',
+    ]);
+  });
+
+  it("is done with the approver as the stage's actor once someone else approves production", async () => {
+    const { journal, stage, context } = setup([
+      approval('user:default/bob', 'production'),
+    ]);
+
+    const result = await stage.run(context({ asked: true }));
+
+    expect(result).toEqual({ type: 'done', actor: 'user:default/bob' });
+    expect(journal.lines).toEqual(['info: Approved by user:default/bob']);
+  });
+
+  it("does not count the requester's own approval", async () => {
+    const { journal, stage, context } = setup([
+      approval('user:default/alice', 'production'),
+    ]);
+
+    const result = await stage.run(context({ asked: true }));
+
+    expect(result).toMatchObject({ type: 'wait', waiting: true });
+    expect(journal.logs).toEqual([]);
+  });
+
+  it('picks the approval by someone else among several', async () => {
+    const { stage, context } = setup([
+      approval('user:default/alice', 'production'),
+      approval('user:default/carol', 'production'),
+    ]);
+
+    expect(await stage.run(context())).toEqual({
+      type: 'done',
+      actor: 'user:default/carol',
+    });
+  });
+
+  it("does not count an approval of the request, nor another deployment's", async () => {
+    const { stage, context } = setup([
+      approval('user:default/bob', 'request'),
+      approval('user:default/bob', 'production', 'dep-0041'),
+    ]);
+
+    const result = await stage.run(context({ asked: true }));
+
+    expect(result.type).toBe('wait');
+  });
+});
