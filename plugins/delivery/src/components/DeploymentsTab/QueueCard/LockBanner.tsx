@@ -1,7 +1,7 @@
 import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
 import { QueueLock } from '@internal/plugin-delivery-common';
-import { formatTime, formatUser } from './format';
+import { formatTime, formatUser } from '../shared';
 
 /** Who locked the queue, when and why. */
 export function LockBanner({ lock }: { lock: QueueLock }) {

@@ -1,6 +1,6 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { DeliveryApi } from '../../api';
+import { DeliveryApi } from '../../../api';
 import { CommitsCard } from './CommitsCard';
 import {
   deployment,
@@ -11,7 +11,7 @@ import {
   renderWithApis,
   responseError,
   sha,
-} from './__testUtils__/fixtures';
+} from '../__testUtils__/fixtures';
 
 jest.setTimeout(30_000);
 

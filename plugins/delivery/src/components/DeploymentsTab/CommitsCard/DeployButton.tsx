@@ -1,5 +1,5 @@
 import { Eligibility } from '@internal/plugin-delivery-common';
-import { GuardedButton } from './GuardedButton';
+import { GuardedButton } from '../shared';
 
 /** Why a commit may not be deployed by this user now, or undefined when it may. */
 export function deployBlocker(options: {

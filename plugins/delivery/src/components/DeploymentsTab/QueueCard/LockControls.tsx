@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { QueueLock } from '@internal/plugin-delivery-common';
-import { GuardedButton } from './GuardedButton';
+import { GuardedButton } from '../shared';
 import { LockDialog } from './LockDialog';
 
 /** Lock (asking for a reason) or Unlock; disabled with `disabledReason` when not allowed. */

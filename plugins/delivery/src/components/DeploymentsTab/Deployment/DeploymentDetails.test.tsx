@@ -1,7 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Deployment } from '@internal/plugin-delivery-common';
-import { DeliveryPermissions } from '../../hooks/useDeliveryPermissions';
+import { DeliveryPermissions } from '../../../hooks/useDeliveryPermissions';
 import { DeploymentDetails } from './DeploymentDetails';
 import {
   ADA,
@@ -11,7 +11,7 @@ import {
   permissions,
   renderWithApis,
   stage,
-} from './__testUtils__/fixtures';
+} from '../__testUtils__/fixtures';
 
 jest.setTimeout(30_000);
 

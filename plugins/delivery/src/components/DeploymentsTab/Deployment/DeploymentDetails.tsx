@@ -6,15 +6,14 @@ import Typography from '@material-ui/core/Typography';
 import CloseIcon from '@material-ui/icons/Close';
 import Alert from '@material-ui/lab/Alert';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
-import { deliveryApiRef } from '../../api';
-import { useDeployment } from '../../hooks/useDeployments';
-import { DeliveryPermissions } from '../../hooks/useDeliveryPermissions';
+import { deliveryApiRef } from '../../../api';
+import { useDeployment } from '../../../hooks/useDeployments';
+import { DeliveryPermissions } from '../../../hooks/useDeliveryPermissions';
 import { ApproveButton } from './ApproveButton';
 import { DeploymentOutcome } from './DeploymentOutcome';
 import { DeploymentStatusLabel } from './DeploymentStatusLabel';
 import { DeploymentStepper } from './DeploymentStepper';
-import { errorMessage } from './errors';
-import { formatTime, formatUser, shortSha } from './format';
+import { errorMessage, formatTime, formatUser, shortSha } from '../shared';
 
 /** One deployment: header, outcome, and its live stage stepper with the Approve button. */
 export function DeploymentDetails({

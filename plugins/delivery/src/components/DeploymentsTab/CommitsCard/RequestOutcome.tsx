@@ -1,8 +1,7 @@
 import Alert from '@material-ui/lab/Alert';
 import AlertTitle from '@material-ui/lab/AlertTitle';
 import { RequestDeploymentResponse } from '@internal/plugin-delivery-common';
-import { errorMessage, isUnprocessable } from './errors';
-import { shortSha } from './format';
+import { errorMessage, isUnprocessable, shortSha } from '../shared';
 
 /** What came of the last Deploy click: the token and queue position, or why it was refused. */
 export function RequestOutcome({

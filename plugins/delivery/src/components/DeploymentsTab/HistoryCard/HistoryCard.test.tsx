@@ -9,7 +9,7 @@ import {
   renderWithApis,
   sha,
   stage,
-} from './__testUtils__/fixtures';
+} from '../__testUtils__/fixtures';
 
 jest.setTimeout(30_000);
 

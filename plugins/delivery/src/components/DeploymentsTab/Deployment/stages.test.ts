@@ -1,5 +1,5 @@
 import { groupStages } from './stages';
-import { stage } from './__testUtils__/fixtures';
+import { stage } from '../__testUtils__/fixtures';
 
 describe('groupStages', () => {
   it('groups consecutive stages of one environment, in position order', () => {

@@ -22,15 +22,14 @@ import {
   CommitSummary,
   EnvironmentStatus,
 } from '@internal/plugin-delivery-common';
-import { deliveryApiRef } from '../../api';
-import { useCommits } from '../../hooks/useDelivery';
-import { useEligibility } from '../../hooks/useEligibility';
-import { DeliveryPermissions } from '../../hooks/useDeliveryPermissions';
-import { formatAge } from './format';
+import { deliveryApiRef } from '../../../api';
+import { useCommits } from '../../../hooks/useDelivery';
+import { useEligibility } from '../../../hooks/useEligibility';
+import { DeliveryPermissions } from '../../../hooks/useDeliveryPermissions';
+import { formatAge, CARD_TABLE_OPTIONS } from '../shared';
 import { DeployButton, deployBlocker } from './DeployButton';
 import { EnvironmentChips } from './EnvironmentChips';
 import { RequestOutcome } from './RequestOutcome';
-import { CARD_TABLE_OPTIONS } from './tableOptions';
 
 const CI_LABEL: Record<CiState, string> = {
   success: 'CI passed',

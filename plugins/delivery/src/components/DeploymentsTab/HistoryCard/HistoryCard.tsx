@@ -3,11 +3,15 @@ import { InfoCard, Table, TableColumn } from '@backstage/core-components';
 import Box from '@material-ui/core/Box';
 import Link from '@material-ui/core/Link';
 import { Deployment } from '@internal/plugin-delivery-common';
-import { DeliveryPermissions } from '../../hooks/useDeliveryPermissions';
-import { DeploymentDetails } from './DeploymentDetails';
-import { DeploymentStatusLabel } from './DeploymentStatusLabel';
-import { formatDuration, formatTime, formatUser, shortSha } from './format';
-import { CARD_TABLE_OPTIONS } from './tableOptions';
+import { DeliveryPermissions } from '../../../hooks/useDeliveryPermissions';
+import { DeploymentDetails, DeploymentStatusLabel } from '../Deployment';
+import {
+  formatDuration,
+  formatTime,
+  formatUser,
+  shortSha,
+  CARD_TABLE_OPTIONS,
+} from '../shared';
 
 function columns(onOpen: (token: string) => void): TableColumn<Deployment>[] {
   return [

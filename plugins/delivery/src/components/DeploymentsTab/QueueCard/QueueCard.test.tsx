@@ -1,8 +1,8 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { DeploymentsResponse } from '@internal/plugin-delivery-common';
-import { DeliveryApi } from '../../api';
-import { DeliveryPermissions } from '../../hooks/useDeliveryPermissions';
+import { DeliveryApi } from '../../../api';
+import { DeliveryPermissions } from '../../../hooks/useDeliveryPermissions';
 import { QueueCard } from './QueueCard';
 import {
   ADA,
@@ -16,7 +16,7 @@ import {
   renderWithApis,
   sha,
   stage,
-} from './__testUtils__/fixtures';
+} from '../__testUtils__/fixtures';
 
 jest.setTimeout(30_000);
 

@@ -7,8 +7,8 @@ import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
 import { Deployment } from '@internal/plugin-delivery-common';
 import { CallCountdown } from './CallCountdown';
-import { DeploymentStatusLabel } from './DeploymentStatusLabel';
-import { formatUser, shortSha } from './format';
+import { DeploymentStatusLabel } from '../Deployment';
+import { formatUser, shortSha } from '../shared';
 
 /** The queue in backend order (running first) with Start and Cancel where the user may use them. */
 export function QueueTable({

@@ -1,6 +1,6 @@
 import Typography from '@material-ui/core/Typography';
-import { useCountdown } from '../../hooks/useCountdown';
-import { formatCountdown } from './format';
+import { useCountdown } from '../../../hooks/useCountdown';
+import { formatCountdown } from '../shared';
 
 /** Live time left for a called token to be started. */
 export function CallCountdown({ expiresAt }: { expiresAt?: string }) {

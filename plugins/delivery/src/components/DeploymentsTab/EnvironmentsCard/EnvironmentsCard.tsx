@@ -14,9 +14,8 @@ import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
 import RefreshIcon from '@material-ui/icons/Refresh';
 import { EnvironmentStatus } from '@internal/plugin-delivery-common';
-import { useEnvironments } from '../../hooks/useDelivery';
-import { formatAge } from './format';
-import { CARD_TABLE_OPTIONS } from './tableOptions';
+import { useEnvironments } from '../../../hooks/useDelivery';
+import { formatAge, CARD_TABLE_OPTIONS } from '../shared';
 
 function RolloutCell({ env }: { env: EnvironmentStatus }) {
   const { ready, desired } = env.replicas;

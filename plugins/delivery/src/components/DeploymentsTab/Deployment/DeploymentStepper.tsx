@@ -6,7 +6,7 @@ import StepLabel from '@material-ui/core/StepLabel';
 import Stepper from '@material-ui/core/Stepper';
 import Typography from '@material-ui/core/Typography';
 import { DeploymentStage } from '@internal/plugin-delivery-common';
-import { formatTime, formatUser } from './format';
+import { formatTime, formatUser } from '../shared';
 import { groupStages, STAGE_LABEL } from './stages';
 import { StageIcon } from './StageIcon';
 import { StageLogs } from './StageLogs';

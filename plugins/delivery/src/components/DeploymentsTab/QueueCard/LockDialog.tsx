@@ -7,7 +7,7 @@ import DialogContentText from '@material-ui/core/DialogContentText';
 import DialogTitle from '@material-ui/core/DialogTitle';
 import TextField from '@material-ui/core/TextField';
 import Alert from '@material-ui/lab/Alert';
-import { errorMessage } from './errors';
+import { errorMessage } from '../shared';
 
 /** Asks for the (required) reason of a queue lock and submits it. */
 export function LockDialog({

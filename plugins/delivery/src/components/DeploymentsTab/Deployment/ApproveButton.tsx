@@ -1,5 +1,5 @@
 import { Deployment } from '@internal/plugin-delivery-common';
-import { GuardedButton } from './GuardedButton';
+import { GuardedButton } from '../shared';
 
 /** Approve a waiting approval stage: only for someone other than the requester, with permission. */
 export function ApproveButton({

@@ -1,0 +1,1 @@
+export { CommitsCard } from './CommitsCard';

@@ -1,0 +1,2 @@
+export { DeploymentDetails } from './DeploymentDetails';
+export { DeploymentStatusLabel } from './DeploymentStatusLabel';

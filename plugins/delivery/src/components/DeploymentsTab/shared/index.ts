@@ -1,0 +1,11 @@
+export { GuardedButton } from './GuardedButton';
+export { errorMessage, isUnprocessable } from './errors';
+export {
+  formatAge,
+  formatCountdown,
+  formatDuration,
+  formatTime,
+  formatUser,
+  shortSha,
+} from './format';
+export { CARD_TABLE_OPTIONS } from './tableOptions';
