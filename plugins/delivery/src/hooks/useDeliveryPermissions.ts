@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
 import { usePermission } from '@backstage/plugin-permission-react';
 import {
@@ -35,12 +36,17 @@ export function useDeliveryPermissions(entity: Entity): DeliveryPermissions {
     permission: deliveryLockPermission,
     resourceRef,
   });
-  return {
-    deploy: deploy.allowed,
-    cancel: cancel.allowed,
-    approve: approve.allowed,
-    lock: lock.allowed,
-    loading:
-      deploy.loading || cancel.loading || approve.loading || lock.loading,
-  };
+  const loading =
+    deploy.loading || cancel.loading || approve.loading || lock.loading;
+  // One object per decision, so the tab's shared state changes only when a decision does.
+  return useMemo(
+    () => ({
+      deploy: deploy.allowed,
+      cancel: cancel.allowed,
+      approve: approve.allowed,
+      lock: lock.allowed,
+      loading,
+    }),
+    [deploy.allowed, cancel.allowed, approve.allowed, lock.allowed, loading],
+  );
 }

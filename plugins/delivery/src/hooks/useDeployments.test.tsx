@@ -13,18 +13,8 @@ import {
   deploymentsResponse,
   entity,
   fakeApi,
+  fakeSignals,
 } from '../components/DeploymentsTab/__testUtils__/fixtures';
-
-function fakeSignals() {
-  const subscribers = new Map<string, (message: any) => void>();
-  const api: SignalApi = {
-    subscribe: (channel, onMessage) => {
-      subscribers.set(channel, onMessage as (message: any) => void);
-      return { unsubscribe: () => subscribers.delete(channel) };
-    },
-  };
-  return { api, subscribers };
-}
 
 function wrapper(api: DeliveryApi, signalApi?: SignalApi) {
   return ({ children }: { children: ReactNode }) =>

@@ -209,6 +209,24 @@ export async function responseError(
   return ResponseError.fromResponse(response as any);
 }
 
+/** What a delivery signal carries, as the signal API hands it to subscribers. */
+type SignalMessage = Parameters<Parameters<SignalApi['subscribe']>[1]>[0];
+
+/** A signal API whose subscribers the test calls itself, by channel. */
+export function fakeSignals() {
+  const subscribers = new Map<string, (message: SignalMessage) => void>();
+  const api: SignalApi = {
+    subscribe<TMessage extends SignalMessage>(
+      channel: string,
+      onMessage: (message: TMessage) => void,
+    ) {
+      subscribers.set(channel, message => onMessage(message as TMessage));
+      return { unsubscribe: () => subscribers.delete(channel) };
+    },
+  };
+  return { api, subscribers };
+}
+
 const ALLOW = 'ALLOW' as AuthorizeResult.ALLOW;
 const DENY = 'DENY' as AuthorizeResult.DENY;
 
