@@ -4,11 +4,9 @@ import { DeliveryApi } from '../../../api';
 import { CommitsCard } from './CommitsCard';
 import {
   deployment,
-  entity,
-  environments,
   fakeApi,
   permissions,
-  renderWithApis,
+  renderInDeliveryContext,
   responseError,
   sha,
 } from '../__testUtils__/fixtures';
@@ -41,21 +39,12 @@ function apiWithEligibility(overrides: Partial<DeliveryApi> = {}) {
   });
 }
 
-async function renderCard(
-  api: DeliveryApi,
-  granted = permissions(),
-  onRequested = jest.fn(),
-) {
-  await renderWithApis(
-    <CommitsCard
-      entity={entity}
-      environments={environments.environments}
-      permissions={granted}
-      onRequested={onRequested}
-    />,
-    api,
-  );
-  return onRequested;
+/** Renders the card in the tab's context; returns the context's refresh. */
+async function renderCard(api: DeliveryApi, granted = permissions()) {
+  const { refresh } = await renderInDeliveryContext(<CommitsCard />, api, {
+    granted,
+  });
+  return refresh;
 }
 
 const deployButton = (shortSha: string) =>
@@ -108,9 +97,7 @@ describe('CommitsCard', () => {
       }),
       queuePosition: 2,
     }));
-    const onRequested = await renderCard(
-      apiWithEligibility({ requestDeployment }),
-    );
+    const refresh = await renderCard(apiWithEligibility({ requestDeployment }));
     await waitFor(() => expect(deployButton('ddddddd')).toBeEnabled());
     await userEvent.click(deployButton('ddddddd'));
 
@@ -121,7 +108,7 @@ describe('CommitsCard', () => {
       { kind: 'Component', namespace: 'default', name: 'payments-api' },
       sha('d'),
     );
-    expect(onRequested).toHaveBeenCalled();
+    expect(refresh).toHaveBeenCalled();
   });
 
   it('shows the reasons of a 422 refusal', async () => {
@@ -129,7 +116,7 @@ describe('CommitsCard', () => {
       422,
       'Commit ddddddd is not eligible:\n- Required check build is pending\n- Open issue #12 carries the deploy-blocker label',
     );
-    const onRequested = await renderCard(
+    const refresh = await renderCard(
       apiWithEligibility({
         requestDeployment: jest.fn(() => Promise.reject(error)),
       }),
@@ -143,7 +130,7 @@ describe('CommitsCard', () => {
     expect(alert).toHaveTextContent(
       'Open issue #12 carries the deploy-blocker label',
     );
-    expect(onRequested).not.toHaveBeenCalled();
+    expect(refresh).not.toHaveBeenCalled();
   });
 
   it('disables Deploy, saying why, without the deploy permission', async () => {

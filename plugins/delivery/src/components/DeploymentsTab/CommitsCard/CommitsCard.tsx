@@ -11,21 +11,15 @@ import {
   StatusError,
   StatusAborted,
 } from '@backstage/core-components';
-import { useApi } from '@backstage/core-plugin-api';
-import { Entity, getCompoundEntityRef } from '@backstage/catalog-model';
 import Box from '@material-ui/core/Box';
 import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
-import {
-  CiState,
-  CommitSummary,
-  EnvironmentStatus,
-} from '@internal/plugin-delivery-common';
-import { deliveryApiRef } from '../../../api';
+import { CiState, CommitSummary } from '@internal/plugin-delivery-common';
+import { useDeliveryContext } from '../../../hooks/DeliveryContext';
+import { useDeliveryActions } from '../../../hooks/useDeliveryActions';
 import { useCommits } from '../../../hooks/useDelivery';
 import { useEligibility } from '../../../hooks/useEligibility';
-import { DeliveryPermissions } from '../../../hooks/useDeliveryPermissions';
 import { formatAge, CARD_TABLE_OPTIONS } from '../shared';
 import { DeployButton, deployBlocker } from './DeployButton';
 import { EnvironmentChips } from './EnvironmentChips';
@@ -87,34 +81,19 @@ const baseColumns: TableColumn<CommitSummary>[] = [
  * The latest commits of the default branch with their CI state, the environments running
  * each, and a Deploy button whose state comes from the backend's eligibility.
  */
-export function CommitsCard({
-  entity,
-  environments,
-  permissions,
-  onRequested,
-}: {
-  entity: Entity;
-  environments: EnvironmentStatus[];
-  permissions: DeliveryPermissions;
-  onRequested: () => void;
-}) {
-  const api = useApi(deliveryApiRef);
+export function CommitsCard() {
+  const { entity, permissions } = useDeliveryContext();
+  const actions = useDeliveryActions();
   const { value, loading, error } = useCommits(entity);
   const shas = value?.commits.map(c => c.sha) ?? [];
   const eligibility = useEligibility(entity, shas);
   const [requestedSha, setRequestedSha] = useState<string>();
-  const ref = getCompoundEntityRef(entity);
   const [request, requestDeployment] = useAsyncFn(
     async (commitSha: string) => {
       setRequestedSha(commitSha);
-      const response = await api.requestDeployment(
-        { kind: ref.kind, namespace: ref.namespace, name: ref.name },
-        commitSha,
-      );
-      onRequested();
-      return response;
+      return actions.requestDeployment(commitSha);
     },
-    [api, ref.kind, ref.namespace, ref.name, onRequested],
+    [actions],
   );
 
   const columns = useMemo<TableColumn<CommitSummary>[]>(
@@ -122,9 +101,7 @@ export function CommitsCard({
       ...baseColumns,
       {
         title: 'Running in',
-        render: c => (
-          <EnvironmentChips commitSha={c.sha} environments={environments} />
-        ),
+        render: c => <EnvironmentChips commitSha={c.sha} />,
       },
       {
         title: 'Deploy',
@@ -145,7 +122,6 @@ export function CommitsCard({
       },
     ],
     [
-      environments,
       eligibility.value,
       eligibility.loading,
       eligibility.error,

@@ -1,15 +1,12 @@
 import Chip from '@material-ui/core/Chip';
-import { EnvironmentStatus } from '@internal/plugin-delivery-common';
+import { useDeliveryContext } from '../../../hooks/DeliveryContext';
 
 /** The environments currently running the given commit, as small chips. */
-export function EnvironmentChips({
-  commitSha,
-  environments,
-}: {
-  commitSha: string;
-  environments: EnvironmentStatus[];
-}) {
-  const running = environments.filter(e => e.version?.commitSha === commitSha);
+export function EnvironmentChips({ commitSha }: { commitSha: string }) {
+  const environments = useDeliveryContext().environments.value?.environments;
+  const running = (environments ?? []).filter(
+    e => e.version?.commitSha === commitSha,
+  );
   if (running.length === 0) return null;
   return (
     <span aria-label="Running in">

@@ -9,7 +9,7 @@ import {
   deployment,
   fakeApi,
   permissions,
-  renderWithApis,
+  renderInDeliveryContext,
   stage,
 } from '../__testUtils__/fixtures';
 
@@ -71,19 +71,13 @@ async function renderDetails(
   }: { user?: string; granted?: DeliveryPermissions } = {},
 ) {
   const api = fakeApi({ getDeployment: jest.fn(async () => d) });
-  const onChanged = jest.fn();
-  await renderWithApis(
-    <DeploymentDetails
-      token={d.token}
-      user={user}
-      permissions={granted}
-      onChanged={onChanged}
-    />,
+  const { refresh } = await renderInDeliveryContext(
+    <DeploymentDetails token={d.token} />,
     api,
-    { user },
+    { user, granted },
   );
   await screen.findByRole('region', { name: `Deployment ${d.token}` });
-  return { api, onChanged };
+  return { api, refresh };
 }
 
 describe('DeploymentDetails', () => {
@@ -135,14 +129,14 @@ describe('DeploymentDetails', () => {
   });
 
   it('lets someone other than the requester, with permission, approve', async () => {
-    const { api, onChanged } = await renderDetails(waitingForApproval, {
+    const { api, refresh } = await renderDetails(waitingForApproval, {
       user: GRACE,
     });
     const approve = screen.getByRole('button', { name: 'Approve' });
     expect(approve).toBeEnabled();
     await userEvent.click(approve);
     expect(api.approveDeployment).toHaveBeenCalledWith('DEP-7-0');
-    await waitFor(() => expect(onChanged).toHaveBeenCalled());
+    await waitFor(() => expect(refresh).toHaveBeenCalled());
   });
 
   it('does not let the requester approve their own deployment', async () => {

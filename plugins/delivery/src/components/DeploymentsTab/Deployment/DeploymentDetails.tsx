@@ -1,44 +1,37 @@
 import { Progress, ResponseErrorPanel } from '@backstage/core-components';
-import { useApi } from '@backstage/core-plugin-api';
 import Box from '@material-ui/core/Box';
 import IconButton from '@material-ui/core/IconButton';
 import Typography from '@material-ui/core/Typography';
 import CloseIcon from '@material-ui/icons/Close';
 import Alert from '@material-ui/lab/Alert';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
-import { deliveryApiRef } from '../../../api';
+import { useDeliveryContext } from '../../../hooks/DeliveryContext';
+import { useDeliveryActions } from '../../../hooks/useDeliveryActions';
 import { useDeployment } from '../../../hooks/useDeployments';
-import { DeliveryPermissions } from '../../../hooks/useDeliveryPermissions';
 import { ApproveButton } from './ApproveButton';
 import { DeploymentOutcome } from './DeploymentOutcome';
 import { DeploymentStatusLabel } from './DeploymentStatusLabel';
 import { DeploymentStepper } from './DeploymentStepper';
 import { errorMessage, formatTime, formatUser, shortSha } from '../shared';
 
-/** One deployment: header, outcome, and its live stage stepper with the Approve button. */
+/**
+ * One deployment: header, outcome, and its live stage stepper with the Approve button. It is
+ * read again whenever the tab reads the queue again, so the stepper follows live.
+ */
 export function DeploymentDetails({
   token,
-  refreshKey,
-  user,
-  permissions,
-  onChanged,
   onClose,
 }: {
   token: string;
-  /** Changes whenever the queue is read again, so the stepper follows live. */
-  refreshKey?: unknown;
-  user?: string;
-  permissions: DeliveryPermissions;
-  onChanged: () => void;
   onClose?: () => void;
 }) {
-  const api = useApi(deliveryApiRef);
-  const { value, error, retry } = useDeployment(token, refreshKey);
+  const { deployments } = useDeliveryContext();
+  const { approveDeployment } = useDeliveryActions();
+  const { value, error, retry } = useDeployment(token, deployments.value);
   const [approval, approve] = useAsyncFn(async () => {
-    await api.approveDeployment(token);
-    onChanged();
+    await approveDeployment(token);
     retry();
-  }, [api, token, onChanged, retry]);
+  }, [approveDeployment, token, retry]);
 
   if (error) {
     return (
@@ -79,9 +72,6 @@ export function DeploymentDetails({
           stage.kind === 'approval' && stage.status === 'waiting' ? (
             <ApproveButton
               deployment={value}
-              user={user}
-              allowed={permissions.approve}
-              permissionLoading={permissions.loading}
               busy={approval.loading}
               onApprove={approve}
             />

@@ -14,7 +14,7 @@ import Tooltip from '@material-ui/core/Tooltip';
 import Typography from '@material-ui/core/Typography';
 import RefreshIcon from '@material-ui/icons/Refresh';
 import { EnvironmentStatus } from '@internal/plugin-delivery-common';
-import { useEnvironments } from '../../../hooks/useDelivery';
+import { useDeliveryContext } from '../../../hooks/DeliveryContext';
 import { formatAge, CARD_TABLE_OPTIONS } from '../shared';
 
 function RolloutCell({ env }: { env: EnvironmentStatus }) {
@@ -106,14 +106,10 @@ const columns: TableColumn<EnvironmentStatus>[] = [
 
 /**
  * The service in each environment: version, readiness, stable version and age. The tab reads
- * the environments once (the commits card uses them too) and hands the state in.
+ * the environments once (the commits card uses them too) and shares them through its context.
  */
-export function EnvironmentsCard({
-  environments,
-}: {
-  environments: ReturnType<typeof useEnvironments>;
-}) {
-  const { value, loading, error, retry } = environments;
+export function EnvironmentsCard() {
+  const { value, loading, error, retry } = useDeliveryContext().environments;
   if (error)
     return (
       <ResponseErrorPanel

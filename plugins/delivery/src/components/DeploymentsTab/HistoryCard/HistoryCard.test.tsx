@@ -4,9 +4,9 @@ import { HistoryCard } from './HistoryCard';
 import {
   GRACE,
   deployment,
+  deploymentsResponse,
   fakeApi,
-  permissions,
-  renderWithApis,
+  renderInDeliveryContext,
   sha,
   stage,
 } from '../__testUtils__/fixtures';
@@ -36,14 +36,9 @@ const history = [
 
 describe('HistoryCard', () => {
   it('lists finished deployments in the given order with status, reason and duration', async () => {
-    await renderWithApis(
-      <HistoryCard
-        history={history}
-        permissions={permissions()}
-        onChanged={jest.fn()}
-      />,
-      fakeApi(),
-    );
+    await renderInDeliveryContext(<HistoryCard />, fakeApi(), {
+      deployments: deploymentsResponse({ history }),
+    });
     const tokens = screen
       .getAllByRole('button', { name: /^Show DEP-/ })
       .map(b => b.textContent);
@@ -67,14 +62,9 @@ describe('HistoryCard', () => {
     const api = fakeApi({
       getDeployment: jest.fn(async () => history[0]),
     });
-    await renderWithApis(
-      <HistoryCard
-        history={history}
-        permissions={permissions()}
-        onChanged={jest.fn()}
-      />,
-      api,
-    );
+    await renderInDeliveryContext(<HistoryCard />, api, {
+      deployments: deploymentsResponse({ history }),
+    });
     await userEvent.click(screen.getByRole('button', { name: 'Show DEP-3-0' }));
     const details = await screen.findByRole('region', {
       name: 'Deployment DEP-3-0',
@@ -95,14 +85,9 @@ describe('HistoryCard', () => {
   });
 
   it('says so when nothing has finished yet', async () => {
-    await renderWithApis(
-      <HistoryCard
-        history={[]}
-        permissions={permissions()}
-        onChanged={jest.fn()}
-      />,
-      fakeApi(),
-    );
+    await renderInDeliveryContext(<HistoryCard />, fakeApi(), {
+      deployments: deploymentsResponse({ history: [] }),
+    });
     expect(
       screen.getByText('No finished deployments yet.'),
     ).toBeInTheDocument();

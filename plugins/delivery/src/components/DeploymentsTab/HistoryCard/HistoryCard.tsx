@@ -3,7 +3,7 @@ import { InfoCard, Table, TableColumn } from '@backstage/core-components';
 import Box from '@material-ui/core/Box';
 import Link from '@material-ui/core/Link';
 import { Deployment } from '@internal/plugin-delivery-common';
-import { DeliveryPermissions } from '../../../hooks/useDeliveryPermissions';
+import { useDeliveryContext } from '../../../hooks/DeliveryContext';
 import { DeploymentDetails, DeploymentStatusLabel } from '../Deployment';
 import {
   formatDuration,
@@ -53,19 +53,8 @@ function columns(onOpen: (token: string) => void): TableColumn<Deployment>[] {
 }
 
 /** Finished deployments, newest first (as the backend orders them); a token opens its stepper. */
-export function HistoryCard({
-  history,
-  refreshKey,
-  user,
-  permissions,
-  onChanged,
-}: {
-  history: Deployment[];
-  refreshKey?: unknown;
-  user?: string;
-  permissions: DeliveryPermissions;
-  onChanged: () => void;
-}) {
+export function HistoryCard() {
+  const history = useDeliveryContext().deployments.value?.history ?? [];
   const [opened, setOpened] = useState<string>();
   const tableColumns = useMemo(() => columns(setOpened), []);
   return (
@@ -80,10 +69,6 @@ export function HistoryCard({
         <Box px={2} pb={2}>
           <DeploymentDetails
             token={opened}
-            refreshKey={refreshKey}
-            user={user}
-            permissions={permissions}
-            onChanged={onChanged}
             onClose={() => setOpened(undefined)}
           />
         </Box>

@@ -9,11 +9,10 @@ import {
   GRACE,
   deployment,
   deploymentsResponse,
-  entity,
   fakeApi,
   minutesFromNow,
   permissions,
-  renderWithApis,
+  renderInDeliveryContext,
   sha,
   stage,
 } from '../__testUtils__/fixtures';
@@ -44,19 +43,12 @@ async function renderQueue(
     granted = permissions(),
   }: { api?: DeliveryApi; user?: string; granted?: DeliveryPermissions } = {},
 ) {
-  const onChanged = jest.fn();
-  await renderWithApis(
-    <QueueCard
-      entity={entity}
-      deployments={{ value, loading: false }}
-      user={user}
-      permissions={granted}
-      onChanged={onChanged}
-    />,
-    api,
-    { user },
-  );
-  return onChanged;
+  const { refresh } = await renderInDeliveryContext(<QueueCard />, api, {
+    user,
+    granted,
+    deployments: value,
+  });
+  return refresh;
 }
 
 const row = (token: string) => screen.getByText(token).closest('tr')!;
@@ -77,7 +69,7 @@ describe('QueueCard', () => {
 
   it('shows Start only to the requester of a called token', async () => {
     const api = fakeApi();
-    const onChanged = await renderQueue(
+    const refresh = await renderQueue(
       deploymentsResponse({
         queue: [called, { ...queued, requestedBy: ADA }],
       }),
@@ -90,7 +82,7 @@ describe('QueueCard', () => {
       screen.getByRole('button', { name: 'Start DEP-1-0' }),
     );
     expect(api.startDeployment).toHaveBeenCalledWith('DEP-1-0');
-    await waitFor(() => expect(onChanged).toHaveBeenCalled());
+    await waitFor(() => expect(refresh).toHaveBeenCalled());
   });
 
   it('shows no Start to anyone else, even an owner', async () => {
@@ -121,7 +113,7 @@ describe('QueueCard', () => {
 
   it('lets a requester without the cancel permission cancel only their own tokens', async () => {
     const api = fakeApi();
-    const onChanged = await renderQueue(
+    const refresh = await renderQueue(
       deploymentsResponse({ queue: [called, queued] }),
       { api, granted: permissions({ cancel: false }) },
     );
@@ -132,7 +124,7 @@ describe('QueueCard', () => {
       screen.getByRole('button', { name: 'Cancel DEP-1-0' }),
     );
     expect(api.cancelDeployment).toHaveBeenCalledWith('DEP-1-0');
-    await waitFor(() => expect(onChanged).toHaveBeenCalled());
+    await waitFor(() => expect(refresh).toHaveBeenCalled());
   });
 
   it('lets a user with the cancel permission cancel any token', async () => {
@@ -164,7 +156,7 @@ describe('QueueCard', () => {
 
   it('locks the queue only with a reason', async () => {
     const api = fakeApi();
-    const onChanged = await renderQueue(deploymentsResponse(), { api });
+    const refresh = await renderQueue(deploymentsResponse(), { api });
     await userEvent.click(screen.getByRole('button', { name: 'Lock queue' }));
     const dialog = await screen.findByRole('dialog', {
       name: 'Lock the deployment queue',
@@ -184,12 +176,12 @@ describe('QueueCard', () => {
     await waitFor(() =>
       expect(screen.queryByRole('dialog')).not.toBeInTheDocument(),
     );
-    expect(onChanged).toHaveBeenCalled();
+    expect(refresh).toHaveBeenCalled();
   });
 
   it('shows who locked the queue and why, and unlocks it', async () => {
     const api = fakeApi();
-    const onChanged = await renderQueue(
+    const refresh = await renderQueue(
       deploymentsResponse({
         lock: {
           lockedBy: GRACE,
@@ -211,7 +203,7 @@ describe('QueueCard', () => {
       namespace: 'default',
       name: 'payments-api',
     });
-    await waitFor(() => expect(onChanged).toHaveBeenCalled());
+    await waitFor(() => expect(refresh).toHaveBeenCalled());
   });
 
   it('disables Lock and Unlock without the lock permission', async () => {

@@ -4,15 +4,12 @@ import {
   Progress,
   ResponseErrorPanel,
 } from '@backstage/core-components';
-import { useApi } from '@backstage/core-plugin-api';
-import { Entity, getCompoundEntityRef } from '@backstage/catalog-model';
 import Box from '@material-ui/core/Box';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
 import useAsyncFn from 'react-use/esm/useAsyncFn';
-import { DeploymentsResponse } from '@internal/plugin-delivery-common';
-import { deliveryApiRef } from '../../../api';
-import { DeliveryPermissions } from '../../../hooks/useDeliveryPermissions';
+import { useDeliveryContext } from '../../../hooks/DeliveryContext';
+import { useDeliveryActions } from '../../../hooks/useDeliveryActions';
 import { DeploymentDetails } from '../Deployment';
 import { errorMessage } from '../shared';
 import { LockBanner } from './LockBanner';
@@ -24,25 +21,10 @@ import { QueueTable } from './QueueTable';
  * deployment (or of the one opened from the queue). A deployment watched while running
  * stays open after it finishes, so its outcome shows.
  */
-export function QueueCard({
-  entity,
-  deployments,
-  user,
-  permissions,
-  onChanged,
-}: {
-  entity: Entity;
-  deployments: {
-    value?: DeploymentsResponse;
-    loading: boolean;
-    error?: Error;
-  };
-  user?: string;
-  permissions: DeliveryPermissions;
-  onChanged: () => void;
-}) {
-  const api = useApi(deliveryApiRef);
-  const { kind, namespace, name } = getCompoundEntityRef(entity);
+export function QueueCard() {
+  const { deployments, permissions } = useDeliveryContext();
+  const { startDeployment, cancelDeployment, lockQueue, unlockQueue } =
+    useDeliveryActions();
   const [opened, setOpened] = useState<string>();
   const [watched, setWatched] = useState<string>();
   const queue = deployments.value?.queue ?? [];
@@ -51,13 +33,10 @@ export function QueueCard({
     if (runningToken) setWatched(runningToken);
   }, [runningToken]);
 
-  const [action, run] = useAsyncFn(
-    async (call: () => Promise<unknown>) => {
-      await call();
-      onChanged();
-    },
-    [onChanged],
-  );
+  // Start, Cancel and Unlock share one busy state and one error.
+  const [action, run] = useAsyncFn(async (call: () => Promise<unknown>) => {
+    await call();
+  }, []);
 
   if (deployments.error && !deployments.value) {
     return (
@@ -85,12 +64,8 @@ export function QueueCard({
             lock={lock}
             disabledReason={lockBlocker}
             busy={action.loading}
-            onLock={reason =>
-              api.lockQueue({ kind, namespace, name }, reason).then(onChanged)
-            }
-            onUnlock={() =>
-              run(() => api.unlockQueue({ kind, namespace, name }))
-            }
+            onLock={lockQueue}
+            onUnlock={() => run(unlockQueue)}
           />
         </Box>
       }
@@ -107,22 +82,15 @@ export function QueueCard({
       )}
       {queue.length > 0 && (
         <QueueTable
-          queue={queue}
-          user={user}
-          canCancelAny={permissions.cancel}
           busy={action.loading}
           onOpen={setOpened}
-          onStart={token => run(() => api.startDeployment(token))}
-          onCancel={token => run(() => api.cancelDeployment(token))}
+          onStart={token => run(() => startDeployment(token))}
+          onCancel={token => run(() => cancelDeployment(token))}
         />
       )}
       {shown && (
         <DeploymentDetails
           token={shown}
-          refreshKey={deployments.value}
-          user={user}
-          permissions={permissions}
-          onChanged={onChanged}
           onClose={
             shown === runningToken
               ? undefined

@@ -5,29 +5,26 @@ import TableBody from '@material-ui/core/TableBody';
 import TableCell from '@material-ui/core/TableCell';
 import TableHead from '@material-ui/core/TableHead';
 import TableRow from '@material-ui/core/TableRow';
-import { Deployment } from '@internal/plugin-delivery-common';
+import { useDeliveryContext } from '../../../hooks/DeliveryContext';
 import { CallCountdown } from './CallCountdown';
 import { DeploymentStatusLabel } from '../Deployment';
 import { formatUser, shortSha } from '../shared';
 
 /** The queue in backend order (running first) with Start and Cancel where the user may use them. */
 export function QueueTable({
-  queue,
-  user,
-  canCancelAny,
   busy,
   onOpen,
   onStart,
   onCancel,
 }: {
-  queue: Deployment[];
-  user?: string;
-  canCancelAny: boolean;
   busy: boolean;
   onOpen: (token: string) => void;
   onStart: (token: string) => void;
   onCancel: (token: string) => void;
 }) {
+  const { deployments, user, permissions } = useDeliveryContext();
+  const queue = deployments.value?.queue ?? [];
+  const canCancelAny = permissions.cancel;
   return (
     <Table size="small" aria-label="Deployment queue">
       <TableHead>

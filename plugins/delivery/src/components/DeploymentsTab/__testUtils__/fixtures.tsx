@@ -8,7 +8,7 @@ import {
 import { EntityProvider } from '@backstage/plugin-catalog-react';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
 import { signalApiRef, SignalApi } from '@backstage/plugin-signals-react';
-import { Entity } from '@backstage/catalog-model';
+import { Entity, getCompoundEntityRef } from '@backstage/catalog-model';
 import { ResponseError } from '@backstage/errors';
 import type { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
@@ -20,6 +20,10 @@ import {
 } from '@internal/plugin-delivery-common';
 import { DeliveryApi, deliveryApiRef } from '../../../api';
 import { DeploymentsTab } from '../DeploymentsTab';
+import {
+  DeliveryContext,
+  DeliveryContextValue,
+} from '../../../hooks/DeliveryContext';
 import { DeliveryPermissions } from '../../../hooks/useDeliveryPermissions';
 
 export const ADA = 'user:default/ada';
@@ -285,4 +289,55 @@ export function permissions(
     loading: false,
     ...overrides,
   };
+}
+
+export interface ContextOptions extends RenderOptions {
+  /** The user's delivery permissions as the context gives them; all granted when omitted. */
+  granted?: DeliveryPermissions;
+  /** The deployments as read last; an empty queue and history when omitted. */
+  deployments?: DeploymentsResponse;
+  /** The environments as read last; the fixture's when omitted. */
+  environments?: EnvironmentsResponse;
+}
+
+/**
+ * Renders a card or a part of one inside the delivery context, in the state the tab would
+ * provide after reading everything (no loading, no error), with the fake API, the same user
+ * and the entity. Returns the context's `refresh` and environments `retry` as mocks.
+ */
+export async function renderInDeliveryContext(
+  element: ReactElement,
+  api: DeliveryApi,
+  options: ContextOptions = {},
+) {
+  const {
+    user = ADA,
+    entity: pageEntity = entity,
+    granted = permissions(),
+    deployments = deploymentsResponse(),
+    environments: environmentsValue = environments,
+  } = options;
+  const refresh = jest.fn();
+  const retryEnvironments = jest.fn();
+  const value: DeliveryContextValue = {
+    entity: pageEntity,
+    entityRef: getCompoundEntityRef(pageEntity),
+    user,
+    permissions: granted,
+    deployments: { value: deployments, loading: false },
+    environments: {
+      value: environmentsValue,
+      loading: false,
+      retry: retryEnvironments,
+    },
+    refresh,
+  };
+  await renderWithApis(
+    <DeliveryContext.Provider value={value}>
+      {element}
+    </DeliveryContext.Provider>,
+    api,
+    { ...options, user, entity: pageEntity },
+  );
+  return { refresh, retryEnvironments };
 }
