@@ -210,7 +210,7 @@ export async function responseError(
       headers: { 'Content-Type': 'application/json' },
     },
   );
-  return ResponseError.fromResponse(response as any);
+  return ResponseError.fromResponse(response);
 }
 
 /** What a delivery signal carries, as the signal API hands it to subscribers. */
@@ -259,16 +259,20 @@ export async function renderWithApis(
     authorize: request =>
       !allow || allow.includes(request.permission.name) ? ALLOW : DENY,
   });
-  const apis: any[] = [
+  const apis = [
     [deliveryApiRef, api],
     [identityApiRef, mockApis.identity({ userEntityRef: user })],
     [permissionApiRef, permissionApi],
-  ];
-  if (signalApi) apis.push([signalApiRef, signalApi]);
+  ] as const;
+  const page = <EntityProvider entity={pageEntity}>{element}</EntityProvider>;
   return renderInTestApp(
-    <TestApiProvider apis={apis as any}>
-      <EntityProvider entity={pageEntity}>{element}</EntityProvider>
-    </TestApiProvider>,
+    signalApi ? (
+      <TestApiProvider apis={[...apis, [signalApiRef, signalApi]]}>
+        {page}
+      </TestApiProvider>
+    ) : (
+      <TestApiProvider apis={apis}>{page}</TestApiProvider>
+    ),
   );
 }
 
