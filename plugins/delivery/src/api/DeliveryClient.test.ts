@@ -6,13 +6,16 @@ describe('DeliveryClient', () => {
   };
 
   it('calls the entity route through the app fetch', async () => {
-    const fetch = jest.fn(
-      async (_url: string) =>
+    const fetch = jest.fn<
+      Promise<Response>,
+      Parameters<typeof globalThis.fetch>
+    >(
+      async () =>
         new Response(JSON.stringify({ entityRef: 'x', environments: [] })),
     );
     const client = new DeliveryClient({
       discoveryApi,
-      fetchApi: { fetch: fetch as any },
+      fetchApi: { fetch },
     });
     await expect(
       client.getEnvironments({
@@ -31,13 +34,13 @@ describe('DeliveryClient', () => {
   });
 
   it('sends bodies as JSON and repeats array query parameters', async () => {
-    const fetch = jest.fn(
-      async (_url: string, _init?: RequestInit) =>
-        new Response(JSON.stringify({ eligibility: [] })),
-    );
+    const fetch = jest.fn<
+      Promise<Response>,
+      Parameters<typeof globalThis.fetch>
+    >(async () => new Response(JSON.stringify({ eligibility: [] })));
     const client = new DeliveryClient({
       discoveryApi,
-      fetchApi: { fetch: fetch as any },
+      fetchApi: { fetch },
     });
     const entity = { kind: 'Component', namespace: 'default', name: 'api' };
     await client.getEligibility(entity, ['a'.repeat(40), 'b'.repeat(40)]);
@@ -63,7 +66,10 @@ describe('DeliveryClient', () => {
       },
       response: { statusCode: 404 },
     };
-    const fetch = jest.fn(
+    const fetch = jest.fn<
+      Promise<Response>,
+      Parameters<typeof globalThis.fetch>
+    >(
       async () =>
         new Response(JSON.stringify(body), {
           status: 404,
@@ -72,7 +78,7 @@ describe('DeliveryClient', () => {
     );
     const client = new DeliveryClient({
       discoveryApi,
-      fetchApi: { fetch: fetch as any },
+      fetchApi: { fetch },
     });
     await expect(
       client.getCommits({ kind: 'component', namespace: 'default', name: 'x' }),
