@@ -1,12 +1,17 @@
 /*
- * Starts the sandbox on the demo ports (see DEFAULT_SANDBOX_PORTS) until SIGINT/SIGTERM.
- * SANDBOX_HOST overrides the listen address (default 127.0.0.1).
+ * Starts the sandbox until SIGINT/SIGTERM, on the demo ports (DEFAULT_SANDBOX_PORTS) unless
+ * SANDBOX_PORTS says otherwise (JSON, see parseSandboxPorts in ports.ts; 0 picks a free port).
+ * SANDBOX_HOST overrides the listen address (default 127.0.0.1). With SANDBOX_URLS_FILE, the
+ * servers' URLs are written there as JSON ({ githubUrl, clusterUrls, trafficUrl, jenkinsUrl })
+ * once all of them listen, so a caller that asked for free ports learns which ones it got.
  */
-import { DEFAULT_SANDBOX_PORTS, startSandbox } from './index';
+import { renameSync, writeFileSync } from 'node:fs';
+import { startSandbox } from './index';
+import { parseSandboxPorts } from './ports';
 
 async function main() {
   const sandbox = await startSandbox({
-    ports: DEFAULT_SANDBOX_PORTS,
+    ports: parseSandboxPorts(process.env.SANDBOX_PORTS),
     host: process.env.SANDBOX_HOST,
   });
   process.stdout.write(`sandbox: GitHub API at ${sandbox.githubUrl}\n`);
@@ -19,6 +24,20 @@ async function main() {
   process.stdout.write(
     `sandbox: Jenkins at ${sandbox.jenkinsUrl} (user ${sandbox.jenkinsCredentials.username})\n`,
   );
+  const urlsFile = process.env.SANDBOX_URLS_FILE;
+  if (urlsFile) {
+    // Written whole, then renamed, so a reader never sees half a file.
+    writeFileSync(
+      `${urlsFile}.tmp`,
+      JSON.stringify({
+        githubUrl: sandbox.githubUrl,
+        clusterUrls: sandbox.clusterUrls,
+        trafficUrl: sandbox.trafficUrl,
+        jenkinsUrl: sandbox.jenkinsUrl,
+      }),
+    );
+    renameSync(`${urlsFile}.tmp`, urlsFile);
+  }
   const stop = async () => {
     await sandbox.close();
     process.exit(0);

@@ -1,0 +1,58 @@
+import { DEFAULT_SANDBOX_PORTS } from './index';
+import { parseSandboxPorts } from './ports';
+
+describe('parseSandboxPorts', () => {
+  it('gives the demo ports when SANDBOX_PORTS is unset or empty', () => {
+    expect(parseSandboxPorts(undefined)).toEqual(DEFAULT_SANDBOX_PORTS);
+    expect(parseSandboxPorts('  ')).toEqual(DEFAULT_SANDBOX_PORTS);
+  });
+
+  it('takes every port from the JSON, 0 meaning a free one', () => {
+    expect(
+      parseSandboxPorts(
+        '{"github":0,"clusters":{"uat":0,"canary":0,"production":0},"traffic":0,"jenkins":0}',
+      ),
+    ).toEqual({
+      github: 0,
+      clusters: { uat: 0, canary: 0, production: 0 },
+      traffic: 0,
+      jenkins: 0,
+    });
+  });
+
+  it('keeps the demo port for entries left out', () => {
+    expect(
+      parseSandboxPorts('{"github":8010,"clusters":{"canary":8012}}'),
+    ).toEqual({
+      github: 8010,
+      clusters: { uat: 7011, canary: 8012, production: 7013 },
+      traffic: 7014,
+      jenkins: 7015,
+    });
+  });
+
+  it('refuses what is not a port map', () => {
+    expect(() => parseSandboxPorts('7010')).toThrow(/must be a JSON object/);
+    expect(() => parseSandboxPorts('{github:1}')).toThrow(/is not JSON/);
+    expect(() => parseSandboxPorts('{"gitlab":1}')).toThrow(
+      /unknown key gitlab/,
+    );
+    expect(() => parseSandboxPorts('{"clusters":{"staging":1}}')).toThrow(
+      /unknown cluster staging/,
+    );
+    expect(() => parseSandboxPorts('{"github":"7010"}')).toThrow(
+      /github must be a port number/,
+    );
+    expect(() => parseSandboxPorts('{"jenkins":70000}')).toThrow(
+      /jenkins must be a port number/,
+    );
+    expect(() => parseSandboxPorts('{"clusters":{"uat":-1}}')).toThrow(
+      /clusters\.uat must be a port number/,
+    );
+  });
+
+  it('does not change the demo defaults it hands out', () => {
+    parseSandboxPorts(undefined).clusters.uat = 1;
+    expect(DEFAULT_SANDBOX_PORTS.clusters.uat).toBe(7011);
+  });
+});
