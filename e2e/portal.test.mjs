@@ -1,58 +1,20 @@
-// End-to-end: starts the portal with the README's start command (sandbox, backend, frontend),
-// opens a demo service in Debian's Chromium through playwright-core, and checks that the
-// Deployments tab shows the versions the sandbox clusters are running. Saves a screenshot to
-// test-results/deployments-tab.png.
+// End-to-end: starts a portal of its own (e2e/portal.mjs: its own sandbox, backend and frontend
+// on free ports, SQLite in a temporary directory; never the demo's ports or `.data/`), opens a
+// demo service in Debian's Chromium through playwright-core, and checks that the Deployments tab
+// shows the versions the sandbox clusters are running (screenshot
+// test-results/deployments-tab.png); then deploys a commit from the UI to production and sees a
+// bad one caught in canary (deployment-succeeded.png, deployment-rolled-back.png).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdirSync, createWriteStream } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const resultsDir = join(root, 'test-results');
-mkdirSync(resultsDir, { recursive: true });
+import { resultsDir, startPortal } from './portal.mjs';
 
 let portal;
 let browser;
 
-async function waitForUrl(url, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    if (Date.now() > deadline)
-      throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-    if (portal.exitCode !== null)
-      throw new Error(
-        `the portal exited with ${portal.exitCode}; see test-results/portal.log`,
-      );
-    await new Promise(r => setTimeout(r, 500));
-  }
-}
-
 before(async () => {
-  const log = createWriteStream(join(resultsDir, 'portal.log'));
-  portal = spawn('bash', [join(root, 'scripts/start.sh')], {
-    cwd: root,
-    env: { ...process.env, BROWSER: 'none' },
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  portal.stdout.pipe(log);
-  portal.stderr.pipe(log);
-  await waitForUrl('http://127.0.0.1:7007/api/delivery/health', 240_000);
-  await waitForUrl('http://localhost:3000/', 240_000);
-  assert.equal(
-    portal.exitCode,
-    null,
-    'the portal started by this test is the one answering',
-  );
+  portal = await startPortal();
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [
@@ -71,28 +33,12 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (portal && portal.exitCode === null) {
-    process.kill(-portal.pid, 'SIGTERM');
-    await new Promise(resolve => {
-      const timer = setTimeout(() => {
-        try {
-          process.kill(-portal.pid, 'SIGKILL');
-        } catch {
-          // already gone
-        }
-        resolve();
-      }, 10_000);
-      portal.once('exit', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-  }
+  await portal?.stop();
 });
 
 /** Signs in as the guest; the catalog (the home page) then lists the demo services. */
 async function signIn(page) {
-  await page.goto('http://localhost:3000/', { waitUntil: 'domcontentloaded' });
+  await page.goto(`${portal.appUrl}/`, { waitUntil: 'domcontentloaded' });
   const enter = page.getByRole('button', { name: 'Enter' });
   await enter.waitFor({ timeout: 120_000 });
   await enter.click();
@@ -102,25 +48,25 @@ async function signIn(page) {
     .waitFor({ timeout: 120_000 });
 }
 
+/** The image tag payments-api runs in a sandbox cluster, asked independently of the portal. */
+async function runningTag(cluster) {
+  const res = await fetch(
+    `${portal.clusterUrls[cluster]}/apis/apps/v1/namespaces/payments/deployments/payments-api`,
+  );
+  assert.equal(res.status, 200);
+  return (await res.json()).spec.template.spec.containers[0].image
+    .split(':')
+    .pop();
+}
+
 test(
   'a developer sees the versions running in each environment on the Deployments tab',
   { timeout: 300_000 },
   async () => {
     // What the sandbox clusters run, asked independently of the portal.
     const expected = {};
-    for (const [env, port] of Object.entries({
-      uat: 7011,
-      canary: 7012,
-      production: 7013,
-    })) {
-      const res = await fetch(
-        `http://127.0.0.1:${port}/apis/apps/v1/namespaces/payments/deployments/payments-api`,
-      );
-      assert.equal(res.status, 200);
-      const deployment = await res.json();
-      expected[env] = deployment.spec.template.spec.containers[0].image
-        .split(':')
-        .pop();
+    for (const env of ['uat', 'canary', 'production']) {
+      expected[env] = await runningTag(env);
     }
     assert.equal(
       new Set(Object.values(expected)).size,
@@ -134,7 +80,7 @@ test(
     await signIn(page);
 
     await page.goto(
-      'http://localhost:3000/catalog/default/component/payments-api/deployments',
+      `${portal.appUrl}/catalog/default/component/payments-api/deployments`,
     );
     await page
       .getByText('Environments', { exact: true })
@@ -154,9 +100,7 @@ test(
       .waitFor({ timeout: 30_000 });
 
     // The tab exists only for services with the annotations.
-    await page.goto(
-      'http://localhost:3000/catalog/default/component/money-lib',
-    );
+    await page.goto(`${portal.appUrl}/catalog/default/component/money-lib`);
     await page
       .getByText('Currency arithmetic shared by the services')
       .waitFor({ timeout: 60_000 });
@@ -166,7 +110,7 @@ test(
     );
 
     await page.goto(
-      'http://localhost:3000/catalog/default/component/payments-api/deployments',
+      `${portal.appUrl}/catalog/default/component/payments-api/deployments`,
     );
     await page.getByText(`uat / payments`).waitFor({ timeout: 60_000 });
     await page.getByText(expected.production, { exact: true }).waitFor();
@@ -179,9 +123,9 @@ test(
 
 /** The backend API as the guest, for setting the stage and checking outcomes. */
 async function api(path, init = {}) {
-  const refresh = await fetch('http://127.0.0.1:7007/api/auth/guest/refresh');
+  const refresh = await fetch(`${portal.backendUrl}/api/auth/guest/refresh`);
   const { backstageIdentity } = await refresh.json();
-  const res = await fetch(`http://127.0.0.1:7007/api/delivery${path}`, {
+  const res = await fetch(`${portal.backendUrl}/api/delivery${path}`, {
     ...init,
     headers: {
       Authorization: `Bearer ${backstageIdentity.token}`,
@@ -191,30 +135,17 @@ async function api(path, init = {}) {
   return res.json();
 }
 
-async function runningTag(port) {
-  const res = await fetch(
-    `http://127.0.0.1:${port}/apis/apps/v1/namespaces/payments/deployments/payments-api`,
-  );
-  return (await res.json()).spec.template.spec.containers[0].image
-    .split(':')
-    .pop();
-}
-
 // Runs after the test above, which reads the seeded versions before this one changes them.
 test(
   'a developer deploys a commit to production, and a bad one is caught in canary and rolled back',
   { timeout: 420_000 },
   async () => {
-    // Earlier runs on the same data directory may have left deployments in the queue.
+    // The portal's database is new: no deployment has been requested before this test.
     const before = await api(
       '/entities/default/component/payments-api/deployments',
     );
-    for (const d of before.queue) {
-      await api(`/deployments/${d.token}/cancel`, {
-        method: 'POST',
-        body: '{}',
-      });
-    }
+    assert.deepEqual(before.queue, []);
+    assert.deepEqual(before.history, []);
     const { commits } = await api(
       '/entities/default/component/payments-api/commits',
     );
@@ -229,7 +160,7 @@ test(
     });
     await signIn(page);
     await page.goto(
-      'http://localhost:3000/catalog/default/component/payments-api/deployments',
+      `${portal.appUrl}/catalog/default/component/payments-api/deployments`,
     );
 
     async function deploy(commit) {
@@ -258,14 +189,14 @@ test(
     }
 
     const goodToken = await deploy(good);
-    // Scoped to this deployment's panel: the history may hold earlier runs' outcomes.
+    // Scoped to this deployment's own panel.
     await page
       .getByRole('region', { name: `Deployment ${goodToken}` })
       .getByText('Deployed to production')
       .waitFor({ timeout: 240_000 });
     assert.equal((await api(`/deployments/${goodToken}`)).status, 'succeeded');
-    for (const port of [7011, 7012, 7013]) {
-      assert.equal(await runningTag(port), good.shortSha);
+    for (const env of ['uat', 'canary', 'production']) {
+      assert.equal(await runningTag(env), good.shortSha);
     }
     await page.screenshot({
       path: join(resultsDir, 'deployment-succeeded.png'),
@@ -286,14 +217,14 @@ test(
       /^canary\.verify: Unhealthy in canary: error rate/,
     );
     // Canary is back on the good version, and production never saw the bad one.
-    assert.equal(await runningTag(7012), good.shortSha);
-    assert.equal(await runningTag(7013), good.shortSha);
+    assert.equal(await runningTag('canary'), good.shortSha);
+    assert.equal(await runningTag('production'), good.shortSha);
     // The requester was told through Backstage notifications.
-    const refresh = await fetch('http://127.0.0.1:7007/api/auth/guest/refresh');
+    const refresh = await fetch(`${portal.backendUrl}/api/auth/guest/refresh`);
     const { backstageIdentity } = await refresh.json();
     const inbox = await (
       await fetch(
-        'http://127.0.0.1:7007/api/notifications/notifications?limit=100',
+        `${portal.backendUrl}/api/notifications/notifications?limit=100`,
         {
           headers: { Authorization: `Bearer ${backstageIdentity.token}` },
         },
