@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check: prettier, lint, type check, all jest tests (stores on SQLite, and on
 # PostgreSQL when given a connection; the sandbox checked with the kubectl binary; backend routes
-# over real HTTP), and the browser test in Debian's Chromium against the running portal.
+# over real HTTP), and the browser tests in Debian's Chromium against a portal they start
+# themselves on free ports with a temporary database (e2e/portal.mjs; the demo's ports and
+# .data/ are left alone, so this runs while ./scripts/start.sh does).
 #
 #   scripts/test.sh [--postgres postgresql://user@host:port]
 #
@@ -23,7 +25,7 @@ cd "$ROOT"
 mkdir -p test-results
 step() { printf '\n==> %s\n' "$*"; }
 
-step "Chromium for the browser test"
+step "Chromium for the browser tests"
 CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
 if [ ! -x "$CHROMIUM_PATH" ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
@@ -85,7 +87,7 @@ export CI=true BACKSTAGE_TEST_DISABLE_DOCKER=1
 jest_status=0
 yarn backstage-cli repo test --verbose --json --outputFile="$ROOT/test-results/jest.json" || jest_status=$?
 
-step "Browser test (Playwright in $CHROMIUM_PATH)"
+step "Browser tests (Playwright in $CHROMIUM_PATH, on a portal of their own)"
 e2e_status=0
 node --test --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$ROOT/test-results/e2e.tap" \
