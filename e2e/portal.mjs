@@ -100,9 +100,13 @@ function startGroup(name, command, args, env, logName) {
     stdio: ['ignore', log, log],
   });
   closeSync(log);
-  groups.add(child.pid);
-  const exited = new Promise(resolve => child.once('exit', resolve));
-  return { name, child, logName, exited };
+  const started = { name, child, logName, error: undefined };
+  // E.g. `yarn` not on the PATH (source scripts/bootstrap.sh first).
+  child.once('error', error => {
+    started.error = error;
+  });
+  if (child.pid !== undefined) groups.add(child.pid);
+  return started;
 }
 
 async function waitFor(what, check, timeoutMs, processes) {
@@ -111,6 +115,9 @@ async function waitFor(what, check, timeoutMs, processes) {
     const result = await check().catch(() => undefined);
     if (result) return result;
     for (const p of processes) {
+      if (p.error) {
+        throw new Error(`${p.name} did not start: ${p.error.message}`);
+      }
       if (p.child.exitCode !== null || p.child.signalCode !== null) {
         throw new Error(
           `${p.name} exited (${
@@ -138,6 +145,7 @@ async function answers(url) {
 /** Stops a process group: SIGTERM, then SIGKILL after `graceMs`; resolves when all of it is gone. */
 async function stopGroup({ child }, graceMs = 10_000) {
   const pid = child.pid;
+  if (pid === undefined) return;
   killGroup(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
   while (groupAlive(pid) && Date.now() < deadline) {
