@@ -180,7 +180,15 @@ describe('PrometheusMetricsProvider against Debian Prometheus', () => {
     if (prometheus && prometheus.exitCode === null) {
       const exited = new Promise(r => prometheus!.once('exit', r));
       prometheus.kill('SIGTERM');
-      await Promise.race([exited, sleep(5_000)]);
+      // A grace period whose timer is cleared: a pending one kept the jest worker alive.
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([
+        exited,
+        new Promise(r => {
+          grace = setTimeout(r, 5_000);
+        }),
+      ]);
+      clearTimeout(grace);
       if (prometheus.exitCode === null) prometheus.kill('SIGKILL');
     }
     await traffic?.close();
