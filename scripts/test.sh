@@ -49,12 +49,15 @@ if [ ! -x /usr/bin/prometheus ]; then
     exit 1
   fi
 fi
-/usr/bin/prometheus --version 2>&1 | head -1
+# (head closing the pipe early must not fail the run under pipefail)
+prometheus_version="$(/usr/bin/prometheus --version 2>&1)" || true
+echo "${prometheus_version%%$'\n'*}"
 
 for bin in kubectl; do
   command -v "$bin" >/dev/null || { echo "test: the $bin binary is required (the sandbox is checked with it)" >&2; exit 1; }
 done
-kubectl version --client 2>/dev/null | head -1
+kubectl_version="$(kubectl version --client 2>/dev/null)" || true
+echo "${kubectl_version%%$'\n'*}"
 
 if [ -n "$POSTGRES_URL" ]; then
   step "PostgreSQL at $POSTGRES_URL"
