@@ -7,7 +7,7 @@ import {
   RunStore,
   StagePatch,
 } from './RunStore';
-import { LogRecord, RunRecord, StageRecord } from './types';
+import { LogRecord, RunRecord, StagePlan, StageRecord } from './types';
 
 const RUNS = 'delivery_runs';
 const STAGES = 'delivery_run_stages';
@@ -98,6 +98,21 @@ function toStage(row: StageRow): StageRecord {
   };
 }
 
+/** Rows of new, pending stages of a run, numbered from `first`. */
+function newStageRows(runId: string, stages: StagePlan[], first: number) {
+  return stages.map((stage, i) => ({
+    run_id: runId,
+    position: first + i,
+    name: stage.name,
+    kind: stage.kind,
+    environment: stage.environment ?? null,
+    status: 'pending',
+    attempts: 0,
+    errors: 0,
+    state: '{}',
+  }));
+}
+
 function stageUpdate(db: Knex, patch: StagePatch): Record<string, unknown> {
   const update: Record<string, unknown> = {};
   if (patch.status) update.status = patch.status;
@@ -151,19 +166,7 @@ export class DatabaseRunStore implements RunStore {
         created_at: run.now,
       });
       if (run.stages.length > 0) {
-        await tx(STAGES).insert(
-          run.stages.map((stage, position) => ({
-            run_id: run.id,
-            position,
-            name: stage.name,
-            kind: stage.kind,
-            environment: stage.environment ?? null,
-            status: 'pending',
-            attempts: 0,
-            errors: 0,
-            state: '{}',
-          })),
-        );
+        await tx(STAGES).insert(newStageRows(run.id, run.stages, 0));
       }
     };
     if (options.transaction) {
@@ -318,19 +321,8 @@ export class DatabaseRunStore implements RunStore {
           .where({ run_id: id })
           .max({ max: 'position' })
           .first();
-        let position = Number(last?.max ?? -1) + 1;
         await tx(STAGES).insert(
-          changes.appendStages.map(stage => ({
-            run_id: id,
-            position: position++,
-            name: stage.name,
-            kind: stage.kind,
-            environment: stage.environment ?? null,
-            status: 'pending',
-            attempts: 0,
-            errors: 0,
-            state: '{}',
-          })),
+          newStageRows(id, changes.appendStages, Number(last?.max ?? -1) + 1),
         );
       }
       if (changes.logs?.length) {
