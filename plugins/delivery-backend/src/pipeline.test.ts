@@ -896,3 +896,88 @@ describe('a metrics provider added by a backend module', () => {
     );
   });
 });
+
+describe('a lock stops things', () => {
+  const setup = withDelivery({ seed: 17 });
+  const { get, post } = setup;
+  const service = '/entities/default/component/payments-api';
+  const deployment = async (token: string) =>
+    (await get(`/deployments/${token}`)).body;
+
+  it('un-calls the head when the queue is locked, and start refuses until it is unlocked', async () => {
+    const sha = mainCommit('payments-api', 5).sha;
+    const res = await post(`${service}/deployments`, { commitSha: sha });
+    const token = res.body.deployment.token;
+    expect(res.body.deployment.status).toBe('called');
+    await post(`${service}/queue/lock`, { reason: 'Incident INC-77' });
+    expect((await deployment(token)).status).toBe('queued');
+    const refused = await post(`/deployments/${token}/start`);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toBe(
+      `${token} is queued; only a called deployment can be started`,
+    );
+    await waitFor(
+      async () => setup.chat.messages,
+      m =>
+        m.some(
+          x =>
+            x.includes('Your call was withdrawn') &&
+            x.includes(token) &&
+            x.includes('Incident INC-77'),
+        ),
+    );
+    await post(`${service}/queue/unlock`);
+    expect((await deployment(token)).status).toBe('called');
+    await post(`/deployments/${token}/cancel`);
+  });
+
+  it('pauses a running deployment before its next environment while the queue is locked, and resumes on unlock', async () => {
+    const sha = mainCommit('payments-api', 4).sha;
+    const res = await post(`${service}/deployments`, { commitSha: sha });
+    const token = res.body.deployment.token;
+    expect((await post(`/deployments/${token}/start`)).status).toBe(200);
+    const canaryBefore = image(
+      setup.sandbox,
+      'canary',
+      'payments',
+      'payments-api',
+    );
+    await waitFor(
+      () => deployment(token),
+      d =>
+        d.stages.find((s: any) => s.name === 'uat.verify').status === 'running',
+    );
+    await post(`${service}/queue/lock`, { reason: 'Freeze for INC-78' });
+    const paused = await waitFor(
+      () => deployment(token),
+      d =>
+        d.stages.find((s: any) => s.name === 'canary.backup').status ===
+        'waiting',
+    );
+    const backup = paused.stages.find((s: any) => s.name === 'canary.backup');
+    expect(backup.logs.map((l: any) => l.message)).toEqual([
+      `Paused before canary: the queue is locked by ${ADA}: Freeze for INC-78`,
+    ]);
+    // It stays there, and canary is not touched, while the lock holds.
+    await new Promise(resolve => setTimeout(resolve, 600));
+    expect((await deployment(token)).status).toBe('running');
+    expect(image(setup.sandbox, 'canary', 'payments', 'payments-api')).toBe(
+      canaryBefore,
+    );
+    await post(`${service}/queue/unlock`);
+    const done = await waitFor(
+      () => deployment(token),
+      d => d.status !== 'running',
+    );
+    expect(done.status).toBe('succeeded');
+    expect(
+      done.stages
+        .find((s: any) => s.name === 'canary.backup')
+        .logs.map((l: any) => l.message),
+    ).toEqual([
+      `Paused before canary: the queue is locked by ${ADA}: Freeze for INC-78`,
+      'Resumed: the queue was unlocked',
+      expect.stringMatching(/^Recorded the running version /),
+    ]);
+  });
+});

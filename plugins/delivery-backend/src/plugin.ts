@@ -164,7 +164,12 @@ export const deliveryPlugin = createBackendPlugin({
             notifier,
             handlers: [
               createValidateStage({ eligibility, approvals: store }),
-              createBackupStage({ kubernetes, environments }),
+              createBackupStage({
+                kubernetes,
+                environments,
+                locks: store,
+                pollIntervalMs,
+              }),
               createDeployStage({ kubernetes, github, environments }),
               createRolloutStage({
                 kubernetes,

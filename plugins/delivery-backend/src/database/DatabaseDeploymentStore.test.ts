@@ -115,14 +115,14 @@ describe.each(databases.eachSupportedId())(
             inTransaction = true;
           },
         }),
-      ).toBe(true);
+      ).toBe('started');
       expect(inTransaction).toBe(true);
       expect(await store.getDeployment({ token: first.token })).toMatchObject({
         status: 'running',
         image: 'acme/api:aaaaaaa',
         startedAt: at(5),
       });
-      expect(await start(store, first.token, at(5))).toBe(false);
+      expect(await start(store, first.token, at(5))).toBe('not-called');
       expect(await callDue(store, at(6))).toEqual([]);
       expect(
         await store.finish({
@@ -234,6 +234,63 @@ describe.each(databases.eachSupportedId())(
       expect((await callDue(store, at(3))).map(d => d.token)).toEqual([
         first.token,
       ]);
+    });
+
+    it('locking a queue un-calls its head, in the same transaction, and start refuses a locked queue or an expired call', async () => {
+      const { store, knex } = await createStore();
+      const first = await request(store, at(0));
+      const second = await request(store, at(1));
+      expect((await callDue(store, at(2), 10_000)).map(d => d.token)).toEqual([
+        first.token,
+      ]);
+      const lock = {
+        entityRef: SERVICE,
+        lockedBy: 'user:default/grace',
+        reason: 'Incident INC-2',
+        lockedAt: at(3),
+      };
+      const uncalled = await store.lock({ lock });
+      expect(uncalled.map(d => [d.token, d.status])).toEqual([
+        [first.token, 'queued'],
+      ]);
+      expect(await store.getDeployment({ token: first.token })).toMatchObject({
+        status: 'queued',
+      });
+      expect(
+        (await store.getDeployment({ token: first.token }))?.calledAt,
+      ).toBeUndefined();
+      // Still first in line, and nothing is called while the lock holds.
+      expect(await store.queuePosition({ deployment: first })).toBe(1);
+      expect(await callDue(store, at(4))).toEqual([]);
+      await store.unlock({ entityRef: SERVICE });
+      expect((await callDue(store, at(5), 10_000)).map(d => d.token)).toEqual([
+        first.token,
+      ]);
+      // Locked between the call and the start: start refuses and changes nothing.
+      await store.lock({ lock: { ...lock, lockedAt: at(6) } });
+      await store.unlock({ entityRef: SERVICE });
+      await callDue(store, at(7), 10_000);
+      await store
+        .lock({ lock: { ...lock, lockedAt: at(8) } })
+        .then(() => undefined);
+      expect(await start(store, first.token, at(9))).toBe('not-called');
+      await store.unlock({ entityRef: SERVICE });
+      await callDue(store, at(10), 10_000);
+      await knex('delivery_queue_locks').insert({
+        entity_ref: SERVICE,
+        locked_by: 'user:default/grace',
+        reason: 'Inserted without un-calling',
+        locked_at: at(11),
+      });
+      expect(await start(store, first.token, at(11))).toBe('locked');
+      await store.unlock({ entityRef: SERVICE });
+      // A call that ran out cannot be started, even before the expiry sweep saw it.
+      expect(await start(store, first.token, at(25))).toBe('expired');
+      expect(await store.getDeployment({ token: first.token })).toMatchObject({
+        status: 'called',
+      });
+      expect(await start(store, first.token, at(19))).toBe('started');
+      expect(second.status).toBe('queued');
     });
 
     it('keeps approvals once per approver and kind', async () => {

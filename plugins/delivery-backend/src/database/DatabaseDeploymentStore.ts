@@ -272,19 +272,34 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     image: string;
     now: Date;
     then(transaction: Knex.Transaction): Promise<void>;
-  }): Promise<boolean> {
+  }): Promise<'started' | 'not-called' | 'expired' | 'locked'> {
+    const { token, now } = options;
     return this.db.transaction(async tx => {
+      const row = await tx<DeploymentRow>(DEPLOYMENTS).where({ token }).first();
+      if (!row || row.status !== 'called') return 'not-called';
+      if (await tx(LOCKS).where({ entity_ref: row.entity_ref }).first()) {
+        return 'locked';
+      }
+      // The conditions again in the update: a lock, an expiry or another start may have come
+      // in between (on PostgreSQL the lock's insert commits or waits on its own).
       const updated = await tx<DeploymentRow>(DEPLOYMENTS)
-        .where({ token: options.token, status: 'called' })
+        .where({ token, status: 'called' })
+        .andWhere('call_expires_at', '>', now)
+        .whereNotExists(
+          tx(LOCKS).select(tx.raw('1')).where({ entity_ref: row.entity_ref }),
+        )
         .update({
           status: 'running',
           image: options.image,
-          started_at: options.now,
+          started_at: now,
           call_expires_at: null,
         });
-      if (updated !== 1) return false;
+      if (updated !== 1) {
+        const expires = toDate(row.call_expires_at);
+        return expires && expires <= now ? 'expired' : 'not-called';
+      }
       await options.then(tx);
-      return true;
+      return 'started';
     });
   }
 
@@ -340,17 +355,47 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       : undefined;
   }
 
-  async lock(options: { lock: LockRecord }): Promise<void> {
+  async lock(options: { lock: LockRecord }): Promise<DeploymentRecord[]> {
     const { lock } = options;
-    await this.db(LOCKS)
-      .insert({
+    return this.db.transaction(async tx => {
+      await tx(LOCKS)
+        .insert({
+          entity_ref: lock.entityRef,
+          locked_by: lock.lockedBy,
+          reason: lock.reason,
+          locked_at: lock.lockedAt,
+        })
+        .onConflict('entity_ref')
+        .merge();
+      // A called deployment that has not started goes back to the head of the queue.
+      const called = await tx<DeploymentRow>(DEPLOYMENTS).where({
         entity_ref: lock.entityRef,
-        locked_by: lock.lockedBy,
-        reason: lock.reason,
-        locked_at: lock.lockedAt,
-      })
-      .onConflict('entity_ref')
-      .merge();
+        status: 'called',
+      });
+      const uncalled: DeploymentRecord[] = [];
+      for (const row of called) {
+        const updated = await tx<DeploymentRow>(DEPLOYMENTS)
+          .where({ token: row.token, status: 'called' })
+          .update({
+            status: 'queued',
+            active_entity_ref: null,
+            called_at: null,
+            call_expires_at: null,
+          });
+        if (updated === 1) {
+          uncalled.push(
+            toRecord({
+              ...row,
+              status: 'queued',
+              active_entity_ref: null,
+              called_at: null,
+              call_expires_at: null,
+            }),
+          );
+        }
+      }
+      return uncalled;
+    });
   }
 
   async unlock(options: { entityRef: string }): Promise<boolean> {

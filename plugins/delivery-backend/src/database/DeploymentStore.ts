@@ -86,14 +86,15 @@ export interface DeploymentStore {
   expireCalls(options: { now: Date }): Promise<DeploymentRecord[]>;
   /**
    * Moves a called deployment to running, and in the same transaction runs `then` (which creates
-   * its pipeline run). False, and nothing changed, when it was not called any more.
+   * its pipeline run). Only while it is called, its call has not expired and its queue is not
+   * locked; otherwise nothing changes and the answer says why.
    */
   start(options: {
     token: string;
     image: string;
     now: Date;
     then(transaction: Knex.Transaction): Promise<void>;
-  }): Promise<boolean>;
+  }): Promise<'started' | 'not-called' | 'expired' | 'locked'>;
   /** Cancels a queued or called deployment; false when it was neither. */
   cancelWaiting(options: {
     token: string;
@@ -109,7 +110,11 @@ export interface DeploymentStore {
   }): Promise<boolean>;
 
   getLock(options: { entityRef: string }): Promise<LockRecord | undefined>;
-  lock(options: { lock: LockRecord }): Promise<void>;
+  /**
+   * Locks a service's queue. In the same transaction its called deployment, if any, goes back to
+   * the head of the queue (un-called); it is returned, so its requester can be told.
+   */
+  lock(options: { lock: LockRecord }): Promise<DeploymentRecord[]>;
   unlock(options: { entityRef: string }): Promise<boolean>;
 
   addApproval(options: { approval: ApprovalRecord }): Promise<void>;
@@ -118,6 +123,9 @@ export interface DeploymentStore {
 
   recordStable(stable: StableVersionRecord): Promise<void>;
 }
+
+/** What stages read of a queue's lock. */
+export type LockReader = Pick<DeploymentStore, 'getLock'>;
 
 /** What the approval stages read. */
 export type ApprovalReader = Pick<DeploymentStore, 'listApprovals'>;

@@ -241,7 +241,20 @@ export class DeploymentService {
           transaction,
         }),
     });
-    if (!started) {
+    if (started === 'locked') {
+      const lock = await this.deps.store.getLock({ entityRef: run.entityRef });
+      throw new ConflictError(
+        `The queue of ${run.entityRef} is locked${
+          lock ? ` by ${lock.lockedBy}: ${lock.reason}` : ''
+        }; ${token} can start once it is unlocked and called again`,
+      );
+    }
+    if (started === 'expired') {
+      throw new ConflictError(
+        `The call of ${token} expired at ${run.callExpiresAt?.toISOString()}; it cannot be started`,
+      );
+    }
+    if (started !== 'started') {
       throw new ConflictError(
         `${token} is no longer called; it cannot be started`,
       );
@@ -349,7 +362,7 @@ export class DeploymentService {
       actor,
       'lock the queue of',
     );
-    await this.deps.store.lock({
+    const uncalled = await this.deps.store.lock({
       lock: {
         entityRef: service.entityRef,
         lockedBy: actor.userEntityRef,
@@ -357,6 +370,13 @@ export class DeploymentService {
         lockedAt: this.#now(),
       },
     });
+    for (const deployment of uncalled) {
+      await this.deps.notifier.deploymentChanged({
+        type: 'uncalled',
+        deployment,
+        reason: `the queue was locked by ${actor.userEntityRef}: ${reason}`,
+      });
+    }
     return this.list(service);
   }
 

@@ -16,6 +16,7 @@ export type DeliveryEventType =
   | 'failed'
   | 'expired'
   | 'cancelled'
+  | 'uncalled'
   | 'stage';
 
 const TITLES: Record<Exclude<DeliveryEventType, 'stage'>, string> = {
@@ -26,6 +27,7 @@ const TITLES: Record<Exclude<DeliveryEventType, 'stage'>, string> = {
   failed: 'Deployment failed',
   expired: 'Deployment expired: it was not started in time',
   cancelled: 'Deployment cancelled',
+  uncalled: 'Your call was withdrawn: the queue is locked',
 };
 
 const SEVERITY: Record<
@@ -39,6 +41,7 @@ const SEVERITY: Record<
   failed: 'critical',
   expired: 'normal',
   cancelled: 'low',
+  uncalled: 'high',
 };
 
 /**

@@ -7,6 +7,8 @@ import {
   ApprovalReader,
   ApprovalRecord,
   StableVersionRecord,
+  LockReader,
+  LockRecord,
   StableVersionWriter,
 } from '../../database/DeploymentStore';
 import {
@@ -356,5 +358,19 @@ export class FakeStableVersions implements StableVersionWriter {
   async recordStable(stable: StableVersionRecord): Promise<void> {
     this.journal.record('stable.recordStable');
     this.recorded.push(stable);
+  }
+}
+
+/** The service's queue lock, when a test sets one. */
+export class FakeLocks implements LockReader {
+  lock: LockRecord | undefined;
+
+  constructor(private readonly journal: StepJournal) {}
+
+  async getLock(options: {
+    entityRef: string;
+  }): Promise<LockRecord | undefined> {
+    this.journal.record('locks.getLock');
+    return this.lock?.entityRef === options.entityRef ? this.lock : undefined;
   }
 }

@@ -7,7 +7,7 @@ import {
   deliveryEntity,
   deploymentStageContext,
 } from '../__testUtils__/stageContext';
-import { FakeKubernetes, workload } from '../__testUtils__/fakes';
+import { FakeKubernetes, FakeLocks, workload } from '../__testUtils__/fakes';
 import { BackupState } from '../types';
 import { createBackupStage } from './backup';
 
@@ -15,8 +15,14 @@ describe('backup stage', () => {
   function setup() {
     const journal = new StepJournal();
     const kubernetes = new FakeKubernetes(journal);
-    const stage = createBackupStage({ kubernetes, environments: ENVIRONMENTS });
-    return { journal, kubernetes, stage };
+    const locks = new FakeLocks(journal);
+    const stage = createBackupStage({
+      kubernetes,
+      environments: ENVIRONMENTS,
+      locks,
+      pollIntervalMs: 1_000,
+    });
+    return { journal, kubernetes, locks, stage };
   }
 
   it('records where the environment runs and which version, and says so', async () => {
@@ -54,7 +60,11 @@ describe('backup stage', () => {
       'info: Recorded the running version 1111111 (payments-api) to return to on failure',
     ]);
     // It only reads: nothing to fence.
-    expect(journal.calls).toEqual(['kubernetes.findWorkload', 'log']);
+    expect(journal.calls).toEqual([
+      'locks.getLock',
+      'kubernetes.findWorkload',
+      'log',
+    ]);
   });
 
   it("looks in the service's own namespace when the entity names one", async () => {
@@ -180,5 +190,54 @@ describe('backup stage', () => {
     ).rejects.toThrow(
       "Stage staging.backup acts on environment 'staging', which delivery.environments does not list",
     );
+  });
+
+  it('pauses before the environment while the queue is locked, says so once, and resumes on unlock', async () => {
+    const { journal, kubernetes, locks, stage } = setup();
+    kubernetes.put(
+      workload({ cluster: 'prod-cluster', namespace: 'canary-apps' }),
+    );
+    locks.lock = {
+      entityRef: deliveryEntity().entityRef,
+      lockedBy: 'user:default/grace',
+      reason: 'Incident INC-7',
+      lockedAt: new Date(0),
+    };
+    const paused = await stage.run(
+      deploymentStageContext<BackupState>(journal, {
+        kind: 'backup',
+        environment: 'canary',
+      }),
+    );
+    expect(paused).toEqual({
+      type: 'wait',
+      afterMs: 1_000,
+      waiting: true,
+      state: { pausedBy: 'user:default/grace' },
+    });
+    // Still locked on the next look: no second line, nothing read from the cluster.
+    const again = await stage.run(
+      deploymentStageContext<BackupState>(journal, {
+        kind: 'backup',
+        environment: 'canary',
+        state: { pausedBy: 'user:default/grace' } as BackupState,
+      }),
+    );
+    expect(again.type).toBe('wait');
+    expect(journal.count('kubernetes.findWorkload')).toBe(0);
+    locks.lock = undefined;
+    const resumed = await stage.run(
+      deploymentStageContext<BackupState>(journal, {
+        kind: 'backup',
+        environment: 'canary',
+        state: { pausedBy: 'user:default/grace' } as BackupState,
+      }),
+    );
+    expect(resumed.type).toBe('done');
+    expect(journal.lines).toEqual([
+      'warn: Paused before canary: the queue is locked by user:default/grace: Incident INC-7',
+      'info: Resumed: the queue was unlocked',
+      'info: Recorded the running version 1111111 (payments) to return to on failure',
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { EnvironmentConfig } from '../../config';
 import { createStageHandler } from '../../engine';
+import { LockReader } from '../../database/DeploymentStore';
 import { KubernetesProvider } from '../../providers/kubernetes';
 import {
   BackupState,
@@ -9,19 +10,53 @@ import {
   namespaceOf,
 } from '../types';
 
+/** State of a `backup` stage. */
+export interface BackupStageState extends BackupState {
+  /** Who locked the queue while the run waited here, when it was paused. */
+  pausedBy?: string;
+}
+
 /**
- * `backup`: records the version an environment runs, and where, to return to on failure. Reads
- * only; done once (a retry keeps the first record).
+ * `backup`: the first stage of every environment. While the service's queue is locked the run
+ * pauses here, before it touches the environment, and resumes when the queue is unlocked. Then
+ * it records the version the environment runs, and where, to return to on failure. Reads only;
+ * done once (a retry keeps the first record).
  */
 export function createBackupStage(deps: {
   kubernetes: KubernetesProvider;
   environments: EnvironmentConfig[];
+  locks: LockReader;
+  pollIntervalMs: number;
 }) {
-  return createStageHandler<DeploymentRunInput, DeploymentTarget, BackupState>({
+  return createStageHandler<
+    DeploymentRunInput,
+    DeploymentTarget,
+    BackupStageState
+  >({
     stage: 'backup',
     async run(ctx) {
       if (ctx.stage.state.backup) return { type: 'done' };
       const { service } = ctx.target;
+      const lock = await deps.locks.getLock({
+        entityRef: ctx.run.input.entityRef,
+      });
+      if (lock) {
+        if (!ctx.stage.state.pausedBy) {
+          await ctx.log(
+            'warn',
+            `Paused before ${ctx.stage.environment}: the queue is locked by ${lock.lockedBy}: ${lock.reason}`,
+          );
+        }
+        return {
+          type: 'wait',
+          afterMs: deps.pollIntervalMs,
+          waiting: true,
+          state: { pausedBy: lock.lockedBy },
+        };
+      }
+      if (ctx.stage.state.pausedBy) {
+        await ctx.log('info', 'Resumed: the queue was unlocked');
+      }
       const env = environmentOf(deps.environments, ctx.stage);
       const namespace = namespaceOf(service, env);
       const workload = await deps.kubernetes.findWorkload({
