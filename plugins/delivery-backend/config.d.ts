@@ -118,6 +118,15 @@ export interface Config {
       /** Environment after whose verification the Jenkins stage runs. Defaults to the first. */
       jenkinsEnvironment?: string;
     };
+    onCall?: {
+      /**
+       * Entity ref of the group that is paged (Backstage notifications, severity critical, and
+       * the chat webhook) when something needs a person now, e.g. a rollback that cannot finish.
+       * Example: `group:default/oncall`. Without it, those alerts go to the chat webhook and the
+       * log only.
+       */
+      group?: string;
+    };
     chat?: {
       /**
        * Slack-compatible incoming webhook URL that hears about called, finished, failed and

@@ -29,6 +29,8 @@ export interface DeliveryConfig {
   /** How often the pipeline scheduler runs on each replica. */
   tickMs: number;
   chatWebhookUrl?: string;
+  /** Group paged when something needs a person now (`delivery.onCall.group`). */
+  onCallGroup?: string;
   pipeline: {
     rolloutTimeoutMs: number;
     productionApproval: boolean;
@@ -112,6 +114,7 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
     };
   }
   const chatWebhookUrl = config.getOptionalString('delivery.chat.webhookUrl');
+  const onCallGroup = config.getOptionalString('delivery.onCall.group');
   return {
     blockingLabel:
       config.getOptionalString('delivery.blockingLabel') ?? 'deploy-blocker',
@@ -122,6 +125,7 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
     ),
     tickMs: durationMs(config, 'delivery.pipeline.tick', 2_000),
     ...(chatWebhookUrl ? { chatWebhookUrl } : {}),
+    ...(onCallGroup ? { onCallGroup } : {}),
     pipeline: {
       rolloutTimeoutMs: durationMs(
         config,

@@ -981,3 +981,85 @@ describe('a lock stops things', () => {
     ]);
   });
 });
+
+describe('a rollback never gives up', () => {
+  const setup = withDelivery({
+    seed: 19,
+    overrides: { onCall: { group: 'group:default/oncall' } },
+  });
+  const { get, post } = setup;
+  const service = '/entities/default/component/payments-api';
+  const deployment = async (token: string) =>
+    (await get(`/deployments/${token}`)).body;
+
+  it('retries past any attempt limit with the queue locked and on-call paged, then unlocks when it finishes', async () => {
+    const bad = mainCommit('payments-api', 2).sha;
+    const res = await post(`${service}/deployments`, { commitSha: bad });
+    const token = res.body.deployment.token;
+    await post(`/deployments/${token}/start`);
+    await waitFor(
+      () => deployment(token),
+      d =>
+        d.stages.find((s: any) => s.name === 'canary.verify').status ===
+        'running',
+    );
+    // Canary refuses every change to the service's Deployment from now on.
+    const failing = setup.sandbox.clusters.canary.failRequests(
+      r => r.method === 'PUT' && r.path.endsWith('/deployments/payments-api'),
+    );
+    const next = await post(`${service}/deployments`, {
+      commitSha: mainCommit('payments-api', 5).sha,
+    });
+    const nextToken = next.body.deployment.token;
+    try {
+      // Past the ten attempts any other step gets, it is still trying.
+      const stuck = await waitFor(
+        () => deployment(token),
+        d =>
+          d.stages
+            .find((s: any) => s.name === 'canary.rollback')
+            ?.logs.some((l: any) =>
+              l.message.startsWith('Attempt 12 failed, retrying'),
+            ),
+        90_000,
+      );
+      expect(stuck.status).toBe('running');
+      const queue = (await get(`${service}/deployments`)).body;
+      expect(queue.lock).toMatchObject({
+        lockedBy: 'delivery',
+        reason: `Rollback of ${token} in canary cannot finish: its last 3 attempts failed (see the stage's log)`,
+      });
+      expect((await deployment(nextToken)).status).toBe('queued');
+      await waitFor(
+        async () => setup.chat.messages,
+        m =>
+          m.some(
+            x =>
+              x.includes('A rollback cannot finish') &&
+              x.includes(token) &&
+              x.includes('group:default/oncall'),
+          ),
+      );
+    } finally {
+      failing.stop();
+    }
+    const done = await waitFor(
+      () => deployment(token),
+      d => d.status !== 'running',
+      90_000,
+    );
+    expect(done.status).toBe('rolled_back');
+    expect(
+      image(setup.sandbox, 'canary', 'payments', 'payments-api'),
+    ).not.toContain(bad.slice(0, 7));
+    const after = (await get(`${service}/deployments`)).body;
+    expect(after.lock).toBeUndefined();
+    expect((await deployment(nextToken)).status).toBe('called');
+    await waitFor(
+      async () => setup.chat.messages,
+      m =>
+        m.some(x => x.includes('The rollback finished') && x.includes(token)),
+    );
+    await post(`/deployments/${nextToken}/cancel`);
+  });
+});

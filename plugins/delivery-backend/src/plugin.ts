@@ -126,6 +126,7 @@ export const deliveryPlugin = createBackendPlugin({
           notifications: deps.notifications,
           signals: deps.signals,
           chatWebhookUrl: delivery.chatWebhookUrl,
+          onCallGroup: delivery.onCallGroup,
           // Links in messages point at the portal; relative when no app URL is configured.
           appBaseUrl: config.getOptionalString('app.baseUrl') ?? '',
         });
@@ -193,6 +194,8 @@ export const deliveryPlugin = createBackendPlugin({
               createRollbackStage({
                 kubernetes,
                 github,
+                queue: store,
+                onCall: notifier,
                 rolloutTimeoutMs,
                 pollIntervalMs,
               }),

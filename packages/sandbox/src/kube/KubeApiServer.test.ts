@@ -1401,3 +1401,24 @@ describe('holdResponses', () => {
     expect(again.status).toBe(201);
   });
 });
+
+describe('failRequests', () => {
+  it('answers matching requests with a 500 Status and no change until stopped', async () => {
+    const path = '/api/v1/namespaces/shop/configmaps';
+    const failing = server.failRequests(
+      r => r.method === 'POST' && r.path === path,
+    );
+    const refused = await request('POST', path, {
+      metadata: { name: 'refused' },
+    });
+    expect(refused.status).toBe(500);
+    expect(refused.body).toMatchObject({ kind: 'Status', code: 500 });
+    expect(server.store.get('configmaps', 'shop', 'refused')).toBeUndefined();
+    expect((await request('GET', path)).status).toBe(200);
+    expect(failing.count()).toBe(1);
+    failing.stop();
+    expect(
+      (await request('POST', path, { metadata: { name: 'refused' } })).status,
+    ).toBe(201);
+  });
+});

@@ -78,6 +78,14 @@ export interface KubeServer {
   holdResponses(
     match: (request: { method: string; path: string }) => boolean,
   ): HeldResponses;
+  /**
+   * For tests of clients that meet a failing cluster: requests matching `match` are answered
+   * with a 500 `Status` (and change nothing) until `stop()`.
+   */
+  failRequests(match: (request: { method: string; path: string }) => boolean): {
+    stop(): void;
+    count(): number;
+  };
   /** Stops the server, ends open watches and clears rollout timers. */
   close(): Promise<void>;
 }
@@ -767,8 +775,22 @@ export async function startKubeServer(
     gate: Promise<void>;
   }> = [];
 
+  const failures: Array<{
+    match: (request: { method: string; path: string }) => boolean;
+    count: number;
+  }> = [];
+
   const server: Server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://sandbox').pathname;
+    const failure = failures.find(f =>
+      f.match({ method: req.method ?? 'GET', path }),
+    );
+    if (failure) {
+      failure.count++;
+      req.resume();
+      sendError(res, new Error('the sandbox was told to fail this request'));
+      return;
+    }
     const index = holds.findIndex(h =>
       h.match({ method: req.method ?? 'GET', path }),
     );
@@ -791,6 +813,17 @@ export async function startKubeServer(
   return {
     url: `http://${serverAddress}`,
     store,
+    failRequests(match) {
+      const failure = { match, count: 0 };
+      failures.push(failure);
+      return {
+        stop: () => {
+          const index = failures.indexOf(failure);
+          if (index >= 0) failures.splice(index, 1);
+        },
+        count: () => failure.count,
+      };
+    },
     holdResponses(match) {
       let arrived!: () => void;
       let release!: () => void;

@@ -56,6 +56,8 @@ export class Notifier {
       notifications?: NotificationService;
       signals?: SignalsService;
       chatWebhookUrl?: string;
+      /** Group paged by {@link Notifier.alertOnCall}. */
+      onCallGroup?: string;
       /** Base URL of the portal frontend, for links. */
       appBaseUrl: string;
     },
@@ -86,7 +88,51 @@ export class Notifier {
     ]);
   }
 
-  #link(deployment: DeploymentRecord): string {
+  /**
+   * Pages the on-call group about a deployment that needs a person now (Backstage notification
+   * to the group and the chat webhook); `resolved` tells them it is over. Never throws.
+   */
+  async alertOnCall(alert: {
+    deployment: Pick<DeploymentRecord, 'token' | 'entityRef'>;
+    title: string;
+    description: string;
+    resolved?: boolean;
+  }): Promise<void> {
+    const { deployment: d } = alert;
+    const { notifications, onCallGroup, logger } = this.options;
+    logger[alert.resolved ? 'info' : 'error'](
+      `${alert.title}: ${alert.description}`,
+    );
+    await Promise.all([
+      notifications && onCallGroup
+        ? notifications
+            .send({
+              recipients: { type: 'entity', entityRef: onCallGroup },
+              payload: {
+                title: alert.title,
+                description: alert.description,
+                link: this.#link(d),
+                severity: alert.resolved ? 'normal' : 'critical',
+                topic: `delivery:${d.token}`,
+                scope: `delivery:${d.token}:on-call`,
+              },
+            })
+            .catch(error =>
+              logger.warn(
+                `Could not page ${onCallGroup} about ${d.token}: ${error}`,
+              ),
+            )
+        : undefined,
+      this.#postChat(
+        `${alert.resolved ? '' : ':rotating_light: '}*${alert.title}* — ${
+          alert.description
+        }${onCallGroup ? ` (${onCallGroup})` : ''} <${this.#link(d)}|open>`,
+        d.token,
+      ),
+    ]);
+  }
+
+  #link(deployment: Pick<DeploymentRecord, 'token' | 'entityRef'>): string {
     const [kind, rest] = deployment.entityRef.split(':');
     const [namespace, name] = rest.split('/');
     return `${this.options.appBaseUrl}/catalog/${namespace}/${kind}/${name}/deployments?token=${deployment.token}`;
@@ -137,12 +183,16 @@ export class Notifier {
     d: DeploymentRecord,
     reason?: string,
   ) {
+    await this.#postChat(
+      `*${TITLES[type]}* — ${this.#describe(type, d, reason)} (requested by ${
+        d.requestedBy
+      }) <${this.#link(d)}|open>`,
+      d.token,
+    );
+  }
+
+  async #postChat(text: string, token: string) {
     if (!this.options.chatWebhookUrl) return;
-    const text = `*${TITLES[type]}* — ${this.#describe(
-      type,
-      d,
-      reason,
-    )} (requested by ${d.requestedBy}) <${this.#link(d)}|open>`;
     try {
       const response = await fetch(this.options.chatWebhookUrl, {
         method: 'POST',
@@ -154,9 +204,7 @@ export class Notifier {
         throw new Error(`HTTP ${response.status} ${await response.text()}`);
       }
     } catch (error) {
-      this.options.logger.warn(
-        `Chat webhook failed for ${d.token} (${type}): ${error}`,
-      );
+      this.options.logger.warn(`Chat webhook failed for ${token}: ${error}`);
     }
   }
 

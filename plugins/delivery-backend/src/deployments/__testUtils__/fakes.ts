@@ -7,7 +7,7 @@ import {
   ApprovalReader,
   ApprovalRecord,
   StableVersionRecord,
-  LockReader,
+  DeploymentStore,
   LockRecord,
   StableVersionWriter,
 } from '../../database/DeploymentStore';
@@ -29,6 +29,7 @@ import {
   HealthTarget,
   MetricsProvider,
 } from '../../providers/metrics';
+import { Notifier } from '../../services/Notifier';
 import { NOW, OLD_COMMIT, OLD_IMAGE, StepJournal } from './stageContext';
 
 /*
@@ -361,9 +362,12 @@ export class FakeStableVersions implements StableVersionWriter {
   }
 }
 
-/** The service's queue lock, when a test sets one. */
-export class FakeLocks implements LockReader {
-  lock: LockRecord | undefined;
+/** The service's queue lock, when a test or a stage sets one. */
+export class FakeLocks
+  implements Pick<DeploymentStore, 'getLock' | 'lock' | 'unlock'>
+{
+  /** The lock that holds now. */
+  held: LockRecord | undefined;
 
   constructor(private readonly journal: StepJournal) {}
 
@@ -371,6 +375,44 @@ export class FakeLocks implements LockReader {
     entityRef: string;
   }): Promise<LockRecord | undefined> {
     this.journal.record('locks.getLock');
-    return this.lock?.entityRef === options.entityRef ? this.lock : undefined;
+    return this.held?.entityRef === options.entityRef ? this.held : undefined;
+  }
+
+  async lock(options: { lock: LockRecord }) {
+    this.journal.record('locks.lock');
+    this.held = options.lock;
+    return [];
+  }
+
+  async unlock(options: { entityRef: string }): Promise<boolean> {
+    this.journal.record('locks.unlock');
+    const had = this.held?.entityRef === options.entityRef;
+    if (had) this.held = undefined;
+    return had;
+  }
+}
+
+/** Pages sent to on-call. */
+export class FakeOnCall implements Pick<Notifier, 'alertOnCall'> {
+  readonly alerts: Array<{
+    title: string;
+    description: string;
+    resolved?: boolean;
+  }> = [];
+
+  constructor(private readonly journal: StepJournal) {}
+
+  async alertOnCall(alert: {
+    deployment: { token: string; entityRef: string };
+    title: string;
+    description: string;
+    resolved?: boolean;
+  }): Promise<void> {
+    this.journal.record('onCall.alert');
+    this.alerts.push({
+      title: alert.title,
+      description: alert.description,
+      ...(alert.resolved ? { resolved: true } : {}),
+    });
   }
 }

@@ -225,6 +225,8 @@ export interface StageContextOptions<TState extends object> {
   service?: DeliveryEntity;
   /** The fence call (1-based) at which the lease is lost: it and every later call throw. */
   loseLeaseAtFence?: number;
+  /** Consecutive steps of the stage that threw before this one. */
+  errors?: number;
 }
 
 /**
@@ -244,6 +246,7 @@ export function deploymentStageContext<TState extends object>(
     state: options.state ?? ({} as TState),
     startedAt: options.startedAt ?? NOW,
   });
+  stage.errors = options.errors ?? 0;
   const stages: StageRecord[] = [
     ...(options.before ?? []),
     stage,

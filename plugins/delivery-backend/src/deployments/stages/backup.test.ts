@@ -197,7 +197,7 @@ describe('backup stage', () => {
     kubernetes.put(
       workload({ cluster: 'prod-cluster', namespace: 'canary-apps' }),
     );
-    locks.lock = {
+    locks.held = {
       entityRef: deliveryEntity().entityRef,
       lockedBy: 'user:default/grace',
       reason: 'Incident INC-7',
@@ -225,7 +225,7 @@ describe('backup stage', () => {
     );
     expect(again.type).toBe('wait');
     expect(journal.count('kubernetes.findWorkload')).toBe(0);
-    locks.lock = undefined;
+    locks.held = undefined;
     const resumed = await stage.run(
       deploymentStageContext<BackupState>(journal, {
         kind: 'backup',

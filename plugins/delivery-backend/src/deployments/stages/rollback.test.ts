@@ -12,7 +12,13 @@ import {
   deploymentStageContext,
   stageRecord,
 } from '../__testUtils__/stageContext';
-import { FakeGitHub, FakeKubernetes, workload } from '../__testUtils__/fakes';
+import {
+  FakeGitHub,
+  FakeKubernetes,
+  FakeLocks,
+  FakeOnCall,
+  workload,
+} from '../__testUtils__/fakes';
 import { WORKLOAD_ANNOTATION_TOKEN } from '../types';
 import { RollbackState, createRollbackStage } from './rollback';
 
@@ -52,6 +58,7 @@ describe('rollback stage', () => {
       running?: string;
       loseLeaseAtFence?: number;
       before?: StageRecord[];
+      errors?: number;
     } = {},
   ) {
     const journal = new StepJournal();
@@ -65,9 +72,13 @@ describe('rollback stage', () => {
       }),
     );
     const github = new FakeGitHub(journal);
+    const queue = new FakeLocks(journal);
+    const onCall = new FakeOnCall(journal);
     const stage = createRollbackStage({
       kubernetes,
       github,
+      queue,
+      onCall,
       rolloutTimeoutMs: TIMEOUT_MS,
       pollIntervalMs: 2_000,
     });
@@ -85,8 +96,9 @@ describe('rollback stage', () => {
         reason: REASON,
         before: options.before ?? failedRun(),
         loseLeaseAtFence: options.loseLeaseAtFence,
+        errors: options.errors,
       });
-    return { journal, kubernetes, github, stage, context };
+    return { journal, kubernetes, github, queue, onCall, stage, context };
   }
 
   it('returns the workload to the backup once, marks the GitHub deployment failed, then follows the rollout', async () => {
@@ -228,8 +240,8 @@ describe('rollback stage', () => {
     );
   });
 
-  it('fails when the rollout back does not complete in time', async () => {
-    const { stage, context } = setup();
+  it('does not fail when the rollout back outlasts the timeout: it locks the queue, pages on-call once, and watches on', async () => {
+    const { journal, queue, onCall, stage, context } = setup();
 
     const result = await stage.run(
       context(
@@ -238,10 +250,102 @@ describe('rollback stage', () => {
       ),
     );
 
+    const reason = `Rollback of ${INPUT.token} in canary cannot finish: Rollout did not complete within 300 s (3/3 ready)`;
     expect(result).toEqual({
-      type: 'fail',
-      reason: 'Rollout did not complete within 300 s (3/3 ready)',
+      type: 'wait',
+      afterMs: 2_000,
+      state: {
+        restored: true,
+        lastProgress: '3/3 updated, 3 ready',
+        alerted: true,
+        lockedQueue: true,
+      },
     });
+    expect(queue.held).toEqual({
+      entityRef: INPUT.entityRef,
+      lockedBy: 'delivery',
+      reason,
+      lockedAt: at(0),
+    });
+    expect(onCall.alerts).toEqual([
+      {
+        title: 'A rollback cannot finish',
+        description: `${reason}. canary-apps/payments in prod-cluster should return to ${OLD_IMAGE}; the rollback keeps retrying. The queue is locked until it finishes.`,
+      },
+    ]);
+    expect(journal.lines).toContain(
+      `error: ${reason}; on-call paged, queue locked; still retrying`,
+    );
+    // Fenced before it locks or pages.
+    expect(journal.fencesBefore('locks.lock')).toBe(1);
+
+    // The next look: already paged, not again.
+    await stage.run(
+      context(
+        { restored: true, lastProgress: '3/3 updated, 3 ready', alerted: true },
+        { startedAt: at(-TIMEOUT_MS - 1), now: at(2_000) },
+      ),
+    );
+    expect(onCall.alerts).toHaveLength(1);
+  });
+
+  it('retries for ever with backoff, and after three failed steps in a row locks the queue and pages on-call', async () => {
+    const { queue, onCall, stage, context } = setup({ errors: 3 });
+    expect(stage.retry?.maxAttempts).toBe(Infinity);
+    expect(stage.retry?.backoffMs(50)).toBe(30_000);
+
+    await stage.run(context());
+
+    expect(queue.held?.reason).toBe(
+      `Rollback of ${INPUT.token} in canary cannot finish: its last 3 attempts failed (see the stage's log)`,
+    );
+    expect(onCall.alerts.map(a => a.title)).toEqual([
+      'A rollback cannot finish',
+    ]);
+  });
+
+  it('keeps a lock someone else holds, and pages on-call without locking', async () => {
+    const { queue, onCall, stage, context } = setup({ errors: 5 });
+    queue.held = {
+      entityRef: INPUT.entityRef,
+      lockedBy: 'user:default/grace',
+      reason: 'Incident INC-9',
+      lockedAt: at(-5),
+    };
+
+    await stage.run(context());
+
+    expect(queue.held.lockedBy).toBe('user:default/grace');
+    expect(onCall.alerts[0].description).not.toContain('The queue is locked');
+  });
+
+  it('unlocks the queue it locked and tells on-call when it finally finishes', async () => {
+    const { journal, queue, onCall, stage, context } = setup({
+      running: OLD_IMAGE,
+    });
+    queue.held = {
+      entityRef: INPUT.entityRef,
+      lockedBy: 'delivery',
+      reason: `Rollback of ${INPUT.token} in canary cannot finish: its last 3 attempts failed (see the stage's log)`,
+      lockedAt: at(-5),
+    };
+
+    const result = await stage.run(
+      context({ restored: true, alerted: true, lockedQueue: true }),
+    );
+
+    expect(result).toEqual({ type: 'done' });
+    expect(queue.held).toBeUndefined();
+    expect(onCall.alerts).toEqual([
+      {
+        title: 'The rollback finished',
+        description: `canary-apps/payments in prod-cluster runs ${OLD_IMAGE} again; the queue is unlocked.`,
+        resolved: true,
+      },
+    ]);
+    expect(journal.lines).toContain(
+      'info: Rollback finished after all; queue unlocked',
+    );
   });
 
   it('touches nothing once the lease is lost', async () => {
