@@ -1063,3 +1063,61 @@ describe('a rollback never gives up', () => {
     await post(`/deployments/${nextToken}/cancel`);
   });
 });
+
+describe('mark-stable finishes', () => {
+  const setup = withDelivery({ seed: 23 });
+  const { get, post } = setup;
+  const service = '/entities/default/component/payments-api';
+  const deployment = async (token: string) =>
+    (await get(`/deployments/${token}`)).body;
+
+  it('retries until every cluster has the stable ConfigMap, and cannot be cancelled into a misleading cancelled', async () => {
+    const sha = mainCommit('payments-api', 5).sha;
+    const failing = setup.sandbox.clusters.production.failRequests(
+      r =>
+        (r.method === 'PUT' || r.method === 'POST') &&
+        r.path.includes('/configmaps'),
+    );
+    const res = await post(`${service}/deployments`, { commitSha: sha });
+    const token = res.body.deployment.token;
+    await post(`/deployments/${token}/start`);
+    try {
+      const stuck = await waitFor(
+        () => deployment(token),
+        d =>
+          d.stages
+            .find((s: any) => s.name === 'mark-stable')
+            .logs.some((l: any) =>
+              l.message.startsWith('Attempt 12 failed, retrying'),
+            ),
+        90_000,
+      );
+      expect(stuck.status).toBe('running');
+      const refused = await post(`/deployments/${token}/cancel`);
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.message).toBe(
+        `${token}: every environment runs ${sha.slice(
+          0,
+          7,
+        )} already and it is being marked stable; it cannot be cancelled`,
+      );
+    } finally {
+      failing.stop();
+    }
+    const done = await waitFor(
+      () => deployment(token),
+      d => d.status !== 'running',
+      90_000,
+    );
+    expect({ status: done.status, reason: done.reason }).toEqual({
+      status: 'succeeded',
+      reason: undefined,
+    });
+    const stable = setup.sandbox.clusters.production.store.get(
+      'configmaps',
+      'payments',
+      'delivery-stable-payments-api',
+    );
+    expect(stable?.data?.commitSha).toBe(sha);
+  });
+});

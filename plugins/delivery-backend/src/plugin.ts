@@ -203,6 +203,7 @@ export const deliveryPlugin = createBackendPlugin({
                 kubernetes,
                 environments,
                 stable: store,
+                pollIntervalMs,
               }),
             ],
           }),

@@ -262,3 +262,30 @@ describe('the deployment run kind', () => {
     });
   });
 });
+
+describe('deployment cancelRefusal', () => {
+  it('refuses a cancel once every environment runs the new version and it is being marked stable', () => {
+    const marking = runStoppedAt('mark-stable');
+    expect(kind.cancelRefusal!(marking.run, marking.stages)).toBe(
+      `every environment runs ${INPUT.commitSha.slice(
+        0,
+        7,
+      )} already and it is being marked stable; it cannot be cancelled`,
+    );
+  });
+
+  it('lets a deployment be cancelled up to its production verification', () => {
+    for (const stage of [
+      'validate',
+      'uat.deploy',
+      'production.approval',
+      'production.verify',
+    ]) {
+      const { run, stages } = runStoppedAt(stage);
+      expect({ stage, refusal: kind.cancelRefusal!(run, stages) }).toEqual({
+        stage,
+        refusal: undefined,
+      });
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { DeploymentStatus } from '@internal/plugin-delivery-common';
-import { AnyStageHandler, RunKind, RunRecord } from '../engine';
+import { AnyStageHandler, RunKind, RunRecord, StageRecord } from '../engine';
 import { DeploymentStore } from '../database/DeploymentStore';
 import { DeployQueue } from '../queue/DeployQueue';
 import { EntityResolver } from '../services/EntityResolver';
@@ -11,6 +11,25 @@ import {
   DeploymentRunInput,
   DeploymentTarget,
 } from './types';
+
+/**
+ * Why a deployment's run may not be cancelled now: once every environment runs and verified the
+ * new version, marking it stable finishes; a cancel would end it `cancelled` with production on
+ * the new version.
+ */
+export function deploymentCancelRefusal(
+  run: RunRecord<DeploymentRunInput>,
+  stages: ReadonlyArray<StageRecord>,
+): string | undefined {
+  const current = stages[run.currentStage];
+  if (current?.kind === 'mark-stable') {
+    return `every environment runs ${run.input.commitSha.slice(
+      0,
+      7,
+    )} already and it is being marked stable; it cannot be cancelled`;
+  }
+  return undefined;
+}
 
 /**
  * Deployments as a kind of run: the pipeline's stages (one handler each), the catalog entity
@@ -51,6 +70,9 @@ export function createDeploymentRunKind(deps: {
         await deps.credentials(),
       );
       return { service };
+    },
+    cancelRefusal(run, stages) {
+      return deploymentCancelRefusal(run, stages);
     },
     onFailure({ run, stages, stage, reason, cancelledBy, compensating }) {
       if (compensating) {

@@ -34,12 +34,19 @@ import {
   DeploymentRecord,
   DeploymentStore,
 } from '../database/DeploymentStore';
-import { LogRecord, RunEngine, RunStore, StageRecord } from '../engine';
+import {
+  LogRecord,
+  RunEngine,
+  RunRecord,
+  RunStore,
+  StageRecord,
+} from '../engine';
 import { KubernetesProvider } from '../providers/kubernetes';
 import { DeployQueue } from '../queue/DeployQueue';
 import { EligibilityService } from '../services/EligibilityService';
 import { DeliveryEntity, EntityResolver } from '../services/EntityResolver';
 import { Notifier } from '../services/Notifier';
+import { deploymentCancelRefusal } from './DeploymentRunKind';
 import { imageForCommit, planStages } from './plan';
 import { DEPLOYMENT_RUN_KIND, DeploymentRunInput } from './types';
 
@@ -292,7 +299,16 @@ export class DeploymentService {
       await this.deps.queue.callDue({ entityRef: run.entityRef });
       return this.#toApi(deployment);
     }
-    // A running one: its pipeline stops at its current stage and rolls that environment back.
+    // A running one: its pipeline stops at its current stage and rolls that environment back,
+    // unless it is too late for that.
+    const pipeline = await this.deps.runs.getRun({ id: token });
+    if (pipeline?.status === 'running') {
+      const refusal = deploymentCancelRefusal(
+        pipeline as RunRecord<DeploymentRunInput>,
+        await this.deps.runs.listStages({ runIds: [token] }),
+      );
+      if (refusal) throw new ConflictError(`${token}: ${refusal}`);
+    }
     if (
       !(await this.deps.engine.requestCancel({
         id: token,

@@ -16,6 +16,8 @@ const databases = createTestDatabases();
 
 interface ReportInput {
   title: string;
+  /** From this stage on, the run may not be cancelled any more. */
+  pointOfNoReturn?: string;
   /** Stages of this run that throw this many times before they work. */
   flaky?: Record<string, number>;
   /** A stage that fails for good. */
@@ -107,6 +109,12 @@ function reportKind(world: World): RunKind<ReportInput, { title: string }> {
         },
       }),
     ],
+    cancelRefusal(run, stages) {
+      const from = stages.findIndex(s => s.name === run.input.pointOfNoReturn);
+      return from >= 0 && run.currentStage >= from
+        ? `${stages[from].name} has begun`
+        : undefined;
+    },
     onFailure(failure) {
       if (failure.compensating) {
         return {
@@ -415,6 +423,34 @@ describe.each(databases.eachSupportedId())(
       expect(
         await engine.requestCancel({ id: 'r5', by: 'user:default/ada' }),
       ).toBe(false);
+    });
+
+    it('leaves a cancel request unanswered while the kind refuses it, and the run finishes', async () => {
+      const { world, store, engine } = setup();
+      await engine.createRun({
+        kind: 'report',
+        id: 'r9',
+        subject: 's',
+        input: { title: 't', pointOfNoReturn: 'review' },
+        stages: [
+          { name: 'collect', kind: 'collect' },
+          { name: 'review', kind: 'review' },
+          { name: 'publish', kind: 'publish' },
+        ],
+      });
+      await drain(engine);
+      expect(
+        await engine.requestCancel({ id: 'r9', by: 'user:default/ada' }),
+      ).toBe(true);
+      world.reviewedAt = clock();
+      await drain(engine);
+      expect(await summary(store, 'r9')).toEqual({
+        status: 'finished',
+        outcome: 'published',
+        reason: undefined,
+        stages: ['collect:succeeded', 'review:succeeded', 'publish:succeeded'],
+      });
+      expect(world.published).toEqual(['r9:42']);
     });
 
     it('resumes on another engine after a restart, and tells the kind about the end until it listens', async () => {

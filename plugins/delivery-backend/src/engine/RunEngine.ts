@@ -186,7 +186,11 @@ export class RunEngine {
     const compensating = run.outcome !== undefined;
     const stage = stages[run.currentStage];
 
-    if (run.cancelRequestedBy && !compensating) {
+    if (
+      run.cancelRequestedBy &&
+      !compensating &&
+      !kind.cancelRefusal?.(run, stages)
+    ) {
       await this.#fail(step, stages, stage, {
         reason: `Cancelled by ${run.cancelRequestedBy}`,
         cancelledBy: run.cancelRequestedBy,

@@ -190,6 +190,14 @@ export interface RunKind<TInput = unknown, TTarget = unknown> {
   load(run: RunRecord<TInput>): Promise<TTarget>;
   /** The outcome of a run whose stages all succeeded (default `succeeded`). */
   readonly successOutcome?: string;
+  /**
+   * Why the run may not be stopped now, if it may not (e.g. a deployment that production already
+   * runs, being marked stable). A cancel request is then left unanswered and the run goes on.
+   */
+  cancelRefusal?(
+    run: RunRecord<TInput>,
+    stages: ReadonlyArray<StageRecord>,
+  ): string | undefined;
   /** Decides how a failed run ends (default: `failed`, no compensation). */
   onFailure?(failure: RunFailure<TInput>): FailurePlan;
   /**

@@ -19,6 +19,7 @@ describe('mark-stable stage', () => {
       kubernetes,
       environments: ENVIRONMENTS,
       stable,
+      pollIntervalMs: 1_000,
     });
     const context = (service = deliveryEntity()) =>
       deploymentStageContext<object>(journal, {
@@ -145,5 +146,12 @@ describe('mark-stable stage', () => {
     ]);
     expect(stable.recorded.map(r => r.environment)).toEqual(['uat']);
     expect(journal.logs).toEqual([]);
+  });
+
+  it('is retried for as long as a cluster refuses, with a backoff that tops out at 30 s', () => {
+    const { stage } = setup();
+    expect(stage.retry?.maxAttempts).toBe(Infinity);
+    expect(stage.retry?.backoffMs(3)).toBe(3_000);
+    expect(stage.retry?.backoffMs(100)).toBe(30_000);
   });
 });

@@ -7,15 +7,22 @@ import { DeploymentRunInput, DeploymentTarget, namespaceOf } from '../types';
 
 /**
  * `mark-stable`: records the version as stable in every environment: the ConfigMap
- * `delivery-stable-<service>` in each cluster and a row in the database. Idempotent.
+ * `delivery-stable-<service>` in each cluster and a row in the database. Idempotent, retried
+ * until it succeeds, and not cancellable (see `deploymentCancelRefusal`).
  */
 export function createMarkStableStage(deps: {
   kubernetes: KubernetesProvider;
   environments: EnvironmentConfig[];
   stable: StableVersionWriter;
+  pollIntervalMs: number;
 }) {
   return createStageHandler<DeploymentRunInput, DeploymentTarget, object>({
     stage: 'mark-stable',
+    // Production runs the new version: this finishes, however long a cluster refuses.
+    retry: {
+      maxAttempts: Infinity,
+      backoffMs: errors => Math.min(deps.pollIntervalMs * errors, 30_000),
+    },
     async run(ctx) {
       const { service } = ctx.target;
       const { input } = ctx.run;
