@@ -141,7 +141,9 @@ ${ops
     }
     if (o.hasBody) {
       parts.push(
-        `body: NonNullable<operations['${o.id}']['requestBody']>['content']['application/json'];`,
+        `body${o.bodyRequired ? '' : '?'}: NonNullable<operations['${
+          o.id
+        }']['requestBody']>['content']['application/json'];`,
       );
     }
     parts.push(`response: ${o.responseType};`);
@@ -160,7 +162,9 @@ function clientFile(ops) {
     const requestParts = [];
     if (o.pathParams.length) requestParts.push(`path: ${o.id}['path']`);
     if (o.queryParams.length) requestParts.push(`query: ${o.id}['query']`);
-    if (o.hasBody) requestParts.push(`body: ${o.id}['body']`);
+    if (o.hasBody) {
+      requestParts.push(`body${o.bodyRequired ? '' : '?'}: ${o.id}['body']`);
+    }
     const requestArg = requestParts.length
       ? `request: { ${requestParts.join('; ')} }`
       : `_request: {} = {}`;
@@ -179,10 +183,22 @@ function clientFile(ops) {
     }\`, {
       method: '${o.method.toUpperCase()}',
       headers: {
-        ${o.hasBody ? `'Content-Type': 'application/json',` : ''}
+        ${
+          o.hasBody
+            ? o.bodyRequired
+              ? `'Content-Type': 'application/json',`
+              : `...(request.body === undefined ? {} : { 'Content-Type': 'application/json' }),`
+            : ''
+        }
         ...(options?.token ? { Authorization: \`Bearer \${options.token}\` } : {}),
       },
-      ${o.hasBody ? 'body: JSON.stringify(request.body),' : ''}
+      ${
+        o.hasBody
+          ? o.bodyRequired
+            ? 'body: JSON.stringify(request.body),'
+            : 'body: request.body === undefined ? undefined : JSON.stringify(request.body),'
+          : ''
+      }
     });
   }`;
   });

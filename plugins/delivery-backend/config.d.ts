@@ -113,6 +113,11 @@ export interface Config {
        * each bounded by requestTimeout). Defaults to 60 seconds.
        */
       lease?: HumanDuration | string;
+      /**
+       * How long the production approval gate waits for someone other than the requester before
+       * the deployment fails (nothing waits for ever on one person). Defaults to 4 hours.
+       */
+      approvalTimeout?: HumanDuration | string;
       /** How long a Jenkins build may take. Defaults to 30 minutes. */
       jenkinsTimeout?: HumanDuration | string;
       /** Environment after whose verification the Jenkins stage runs. Defaults to the first. */
@@ -123,7 +128,8 @@ export interface Config {
        * Entity ref of the group that is paged (Backstage notifications, severity critical, and
        * the chat webhook) when something needs a person now, e.g. a rollback that cannot finish.
        * Example: `group:default/oncall`. Without it, those alerts go to the chat webhook and the
-       * log only.
+       * log only. Its members may also abort any deployment, with a reason.
+       * @visibility frontend
        */
       group?: string;
     };

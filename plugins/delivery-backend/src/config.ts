@@ -40,6 +40,8 @@ export interface DeliveryConfig {
     pollIntervalMs: number;
     jenkinsTimeoutMs: number;
     jenkinsEnvironment: string;
+    /** How long the production approval gate waits before the deployment fails. */
+    approvalTimeoutMs: number;
     leaseMs: number;
   };
 }
@@ -152,6 +154,11 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
         2_000,
       ),
       leaseMs: durationMs(config, 'delivery.pipeline.lease', 60_000),
+      approvalTimeoutMs: durationMs(
+        config,
+        'delivery.pipeline.approvalTimeout',
+        4 * 60 * 60_000,
+      ),
       jenkinsTimeoutMs: durationMs(
         config,
         'delivery.pipeline.jenkinsTimeout',

@@ -34,6 +34,9 @@ const seed = buildSeed(Date.now());
 const ADA = 'user:default/ada';
 const GRACE = 'user:default/grace';
 const OUTSIDER = 'user:default/outsider';
+/** Owns nothing, but is a member of the on-call group. */
+const ONCALL = 'user:default/oncall-olga';
+const ONCALL_GROUP = 'group:default/oncall';
 
 function mainCommit(service: string, back: number) {
   const repo = seed.repositories.find(r => r.name === service)!;
@@ -128,10 +131,21 @@ async function startDelivery(
           const principal = (options.credentials as any).principal;
           return requests.map(() => ({
             result:
-              principal?.userEntityRef === OUTSIDER
+              principal?.userEntityRef === OUTSIDER ||
+              principal?.userEntityRef === ONCALL
                 ? AuthorizeResult.DENY
                 : AuthorizeResult.ALLOW,
           }));
+        },
+      }).factory,
+      mockServices.userInfo.mock({
+        getUserInfo: async credentials => {
+          const ref = (credentials.principal as { userEntityRef: string })
+            .userEntityRef;
+          return {
+            userEntityRef: ref,
+            ownershipEntityRefs: ref === ONCALL ? [ref, ONCALL_GROUP] : [ref],
+          };
         },
       }).factory,
       catalogServiceMock.factory({ entities }),
@@ -601,7 +615,11 @@ describe('the queue over time', () => {
       async () => setup.chat.messages,
       m => m.some(x => x.includes(a) && x.includes('expired')),
     );
-    expect((await post(`/deployments/${b}/cancel`, {}, ADA)).status).toBe(403);
+    // Ada owns the service too: she may abort Grace's deployment, but only saying why.
+    expect((await post(`/deployments/${b}/cancel`, {}, ADA)).status).toBe(400);
+    expect((await post(`/deployments/${b}/cancel`, {}, OUTSIDER)).status).toBe(
+      403,
+    );
     expect(
       (await post(`/deployments/${b}/cancel`, {}, GRACE)).body.status,
     ).toBe('cancelled');
@@ -1119,5 +1137,135 @@ describe('mark-stable finishes', () => {
       'delivery-stable-payments-api',
     );
     expect(stable?.data?.commitSha).toBe(sha);
+  });
+});
+
+describe('nothing waits forever on one person', () => {
+  const setup = withDelivery({
+    seed: 29,
+    overrides: { onCall: { group: ONCALL_GROUP } },
+  });
+  const { get, post } = setup;
+  const service = '/entities/default/component/payments-api';
+  const deployment = async (token: string) =>
+    (await get(`/deployments/${token}`)).body;
+
+  it("lets the service's owners and on-call abort someone else's deployment with a reason the requester is told", async () => {
+    const first = await post(`${service}/deployments`, {
+      commitSha: mainCommit('payments-api', 5).sha,
+    });
+    const called = first.body.deployment.token;
+    expect(first.body.deployment.status).toBe('called');
+    const second = await post(`${service}/deployments`, {
+      commitSha: mainCommit('payments-api', 4).sha,
+    });
+    const queued = second.body.deployment.token;
+
+    // Nobody outside the owners and on-call may, and an abort needs a reason.
+    const outsider = await post(
+      `/deployments/${called}/cancel`,
+      { reason: 'mine now' },
+      OUTSIDER,
+    );
+    expect(outsider.status).toBe(403);
+    expect(outsider.body.error.message).toBe(
+      `${OUTSIDER} may not abort ${called} of component:default/payments-api: only its requester, the service's owners and the on-call group may`,
+    );
+    const silent = await post(`/deployments/${called}/cancel`, {}, GRACE);
+    expect(silent.status).toBe(400);
+    expect(silent.body.error.message).toBe(
+      `Say why you abort ${called}: its requester (${ADA}) is told`,
+    );
+    expect((await deployment(called)).status).toBe('called');
+
+    // An owner aborts the called one; the requester hears why, and the next one is called.
+    const aborted = await post(
+      `/deployments/${called}/cancel`,
+      { reason: 'Freeze for the sale' },
+      GRACE,
+    );
+    expect(aborted.status).toBe(200);
+    expect(aborted.body).toMatchObject({
+      status: 'cancelled',
+      reason: `Aborted by ${GRACE}: Freeze for the sale`,
+    });
+    await waitFor(
+      async () => setup.chat.messages,
+      m =>
+        m.some(
+          x =>
+            x.includes('Deployment cancelled') &&
+            x.includes(called) &&
+            x.includes(`Aborted by ${GRACE}: Freeze for the sale`) &&
+            x.includes(`requested by ${ADA}`),
+        ),
+    );
+    expect((await deployment(queued)).status).toBe('called');
+
+    // On-call, who owns nothing, aborts a running one.
+    expect((await post(`/deployments/${queued}/start`)).status).toBe(200);
+    await waitFor(
+      () => deployment(queued),
+      d => d.status === 'running',
+    );
+    const byOnCall = await post(
+      `/deployments/${queued}/cancel`,
+      { reason: 'INC-812: checkout errors' },
+      ONCALL,
+    );
+    expect(byOnCall.status).toBe(200);
+    const done = await waitFor(
+      () => deployment(queued),
+      d => d.status !== 'running',
+    );
+    expect(done.status).toBe('cancelled');
+    expect(done.reason).toContain(
+      `Aborted by ${ONCALL}: INC-812: checkout errors`,
+    );
+  });
+});
+
+describe('an approval that never comes', () => {
+  const short = {
+    window: { milliseconds: 300 },
+    interval: { milliseconds: 100 },
+  };
+  const setup = withDelivery({
+    seed: 31,
+    overrides: {
+      pipeline: {
+        tick: { milliseconds: 100 },
+        pollInterval: { milliseconds: 100 },
+        productionApproval: true,
+        approvalTimeout: { seconds: 2 },
+        verification: { uat: short, canary: short, production: short },
+      },
+    },
+  });
+  const { get, post } = setup;
+
+  it('fails the deployment at the production gate after the configured time, production untouched', async () => {
+    const sha = mainCommit('payments-api', 5).sha;
+    const res = await post(
+      '/entities/default/component/payments-api/deployments',
+      {
+        commitSha: sha,
+      },
+    );
+    const token = res.body.deployment.token;
+    expect((await post(`/deployments/${token}/start`)).status).toBe(200);
+    const done = await waitFor(
+      () => get(`/deployments/${token}`).then(r => r.body),
+      d => d.status !== 'running' && d.status !== 'called',
+    );
+    expect(done.status).toBe('failed');
+    const gate = done.stages.find((s: any) => s.name === 'production.approval');
+    expect(gate.status).toBe('failed');
+    expect(done.reason).toContain(
+      `No approval by someone other than ${ADA} within 2 s`,
+    );
+    expect(
+      image(setup.sandbox, 'production', 'payments', 'payments-api'),
+    ).not.toContain(sha.slice(0, 7));
   });
 });

@@ -78,6 +78,7 @@ export const deliveryPlugin = createBackendPlugin({
         httpRouter: coreServices.httpRouter,
         permissions: coreServices.permissions,
         permissionsRegistry: coreServices.permissionsRegistry,
+        userInfo: coreServices.userInfo,
         auditor: coreServices.auditor,
         scheduler: coreServices.scheduler,
         catalog: catalogServiceRef,
@@ -185,7 +186,11 @@ export const deliveryPlugin = createBackendPlugin({
                 consecutiveBreaches: pipeline.consecutiveBreaches,
                 verification: pipeline.verification,
               }),
-              createApprovalStage({ approvals: store, pollIntervalMs }),
+              createApprovalStage({
+                approvals: store,
+                pollIntervalMs,
+                timeoutMs: pipeline.approvalTimeoutMs,
+              }),
               createJenkinsStage({
                 jenkins,
                 settings: jenkinsSettings,
@@ -232,6 +237,10 @@ export const deliveryPlugin = createBackendPlugin({
               entities,
               kubernetes,
               permissions: deps.permissions,
+              userInfo: deps.userInfo,
+              ...(delivery.onCallGroup
+                ? { onCallGroup: delivery.onCallGroup }
+                : {}),
               notifier,
               environments,
               productionApproval: pipeline.productionApproval,

@@ -199,7 +199,11 @@ describe.each(databases.eachSupportedId())(
       const first = await request(store, at(0));
       const second = await request(store, at(1));
       const cancel = (token: string) =>
-        store.cancelWaiting({ token, by: 'user:default/ada', now: at(2) });
+        store.cancelWaiting({
+          token,
+          reason: 'Cancelled by user:default/ada',
+          now: at(2),
+        });
       expect(await cancel(second.token)).toBe(true);
       expect(await store.getDeployment({ token: second.token })).toMatchObject({
         status: 'cancelled',

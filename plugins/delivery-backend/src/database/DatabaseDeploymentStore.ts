@@ -305,7 +305,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
 
   async cancelWaiting(options: {
     token: string;
-    by: string;
+    reason: string;
     now: Date;
   }): Promise<boolean> {
     const updated = await this.db<DeploymentRow>(DEPLOYMENTS)
@@ -316,7 +316,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
         active_entity_ref: null,
         finished_at: options.now,
         call_expires_at: null,
-        reason: `Cancelled by ${options.by}`,
+        reason: options.reason,
       });
     return updated === 1;
   }

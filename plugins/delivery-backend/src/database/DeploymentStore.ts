@@ -95,10 +95,10 @@ export interface DeploymentStore {
     now: Date;
     then(transaction: Knex.Transaction): Promise<void>;
   }): Promise<'started' | 'not-called' | 'expired' | 'locked'>;
-  /** Cancels a queued or called deployment; false when it was neither. */
+  /** Cancels a queued or called deployment, saying why; false when it was neither. */
   cancelWaiting(options: {
     token: string;
-    by: string;
+    reason: string;
     now: Date;
   }): Promise<boolean>;
   /** Ends a called or running deployment with a final status; frees the service's slot. */

@@ -2,10 +2,12 @@ import {
   BackstageCredentials,
   BackstageUserPrincipal,
   PermissionsService,
+  UserInfoService,
 } from '@backstage/backend-plugin-api';
 import {
   ConflictError,
   CustomErrorBase,
+  InputError,
   NotAllowedError,
   NotFoundError,
 } from '@backstage/errors';
@@ -83,6 +85,9 @@ export class DeploymentService {
       entities: EntityResolver;
       kubernetes: KubernetesProvider;
       permissions: PermissionsService;
+      userInfo: UserInfoService;
+      /** Members of this group may abort any deployment (`delivery.onCall.group`). */
+      onCallGroup?: string;
       notifier: Notifier;
       environments: EnvironmentConfig[];
       productionApproval: boolean;
@@ -271,23 +276,48 @@ export class DeploymentService {
     return this.#toApi(deployment);
   }
 
-  async cancel(token: string, actor: Actor): Promise<Deployment> {
+  /**
+   * Stops a deployment. Its requester may cancel it (as an owner of the service); the service's
+   * owners and the on-call group may abort anyone's, with a reason the requester is told.
+   */
+  async cancel(
+    token: string,
+    actor: Actor,
+    reason?: string,
+  ): Promise<Deployment> {
     const run = await this.#load(token);
-    await this.#authorize(
-      deliveryCancelPermission,
-      run.entityRef,
-      actor,
-      'cancel deployments of',
-    );
-    if (run.requestedBy !== actor.userEntityRef) {
-      throw new NotAllowedError(
-        `Only the requester (${run.requestedBy}) may cancel ${token}`,
+    const own = run.requestedBy === actor.userEntityRef;
+    if (own) {
+      await this.#authorize(
+        deliveryCancelPermission,
+        run.entityRef,
+        actor,
+        'cancel deployments of',
       );
+    } else {
+      const owner = await this.#allowed(
+        deliveryCancelPermission,
+        run.entityRef,
+        actor,
+      );
+      if (!owner && !(await this.#onCall(actor))) {
+        throw new NotAllowedError(
+          `${actor.userEntityRef} may not abort ${token} of ${run.entityRef}: only its requester, the service's owners and the on-call group may`,
+        );
+      }
+      if (!reason?.trim()) {
+        throw new InputError(
+          `Say why you abort ${token}: its requester (${run.requestedBy}) is told`,
+        );
+      }
     }
+    const why = own
+      ? `Cancelled by ${actor.userEntityRef}${reason ? `: ${reason}` : ''}`
+      : `Aborted by ${actor.userEntityRef}: ${reason}`;
     if (
       await this.deps.store.cancelWaiting({
         token,
-        by: actor.userEntityRef,
+        reason: why,
         now: this.#now(),
       })
     ) {
@@ -313,6 +343,7 @@ export class DeploymentService {
       !(await this.deps.engine.requestCancel({
         id: token,
         by: actor.userEntityRef,
+        reason: why,
       }))
     ) {
       throw new ConflictError(
@@ -421,17 +452,33 @@ export class DeploymentService {
     return run;
   }
 
+  async #allowed(
+    permission: ResourcePermission<'catalog-entity'>,
+    entityRef: string,
+    actor: Actor,
+  ): Promise<boolean> {
+    const [decision] = await this.deps.permissions.authorize(
+      [{ permission, resourceRef: entityRef }],
+      { credentials: actor.credentials },
+    );
+    return decision.result === AuthorizeResult.ALLOW;
+  }
+
+  /** Whether the actor is a member of the on-call group (`delivery.onCall.group`). */
+  async #onCall(actor: Actor): Promise<boolean> {
+    const { onCallGroup, userInfo } = this.deps;
+    if (!onCallGroup) return false;
+    const info = await userInfo.getUserInfo(actor.credentials);
+    return info.ownershipEntityRefs.includes(onCallGroup);
+  }
+
   async #authorize(
     permission: ResourcePermission<'catalog-entity'>,
     entityRef: string,
     actor: Actor,
     what: string,
   ) {
-    const [decision] = await this.deps.permissions.authorize(
-      [{ permission, resourceRef: entityRef }],
-      { credentials: actor.credentials },
-    );
-    if (decision.result !== AuthorizeResult.ALLOW) {
+    if (!(await this.#allowed(permission, entityRef, actor))) {
       throw new NotAllowedError(
         `${actor.userEntityRef} may not ${what} ${entityRef}: only its owners may`,
       );

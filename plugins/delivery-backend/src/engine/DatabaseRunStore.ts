@@ -26,6 +26,7 @@ type RunRow = {
   current_stage: number;
   next_step_at: Timestamp;
   cancel_requested_by: string | null;
+  cancel_reason?: string | null;
   lease_owner: string | null;
   lease_generation: number | string;
   lease_expires_at: Timestamp;
@@ -76,6 +77,7 @@ function toRun(row: RunRow): RunRecord {
     ...(row.cancel_requested_by
       ? { cancelRequestedBy: row.cancel_requested_by }
       : {}),
+    ...(row.cancel_reason ? { cancelReason: row.cancel_reason } : {}),
     createdAt: toDate(row.created_at)!,
     ...(row.finished_at ? { finishedAt: toDate(row.finished_at) } : {}),
   };
@@ -204,11 +206,16 @@ export class DatabaseRunStore implements RunStore {
     }));
   }
 
-  async requestCancel(options: { id: string; by: string }): Promise<boolean> {
+  async requestCancel(options: {
+    id: string;
+    by: string;
+    reason?: string;
+  }): Promise<boolean> {
     const updated = await this.#db<RunRow>(RUNS)
       .where({ id: options.id, status: 'running' })
       .update({
         cancel_requested_by: options.by,
+        cancel_reason: options.reason ?? null,
         next_step_at: await this.now(),
       });
     return updated === 1;

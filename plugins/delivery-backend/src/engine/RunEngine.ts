@@ -110,7 +110,11 @@ export class RunEngine {
   }
 
   /** Asks a run to stop: its current stage fails and its kind compensates. */
-  async requestCancel(options: { id: string; by: string }): Promise<boolean> {
+  async requestCancel(options: {
+    id: string;
+    by: string;
+    reason?: string;
+  }): Promise<boolean> {
     return this.#options.store.requestCancel(options);
   }
 
@@ -192,7 +196,7 @@ export class RunEngine {
       !kind.cancelRefusal?.(run, stages)
     ) {
       await this.#fail(step, stages, stage, {
-        reason: `Cancelled by ${run.cancelRequestedBy}`,
+        reason: run.cancelReason ?? `Cancelled by ${run.cancelRequestedBy}`,
         cancelledBy: run.cancelRequestedBy,
       });
       return;

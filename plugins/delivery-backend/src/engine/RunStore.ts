@@ -91,8 +91,15 @@ export interface RunStore {
   listStages(options: { runIds: string[] }): Promise<StageRecord[]>;
   /** Log lines of several runs at once (one query), oldest first. */
   listLogs(options: { runIds: string[] }): Promise<LogRecord[]>;
-  /** Asks a running run to stop; it is due at once. False when it is not running. */
-  requestCancel(options: { id: string; by: string }): Promise<boolean>;
+  /**
+   * Asks a running run to stop, with why (default "Cancelled by <by>"); it is due at once. False
+   * when it is not running.
+   */
+  requestCancel(options: {
+    id: string;
+    by: string;
+    reason?: string;
+  }): Promise<boolean>;
   /**
    * Finds the run most overdue among all due runs of the given kinds (one query) whose lease is
    * free or lapsed, and claims it: a new lease generation, `leaseMs` long on the database's

@@ -45,6 +45,8 @@ export interface RunRecord<TInput = unknown> {
   currentStage: number;
   nextStepAt?: Date;
   cancelRequestedBy?: string;
+  /** Why it was asked to stop (its failure reason); else "Cancelled by <who>". */
+  cancelReason?: string;
   createdAt: Date;
   finishedAt?: Date;
 }

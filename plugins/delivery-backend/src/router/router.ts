@@ -150,7 +150,7 @@ export async function createRouter(options: {
     res.json(await deployments.get(req.params.token));
   });
 
-  for (const action of ['start', 'cancel', 'approve'] as const) {
+  for (const action of ['start', 'approve'] as const) {
     router.post(`/deployments/:token/${action}`, async (req, res) => {
       const who = await actor(req);
       const token = req.params.token;
@@ -164,6 +164,24 @@ export async function createRouter(options: {
       );
     });
   }
+
+  router.post('/deployments/:token/cancel', async (req, res) => {
+    const who = await actor(req);
+    const token = req.params.token;
+    const reason = req.body?.reason?.trim();
+    res.json(
+      await audited(
+        req,
+        'deployment-cancel',
+        {
+          token,
+          actor: who.userEntityRef,
+          ...(reason ? { reason } : {}),
+        },
+        () => deployments.cancel(token, who, reason),
+      ),
+    );
+  });
 
   return router;
 }

@@ -28,7 +28,11 @@ export interface DeliveryApi {
     commitSha: string,
   ): Promise<RequestDeploymentResponse>;
   startDeployment(token: string): Promise<Deployment>;
-  cancelDeployment(token: string): Promise<Deployment>;
+  /**
+   * Cancels a deployment (its requester), or aborts someone else's (the service's owners and
+   * the on-call group) with a reason its requester is told.
+   */
+  cancelDeployment(token: string, reason?: string): Promise<Deployment>;
   approveDeployment(token: string): Promise<Deployment>;
   lockQueue(
     entity: CompoundEntityRef,

@@ -56,6 +56,15 @@ describe('DeliveryClient', () => {
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ reason: 'Incident 42' }),
     });
+    fetch.mockResolvedValueOnce(new Response(JSON.stringify({})));
+    await client.cancelDeployment('DEP-1-0', 'Freeze for the sale');
+    expect(fetch.mock.calls[2][0]).toBe(
+      'http://backend/api/delivery/deployments/DEP-1-0/cancel',
+    );
+    expect(fetch.mock.calls[2][1]).toMatchObject({
+      method: 'POST',
+      body: JSON.stringify({ reason: 'Freeze for the sale' }),
+    });
   });
 
   it('throws a ResponseError carrying the backend message', async () => {

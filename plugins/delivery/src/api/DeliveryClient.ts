@@ -70,8 +70,13 @@ export class DeliveryClient implements DeliveryApi {
     return body(this.#api.startDeployment({ path: { token } }));
   }
 
-  cancelDeployment(token: string): Promise<Deployment> {
-    return body(this.#api.cancelDeployment({ path: { token } }));
+  cancelDeployment(token: string, reason?: string): Promise<Deployment> {
+    return body(
+      this.#api.cancelDeployment({
+        path: { token },
+        ...(reason ? { body: { reason } } : {}),
+      }),
+    );
   }
 
   approveDeployment(token: string): Promise<Deployment> {

@@ -1,6 +1,6 @@
 import { ReactNode } from 'react';
 import { act, renderHook, waitFor } from '@testing-library/react';
-import { identityApiRef } from '@backstage/core-plugin-api';
+import { configApiRef, identityApiRef } from '@backstage/core-plugin-api';
 import { mockApis, TestApiProvider } from '@backstage/test-utils';
 import { permissionApiRef } from '@backstage/plugin-permission-react';
 import { signalApiRef } from '@backstage/plugin-signals-react';
@@ -33,8 +33,14 @@ function renderContext(
   {
     user = GRACE,
     allow,
+    groups = [],
+    onCallGroup,
   }: {
     user?: string;
+    /** Groups the user belongs to. */
+    groups?: string[];
+    /** `delivery.onCall.group`. */
+    onCallGroup?: string;
     /** Permissions granted on `entity` (on no other resource); all when omitted. */
     allow?: string[];
   } = {},
@@ -45,7 +51,21 @@ function renderContext(
     <TestApiProvider
       apis={[
         [deliveryApiRef, api],
-        [identityApiRef, mockApis.identity({ userEntityRef: user })],
+        [
+          identityApiRef,
+          mockApis.identity({
+            userEntityRef: user,
+            ownershipEntityRefs: [user, ...groups],
+          }),
+        ],
+        [
+          configApiRef,
+          mockApis.config({
+            data: onCallGroup
+              ? { delivery: { onCall: { group: onCallGroup } } }
+              : {},
+          }),
+        ],
         [
           permissionApiRef,
           mockApis.permission({
@@ -83,10 +103,37 @@ describe('DeliveryProvider and useDeliveryContext', () => {
     expect(result.current.permissions).toEqual({
       deploy: true,
       cancel: false,
+      abort: false,
       approve: false,
       lock: true,
       loading: false,
     });
+  });
+
+  it("let the on-call group abort others' deployments without owning the service", async () => {
+    const onCall = renderContext(fakeApi(), service('context-oncall-api'), {
+      allow: [],
+      groups: ['group:default/oncall'],
+      onCallGroup: 'group:default/oncall',
+    }).result;
+    const other = renderContext(fakeApi(), service('context-oncall-api'), {
+      allow: [],
+      groups: ['group:default/team-storefront'],
+      onCallGroup: 'group:default/oncall',
+    }).result;
+    const unset = renderContext(fakeApi(), service('context-oncall-api'), {
+      allow: [],
+      groups: ['group:default/oncall'],
+    }).result;
+    for (const r of [onCall, other, unset]) {
+      await waitFor(() => expect(r.current.permissions.loading).toBe(false));
+    }
+    expect(onCall.current.permissions).toMatchObject({
+      cancel: false,
+      abort: true,
+    });
+    expect(other.current.permissions.abort).toBe(false);
+    expect(unset.current.permissions.abort).toBe(false);
   });
 
   it('share the deployments and environments the tab read once', async () => {

@@ -47,7 +47,11 @@ const cases: Array<
 > = [
   ['requestDeployment', a => a.requestDeployment(sha('d')), [ref, sha('d')]],
   ['startDeployment', a => a.startDeployment('DEP-1-0'), ['DEP-1-0']],
-  ['cancelDeployment', a => a.cancelDeployment('DEP-1-0'), ['DEP-1-0']],
+  [
+    'cancelDeployment',
+    a => a.cancelDeployment('DEP-1-0', 'Freeze'),
+    ['DEP-1-0', 'Freeze'],
+  ],
   ['approveDeployment', a => a.approveDeployment('DEP-1-0'), ['DEP-1-0']],
   ['lockQueue', a => a.lockQueue('Incident INC-42'), [ref, 'Incident INC-42']],
   ['unlockQueue', a => a.unlockQueue(), [ref]],

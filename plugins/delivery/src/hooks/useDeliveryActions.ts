@@ -21,8 +21,8 @@ export function useDeliveryActions() {
         thenRefresh(() => api.requestDeployment(entityRef, commitSha)),
       startDeployment: (token: string) =>
         thenRefresh(() => api.startDeployment(token)),
-      cancelDeployment: (token: string) =>
-        thenRefresh(() => api.cancelDeployment(token)),
+      cancelDeployment: (token: string, reason?: string) =>
+        thenRefresh(() => api.cancelDeployment(token, reason)),
       approveDeployment: (token: string) =>
         thenRefresh(() => api.approveDeployment(token)),
       lockQueue: (reason: string) =>

@@ -1,6 +1,12 @@
 import { useMemo } from 'react';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
+import {
+  configApiRef,
+  identityApiRef,
+  useApi,
+} from '@backstage/core-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
+import useAsync from 'react-use/esm/useAsync';
 import {
   deliveryApprovePermission,
   deliveryCancelPermission,
@@ -12,6 +18,11 @@ import {
 export interface DeliveryPermissions {
   deploy: boolean;
   cancel: boolean;
+  /**
+   * Whether the user may abort someone else's deployment with a reason: the service's owners
+   * (the cancel permission) and members of the on-call group (`delivery.onCall.group`).
+   */
+  abort: boolean;
   approve: boolean;
   lock: boolean;
   loading: boolean;
@@ -36,17 +47,42 @@ export function useDeliveryPermissions(entity: Entity): DeliveryPermissions {
     permission: deliveryLockPermission,
     resourceRef,
   });
+  const onCall = useOnCall();
   const loading =
-    deploy.loading || cancel.loading || approve.loading || lock.loading;
+    deploy.loading ||
+    cancel.loading ||
+    approve.loading ||
+    lock.loading ||
+    onCall.loading;
   // One object per decision, so the tab's shared state changes only when a decision does.
   return useMemo(
     () => ({
       deploy: deploy.allowed,
       cancel: cancel.allowed,
+      abort: cancel.allowed || onCall.value === true,
       approve: approve.allowed,
       lock: lock.allowed,
       loading,
     }),
-    [deploy.allowed, cancel.allowed, approve.allowed, lock.allowed, loading],
+    [
+      deploy.allowed,
+      cancel.allowed,
+      approve.allowed,
+      lock.allowed,
+      onCall.value,
+      loading,
+    ],
   );
+}
+
+/** Whether the signed-in user belongs to the on-call group named by `delivery.onCall.group`. */
+function useOnCall() {
+  const identityApi = useApi(identityApiRef);
+  const configApi = useApi(configApiRef);
+  return useAsync(async () => {
+    const group = configApi.getOptionalString('delivery.onCall.group');
+    if (!group) return false;
+    const { ownershipEntityRefs } = await identityApi.getBackstageIdentity();
+    return ownershipEntityRefs.includes(group);
+  }, [identityApi, configApi]);
 }

@@ -23,12 +23,15 @@ describe('approval stage', () => {
     const stage = createApprovalStage({
       approvals: reader,
       pollIntervalMs: 10_000,
+      timeoutMs: 4 * 3_600_000,
     });
-    const context = (state: ApprovalState = {}) =>
+    const context = (state: ApprovalState = {}, waitedMs = 0) =>
       deploymentStageContext<ApprovalState>(journal, {
         kind: 'approval',
         environment: 'production',
         state,
+        startedAt: new Date(NOW.getTime() - waitedMs),
+        now: NOW,
       });
     return { journal, reader, stage, context };
   }
@@ -94,5 +97,20 @@ describe('approval stage', () => {
     const result = await stage.run(context({ asked: true }));
 
     expect(result.type).toBe('wait');
+  });
+
+  it('gives up after the approval timeout, naming who was waited for', async () => {
+    const { stage, context } = setup([
+      approval(INPUT.requestedBy, 'production'),
+    ]);
+    expect(
+      (await stage.run(context({ asked: true }, 4 * 3_600_000))).type,
+    ).toBe('wait');
+    expect(
+      await stage.run(context({ asked: true }, 4 * 3_600_000 + 1)),
+    ).toEqual({
+      type: 'fail',
+      reason: `No approval by someone other than ${INPUT.requestedBy} within 4 h`,
+    });
   });
 });

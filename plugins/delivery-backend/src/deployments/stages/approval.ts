@@ -2,16 +2,27 @@ import { createStageHandler } from '../../engine';
 import { ApprovalReader } from '../../database/DeploymentStore';
 import { DeploymentRunInput, DeploymentTarget } from '../types';
 
+/** `4 h`, `90 min`, `45 s`. */
+function formatDuration(ms: number): string {
+  if (ms >= 3_600_000 && ms % 3_600_000 === 0) return `${ms / 3_600_000} h`;
+  if (ms >= 60_000 && ms % 60_000 === 0) return `${ms / 60_000} min`;
+  return `${Math.round(ms / 1000)} s`;
+}
+
 /** State of an `approval` stage. */
 export interface ApprovalState {
   /** Said who it waits for. */
   asked?: boolean;
 }
 
-/** `approval`: the production gate waits for an approval by someone other than the requester. */
+/**
+ * `approval`: the production gate waits for an approval by someone other than the requester,
+ * for at most `timeoutMs`; then the deployment fails before production is touched.
+ */
 export function createApprovalStage(deps: {
   approvals: ApprovalReader;
   pollIntervalMs: number;
+  timeoutMs: number;
 }) {
   return createStageHandler<
     DeploymentRunInput,
@@ -30,6 +41,17 @@ export function createApprovalStage(deps: {
       if (approval) {
         await ctx.log('info', `Approved by ${approval.approver}`);
         return { type: 'done', actor: approval.approver };
+      }
+      const waited =
+        ctx.now.getTime() -
+        (ctx.stage.startedAt?.getTime() ?? ctx.now.getTime());
+      if (waited > deps.timeoutMs) {
+        return {
+          type: 'fail',
+          reason: `No approval by someone other than ${requestedBy} within ${formatDuration(
+            deps.timeoutMs,
+          )}`,
+        };
       }
       if (!ctx.stage.state.asked) {
         await ctx.log(

@@ -796,6 +796,20 @@ export const spec = {
         },
         required: ['deployment', 'queuePosition'],
       },
+      CancelDeploymentRequest: {
+        description:
+          "Why a deployment is stopped. Optional for its requester; owners and the on-call group give one when they abort someone else's deployment, and the requester is told.",
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          reason: {
+            type: 'string',
+            minLength: 3,
+            maxLength: 500,
+            pattern: '\\S',
+          },
+        },
+      },
       LockQueueRequest: {
         description: 'Why the queue is locked.',
         type: 'object',
@@ -1238,12 +1252,22 @@ export const spec = {
       post: {
         operationId: 'CancelDeployment',
         description:
-          'The requester cancels their deployment (a running one is stopped and its environment rolled back).',
+          "Stops a queued, called or running deployment (a running one stops at its current stage and that environment is rolled back). Its requester may cancel it; the service's owners and the on-call group may abort anyone's, with a reason. A deployment being marked stable cannot be cancelled (409).",
         parameters: [
           {
             $ref: '#/components/parameters/token',
           },
         ],
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/CancelDeploymentRequest',
+              },
+            },
+          },
+        },
         responses: {
           '200': {
             description: 'The deployment',

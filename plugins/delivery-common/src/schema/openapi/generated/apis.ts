@@ -23,10 +23,13 @@ export type ApproveDeployment = {
 };
 
 /**
- * POST /deployments/{token}/cancel: The requester cancels their deployment (a running one is stopped and its environment rolled back).
+ * POST /deployments/{token}/cancel: Stops a queued, called or running deployment (a running one stops at its current stage and that environment is rolled back). Its requester may cancel it; the service's owners and the on-call group may abort anyone's, with a reason. A deployment being marked stable cannot be cancelled (409).
  */
 export type CancelDeployment = {
   path: operations['CancelDeployment']['parameters']['path'];
+  body?: NonNullable<
+    operations['CancelDeployment']['requestBody']
+  >['content']['application/json'];
   response: Deployment;
 };
 

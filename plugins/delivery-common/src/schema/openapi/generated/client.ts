@@ -87,10 +87,13 @@ export class DefaultApiClient {
   }
 
   /**
-   * The requester cancels their deployment (a running one is stopped and its environment rolled back).
+   * Stops a queued, called or running deployment (a running one stops at its current stage and that environment is rolled back). Its requester may cancel it; the service's owners and the on-call group may abort anyone's, with a reason. A deployment being marked stable cannot be cancelled (409).
    */
   async cancelDeployment(
-    request: { path: CancelDeployment['path'] },
+    request: {
+      path: CancelDeployment['path'];
+      body?: CancelDeployment['body'];
+    },
     options?: RequestOptions,
   ): Promise<TypedResponse<CancelDeployment['response']>> {
     const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
@@ -100,8 +103,13 @@ export class DefaultApiClient {
     return this.fetchApi.fetch(`${baseUrl}${uri}`, {
       method: 'POST',
       headers: {
+        ...(request.body === undefined
+          ? {}
+          : { 'Content-Type': 'application/json' }),
         ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
       },
+      body:
+        request.body === undefined ? undefined : JSON.stringify(request.body),
     });
   }
 

@@ -156,6 +156,12 @@ export type RequestDeploymentResponse =
   components['schemas']['RequestDeploymentResponse'];
 
 /**
+ * Why a deployment is stopped. Optional for its requester; owners and the on-call group give one when they abort someone else's deployment, and the requester is told.
+ */
+export type CancelDeploymentRequest =
+  components['schemas']['CancelDeploymentRequest'];
+
+/**
  * Why the queue is locked.
  */
 export type LockQueueRequest = components['schemas']['LockQueueRequest'];

@@ -168,7 +168,7 @@ export type paths = {
     };
     get?: never;
     put?: never;
-    /** @description The requester cancels their deployment (a running one is stopped and its environment rolled back). */
+    /** @description Stops a queued, called or running deployment (a running one stops at its current stage and that environment is rolled back). Its requester may cancel it; the service's owners and the on-call group may abort anyone's, with a reason. A deployment being marked stable cannot be cancelled (409). */
     post: operations['CancelDeployment'];
     delete?: never;
     options?: never;
@@ -458,6 +458,10 @@ export type components = {
     RequestDeploymentResponse: {
       deployment: components['schemas']['Deployment'];
       queuePosition: number;
+    };
+    /** @description Why a deployment is stopped. Optional for its requester; owners and the on-call group give one when they abort someone else's deployment, and the requester is told. */
+    CancelDeploymentRequest: {
+      reason?: string;
     };
     /** @description Why the queue is locked. */
     LockQueueRequest: {
@@ -805,7 +809,11 @@ export interface operations {
       };
       cookie?: never;
     };
-    requestBody?: never;
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['CancelDeploymentRequest'];
+      };
+    };
     responses: {
       /** @description The deployment */
       200: {

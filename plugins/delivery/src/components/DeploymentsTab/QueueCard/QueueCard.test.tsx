@@ -123,20 +123,45 @@ describe('QueueCard', () => {
     await userEvent.click(
       screen.getByRole('button', { name: 'Cancel DEP-1-0' }),
     );
-    expect(api.cancelDeployment).toHaveBeenCalledWith('DEP-1-0');
+    expect(api.cancelDeployment).toHaveBeenCalledWith('DEP-1-0', undefined);
     await waitFor(() => expect(refresh).toHaveBeenCalled());
   });
 
-  it('lets a user with the cancel permission cancel any token', async () => {
+  it("lets owners and on-call abort someone else's token only with a reason", async () => {
     const api = fakeApi();
-    await renderQueue(deploymentsResponse({ queue: [called, queued] }), {
-      api,
-      user: 'user:default/owner',
-    });
-    await userEvent.click(
-      screen.getByRole('button', { name: 'Cancel DEP-2-0' }),
+    const refresh = await renderQueue(
+      deploymentsResponse({ queue: [called, queued] }),
+      { api, user: 'user:default/owner' },
     );
-    expect(api.cancelDeployment).toHaveBeenCalledWith('DEP-2-0');
+    expect(
+      screen.queryByRole('button', { name: 'Cancel DEP-2-0' }),
+    ).not.toBeInTheDocument();
+    await userEvent.click(
+      screen.getByRole('button', { name: 'Abort DEP-2-0' }),
+    );
+    const dialog = await screen.findByRole('dialog', { name: 'Abort DEP-2-0' });
+    const abort = within(dialog).getByRole('button', { name: 'Abort' });
+    expect(abort).toBeDisabled();
+    await userEvent.type(
+      within(dialog).getByRole('textbox', { name: /Reason/ }),
+      'Freeze for the sale',
+    );
+    await userEvent.click(abort);
+    expect(api.cancelDeployment).toHaveBeenCalledWith(
+      'DEP-2-0',
+      'Freeze for the sale',
+    );
+    await waitFor(() => expect(refresh).toHaveBeenCalled());
+  });
+
+  it("shows no Abort on others' tokens to someone neither owner nor on-call", async () => {
+    await renderQueue(deploymentsResponse({ queue: [called, queued] }), {
+      user: 'user:default/owner',
+      granted: permissions({ cancel: false, abort: false }),
+    });
+    expect(
+      screen.queryByRole('button', { name: 'Abort DEP-2-0' }),
+    ).not.toBeInTheDocument();
   });
 
   it('shows the backend message when an action fails', async () => {

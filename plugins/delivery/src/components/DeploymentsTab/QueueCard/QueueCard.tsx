@@ -11,7 +11,7 @@ import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { useDeliveryContext } from '../../../hooks/DeliveryContext';
 import { useDeliveryActions } from '../../../hooks/useDeliveryActions';
 import { DeploymentDetails } from '../Deployment';
-import { errorMessage } from '../shared';
+import { errorMessage, formatUser, ReasonDialog } from '../shared';
 import { LockBanner } from './LockBanner';
 import { LockControls } from './LockControls';
 import { QueueTable } from './QueueTable';
@@ -27,6 +27,7 @@ export function QueueCard() {
     useDeliveryActions();
   const [opened, setOpened] = useState<string>();
   const [watched, setWatched] = useState<string>();
+  const [aborting, setAborting] = useState<string>();
   const queue = deployments.value?.queue ?? [];
   const runningToken = queue.find(d => d.status === 'running')?.token;
   useEffect(() => {
@@ -48,6 +49,7 @@ export function QueueCard() {
   }
 
   const lock = deployments.value?.lock;
+  const abortedOne = queue.find(d => d.token === aborting);
   const shown = opened ?? runningToken ?? watched;
   let lockBlocker: string | undefined;
   if (permissions.loading) lockBlocker = 'Checking your permissions…';
@@ -86,8 +88,21 @@ export function QueueCard() {
           onOpen={setOpened}
           onStart={token => run(() => startDeployment(token))}
           onCancel={token => run(() => cancelDeployment(token))}
+          onAbort={setAborting}
         />
       )}
+      <ReasonDialog
+        id="delivery-abort"
+        open={aborting !== undefined}
+        title={`Abort ${aborting ?? ''}`}
+        text={`${
+          abortedOne ? formatUser(abortedOne.requestedBy) : 'Its requester'
+        } is told why. A running deployment stops at its current stage and that environment returns to its previous version.`}
+        helperText="Sent to the requester and the team's chat."
+        submitLabel="Abort"
+        onClose={() => setAborting(undefined)}
+        onSubmit={reason => cancelDeployment(aborting!, reason)}
+      />
       {shown && (
         <DeploymentDetails
           token={shown}

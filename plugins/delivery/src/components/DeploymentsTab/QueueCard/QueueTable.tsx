@@ -10,21 +10,25 @@ import { CallCountdown } from './CallCountdown';
 import { DeploymentStatusLabel } from '../Deployment';
 import { formatUser, shortSha } from '../shared';
 
-/** The queue in backend order (running first) with Start and Cancel where the user may use them. */
+/**
+ * The queue in backend order (running first) with Start and Cancel on the user's own tokens,
+ * and Abort (with a reason) on others' for the service's owners and on-call.
+ */
 export function QueueTable({
   busy,
   onOpen,
   onStart,
   onCancel,
+  onAbort,
 }: {
   busy: boolean;
   onOpen: (token: string) => void;
   onStart: (token: string) => void;
   onCancel: (token: string) => void;
+  onAbort: (token: string) => void;
 }) {
   const { deployments, user, permissions } = useDeliveryContext();
   const queue = deployments.value?.queue ?? [];
-  const canCancelAny = permissions.cancel;
   return (
     <Table size="small" aria-label="Deployment queue">
       <TableHead>
@@ -78,7 +82,7 @@ export function QueueTable({
                     Start
                   </Button>
                 )}
-                {(mine || canCancelAny) && (
+                {mine && (
                   <Button
                     size="small"
                     disabled={busy}
@@ -86,6 +90,19 @@ export function QueueTable({
                     onClick={() => onCancel(d.token)}
                   >
                     Cancel
+                  </Button>
+                )}
+                {!mine && permissions.abort && (
+                  <Button
+                    size="small"
+                    disabled={busy}
+                    aria-label={`Abort ${d.token}`}
+                    title={`Stop ${formatUser(
+                      d.requestedBy,
+                    )}'s deployment; they are told your reason`}
+                    onClick={() => onAbort(d.token)}
+                  >
+                    Abort
                   </Button>
                 )}
               </TableCell>

@@ -1,5 +1,5 @@
 import { ReactElement } from 'react';
-import { identityApiRef } from '@backstage/core-plugin-api';
+import { configApiRef, identityApiRef } from '@backstage/core-plugin-api';
 import {
   mockApis,
   renderInTestApp,
@@ -262,6 +262,7 @@ export async function renderWithApis(
   const apis = [
     [deliveryApiRef, api],
     [identityApiRef, mockApis.identity({ userEntityRef: user })],
+    [configApiRef, mockApis.config()],
     [permissionApiRef, permissionApi],
   ] as const;
   const page = <EntityProvider entity={pageEntity}>{element}</EntityProvider>;
@@ -292,6 +293,7 @@ export function permissions(
     lock: true,
     loading: false,
     ...overrides,
+    abort: overrides.abort ?? overrides.cancel ?? true,
   };
 }
 

@@ -1,4 +1,5 @@
 export { GuardedButton } from './GuardedButton';
+export { ReasonDialog } from './ReasonDialog';
 export { errorMessage, isUnprocessable } from './errors';
 export {
   formatAge,
