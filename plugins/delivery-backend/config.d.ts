@@ -72,6 +72,18 @@ export interface Config {
        * @visibility secret
        */
       apiToken: string;
+      /**
+       * Who may trigger which jobs: a service's Jenkins job (`jenkins.io/job-full-name`) must sit
+       * in one of these folders (the most specific wins) and the service's owner must be among
+       * its owners; otherwise deployments are refused before anything runs. Catalog annotations
+       * alone prove nothing, since anyone may register a Component.
+       */
+      jobOwners?: Array<{
+        /** Folder path (or full job name), e.g. `acme/inventory-service`. */
+        folder: string;
+        /** Entity refs of the owning groups or users, e.g. `group:default/team-inventory`. */
+        owners: string[];
+      }>;
     };
     /** Label of GitHub issues that block deployments while open. Defaults to `deploy-blocker`. */
     blockingLabel?: string;
@@ -123,6 +135,12 @@ export interface Config {
       /** Environment after whose verification the Jenkins stage runs. Defaults to the first. */
       jenkinsEnvironment?: string;
     };
+    /**
+     * Entity refs of the portal's admins (groups or users), e.g. `group:default/platform`.
+     * The demo's permission policy lets only them register or remove catalog locations: what a
+     * Component claims (owner, workload, Jenkins job) is only as trustworthy as who registered it.
+     */
+    admins?: string[];
     onCall?: {
       /**
        * Entity ref of the group that is paged (Backstage notifications, severity critical, and

@@ -95,6 +95,7 @@ export async function schedulerPhase(postgres: string) {
         rows.push({
           token: `DEP-${String(ms).padStart(13, '0')}-000000`,
           entity_ref: entityRef,
+          workload: `apps/service-${s}`,
           commit_sha: 'a'.repeat(40),
           requested_by: 'user:default/bench',
           requested_at: new Date(ms),

@@ -317,6 +317,8 @@ function deploymentManifest(
       annotations: {
         'delivery.backstage.io/commit-sha': sha,
         'delivery.backstage.io/deployed-at': deployedAt,
+        // The catalog entity the workload's owners let deploy onto it.
+        'delivery.backstage.io/entity-refs': `component:default/${service.name}`,
       },
     },
     spec: {

@@ -31,6 +31,8 @@ export interface DeliveryConfig {
   chatWebhookUrl?: string;
   /** Group paged when something needs a person now (`delivery.onCall.group`). */
   onCallGroup?: string;
+  /** Owners of Jenkins folders (`delivery.jenkins.jobOwners`). */
+  jenkinsJobOwners: Array<{ folder: string; owners: string[] }>;
   pipeline: {
     rolloutTimeoutMs: number;
     productionApproval: boolean;
@@ -128,6 +130,12 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
     tickMs: durationMs(config, 'delivery.pipeline.tick', 2_000),
     ...(chatWebhookUrl ? { chatWebhookUrl } : {}),
     ...(onCallGroup ? { onCallGroup } : {}),
+    jenkinsJobOwners: (
+      config.getOptionalConfigArray('delivery.jenkins.jobOwners') ?? []
+    ).map(c => ({
+      folder: c.getString('folder'),
+      owners: c.getStringArray('owners'),
+    })),
     pipeline: {
       rolloutTimeoutMs: durationMs(
         config,

@@ -63,7 +63,33 @@ function component(name: string, extra: Record<string, string> = {}): Entity {
   };
 }
 
+/** Registered by someone else, naming payments-api's workload and inventory's Jenkins job. */
+const hijack: Entity = {
+  apiVersion: 'backstage.io/v1alpha1',
+  kind: 'Component',
+  metadata: {
+    name: 'innocent-tool',
+    namespace: 'default',
+    annotations: {
+      ...component('payments-api').metadata.annotations,
+    },
+  },
+  spec: { type: 'service', owner: 'team-mallory', lifecycle: 'production' },
+};
+
 const entities = [
+  hijack,
+  {
+    ...hijack,
+    metadata: {
+      ...hijack.metadata,
+      name: 'innocent-job',
+      annotations: {
+        ...component('checkout-web').metadata.annotations,
+        'jenkins.io/job-full-name': 'acme/inventory-service/acceptance',
+      },
+    },
+  },
   component('payments-api'),
   component('checkout-web'),
   component('inventory-service', {
@@ -155,6 +181,12 @@ async function startDelivery(
             baseUrl: sandbox.jenkinsUrl,
             username: sandbox.jenkinsCredentials.username,
             apiToken: sandbox.jenkinsCredentials.apiToken,
+            jobOwners: [
+              {
+                folder: 'acme/inventory-service',
+                owners: ['group:default/team-storefront'],
+              },
+            ],
           },
           chat: { webhookUrl: chat.url },
           pipeline: {
@@ -219,6 +251,17 @@ function withDelivery(options: {
       rolloutStepMs: 20,
       traffic: { tickMs: 100, rps: 200, seed: options.seed },
     });
+    // payments-api's owners let their regulated catalog entry deploy onto its workload too.
+    for (const cluster of Object.values(setup.sandbox.clusters)) {
+      const workload = cluster.store.get(
+        'deployments',
+        'payments',
+        'payments-api',
+      )!;
+      workload.metadata.annotations!['delivery.backstage.io/entity-refs'] +=
+        ',component:default/payments-regulated';
+      cluster.store.update(undefined, workload);
+    }
     setup.chat = await startChatReceiver();
     setup.server = await startDelivery(
       setup.sandbox,
@@ -1267,5 +1310,69 @@ describe('an approval that never comes', () => {
     expect(
       image(setup.sandbox, 'production', 'payments', 'payments-api'),
     ).not.toContain(sha.slice(0, 7));
+  });
+});
+
+describe('workloads belong to their owners', () => {
+  const setup = withDelivery({ seed: 37 });
+  const { get, post } = setup;
+
+  it("refuses a Component registered onto another team's workload or Jenkins job, through the API, touching nothing", async () => {
+    const sha = mainCommit('payments-api', 5).sha;
+    const before = image(setup.sandbox, 'uat', 'payments', 'payments-api');
+    const refused = await post(
+      '/entities/default/component/innocent-tool/deployments',
+      { commitSha: sha },
+    );
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.message).toBe(
+      `component:default/innocent-tool may not deploy: ${[
+        'uat',
+        'canary',
+        'production',
+      ]
+        .map(
+          c =>
+            `Deployment payments/payments-api in ${c} belongs to component:default/payments-api,component:default/payments-regulated (annotation delivery.backstage.io/entity-refs), not to component:default/innocent-tool`,
+        )
+        .join('; ')}`,
+    );
+    const job = await post(
+      '/entities/default/component/innocent-job/deployments',
+      { commitSha: mainCommit('checkout-web', 5).sha },
+    );
+    expect(job.status).toBe(403);
+    expect(job.body.error.message).toContain(
+      'Jenkins folder acme/inventory-service belongs to group:default/team-storefront (delivery.jenkins.jobOwners), not to group:default/team-mallory, the owner of component:default/innocent-job',
+    );
+    // Nothing was queued, nothing changed in any cluster.
+    expect(
+      (await get('/entities/default/component/innocent-tool/deployments')).body
+        .queue,
+    ).toEqual([]);
+    expect(image(setup.sandbox, 'uat', 'payments', 'payments-api')).toBe(
+      before,
+    );
+  });
+
+  it('rolls out one deployment per workload at a time, whichever catalog entry asked', async () => {
+    const first = await post(
+      '/entities/default/component/payments-api/deployments',
+      { commitSha: mainCommit('payments-api', 5).sha },
+    );
+    expect(first.body.deployment.status).toBe('called');
+    const twin = await post(
+      '/entities/default/component/payments-regulated/deployments',
+      { commitSha: mainCommit('payments-api', 4).sha },
+    );
+    expect(twin.status).toBe(201);
+    // payments-regulated's queue is empty but payments-api's workload is taken.
+    expect(twin.body.deployment.status).toBe('queued');
+    await post(`/deployments/${first.body.deployment.token}/cancel`);
+    await waitFor(
+      () => get(`/deployments/${twin.body.deployment.token}`).then(r => r.body),
+      d => d.status === 'called',
+    );
+    await post(`/deployments/${twin.body.deployment.token}/cancel`);
   });
 });

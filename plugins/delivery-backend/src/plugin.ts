@@ -35,6 +35,7 @@ import { DatabaseRunStore, RunEngine } from './engine';
 import { OctokitGitHubProvider } from './providers/github';
 import { ClientNodeKubernetesProvider } from './providers/kubernetes';
 import { createJenkinsProvider } from './providers/jenkins';
+import { OwnershipChecker } from './deployments/ownership';
 import {
   BUILT_IN_METRICS_PROVIDERS,
   createMetricsProvider,
@@ -138,6 +139,20 @@ export const deliveryPlugin = createBackendPlugin({
               jobAnnotation: ANNOTATION_JENKINS_JOB,
             }
           : undefined;
+        // Everything a service's annotations point at must be the service's: checked on
+        // request and again before the pipeline writes anything.
+        const ownership = new OwnershipChecker({
+          kubernetes,
+          environments,
+          ...(jenkins
+            ? {
+                jenkins: {
+                  jobAnnotation: ANNOTATION_JENKINS_JOB,
+                  jobOwners: delivery.jenkinsJobOwners,
+                },
+              }
+            : {}),
+        });
         const queue = new DeployQueue({
           store,
           notifier,
@@ -165,7 +180,11 @@ export const deliveryPlugin = createBackendPlugin({
             store,
             notifier,
             handlers: [
-              createValidateStage({ eligibility, approvals: store }),
+              createValidateStage({
+                eligibility,
+                approvals: store,
+                ownership,
+              }),
               createBackupStage({
                 kubernetes,
                 environments,
@@ -238,6 +257,7 @@ export const deliveryPlugin = createBackendPlugin({
               kubernetes,
               permissions: deps.permissions,
               userInfo: deps.userInfo,
+              ownership,
               ...(delivery.onCallGroup
                 ? { onCallGroup: delivery.onCallGroup }
                 : {}),

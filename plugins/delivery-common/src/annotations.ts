@@ -25,6 +25,13 @@ export const REQUIRED_DELIVERY_ANNOTATIONS = [
  */
 export const WORKLOAD_ANNOTATION_COMMIT_SHA =
   'delivery.backstage.io/commit-sha';
+/**
+ * Annotation on Kubernetes Deployments naming the catalog entities (comma-separated entity refs,
+ * e.g. `component:default/payments-api`) that may deploy onto it. Set by the workload's owners
+ * in their manifests: the portal changes no workload that does not name the entity asking.
+ */
+export const WORKLOAD_ANNOTATION_ENTITY_REFS =
+  'delivery.backstage.io/entity-refs';
 /** Annotation on Kubernetes Deployments: ISO time the current version was deployed. */
 export const WORKLOAD_ANNOTATION_DEPLOYED_AT =
   'delivery.backstage.io/deployed-at';

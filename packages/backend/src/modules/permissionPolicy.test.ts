@@ -2,6 +2,9 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import {
   catalogEntityDeletePermission,
   catalogEntityReadPermission,
+  catalogLocationCreatePermission,
+  catalogLocationDeletePermission,
+  catalogLocationReadPermission,
 } from '@backstage/plugin-catalog-common/alpha';
 import {
   deliveryDeployPermission,
@@ -24,7 +27,40 @@ const member = {
 };
 
 describe('DeliveryPermissionPolicy', () => {
-  const policy = new DeliveryPermissionPolicy();
+  const policy = new DeliveryPermissionPolicy({
+    admins: ['group:default/platform'],
+  });
+  const admin = {
+    ...member,
+    info: {
+      userEntityRef: 'user:default/margaret',
+      ownershipEntityRefs: ['user:default/margaret', 'group:default/platform'],
+    },
+  };
+
+  it.each([
+    ['registering', catalogLocationCreatePermission],
+    ['removing', catalogLocationDeletePermission],
+  ])('limits %s catalog locations to admins', async (_what, permission) => {
+    expect(await policy.handle({ permission }, member as any)).toEqual({
+      result: AuthorizeResult.DENY,
+    });
+    expect(await policy.handle({ permission }, undefined)).toEqual({
+      result: AuthorizeResult.DENY,
+    });
+    expect(await policy.handle({ permission }, admin as any)).toEqual({
+      result: AuthorizeResult.ALLOW,
+    });
+  });
+
+  it('lets everyone read catalog locations', async () => {
+    expect(
+      await policy.handle(
+        { permission: catalogLocationReadPermission },
+        member as any,
+      ),
+    ).toEqual({ result: AuthorizeResult.ALLOW });
+  });
 
   it('lets everyone read the catalog', async () => {
     expect(

@@ -1,4 +1,7 @@
-import { createBackendModule } from '@backstage/backend-plugin-api';
+import {
+  coreServices,
+  createBackendModule,
+} from '@backstage/backend-plugin-api';
 import {
   AuthorizeResult,
   PolicyDecision,
@@ -14,19 +17,43 @@ import {
   catalogConditions,
   createCatalogConditionalDecision,
 } from '@backstage/plugin-catalog-backend/alpha';
-import { catalogEntityDeletePermission } from '@backstage/plugin-catalog-common/alpha';
+import {
+  catalogEntityDeletePermission,
+  catalogLocationCreatePermission,
+  catalogLocationDeletePermission,
+} from '@backstage/plugin-catalog-common/alpha';
 import { deliveryPermissions } from '@internal/plugin-delivery-common';
 
 /**
  * The portal's policy: everyone reads everything; changing a service (delivery actions,
  * unregistering it from the catalog) is for the service's owners, that is the groups the user
- * belongs to and the user itself.
+ * belongs to and the user itself; registering and removing catalog locations is for the admins
+ * (`delivery.admins`), since what an entity claims (its owner, its workload, its Jenkins job)
+ * is only as trustworthy as who may register it.
  */
 export class DeliveryPermissionPolicy implements PermissionPolicy {
+  constructor(
+    private readonly options: {
+      /** Entity refs of the admin groups or users. */
+      admins: string[];
+    } = { admins: [] },
+  ) {}
+
   async handle(
     request: PolicyQuery,
     user?: PolicyQueryUser,
   ): Promise<PolicyDecision> {
+    if (
+      isPermission(request.permission, catalogLocationCreatePermission) ||
+      isPermission(request.permission, catalogLocationDeletePermission)
+    ) {
+      const claims = user?.info.ownershipEntityRefs ?? [];
+      return {
+        result: claims.some(ref => this.options.admins.includes(ref))
+          ? AuthorizeResult.ALLOW
+          : AuthorizeResult.DENY,
+      };
+    }
     const ownerOnly =
       deliveryPermissions.some(p => isPermission(request.permission, p)) ||
       isPermission(request.permission, catalogEntityDeletePermission);
@@ -50,9 +77,13 @@ export default createBackendModule({
   moduleId: 'delivery-policy',
   register(env) {
     env.registerInit({
-      deps: { policy: policyExtensionPoint },
-      async init({ policy }) {
-        policy.setPolicy(new DeliveryPermissionPolicy());
+      deps: { policy: policyExtensionPoint, config: coreServices.rootConfig },
+      async init({ policy, config }) {
+        policy.setPolicy(
+          new DeliveryPermissionPolicy({
+            admins: config.getOptionalStringArray('delivery.admins') ?? [],
+          }),
+        );
       },
     });
   },

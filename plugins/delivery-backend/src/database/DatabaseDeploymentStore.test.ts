@@ -13,6 +13,13 @@ const databases = createTestDatabases();
 
 const SERVICE = 'component:default/payments-api';
 const OTHER = 'component:default/checkout-web';
+/** Catalogued a second time, on payments-api's workload. */
+const TWIN = 'component:default/payments-twin';
+const WORKLOADS: Record<string, string> = {
+  [SERVICE]: 'payments/payments-api',
+  [TWIN]: 'payments/payments-api',
+  [OTHER]: 'storefront/checkout-web',
+};
 const sha = (c: string) => c.repeat(40);
 const at = (s: number) => new Date(Date.UTC(2026, 10, 26, 12, 0, s));
 
@@ -33,6 +40,7 @@ describe.each(databases.eachSupportedId())(
     ) {
       return store.createDeployment({
         entityRef,
+        workload: WORKLOADS[entityRef],
         commitSha: sha('a'),
         requestedBy: who,
         requestedAt: when,
@@ -176,6 +184,29 @@ describe.each(databases.eachSupportedId())(
       expect(results.flat()).toHaveLength(1);
       const queue = await store.listQueue({ entityRef: SERVICE });
       expect(queue.filter(d => d.status === 'called')).toHaveLength(1);
+    });
+
+    it('keeps one active deployment per workload, whichever entity asked for it', async () => {
+      const { store } = await createStore();
+      const mine = await request(store, at(0));
+      const twin = await request(store, at(1), TWIN);
+      const other = await request(store, at(2), OTHER);
+      expect(twin.workload).toBe('payments/payments-api');
+      const called = await callDue(store, at(10));
+      expect(called.map(d => d.token).sort()).toEqual(
+        [mine.token, other.token].sort(),
+      );
+      expect((await store.getDeployment({ token: twin.token }))?.status).toBe(
+        'queued',
+      );
+      await store.finish({
+        token: mine.token,
+        status: 'succeeded',
+        now: at(20),
+      });
+      expect((await callDue(store, at(21))).map(d => d.token)).toEqual([
+        twin.token,
+      ]);
     });
 
     it('expires a call that is not started in time', async () => {

@@ -28,7 +28,8 @@ type DeploymentRow = {
   requested_by: string;
   requested_at: Timestamp;
   status: DeploymentStatus;
-  active_entity_ref: string | null;
+  workload: string | null;
+  active_workload: string | null;
   called_at: Timestamp;
   call_expires_at: Timestamp;
   started_at: Timestamp;
@@ -48,6 +49,7 @@ function toRecord(row: DeploymentRow): DeploymentRecord {
   return {
     token: row.token,
     entityRef: row.entity_ref,
+    workload: row.workload ?? row.entity_ref,
     commitSha: row.commit_sha,
     ...(row.image ? { image: row.image } : {}),
     requestedBy: row.requested_by,
@@ -97,6 +99,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
 
   async createDeployment(input: {
     entityRef: string;
+    workload: string;
     commitSha: string;
     requestedBy: string;
     requestedAt: Date;
@@ -118,6 +121,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
         await this.db<DeploymentRow>(DEPLOYMENTS).insert({
           token,
           entity_ref: input.entityRef,
+          workload: input.workload,
           commit_sha: input.commitSha,
           requested_by: input.requestedBy,
           requested_at: input.requestedAt,
@@ -185,9 +189,10 @@ export class DatabaseDeploymentStore implements DeploymentStore {
   }): Promise<DeploymentRecord[]> {
     const { now, callTimeoutMs } = options;
     // One query finds the head of every queue that may be called: queued, first of its
-    // service, nothing called or running for the service, and the queue not locked.
+    // service, nothing called or running on its workload (whichever entity it came from), and
+    // the queue not locked.
     const heads = await this.db<DeploymentRow>(`${DEPLOYMENTS} as d`)
-      .select('d.token', 'd.entity_ref')
+      .select('d.token', 'd.entity_ref', 'd.workload')
       .where('d.status', 'queued')
       .modify(q => {
         if (options.entityRef) q.andWhere('d.entity_ref', options.entityRef);
@@ -195,7 +200,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       .whereNotExists(
         this.db(`${DEPLOYMENTS} as a`)
           .select(this.db.raw('1'))
-          .whereRaw('a.active_entity_ref = d.entity_ref'),
+          .whereRaw('a.active_workload = d.workload'),
       )
       .whereNotExists(
         this.db(`${LOCKS} as l`)
@@ -212,12 +217,13 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     const called: DeploymentRecord[] = [];
     for (const head of heads) {
       try {
-        // The unique active slot stops a second call when another replica called meanwhile.
+        // The unique active slot stops a second call when another replica (or another entity's
+        // queue on the same workload) called meanwhile.
         const updated = await this.db<DeploymentRow>(DEPLOYMENTS)
           .where({ token: head.token, status: 'queued' })
           .update({
             status: 'called',
-            active_entity_ref: head.entity_ref,
+            active_workload: head.workload ?? head.entity_ref,
             called_at: now,
             call_expires_at: new Date(now.getTime() + callTimeoutMs),
           });
@@ -232,7 +238,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
           .where({ token: head.token, status: 'called' })
           .update({
             status: 'queued',
-            active_entity_ref: null,
+            active_workload: null,
             called_at: null,
             call_expires_at: null,
           });
@@ -254,7 +260,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
         .where({ token: row.token, status: 'called' })
         .update({
           status: 'expired',
-          active_entity_ref: null,
+          active_workload: null,
           finished_at: now,
           reason: `Not started within the call window (called at ${toDate(
             row.called_at,
@@ -313,7 +319,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       .whereIn('status', WAITING)
       .update({
         status: 'cancelled',
-        active_entity_ref: null,
+        active_workload: null,
         finished_at: options.now,
         call_expires_at: null,
         reason: options.reason,
@@ -332,7 +338,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       .whereIn('status', ACTIVE)
       .update({
         status: options.status,
-        active_entity_ref: null,
+        active_workload: null,
         finished_at: options.now,
         reason: options.reason ?? null,
       });
@@ -378,7 +384,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
           .where({ token: row.token, status: 'called' })
           .update({
             status: 'queued',
-            active_entity_ref: null,
+            active_workload: null,
             called_at: null,
             call_expires_at: null,
           });
@@ -387,7 +393,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
             toRecord({
               ...row,
               status: 'queued',
-              active_entity_ref: null,
+              active_workload: null,
               called_at: null,
               call_expires_at: null,
             }),

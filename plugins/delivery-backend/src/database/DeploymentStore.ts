@@ -8,6 +8,11 @@ import { DeploymentStatus } from '@internal/plugin-delivery-common';
 export interface DeploymentRecord {
   token: string;
   entityRef: string;
+  /**
+   * The Kubernetes workload it changes (`<namespaces>/<kubernetes-id>`): at most one deployment
+   * per workload is called or running, whichever catalog entity asked for it.
+   */
+  workload: string;
   commitSha: string;
   /** The image the pipeline deploys (set when it starts). */
   image?: string;
@@ -54,6 +59,7 @@ export interface DeploymentStore {
   /** Creates a queued deployment with a fresh token (unique and sortable across replicas). */
   createDeployment(options: {
     entityRef: string;
+    workload: string;
     commitSha: string;
     requestedBy: string;
     requestedAt: Date;

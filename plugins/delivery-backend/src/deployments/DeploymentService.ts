@@ -49,6 +49,7 @@ import { EligibilityService } from '../services/EligibilityService';
 import { DeliveryEntity, EntityResolver } from '../services/EntityResolver';
 import { Notifier } from '../services/Notifier';
 import { deploymentCancelRefusal } from './DeploymentRunKind';
+import { OwnershipChecker, OwnershipProblem, workloadKey } from './ownership';
 import { imageForCommit, planStages } from './plan';
 import { DEPLOYMENT_RUN_KIND, DeploymentRunInput } from './types';
 
@@ -62,6 +63,24 @@ export class UnprocessableError extends CustomErrorBase {
   ) {
     super(message);
   }
+}
+
+/**
+ * Throws when something the service's annotations point at is not the service's: 403 when it
+ * belongs to someone else, else 422 naming what its owners must declare.
+ */
+export function assertOwned(entityRef: string, problems: OwnershipProblem[]) {
+  if (problems.length === 0) return;
+  const message = `${entityRef} may not deploy: ${problems
+    .map(p => p.message)
+    .join('; ')}`;
+  if (problems.some(p => p.kind === 'forbidden')) {
+    throw new NotAllowedError(message);
+  }
+  throw new UnprocessableError(
+    message,
+    problems.map(p => ({ code: 'ownership-undeclared', message: p.message })),
+  );
 }
 
 /** The signed-in user acting on a route. */
@@ -86,6 +105,8 @@ export class DeploymentService {
       kubernetes: KubernetesProvider;
       permissions: PermissionsService;
       userInfo: UserInfoService;
+      /** Refuses services whose annotations point at what is not theirs. */
+      ownership: OwnershipChecker;
       /** Members of this group may abort any deployment (`delivery.onCall.group`). */
       onCallGroup?: string;
       notifier: Notifier;
@@ -118,6 +139,8 @@ export class DeploymentService {
       actor,
       'request deployments of',
     );
+    // What the annotations point at must be the service's before anything else is looked at.
+    assertOwned(service.entityRef, await this.deps.ownership.problems(service));
     const [eligibility] = await this.deps.eligibility.check(service, [
       commitSha,
     ]);
@@ -135,6 +158,7 @@ export class DeploymentService {
     }
     const record = await this.deps.store.createDeployment({
       entityRef: service.entityRef,
+      workload: workloadKey(service, this.deps.environments),
       commitSha,
       requestedBy: actor.userEntityRef,
       requestedAt: this.#now(),

@@ -1,3 +1,4 @@
+import { WORKLOAD_ANNOTATION_ENTITY_REFS } from '@internal/plugin-delivery-common';
 import {
   CiCheck,
   ReplicaCounts,
@@ -49,6 +50,8 @@ export function workload(
     rollout?: RolloutState;
     replicas?: Partial<ReplicaCounts>;
     revision?: string;
+    /** Its `delivery.backstage.io/entity-refs`; the test service's when omitted, none if null. */
+    entityRefs?: string | null;
   } = {},
 ): Workload {
   const image = options.image ?? OLD_IMAGE;
@@ -74,7 +77,13 @@ export function workload(
     },
     rollout: options.rollout ?? 'complete',
     ...(options.revision ? { revision: options.revision } : {}),
-    annotations: {},
+    annotations:
+      options.entityRefs === null
+        ? {}
+        : {
+            [WORKLOAD_ANNOTATION_ENTITY_REFS]:
+              options.entityRefs ?? 'component:default/payments',
+          },
   };
 }
 

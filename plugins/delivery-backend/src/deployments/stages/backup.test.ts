@@ -240,4 +240,47 @@ describe('backup stage', () => {
       'info: Recorded the running version 1111111 (payments) to return to on failure',
     ]);
   });
+
+  it('fails, writing nothing, when the workload does not name the service as its own', async () => {
+    const { journal, kubernetes, stage } = setup();
+    kubernetes.put(
+      workload({
+        cluster: 'prod-cluster',
+        namespace: 'canary-apps',
+        entityRefs: 'component:default/ledger, component:default/ledger-v2',
+      }),
+    );
+
+    const result = await stage.run(
+      deploymentStageContext<BackupState>(journal, {
+        kind: 'backup',
+        environment: 'canary',
+      }),
+    );
+
+    expect(result).toEqual({
+      type: 'fail',
+      reason:
+        'Deployment canary-apps/payments in prod-cluster belongs to component:default/ledger, component:default/ledger-v2 (annotation delivery.backstage.io/entity-refs), not to component:default/payments',
+    });
+  });
+
+  it('fails when the workload names no entity at all', async () => {
+    const { journal, kubernetes, stage } = setup();
+    kubernetes.put(workload({ entityRefs: null }));
+
+    const result = await stage.run(
+      deploymentStageContext<BackupState>(journal, {
+        kind: 'backup',
+        environment: 'uat',
+      }),
+    );
+
+    expect(result).toMatchObject({
+      type: 'fail',
+      reason: expect.stringContaining(
+        'does not name the catalog entities that may deploy onto it: its owners add the annotation delivery.backstage.io/entity-refs: component:default/payments',
+      ),
+    });
+  });
 });

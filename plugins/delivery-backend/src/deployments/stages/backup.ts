@@ -1,3 +1,4 @@
+import { workloadOwnershipProblem } from '../ownership';
 import { EnvironmentConfig } from '../../config';
 import { createStageHandler } from '../../engine';
 import { LockReader } from '../../database/DeploymentStore';
@@ -70,6 +71,10 @@ export function createBackupStage(deps: {
           reason: `No Deployment labelled backstage.io/kubernetes-id=${service.kubernetesId} in ${env.cluster}/${namespace}`,
         };
       }
+      // Checked again here, before anything is written in this environment: the workload's
+      // owners may have changed its annotation since the deployment was requested.
+      const owner = workloadOwnershipProblem(workload, service.entityRef);
+      if (owner) return { type: 'fail', reason: owner.message };
       if (!workload.version) {
         return {
           type: 'fail',

@@ -2,13 +2,20 @@ import { ANNOTATION_REGULATED } from '@internal/plugin-delivery-common';
 import { ApprovalRecord } from '../../database/DeploymentStore';
 import { EligibilityService } from '../../services/EligibilityService';
 import {
+  ENVIRONMENTS,
   INPUT,
   NOW,
   StepJournal,
   deliveryEntity,
   deploymentStageContext,
 } from '../__testUtils__/stageContext';
-import { FakeApprovals, FakeGitHub } from '../__testUtils__/fakes';
+import {
+  FakeApprovals,
+  FakeGitHub,
+  FakeKubernetes,
+  workload,
+} from '../__testUtils__/fakes';
+import { OwnershipChecker } from '../ownership';
 import { createValidateStage } from './validate';
 
 const GREEN = [
@@ -19,9 +26,18 @@ const REGULATED = { [ANNOTATION_REGULATED]: 'true' };
 
 describe('validate stage', () => {
   /** The eligibility rules are the real ones, over a fake repository. */
-  function setup(approvals: ApprovalRecord[] = []) {
+  function setup(
+    approvals: ApprovalRecord[] = [],
+    jobOwners = [{ folder: 'acme', owners: ['group:default/team-pay'] }],
+  ) {
     const journal = new StepJournal();
     const github = new FakeGitHub(journal);
+    const kubernetes = new FakeKubernetes(journal);
+    for (const env of ENVIRONMENTS) {
+      kubernetes.put(
+        workload({ cluster: env.cluster, namespace: env.namespace }),
+      );
+    }
     github.commits.set(INPUT.commitSha, { onBranch: true, checks: GREEN });
     const stage = createValidateStage({
       eligibility: new EligibilityService({
@@ -29,13 +45,18 @@ describe('validate stage', () => {
         blockingLabel: 'deploy-blocker',
       }),
       approvals: new FakeApprovals(journal, approvals),
+      ownership: new OwnershipChecker({
+        kubernetes,
+        environments: ENVIRONMENTS,
+        jenkins: { jobAnnotation: 'jenkins.io/job-full-name', jobOwners },
+      }),
     });
     const context = (annotations: Record<string, string> = {}) =>
       deploymentStageContext<object>(journal, {
         kind: 'validate',
         service: deliveryEntity({ annotations }),
       });
-    return { journal, github, stage, context };
+    return { journal, github, kubernetes, stage, context };
   }
 
   function approval(
@@ -135,5 +156,54 @@ describe('validate stage', () => {
     expect(
       await stage.run(context({ [ANNOTATION_REGULATED]: 'false' })),
     ).toEqual({ type: 'done' });
+  });
+
+  it("fails when a workload or the Jenkins job is not the service's any more", async () => {
+    const { kubernetes, stage, context } = setup(
+      [],
+      [
+        { folder: 'acme', owners: ['group:default/team-pay'] },
+        { folder: 'acme/ledger', owners: ['group:default/team-ledger'] },
+      ],
+    );
+    const env = ENVIRONMENTS[ENVIRONMENTS.length - 1];
+    kubernetes.put(
+      workload({
+        cluster: env.cluster,
+        namespace: env.namespace,
+        entityRefs: 'component:default/ledger',
+      }),
+    );
+
+    const result = await stage.run(
+      context({ 'jenkins.io/job-full-name': 'acme/ledger/acceptance' }),
+    );
+
+    expect(result).toEqual({
+      type: 'fail',
+      reason: `Not eligible any more: Deployment ${env.namespace}/payments in ${env.cluster} belongs to component:default/ledger (annotation delivery.backstage.io/entity-refs), not to component:default/payments; Jenkins folder acme/ledger belongs to group:default/team-ledger (delivery.jenkins.jobOwners), not to group:default/team-pay, the owner of component:default/payments`,
+    });
+  });
+
+  it('is done with a Jenkins job in a folder its owner owns', async () => {
+    const { stage, context } = setup();
+
+    expect(
+      await stage.run(
+        context({ 'jenkins.io/job-full-name': 'acme/payments/acceptance' }),
+      ),
+    ).toEqual({ type: 'done' });
+  });
+
+  it('fails with a Jenkins job in no configured folder', async () => {
+    const { stage, context } = setup([], []);
+
+    expect(
+      await stage.run(context({ 'jenkins.io/job-full-name': 'other/job' })),
+    ).toEqual({
+      type: 'fail',
+      reason:
+        'Not eligible any more: Jenkins job other/job (annotation jenkins.io/job-full-name) is in no folder of delivery.jenkins.jobOwners, so nothing says whose it is',
+    });
   });
 });

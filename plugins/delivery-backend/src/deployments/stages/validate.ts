@@ -3,14 +3,17 @@ import { createStageHandler } from '../../engine';
 import { EligibilityService } from '../../services/EligibilityService';
 import { ApprovalReader } from '../../database/DeploymentStore';
 import { DeploymentRunInput, DeploymentTarget } from '../types';
+import { OwnershipChecker } from '../ownership';
 
 /**
- * `validate`: the commit is still eligible (on the default branch, CI green, no blocking issue)
- * and a regulated service's request was approved by someone other than the requester.
+ * `validate`: the commit is still eligible (on the default branch, CI green, no blocking issue),
+ * a regulated service's request was approved by someone other than the requester, and the
+ * workloads and Jenkins job still belong to the service.
  */
 export function createValidateStage(deps: {
   eligibility: EligibilityService;
   approvals: ApprovalReader;
+  ownership: OwnershipChecker;
 }) {
   return createStageHandler<DeploymentRunInput, DeploymentTarget, object>({
     stage: 'validate',
@@ -30,6 +33,8 @@ export function createValidateStage(deps: {
         approvals.filter(a => a.kind === 'request').map(a => a.approver),
       );
       if (approval) reasons.push(approval.message);
+      const ownership = await deps.ownership.problems(service);
+      reasons.push(...ownership.map(p => p.message));
       if (reasons.length > 0) {
         return {
           type: 'fail',
