@@ -108,15 +108,34 @@ export interface Config {
       /** Unhealthy samples in a row that fail a verification. Defaults to 2. */
       consecutiveBreaches?: number;
       /**
-       * Health window and sampling interval per environment name. Defaults: canary 5 minutes,
-       * production 10 minutes, others 1 minute; interval 10 seconds.
+       * Health verification per environment (keys are the names in `delivery.environments`;
+       * an unknown name is a start-up error). Samples count only with traffic answered by the
+       * new version, taken after its rollout finished; no data is never healthy.
        */
       verification?: {
         [environment: string]: {
+          /**
+           * How long the new version is watched. Defaults by position, never by name: the last
+           * environment (production) 10 minutes, every earlier one 5 minutes.
+           */
           window?: HumanDuration | string;
+          /** Time between samples. Defaults to 10 seconds. */
           interval?: HumanDuration | string;
+          /** Samples with traffic of the new version needed to pass. Defaults to 3. */
+          minSamples?: number;
+          /**
+           * How long past the window sampling goes on while there are fewer samples with traffic
+           * than `minSamples`; then the verification fails for lack of evidence. Defaults to the
+           * window.
+           */
+          evidenceTimeout?: HumanDuration | string;
         };
       };
+      /**
+       * Lets environments "verify" by waiting out the window when no metrics provider is
+       * configured (`delivery.metrics`). Off by default: without one, verification fails.
+       */
+      verifyWithoutMetrics?: boolean;
       /** How often rollouts, approvals and Jenkins builds are polled. Defaults to 2 seconds. */
       pollInterval?: HumanDuration | string;
       /**

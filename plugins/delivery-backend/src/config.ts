@@ -18,6 +18,21 @@ export interface ClusterConfig {
   caData?: string;
 }
 
+/** How an environment's health is verified after a rollout. */
+export interface VerificationConfig {
+  /** How long the new version is watched. */
+  windowMs: number;
+  /** Time between samples. */
+  intervalMs: number;
+  /** Samples with traffic of the new version needed before it counts as healthy. */
+  minSamples: number;
+  /**
+   * How long past the window the stage keeps sampling while it has too few samples with
+   * traffic; then it fails for lack of evidence.
+   */
+  evidenceTimeoutMs: number;
+}
+
 export interface DeliveryConfig {
   environments: EnvironmentConfig[];
   clusters: ClusterConfig[];
@@ -38,7 +53,11 @@ export interface DeliveryConfig {
     productionApproval: boolean;
     thresholds: { errorRate: number; p95Seconds: number };
     consecutiveBreaches: number;
-    verification: Record<string, { windowMs: number; intervalMs: number }>;
+    verification: Record<string, VerificationConfig>;
+    /** Whether environments may be verified by waiting alone when no metrics provider is set. */
+    verifyWithoutMetrics: boolean;
+    /** Range one health sample covers at most (`delivery.metrics.window`, 1 minute). */
+    sampleWindowMs: number;
     pollIntervalMs: number;
     jenkinsTimeoutMs: number;
     jenkinsEnvironment: string;
@@ -54,11 +73,14 @@ function durationMs(config: Config, key: string, fallbackMs: number): number {
     : fallbackMs;
 }
 
-/** Default health windows: canary 5 min and production 10 min (the issue's), others 1 min. */
-const DEFAULT_WINDOWS: Record<string, number> = {
-  canary: 5 * 60_000,
-  production: 10 * 60_000,
-};
+/**
+ * Default health windows by an environment's place in the pipeline, never by its name: the last
+ * one is production (10 minutes, the process's post-deployment watch), every earlier one 5
+ * minutes (the process's canary watch).
+ */
+function defaultWindowMs(index: number, count: number): number {
+  return index === count - 1 ? 10 * 60_000 : 5 * 60_000;
+}
 
 const DEFAULT_ENVIRONMENTS = ['uat', 'canary', 'production'];
 
@@ -106,16 +128,37 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
   }
   const timeout = durationMs(config, 'delivery.requestTimeout', 10_000);
   const verification: DeliveryConfig['pipeline']['verification'] = {};
-  for (const env of environments) {
+  environments.forEach((env, index) => {
     const key = `delivery.pipeline.verification.${env.name}`;
+    const windowMs = durationMs(
+      config,
+      `${key}.window`,
+      defaultWindowMs(index, environments.length),
+    );
+    const minSamples = config.getOptionalNumber(`${key}.minSamples`) ?? 3;
+    if (!Number.isInteger(minSamples) || minSamples < 1) {
+      throw new InputError(
+        `${key}.minSamples must be a whole number of at least 1, got ${minSamples}`,
+      );
+    }
     verification[env.name] = {
-      windowMs: durationMs(
-        config,
-        `${key}.window`,
-        DEFAULT_WINDOWS[env.name] ?? 60_000,
-      ),
+      windowMs,
       intervalMs: durationMs(config, `${key}.interval`, 10_000),
+      minSamples,
+      evidenceTimeoutMs: durationMs(config, `${key}.evidenceTimeout`, windowMs),
     };
+  });
+  const known = new Set(environments.map(e => e.name));
+  for (const name of config
+    .getOptionalConfig('delivery.pipeline.verification')
+    ?.keys() ?? []) {
+    if (!known.has(name)) {
+      throw new InputError(
+        `delivery.pipeline.verification.${name}: there is no environment '${name}' in delivery.environments (${[
+          ...known,
+        ].join(', ')})`,
+      );
+    }
   }
   const chatWebhookUrl = config.getOptionalString('delivery.chat.webhookUrl');
   const onCallGroup = config.getOptionalString('delivery.onCall.group');
@@ -156,6 +199,10 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
       consecutiveBreaches:
         config.getOptionalNumber('delivery.pipeline.consecutiveBreaches') ?? 2,
       verification,
+      sampleWindowMs: durationMs(config, 'delivery.metrics.window', 60_000),
+      verifyWithoutMetrics:
+        config.getOptionalBoolean('delivery.pipeline.verifyWithoutMetrics') ??
+        false,
       pollIntervalMs: durationMs(
         config,
         'delivery.pipeline.pollInterval',

@@ -242,6 +242,8 @@ function client(server: () => Server_) {
  */
 function withDelivery(options: {
   seed: number;
+  /** Simulated requests per second per Deployment (200 unless told). */
+  rps?: number;
   overrides?: Record<string, unknown>;
   features?: BackendFeature[];
 }) {
@@ -249,7 +251,7 @@ function withDelivery(options: {
   beforeAll(async () => {
     setup.sandbox = await startSandbox({
       rolloutStepMs: 20,
-      traffic: { tickMs: 100, rps: 200, seed: options.seed },
+      traffic: { tickMs: 100, rps: options.rps ?? 200, seed: options.seed },
     });
     // payments-api's owners let their regulated catalog entry deploy onto its workload too.
     for (const cluster of Object.values(setup.sandbox.clusters)) {
@@ -519,6 +521,7 @@ describe('deploying through the queue and the pipeline', () => {
       'canary.deploy:succeeded',
       'canary.rollout:succeeded',
       'canary.verify:succeeded',
+      'production.validate:succeeded',
       'production.backup:succeeded',
       'production.deploy:succeeded',
       'production.rollout:succeeded',
@@ -1374,5 +1377,119 @@ describe('workloads belong to their owners', () => {
       d => d.status === 'called',
     );
     await post(`/deployments/${twin.body.deployment.token}/cancel`);
+  });
+});
+
+describe('verification needs evidence', () => {
+  describe('without traffic', () => {
+    const setup = withDelivery({ seed: 41, rps: 0 });
+    const { get, post } = setup;
+
+    it('is inconclusive, never healthy: UAT fails for lack of evidence and returns to its version', async () => {
+      const sha = mainCommit('payments-api', 5).sha;
+      const before = image(setup.sandbox, 'uat', 'payments', 'payments-api');
+      const res = await post(
+        '/entities/default/component/payments-api/deployments',
+        { commitSha: sha },
+      );
+      const token = res.body.deployment.token;
+      expect((await post(`/deployments/${token}/start`)).status).toBe(200);
+      const done = await waitFor(
+        () => get(`/deployments/${token}`).then(r => r.body),
+        d => d.status !== 'running' && d.status !== 'called',
+      );
+      expect(done.status).toBe('rolled_back');
+      expect(done.reason).toMatch(
+        new RegExp(
+          `^uat\\.verify: Not verified in uat within 2 s: not enough evidence: 0 of \\d+ samples had traffic of ${sha.slice(
+            0,
+            7,
+          )}, 3 needed$`,
+        ),
+      );
+      expect(image(setup.sandbox, 'uat', 'payments', 'payments-api')).toBe(
+        before,
+      );
+      expect(
+        image(setup.sandbox, 'canary', 'payments', 'payments-api'),
+      ).not.toContain(sha.slice(0, 7));
+    });
+  });
+
+  describe('without a metrics provider', () => {
+    const setup = withDelivery({
+      seed: 43,
+      overrides: { metrics: undefined as unknown as JsonObject },
+    });
+    const { get, post } = setup;
+
+    it('refuses to start, touching nothing, unless config allows waiting alone', async () => {
+      const res = await post(
+        '/entities/default/component/payments-api/deployments',
+        { commitSha: mainCommit('payments-api', 5).sha },
+      );
+      const token = res.body.deployment.token;
+      const refused = await post(`/deployments/${token}/start`);
+      expect(refused.status).toBe(422);
+      expect(refused.body.error.message).toBe(
+        'No metrics provider is configured (delivery.metrics), so no environment can be verified; delivery.pipeline.verifyWithoutMetrics: true allows waiting the windows out instead',
+      );
+      expect((await get(`/deployments/${token}`)).body.status).toBe('called');
+    });
+  });
+
+  describe('before production', () => {
+    const setup = withDelivery({ seed: 47 });
+    const { get, post } = setup;
+
+    it('checks blocking issues and CI again, and leaves production alone when one was opened meanwhile', async () => {
+      const sha = mainCommit('payments-api', 5).sha;
+      const slug = seed.services.find(
+        s => s.name === 'payments-api',
+      )!.projectSlug;
+      const res = await post(
+        '/entities/default/component/payments-api/deployments',
+        { commitSha: sha },
+      );
+      const token = res.body.deployment.token;
+      expect((await post(`/deployments/${token}/start`)).status).toBe(200);
+      await waitFor(
+        () => get(`/deployments/${token}`).then(r => r.body),
+        d =>
+          d.stages.some(
+            (s: any) => s.name === 'canary.verify' && s.status === 'running',
+          ),
+      );
+      const opened = await fetch(
+        `${setup.sandbox.githubUrl}/repos/${slug}/issues`,
+        {
+          method: 'POST',
+          headers: {
+            authorization: `token ${setup.sandbox.githubToken}`,
+            'content-type': 'application/json',
+          },
+          body: JSON.stringify({
+            title: 'Payments double-charge',
+            labels: ['deploy-blocker'],
+          }),
+        },
+      );
+      expect(opened.status).toBe(201);
+      const number = (await opened.json()).number;
+      const done = await waitFor(
+        () => get(`/deployments/${token}`).then(r => r.body),
+        d => d.status !== 'running',
+      );
+      expect(done.status).toBe('failed');
+      expect(done.reason).toBe(
+        `production.validate: Not eligible any more: Open issue #${number} "Payments double-charge" is labelled deploy-blocker`,
+      );
+      expect(
+        image(setup.sandbox, 'production', 'payments', 'payments-api'),
+      ).not.toContain(sha.slice(0, 7));
+      expect(
+        image(setup.sandbox, 'canary', 'payments', 'payments-api'),
+      ).toContain(sha.slice(0, 7));
+    });
   });
 });

@@ -204,6 +204,8 @@ export const deliveryPlugin = createBackendPlugin({
                 thresholds: pipeline.thresholds,
                 consecutiveBreaches: pipeline.consecutiveBreaches,
                 verification: pipeline.verification,
+                sampleWindowMs: pipeline.sampleWindowMs,
+                verifyWithoutMetrics: pipeline.verifyWithoutMetrics,
               }),
               createApprovalStage({
                 approvals: store,
@@ -258,6 +260,7 @@ export const deliveryPlugin = createBackendPlugin({
               permissions: deps.permissions,
               userInfo: deps.userInfo,
               ownership,
+              canVerify: metrics !== undefined || pipeline.verifyWithoutMetrics,
               ...(delivery.onCallGroup
                 ? { onCallGroup: delivery.onCallGroup }
                 : {}),

@@ -107,6 +107,8 @@ export class DeploymentService {
       userInfo: UserInfoService;
       /** Refuses services whose annotations point at what is not theirs. */
       ownership: OwnershipChecker;
+      /** Whether environments can be verified (a metrics provider, or waiting allowed). */
+      canVerify: boolean;
       /** Members of this group may abort any deployment (`delivery.onCall.group`). */
       onCallGroup?: string;
       notifier: Notifier;
@@ -232,6 +234,14 @@ export class DeploymentService {
     );
     if (missingApproval) {
       throw new UnprocessableError(missingApproval.message, [missingApproval]);
+    }
+    if (!this.deps.canVerify) {
+      const reason = {
+        code: 'no-metrics',
+        message:
+          'No metrics provider is configured (delivery.metrics), so no environment can be verified; delivery.pipeline.verifyWithoutMetrics: true allows waiting the windows out instead',
+      };
+      throw new UnprocessableError(reason.message, [reason]);
     }
     const first = this.deps.environments[0];
     const running = await this.deps.kubernetes.findWorkload({

@@ -19,6 +19,8 @@ describe('planStages', () => {
       'canary.deploy',
       'canary.rollout',
       'canary.verify',
+      // Blocking issues and CI again, before production is touched.
+      'production.validate',
       'production.approval',
       'production.backup',
       'production.deploy',
@@ -35,7 +37,7 @@ describe('planStages', () => {
     }).map(s => s.name);
     expect(names).not.toContain('production.approval');
     expect(names.some(n => n.endsWith('.jenkins'))).toBe(false);
-    expect(names).toHaveLength(10);
+    expect(names).toHaveLength(11);
   });
 });
 
@@ -62,5 +64,18 @@ describe('healthBreach', () => {
       healthBreach({ errorRate: 0.002, p95Seconds: 0.2 }, thresholds),
     ).toBeUndefined();
     expect(healthBreach({}, thresholds)).toBeUndefined();
+  });
+
+  it('needs an error rate above the threshold beyond chance when it knows the requests', () => {
+    // A healthy version (0.2 %) with 3 failures in 200 requests: 1.5 %, but not surely above 1 %.
+    expect(healthBreach({ errorRate: 0.015 }, thresholds, 200)).toBeUndefined();
+    // An unhealthy one (8 %): 16 in 200.
+    expect(healthBreach({ errorRate: 0.08 }, thresholds, 200)).toBe(
+      'error rate 8.00% above 1.00%',
+    );
+    // With plenty of traffic the bound is the rate itself.
+    expect(healthBreach({ errorRate: 0.015 }, thresholds, 100_000)).toBe(
+      'error rate 1.50% above 1.00%',
+    );
   });
 });

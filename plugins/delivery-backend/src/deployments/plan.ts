@@ -12,13 +12,21 @@ export interface PlanOptions {
 
 /**
  * The stages of a run: validate, then per environment backup → deploy → rollout → verify
- * (production behind an optional approval gate, Jenkins after its environment's verification),
- * then mark stable. Rollback stages are added only when something fails.
+ * (production behind a second validation and an optional approval gate, Jenkins after its
+ * environment's verification), then mark stable. Rollback stages are added only when something fails.
  */
 export function planStages(options: PlanOptions): StagePlan[] {
   const stages: StagePlan[] = [{ name: 'validate', kind: 'validate' }];
   options.environments.forEach((environment, index) => {
     const last = index === options.environments.length - 1;
+    if (last && index > 0) {
+      // Blocking issues may have been opened and CI may have turned red since the start.
+      stages.push({
+        name: `${environment}.validate`,
+        kind: 'validate',
+        environment,
+      });
+    }
     if (last && options.productionApproval) {
       stages.push({
         name: `${environment}.approval`,
@@ -57,15 +65,39 @@ export function imageForCommit(
   return `${repository}:${commitSha.slice(0, 7)}`;
 }
 
-/** Judges one health sample against the thresholds; undefined when healthy or without data. */
+/**
+ * Lower bound of the one-sided 95 % Wilson score interval of a failure share: the error rate the
+ * sample shows for sure, given how few requests it saw.
+ */
+export function errorRateLowerBound(errorRate: number, requests: number) {
+  const z = 1.645;
+  const z2 = z * z;
+  const centre = errorRate + z2 / (2 * requests);
+  const spread =
+    z *
+    Math.sqrt(
+      (errorRate * (1 - errorRate)) / requests + z2 / (4 * requests * requests),
+    );
+  return Math.max(0, (centre - spread) / (1 + z2 / requests));
+}
+
+/**
+ * Judges one health sample against the thresholds; undefined when healthy or without data.
+ * Given the number of requests behind it, the error rate breaches only when it is above the
+ * threshold beyond chance (the lower bound of its 95 % interval): 2 failures in 120 requests of a
+ * healthy version are not a reason to roll back, 16 in 200 are.
+ */
 export function healthBreach(
   sample: { errorRate?: number; p95Seconds?: number },
   thresholds: { errorRate: number; p95Seconds: number },
+  requests?: number,
 ): string | undefined {
   const problems: string[] = [];
   if (
     sample.errorRate !== undefined &&
-    sample.errorRate > thresholds.errorRate
+    sample.errorRate > thresholds.errorRate &&
+    (requests === undefined ||
+      errorRateLowerBound(sample.errorRate, requests) > thresholds.errorRate)
   ) {
     problems.push(
       `error rate ${(sample.errorRate * 100).toFixed(2)}% above ${(

@@ -30,12 +30,16 @@ const NO_TRAFFIC: Sample = { requestsPerSecond: 0 };
 
 const WINDOW_MS = 60_000;
 const INTERVAL_MS = 5_000;
+const EVIDENCE_TIMEOUT_MS = 30_000;
+/** The state after the first step, which only says how it verifies. */
+const ANNOUNCED: VerifyState = { announced: true };
 
 describe('verify stage', () => {
   function setup(
     options: {
       samples?: Sample[];
       noMetrics?: boolean;
+      verifyWithoutMetrics?: boolean;
       consecutiveBreaches?: number;
       githubDeploymentId?: number | null;
       environment?: string;
@@ -55,16 +59,28 @@ describe('verify stage', () => {
       thresholds: { errorRate: 0.05, p95Seconds: 1 },
       consecutiveBreaches: options.consecutiveBreaches ?? 3,
       verification: {
-        canary: { windowMs: WINDOW_MS, intervalMs: INTERVAL_MS },
-        production: { windowMs: 600_000, intervalMs: 15_000 },
+        canary: {
+          windowMs: WINDOW_MS,
+          intervalMs: INTERVAL_MS,
+          minSamples: 3,
+          evidenceTimeoutMs: EVIDENCE_TIMEOUT_MS,
+        },
+        production: {
+          windowMs: 600_000,
+          intervalMs: 15_000,
+          minSamples: 3,
+          evidenceTimeoutMs: 600_000,
+        },
       },
+      sampleWindowMs: 20_000,
+      verifyWithoutMetrics: options.verifyWithoutMetrics ?? false,
     });
     const id =
       options.githubDeploymentId === null
         ? undefined
         : options.githubDeploymentId ?? 4242;
-    /** One step at `now`, the stage having started at NOW. */
-    const step = (now: Date, state: VerifyState = {}) =>
+    /** One step at `now`, the stage having started (its rollout finished) at NOW. */
+    const step = (now: Date, state: VerifyState = ANNOUNCED) =>
       stage.run(
         deploymentStageContext<VerifyState>(journal, {
           kind: 'verify',
@@ -85,7 +101,7 @@ describe('verify stage', () => {
     return { journal, github, metrics, step };
   }
 
-  /** Steps every interval from NOW, each with the state the previous one left, until it ends. */
+  /** Steps from NOW, each with the state the previous one left, until it ends. */
   async function runUntilEnd(
     step: (now: Date, state: VerifyState) => Promise<StepResult<VerifyState>>,
   ) {
@@ -100,43 +116,72 @@ describe('verify stage', () => {
     throw new Error('The verification never ended');
   }
 
-  it("samples the backed-up workload's health and waits for the next sample", async () => {
-    const { journal, github, metrics, step } = setup({ samples: [HEALTHY] });
+  it('first says how it verifies and waits an interval, so no sample covers time before the rollout finished', async () => {
+    const { journal, metrics, step } = setup({ samples: [HEALTHY] });
 
-    const result = await step(at(INTERVAL_MS));
+    const result = await step(NOW, {});
 
     expect(result).toEqual({
       type: 'wait',
       afterMs: INTERVAL_MS,
-      state: { samples: 1, streak: 0 },
+      state: { announced: true },
     });
-    expect(metrics?.targets).toEqual([
-      {
-        environment: 'canary',
-        cluster: 'prod-cluster',
-        namespace: 'canary-apps',
-        workload: 'payments',
-        entityRef: INPUT.entityRef,
-      },
-    ]);
+    expect(metrics?.targets).toEqual([]);
     expect(journal.lines).toEqual([
-      'info: Health sample 1: error rate 0.50%, p95 0.25 s, 12.0 req/s',
+      'info: Watching abcdef0 for 60 s, a sample every 5 s; at least 3 with its traffic needed',
     ]);
+  });
+
+  it("samples only the new version's traffic since the rollout finished, and waits for the next sample", async () => {
+    const { journal, github, metrics, step } = setup({
+      samples: [HEALTHY, HEALTHY],
+    });
+
+    const result = await step(at(INTERVAL_MS));
+    await step(at(45_000));
+
+    expect(result).toEqual({
+      type: 'wait',
+      afterMs: INTERVAL_MS,
+      state: { announced: true, samples: 1, evidence: 1, streak: 0 },
+    });
+    const target = {
+      environment: 'canary',
+      cluster: 'prod-cluster',
+      namespace: 'canary-apps',
+      workload: 'payments',
+      entityRef: INPUT.entityRef,
+      version: INPUT.commitSha,
+    };
+    expect(metrics?.targets).toEqual([
+      // 5 s after the rollout: a range of 5 s, not the provider's whole window.
+      { ...target, windowSeconds: 5 },
+      // Later, never more than delivery.metrics.window.
+      { ...target, windowSeconds: 20 },
+    ]);
+    expect(journal.lines[0]).toBe(
+      'info: Health sample 1: error rate 0.50%, p95 0.25 s, 12.0 req/s',
+    );
     expect(github.statuses).toEqual([]);
   });
 
-  it('is done after a healthy window, and marks the GitHub deployment successful', async () => {
+  it('is done after a healthy window with enough evidence, and marks the GitHub deployment successful', async () => {
     const { journal, github, step } = setup({ samples: [HEALTHY] });
 
-    const result = await step(at(WINDOW_MS), { samples: 12, streak: 0 });
+    const result = await step(at(WINDOW_MS), {
+      announced: true,
+      samples: 11,
+      evidence: 11,
+      streak: 0,
+    });
 
     expect(result).toEqual({
       type: 'done',
-      state: { samples: 13, streak: 0 },
+      state: { announced: true, samples: 12, evidence: 12, streak: 0 },
     });
     expect(journal.lines).toEqual([
-      'info: Health sample 13: error rate 0.50%, p95 0.25 s, 12.0 req/s',
-      'info: Healthy for the 60 s window',
+      'info: Health sample 12: error rate 0.50%, p95 0.25 s, 12.0 req/s',
+      'info: Healthy for the 60 s window (12 samples with traffic)',
     ]);
     expect(github.statuses).toEqual([
       {
@@ -161,23 +206,28 @@ describe('verify stage', () => {
 
     const { result, now } = await runUntilEnd(step);
 
-    expect(result).toEqual({
+    expect(result).toMatchObject({
       type: 'done',
-      state: { samples: 13, streak: 0 },
+      state: { samples: 12, evidence: 12, streak: 0 },
     });
     expect(now).toEqual(at(WINDOW_MS));
-    expect(metrics?.targets).toHaveLength(13);
+    expect(metrics?.targets).toHaveLength(12);
   });
 
   it('fails after enough unhealthy samples in a row, and marks the GitHub deployment failed', async () => {
     const { journal, github, step } = setup({ samples: [FAILING] });
 
-    const result = await step(at(30_000), { samples: 5, streak: 2 });
+    const result = await step(at(30_000), {
+      announced: true,
+      samples: 5,
+      evidence: 5,
+      streak: 2,
+    });
 
     expect(result).toEqual({
       type: 'fail',
       reason: 'Unhealthy in canary: error rate 20.00% above 5.00%',
-      state: { samples: 6, streak: 3 },
+      state: { announced: true, samples: 6, evidence: 6, streak: 3 },
     });
     expect(journal.lines).toEqual([
       'warn: Health sample 6: error rate 20.00%, p95 0.30 s, 11.9 req/s',
@@ -195,7 +245,7 @@ describe('verify stage', () => {
 
   it('names every threshold crossed', async () => {
     const { step } = setup({
-      samples: [{ errorRate: 0.1, p95Seconds: 2.5, requestsPerSecond: 3 }],
+      samples: [{ errorRate: 0.1, p95Seconds: 2.5, requestsPerSecond: 30 }],
       consecutiveBreaches: 1,
     });
 
@@ -219,8 +269,9 @@ describe('verify stage', () => {
       type: 'fail',
       state: { samples: 4, streak: 3 },
     });
-    expect(now).toEqual(at(3 * INTERVAL_MS));
+    expect(now).toEqual(at(4 * INTERVAL_MS));
     expect(journal.logs.map(l => l.level)).toEqual([
+      'info',
       'info',
       'warn',
       'warn',
@@ -233,16 +284,16 @@ describe('verify stage', () => {
       samples: [FAILING, FAILING, HEALTHY],
     });
 
-    const first = await step(at(0));
+    const first = await step(at(5_000));
     expect(first).toMatchObject({ state: { samples: 1, streak: 1 } });
-    const second = await step(at(5_000), first.state);
+    const second = await step(at(10_000), first.state);
     expect(second).toMatchObject({ state: { samples: 2, streak: 2 } });
-    const third = await step(at(10_000), second.state);
+    const third = await step(at(15_000), second.state);
 
     expect(third).toEqual({
       type: 'wait',
       afterMs: INTERVAL_MS,
-      state: { samples: 3, streak: 0 },
+      state: { announced: true, samples: 3, evidence: 3, streak: 0 },
     });
     expect(journal.lines.at(-1)).toBe(
       'info: Health sample 3: error rate 0.50%, p95 0.25 s, 12.0 req/s',
@@ -250,29 +301,79 @@ describe('verify stage', () => {
     expect(github.statuses).toEqual([]);
   });
 
-  it('never fails when breaches are separated by healthy samples', async () => {
+  it('passes when breaches are separated by healthy samples and the window ends healthy', async () => {
     const samples = Array.from({ length: 20 }, (_, i) =>
-      i % 3 === 2 ? HEALTHY : FAILING,
+      i % 3 === 0 ? HEALTHY : FAILING,
     );
     const { github, step } = setup({ samples });
 
-    const { result } = await runUntilEnd(step);
+    const { result, now } = await runUntilEnd(step);
 
     expect(result).toMatchObject({ type: 'done' });
+    // The window ended on a breach at 60 s: it sampled on until a healthy sample.
+    expect(now).toEqual(at(WINDOW_MS + INTERVAL_MS));
     expect(github.statuses.map(s => s.state)).toEqual(['success']);
   });
 
-  it('logs "no traffic" samples, and counts them as healthy', async () => {
+  it('counts a sample without traffic of the new version as inconclusive, never healthy', async () => {
     const { journal, step } = setup({ samples: [NO_TRAFFIC] });
 
-    const result = await step(at(INTERVAL_MS), { samples: 2, streak: 2 });
+    const result = await step(at(INTERVAL_MS), {
+      announced: true,
+      samples: 2,
+      evidence: 1,
+      streak: 2,
+    });
 
     expect(result).toEqual({
       type: 'wait',
       afterMs: INTERVAL_MS,
-      state: { samples: 3, streak: 0 },
+      // Neither evidence nor a break of the unhealthy streak.
+      state: { announced: true, samples: 3, evidence: 1, streak: 2 },
     });
-    expect(journal.lines).toEqual(['info: Health sample 3: no traffic']);
+    expect(journal.lines).toEqual([
+      'warn: Health sample 3: no traffic of abcdef0: inconclusive',
+    ]);
+  });
+
+  it('fails for lack of evidence when no traffic comes within the window and the evidence timeout', async () => {
+    const samples = Array.from({ length: 30 }, () => NO_TRAFFIC);
+    const { github, step } = setup({ samples });
+
+    const { result, now } = await runUntilEnd(step);
+
+    expect(now).toEqual(at(WINDOW_MS + EVIDENCE_TIMEOUT_MS));
+    expect(result).toEqual({
+      type: 'fail',
+      reason:
+        'Not verified in canary within 90 s: not enough evidence: 0 of 18 samples had traffic of abcdef0, 3 needed',
+      state: { announced: true, samples: 18, evidence: 0, streak: 0 },
+    });
+    expect(github.statuses).toEqual([
+      expect.objectContaining({
+        state: 'failure',
+        description:
+          'Not verified: not enough evidence: 0 of 18 samples had traffic of abcdef0, 3 needed',
+      }),
+    ]);
+  });
+
+  it('waits past the window for the minimum evidence, and passes when it comes', async () => {
+    const samples = [
+      ...Array.from({ length: 11 }, () => NO_TRAFFIC),
+      HEALTHY,
+      HEALTHY,
+      HEALTHY,
+    ];
+    const { step } = setup({ samples });
+
+    const { result, now } = await runUntilEnd(step);
+
+    expect(result).toMatchObject({
+      type: 'done',
+      state: { samples: 14, evidence: 3 },
+    });
+    expect(now).toEqual(at(WINDOW_MS + 2 * INTERVAL_MS));
   });
 
   it('writes ? for a latency the metrics do not have', async () => {
@@ -287,26 +388,18 @@ describe('verify stage', () => {
     ]);
   });
 
-  it('uses a 60 s window sampled every 5 s for an environment without settings', async () => {
-    const { step } = setup({
-      environment: 'uat',
-      samples: [HEALTHY, HEALTHY],
-    });
-
-    expect(await step(at(59_999))).toMatchObject({
-      type: 'wait',
-      afterMs: 5_000,
-    });
-    expect(await step(at(60_000))).toMatchObject({ type: 'done' });
-  });
-
   it('is done without a GitHub status when the deploy stage recorded no GitHub deployment', async () => {
-    const { journal, github, step } = setup({
+    const { github, journal, step } = setup({
       samples: [HEALTHY],
       githubDeploymentId: null,
     });
 
-    const result = await step(at(WINDOW_MS));
+    const result = await step(at(WINDOW_MS), {
+      announced: true,
+      samples: 5,
+      evidence: 5,
+      streak: 0,
+    });
 
     expect(result.type).toBe('done');
     expect(github.statuses).toEqual([]);
@@ -317,7 +410,12 @@ describe('verify stage', () => {
     const { journal, github, step } = setup({ samples: [HEALTHY] });
     github.failure = new Error('GitHub answered 502');
 
-    const result = await step(at(WINDOW_MS));
+    const result = await step(at(WINDOW_MS), {
+      announced: true,
+      samples: 5,
+      evidence: 5,
+      streak: 0,
+    });
 
     expect(result.type).toBe('done');
     expect(journal.lines.at(-1)).toBe(
@@ -326,35 +424,41 @@ describe('verify stage', () => {
   });
 
   describe('without a metrics provider', () => {
-    it('warns once and waits the window out', async () => {
-      const { journal, github, step } = setup({ noMetrics: true });
+    it('refuses to call the environment verified', async () => {
+      const { github, step } = setup({ noMetrics: true });
 
-      const first = await step(at(0));
+      expect(await step(at(WINDOW_MS), {})).toEqual({
+        type: 'fail',
+        reason:
+          'No metrics provider is configured (delivery.metrics), so canary cannot be verified; delivery.pipeline.verifyWithoutMetrics: true allows waiting the window out instead',
+      });
+      expect(github.statuses).toEqual([]);
+    });
+
+    it('warns once and waits the window out when config allows it explicitly', async () => {
+      const { journal, github, step } = setup({
+        noMetrics: true,
+        verifyWithoutMetrics: true,
+      });
+
+      const first = await step(at(0), {});
       expect(first).toEqual({
         type: 'wait',
         afterMs: INTERVAL_MS,
-        state: { warned: true },
+        state: { announced: true },
       });
       const second = await step(at(30_000), first.state);
       expect(second).toEqual({
         type: 'wait',
         afterMs: INTERVAL_MS,
-        state: { warned: true },
+        state: { announced: true },
       });
+      const done = await step(at(WINDOW_MS), second.state);
+      expect(done).toEqual({ type: 'done' });
 
       expect(journal.lines).toEqual([
-        'warn: No metrics provider is configured (delivery.metrics): health is not checked',
+        'warn: No metrics provider is configured (delivery.metrics): health is not checked, only the 60 s window waited out (delivery.pipeline.verifyWithoutMetrics)',
       ]);
-      expect(github.statuses).toEqual([]);
-    });
-
-    it('is done at the end of the window and marks the GitHub deployment successful', async () => {
-      const { journal, github, step } = setup({ noMetrics: true });
-
-      const result = await step(at(WINDOW_MS), { warned: true });
-
-      expect(result).toEqual({ type: 'done' });
-      expect(journal.logs).toEqual([]);
       expect(github.statuses).toEqual([
         {
           slug: 'acme/payments',
@@ -372,7 +476,14 @@ describe('verify stage', () => {
       loseLeaseAtFence: 1,
     });
 
-    await expect(step(at(WINDOW_MS))).rejects.toThrow(LeaseLostError);
+    await expect(
+      step(at(WINDOW_MS), {
+        announced: true,
+        samples: 5,
+        evidence: 5,
+        streak: 0,
+      }),
+    ).rejects.toThrow(LeaseLostError);
 
     expect(github.statuses).toEqual([]);
   });
@@ -385,6 +496,8 @@ describe('verify stage', () => {
       thresholds: { errorRate: 0.05, p95Seconds: 1 },
       consecutiveBreaches: 3,
       verification: {},
+      sampleWindowMs: 60_000,
+      verifyWithoutMetrics: false,
     });
 
     await expect(

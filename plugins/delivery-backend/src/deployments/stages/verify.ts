@@ -1,4 +1,4 @@
-import { EnvironmentConfig } from '../../config';
+import { EnvironmentConfig, VerificationConfig } from '../../config';
 import { createStageHandler } from '../../engine';
 import { GitHubProvider } from '../../providers/github';
 import { MetricsProvider } from '../../providers/metrics';
@@ -10,10 +10,12 @@ import { reportDeploymentStatus, requireBackup } from './shared';
 export interface VerifyState {
   /** Health samples taken. */
   samples?: number;
+  /** Samples with traffic answered by the new version (the evidence). */
+  evidence?: number;
   /** Unhealthy samples in a row. */
   streak?: number;
-  /** Told that no metrics provider is configured. */
-  warned?: boolean;
+  /** Said how it verifies. */
+  announced?: boolean;
 }
 
 /** Settings of the health verification. */
@@ -21,14 +23,24 @@ export interface VerifySettings {
   thresholds: { errorRate: number; p95Seconds: number };
   /** Consecutive unhealthy samples that fail a verification. */
   consecutiveBreaches: number;
-  /** Health window and sampling interval per environment name. */
-  verification: Record<string, { windowMs: number; intervalMs: number }>;
+  /** Window, interval, minimum evidence and evidence timeout per environment name. */
+  verification: Record<string, VerificationConfig>;
+  /** Range each sample covers at most (`delivery.metrics.window`). */
+  sampleWindowMs: number;
+  /** Whether to wait the window out when no metrics provider is configured. */
+  verifyWithoutMetrics: boolean;
 }
 
+const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+
 /**
- * `verify`: samples the new version's health (error rate, p95 latency) for the environment's
- * window; enough unhealthy samples in a row fail it. Without a metrics provider it only waits
- * the window out, and says so.
+ * `verify`: watches the new version's health (error rate, p95 latency) for the environment's
+ * window. Samples cover only time after the rollout finished and only requests answered by the
+ * new version; a sample without such traffic is inconclusive, never healthy. It passes once the
+ * window is over with at least `minSamples` samples of evidence and the last one healthy; enough
+ * unhealthy samples in a row fail it, and so does too little evidence by the end of the evidence
+ * timeout. Without a metrics provider it fails, unless `verifyWithoutMetrics` lets it wait the
+ * window out.
  */
 export function createVerifyStage(
   deps: {
@@ -42,23 +54,34 @@ export function createVerifyStage(
     async run(ctx) {
       const env = environmentOf(deps.environments, ctx.stage);
       const backup = requireBackup(ctx);
-      const { token } = ctx.run.input;
+      const { token, commitSha } = ctx.run.input;
       const state = ctx.stage.state;
-      const window = deps.verification[env.name] ?? {
-        windowMs: 60_000,
-        intervalMs: 5_000,
-      };
+      const settings = deps.verification[env.name];
+      if (!settings) {
+        throw new Error(
+          `No verification settings for environment '${env.name}'`,
+        );
+      }
+      // The stage starts when the rollout has finished: nothing before counts.
       const elapsed =
         ctx.now.getTime() -
         (ctx.stage.startedAt?.getTime() ?? ctx.now.getTime());
       if (!deps.metrics) {
-        if (!state.warned) {
+        if (!deps.verifyWithoutMetrics) {
+          return {
+            type: 'fail',
+            reason: `No metrics provider is configured (delivery.metrics), so ${env.name} cannot be verified; delivery.pipeline.verifyWithoutMetrics: true allows waiting the window out instead`,
+          };
+        }
+        if (!state.announced) {
           await ctx.log(
             'warn',
-            'No metrics provider is configured (delivery.metrics): health is not checked',
+            `No metrics provider is configured (delivery.metrics): health is not checked, only the ${seconds(
+              settings.windowMs,
+            )} window waited out (delivery.pipeline.verifyWithoutMetrics)`,
           );
         }
-        if (elapsed >= window.windowMs) {
+        if (elapsed >= settings.windowMs) {
           await reportDeploymentStatus(
             deps.github,
             ctx,
@@ -70,30 +93,66 @@ export function createVerifyStage(
         }
         return {
           type: 'wait',
-          afterMs: window.intervalMs,
-          state: { ...state, warned: true },
+          afterMs: settings.intervalMs,
+          state: { ...state, announced: true },
         };
       }
+      if (!state.announced) {
+        await ctx.log(
+          'info',
+          `Watching ${commitSha.slice(0, 7)} for ${seconds(
+            settings.windowMs,
+          )}, a sample every ${seconds(settings.intervalMs)}; at least ${
+            settings.minSamples
+          } with its traffic needed`,
+        );
+        return {
+          type: 'wait',
+          afterMs: settings.intervalMs,
+          state: { ...state, announced: true },
+        };
+      }
+      const windowSeconds = Math.max(
+        1,
+        Math.floor(Math.min(elapsed, deps.sampleWindowMs) / 1000),
+      );
       const sample = await deps.metrics.health({
         environment: env.name,
         cluster: backup.cluster,
         namespace: backup.namespace,
         workload: backup.workload,
         entityRef: ctx.run.input.entityRef,
+        version: commitSha,
+        // Only the time since the rollout finished.
+        windowSeconds,
       });
-      const breach = healthBreach(sample, deps.thresholds);
-      const streak = breach ? (state.streak ?? 0) + 1 : 0;
       const samples = (state.samples ?? 0) + 1;
-      const next = { ...state, streak, samples };
-      const describe =
-        sample.errorRate === undefined
-          ? 'no traffic'
-          : `error rate ${(sample.errorRate * 100).toFixed(2)}%, p95 ${
-              sample.p95Seconds?.toFixed(2) ?? '?'
-            } s, ${sample.requestsPerSecond.toFixed(1)} req/s`;
+      const withTraffic =
+        sample.errorRate !== undefined && sample.requestsPerSecond > 0;
+      const breach = withTraffic
+        ? healthBreach(
+            sample,
+            deps.thresholds,
+            Math.round(sample.requestsPerSecond * windowSeconds),
+          )
+        : undefined;
+      // An inconclusive sample neither breaks nor extends a run of unhealthy ones.
+      const streak = !withTraffic
+        ? state.streak ?? 0
+        : breach
+        ? (state.streak ?? 0) + 1
+        : 0;
+      const evidence = (state.evidence ?? 0) + (withTraffic ? 1 : 0);
+      const next = { ...state, streak, samples, evidence };
       await ctx.log(
-        breach ? 'warn' : 'info',
-        `Health sample ${samples}: ${describe}`,
+        breach || !withTraffic ? 'warn' : 'info',
+        `Health sample ${samples}: ${
+          withTraffic
+            ? `error rate ${(sample.errorRate! * 100).toFixed(2)}%, p95 ${
+                sample.p95Seconds?.toFixed(2) ?? '?'
+              } s, ${sample.requestsPerSecond.toFixed(1)} req/s`
+            : `no traffic of ${commitSha.slice(0, 7)}: inconclusive`
+        }`,
       );
       if (breach && streak >= deps.consecutiveBreaches) {
         await reportDeploymentStatus(
@@ -109,21 +168,48 @@ export function createVerifyStage(
           state: next,
         };
       }
-      if (elapsed >= window.windowMs) {
-        await ctx.log(
-          'info',
-          `Healthy for the ${Math.round(window.windowMs / 1000)} s window`,
-        );
-        await reportDeploymentStatus(
-          deps.github,
-          ctx,
-          env.name,
-          'success',
-          `Verified ${token}`,
-        );
-        return { type: 'done', state: next };
+      if (elapsed >= settings.windowMs) {
+        if (evidence >= settings.minSamples && streak === 0) {
+          await ctx.log(
+            'info',
+            `Healthy for the ${seconds(
+              settings.windowMs,
+            )} window (${evidence} samples with traffic)`,
+          );
+          await reportDeploymentStatus(
+            deps.github,
+            ctx,
+            env.name,
+            'success',
+            `Verified ${token}`,
+          );
+          return { type: 'done', state: next };
+        }
+        if (elapsed >= settings.windowMs + settings.evidenceTimeoutMs) {
+          const why =
+            evidence < settings.minSamples
+              ? `not enough evidence: ${evidence} of ${samples} samples had traffic of ${commitSha.slice(
+                  0,
+                  7,
+                )}, ${settings.minSamples} needed`
+              : `still unhealthy at the end: ${streak} unhealthy sample(s) in a row`;
+          await reportDeploymentStatus(
+            deps.github,
+            ctx,
+            env.name,
+            'failure',
+            `Not verified: ${why}`,
+          );
+          return {
+            type: 'fail',
+            reason: `Not verified in ${env.name} within ${seconds(
+              settings.windowMs + settings.evidenceTimeoutMs,
+            )}: ${why}`,
+            state: next,
+          };
+        }
       }
-      return { type: 'wait', afterMs: window.intervalMs, state: next };
+      return { type: 'wait', afterMs: settings.intervalMs, state: next };
     },
   });
 }
