@@ -137,11 +137,8 @@ export function createVerifyStage(
           )
         : undefined;
       // An inconclusive sample neither breaks nor extends a run of unhealthy ones.
-      const streak = !withTraffic
-        ? state.streak ?? 0
-        : breach
-        ? (state.streak ?? 0) + 1
-        : 0;
+      let streak = state.streak ?? 0;
+      if (withTraffic) streak = breach ? streak + 1 : 0;
       const evidence = (state.evidence ?? 0) + (withTraffic ? 1 : 0);
       const next = { ...state, streak, samples, evidence };
       await ctx.log(
