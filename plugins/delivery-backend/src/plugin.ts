@@ -34,7 +34,10 @@ import {
 import { DatabaseRunStore, RunEngine } from './engine';
 import { OctokitGitHubProvider } from './providers/github';
 import { ClientNodeKubernetesProvider } from './providers/kubernetes';
-import { createJenkinsProvider } from './providers/jenkins';
+import {
+  createJenkinsProvider,
+  readJenkinsParameterNames,
+} from './providers/jenkins';
 import {
   BUILT_IN_METRICS_PROVIDERS,
   createMetricsProvider,
@@ -136,6 +139,7 @@ export const deliveryPlugin = createBackendPlugin({
               environment: pipeline.jenkinsEnvironment,
               timeoutMs: pipeline.jenkinsTimeoutMs,
               jobAnnotation: ANNOTATION_JENKINS_JOB,
+              parameters: readJenkinsParameterNames(config),
             }
           : undefined;
         const queue = new DeployQueue({
