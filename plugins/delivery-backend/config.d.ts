@@ -84,6 +84,19 @@ export interface Config {
         /** Entity refs of the owning groups or users, e.g. `group:default/team-inventory`. */
         owners: string[];
       }>;
+      /**
+       * Names of the build parameters the pipeline sends. The token parameter (with the
+       * environment) also finds a build again, so a replica that died after triggering never
+       * starts a second one. Defaults are the process's names.
+       */
+      parameters?: {
+        /** Carries the deployment token. Defaults to `DEPLOYMENT_TOKEN`. */
+        token?: string;
+        /** Carries the full commit sha. Defaults to `GIT_COMMIT_SHA`. */
+        commitSha?: string;
+        /** Carries the environment the job runs after, e.g. `uat`. Defaults to `TARGET_ENV`. */
+        environment?: string;
+      };
     };
     /** Label of GitHub issues that block deployments while open. Defaults to `deploy-blocker`. */
     blockingLabel?: string;

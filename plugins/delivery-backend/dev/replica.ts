@@ -12,24 +12,34 @@ import { mockCredentials, mockServices } from '@backstage/backend-test-utils';
 import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
-import { buildSeed } from '@internal/sandbox';
+import { SANDBOX_JENKINS, buildSeed } from '@internal/sandbox';
 import { READY_LINE } from './replicas';
 
+/**
+ * The sandbox's services; those with a job in the sandbox Jenkins (under their repository's
+ * folder) name it, which runs a Jenkins stage only when `delivery.jenkins` is configured.
+ */
 function entities(): Entity[] {
-  return buildSeed(Date.now()).services.map(s => ({
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name: s.name,
-      namespace: 'default',
-      annotations: {
-        'github.com/project-slug': s.projectSlug,
-        'backstage.io/kubernetes-id': s.name,
-        'backstage.io/kubernetes-namespace': s.namespace,
+  return buildSeed(Date.now()).services.map(s => {
+    const job = SANDBOX_JENKINS.jobs.find(j =>
+      j.fullName.startsWith(`${s.projectSlug}/`),
+    );
+    return {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: 'Component',
+      metadata: {
+        name: s.name,
+        namespace: 'default',
+        annotations: {
+          'github.com/project-slug': s.projectSlug,
+          'backstage.io/kubernetes-id': s.name,
+          'backstage.io/kubernetes-namespace': s.namespace,
+          ...(job ? { 'jenkins.io/job-full-name': job.fullName } : {}),
+        },
       },
-    },
-    spec: { type: 'service', owner: s.owner, lifecycle: 'production' },
-  }));
+      spec: { type: 'service', owner: s.owner, lifecycle: 'production' },
+    };
+  });
 }
 
 async function main() {

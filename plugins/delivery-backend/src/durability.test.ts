@@ -185,8 +185,15 @@ const count = (messages: string[], prefix: string) =>
 
 const ALL_SUCCEEDED = [
   'validate',
-  ...ENVIRONMENTS.flatMap(env =>
-    ['backup', 'deploy', 'rollout', 'verify'].map(s => `${env}.${s}`),
+  ...ENVIRONMENTS.flatMap((env, i) =>
+    // Production is validated again before it is touched.
+    [
+      ...(i === ENVIRONMENTS.length - 1 ? ['validate'] : []),
+      'backup',
+      'deploy',
+      'rollout',
+      'verify',
+    ].map(s => `${env}.${s}`),
   ),
   'mark-stable',
 ].map(name => `${name}:succeeded`);
@@ -196,7 +203,8 @@ function useEnvironment(options: {
   connection: string;
   name: string;
   sandbox: Parameters<typeof startSandbox>[0];
-  delivery?: Record<string, any>;
+  /** Over the sandbox's delivery config; a function when it needs the sandbox's URLs. */
+  delivery?: Record<string, any> | ((sandbox: Sandbox) => Record<string, any>);
 }) {
   const prefix = `delivery_${options.name}_${process.pid}_${Date.now()}_`;
   const env = {
@@ -210,7 +218,10 @@ function useEnvironment(options: {
           sandbox: env.sandbox,
           port: await freePort(),
           postgres: { connection: options.connection, prefix },
-          delivery: options.delivery,
+          delivery:
+            typeof options.delivery === 'function'
+              ? options.delivery(env.sandbox)
+              : options.delivery,
         }),
       });
       return env.current;
@@ -404,6 +415,7 @@ for (const connection of POSTGRES) {
       expect(done.stages.map((s: any) => `${s.name}:${s.status}`)).toEqual([
         ...ALL_SUCCEEDED.slice(0, 8),
         'canary.verify:failed',
+        'production.validate:skipped',
         'production.backup:skipped',
         'production.deploy:skipped',
         'production.rollout:skipped',
@@ -543,6 +555,104 @@ for (const connection of POSTGRES) {
         output => output.includes(`The lease on run ${token} was lost`),
         10_000,
       );
+    });
+  });
+
+  describe('a replica killed between triggering Jenkins and saving the build', () => {
+    const env = useEnvironment({
+      connection,
+      name: 'jenkins',
+      sandbox: {
+        rolloutStepMs: 30,
+        traffic: { tickMs: 100, rps: 200, seed: 13 },
+      },
+      delivery: sandbox => ({
+        jenkins: {
+          baseUrl: sandbox.jenkinsUrl,
+          username: sandbox.jenkinsCredentials.username,
+          apiToken: sandbox.jenkinsCredentials.apiToken,
+          jobOwners: [
+            {
+              folder: 'acme/inventory-service',
+              owners: ['group:default/team-storefront'],
+            },
+          ],
+        },
+      }),
+    });
+    const service = 'inventory-service';
+    const job = 'acme/inventory-service/acceptance';
+
+    it('resumes on another replica, which adopts the build instead of starting a second', async () => {
+      const sandbox = env.sandbox;
+      sandbox.jenkins.state.setOutcome(job, {
+        result: 'SUCCESS',
+        queueMs: 300,
+        durationMs: 1_000,
+      });
+      // Jenkins queues A's build at once, but A hears back only when the test says: A dies
+      // after the trigger reached Jenkins and before the stage saved the queue item.
+      const held = sandbox.jenkins.holdResponses(
+        r => r.method === 'POST' && r.path.endsWith('/buildWithParameters'),
+      );
+      const a = await env.replica('A');
+      const sha = greenCommits(service).find(c =>
+        ENVIRONMENTS.every(
+          e => !image(sandbox, e, service).endsWith(c.slice(0, 7)),
+        ),
+      )!;
+      const requested = await expectOk(
+        a,
+        'POST',
+        `/entities/default/component/${service}/deployments`,
+        { commitSha: sha },
+      );
+      const token: string = requested.deployment.token;
+      await expectOk(a, 'POST', `/deployments/${token}/start`);
+      await held.arrived;
+      await a.kill();
+      held.release();
+      const carrying = () =>
+        [
+          ...sandbox.jenkins.state.builds(job).map(b => b.record.parameters),
+          ...sandbox.jenkins.state.queuedItems(job).map(q => q.parameters),
+        ].filter(p => Object.values(p).includes(token));
+      expect(carrying()).toHaveLength(1);
+
+      // B takes the run over once A's lease lapses.
+      await env.replica('B');
+      const done = await waitFor(
+        `${token} to finish`,
+        () => expectOk(env.current!, 'GET', `/deployments/${token}`),
+        d => !['called', 'running'].includes(d.status),
+        45_000,
+        100,
+      );
+      expect({ status: done.status, reason: done.reason }).toEqual({
+        status: 'succeeded',
+        reason: undefined,
+      });
+      expect(done.stages.map((s: any) => `${s.name}:${s.status}`)).toEqual([
+        ...ALL_SUCCEEDED.slice(0, 5),
+        'uat.jenkins:succeeded',
+        ...ALL_SUCCEEDED.slice(5),
+      ]);
+      // Exactly one build carries the token, with the process's parameter names, and B
+      // followed it.
+      expect(carrying()).toEqual([
+        { DEPLOYMENT_TOKEN: token, GIT_COMMIT_SHA: sha, TARGET_ENV: 'uat' },
+      ]);
+      const [build] = sandbox.jenkins.state
+        .builds(job)
+        .filter(b => b.record.parameters.DEPLOYMENT_TOKEN === token);
+      const logs = logsOf(done, 'uat.jenkins');
+      expect(logs.filter(m => m.startsWith('Triggered '))).toEqual([]);
+      expect(logs).toContainEqual(
+        expect.stringMatching(
+          new RegExp(`^Found Jenkins job ${job}'s build for ${token} already`),
+        ),
+      );
+      expect(logs).toContain(`Jenkins build #${build.record.number} succeeded`);
     });
   });
 

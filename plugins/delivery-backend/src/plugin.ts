@@ -34,7 +34,10 @@ import {
 import { DatabaseRunStore, RunEngine } from './engine';
 import { OctokitGitHubProvider } from './providers/github';
 import { ClientNodeKubernetesProvider } from './providers/kubernetes';
-import { createJenkinsProvider } from './providers/jenkins';
+import {
+  createJenkinsProvider,
+  readJenkinsParameterNames,
+} from './providers/jenkins';
 import { OwnershipChecker } from './deployments/ownership';
 import {
   BUILT_IN_METRICS_PROVIDERS,
@@ -137,6 +140,7 @@ export const deliveryPlugin = createBackendPlugin({
               environment: pipeline.jenkinsEnvironment,
               timeoutMs: pipeline.jenkinsTimeoutMs,
               jobAnnotation: ANNOTATION_JENKINS_JOB,
+              parameters: readJenkinsParameterNames(config),
             }
           : undefined;
         // Everything a service's annotations point at must be the service's: checked on

@@ -39,7 +39,8 @@ async function trigger(query = 'TOKEN=DEP-1&SHA=abc123'): Promise<string> {
 }
 
 async function json(url: string) {
-  const res = await call(new URL(url).pathname);
+  const { pathname, search } = new URL(url);
+  const res = await call(`${pathname}${search}`);
   expect(res.status).toBe(200);
   return res.json();
 }
@@ -281,6 +282,139 @@ describe('sandbox Jenkins', () => {
     expect((await json(`${slow}api/json`)).executable).toBeNull();
     clock += 1000;
     expect((await json(`${slow}api/json`)).executable.number).toBe(2);
+  });
+
+  it('lists waiting items at /queue/api/json and filters any api/json with a tree', async () => {
+    server.state.setOutcome(JOB, {
+      result: 'SUCCESS',
+      queueMs: 1000,
+      durationMs: 1000,
+    });
+    await trigger('TOKEN=DEP-1&SHA=a');
+    await trigger('TOKEN=DEP-2&SHA=b');
+    const queue = await json(`${server.url}/queue/api/json`);
+    expect(queue._class).toBe('hudson.model.Queue');
+    expect(queue.items.map((i: any) => i.id)).toEqual([1, 2]);
+    // Without a tree the task has its default few properties only.
+    expect(Object.keys(queue.items[0].task).sort()).toEqual([
+      '_class',
+      'color',
+      'name',
+      'url',
+    ]);
+
+    const tree = encodeURIComponent(
+      'items[id,task[fullName,url],actions[parameters[name,value]]]',
+    );
+    const pruned = await json(`${server.url}/queue/api/json?tree=${tree}`);
+    expect(pruned).toEqual({
+      _class: 'hudson.model.Queue',
+      items: [1, 2].map(id => ({
+        _class: 'hudson.model.Queue$WaitingItem',
+        id,
+        task: {
+          _class: 'hudson.model.FreeStyleProject',
+          fullName: JOB,
+          url: `${server.url}${JOB_PATH}/`,
+        },
+        actions: [
+          {
+            _class: 'hudson.model.ParametersAction',
+            parameters: [
+              {
+                _class: 'hudson.model.StringParameterValue',
+                name: 'TOKEN',
+                value: `DEP-${id}`,
+              },
+              {
+                _class: 'hudson.model.StringParameterValue',
+                name: 'SHA',
+                value: id === 1 ? 'a' : 'b',
+              },
+            ],
+          },
+          { _class: 'hudson.model.CauseAction' },
+        ],
+      })),
+    });
+
+    // Once they leave the queue, they are builds of the job, newest first, with their
+    // parameters under a tree; the queue is empty.
+    clock += 1500;
+    expect((await json(`${server.url}/queue/api/json`)).items).toEqual([]);
+    const builds = await json(
+      `${server.url}${JOB_PATH}/api/json?tree=${encodeURIComponent(
+        'builds[number,building,result,queueId,actions[parameters[name,value]]]',
+      )}`,
+    );
+    expect(
+      builds.builds.map((b: any) => ({
+        number: b.number,
+        building: b.building,
+        result: b.result,
+        queueId: b.queueId,
+        token: b.actions[0].parameters[0].value,
+      })),
+    ).toEqual([
+      { number: 2, building: true, result: null, queueId: 2, token: 'DEP-2' },
+      { number: 1, building: true, result: null, queueId: 1, token: 'DEP-1' },
+    ]);
+    // A range picks part of an array.
+    const first = await json(
+      `${server.url}${JOB_PATH}/api/json?tree=${encodeURIComponent(
+        'builds[number]{0,1},nextBuildNumber',
+      )}`,
+    );
+    expect(first).toEqual({
+      _class: 'hudson.model.FreeStyleProject',
+      builds: [{ _class: 'hudson.model.FreeStyleBuild', number: 2 }],
+      nextBuildNumber: 3,
+    });
+    // Without a tree, builds are references.
+    const plain = await json(`${server.url}${JOB_PATH}/api/json`);
+    expect(Object.keys(plain.builds[0]).sort()).toEqual([
+      '_class',
+      'number',
+      'url',
+    ]);
+    // A malformed tree is refused.
+    expect(
+      (await call(`${JOB_PATH}/api/json?tree=${encodeURIComponent('builds[')}`))
+        .status,
+    ).toBe(400);
+  });
+
+  it('lists at most the newest 100 builds of a job under builds', async () => {
+    server.state.setOutcome(JOB, {
+      result: 'SUCCESS',
+      queueMs: 0,
+      durationMs: 0,
+    });
+    for (let i = 0; i < 101; i++) server.state.enqueue(JOB, {});
+    const job = await json(`${server.url}${JOB_PATH}/api/json`);
+    expect(job.builds).toHaveLength(100);
+    expect(job.builds[0].number).toBe(101);
+    expect(job.builds[99].number).toBe(2);
+  });
+
+  it('holds a response on request: the build is queued at once, the answer sent on release', async () => {
+    const held = server.holdResponses(
+      r => r.method === 'POST' && r.path.endsWith('/buildWithParameters'),
+    );
+    let answered = false;
+    const pending = trigger('TOKEN=DEP-9').then(location => {
+      answered = true;
+      return location;
+    });
+    await held.arrived;
+    expect(server.state.queuedItems(JOB)).toHaveLength(1);
+    await new Promise(resolve => setTimeout(resolve, 100));
+    expect(answered).toBe(false);
+    // Other requests are answered meanwhile, and the next trigger is not held.
+    expect((await call('/queue/api/json')).status).toBe(200);
+    held.release();
+    expect(await pending).toMatch(/\/queue\/item\/1\/$/);
+    expect(await trigger('TOKEN=DEP-10')).toMatch(/\/queue\/item\/2\/$/);
   });
 });
 

@@ -2,11 +2,14 @@
  * A Jenkins REST API subset over node:http, enough for a client that triggers parameterized
  * builds and follows them: basic auth with an API token, the crumb issuer (POSTs without a
  * valid `Jenkins-Crumb` are refused with 403), `buildWithParameters` on jobs in folders
- * (`/job/a/job/b/...`), queue items, builds, console text and stop. Sandbox extension:
+ * (`/job/a/job/b/...`), queue items, the queue (`/queue/api/json`), builds, console text and
+ * stop; every `api/json` honours the `tree` parameter (with the job's `builds` and the queue
+ * items' `task` as detailed as Jenkins gives them under a tree). Sandbox extension:
  * `/_sandbox/jobs/<full name>/outcome` sets what the next builds of a job do.
  */
 import http from 'node:http';
 import { listen, readBody as readBodyBytes } from '../http';
+import { Tree, TreeSyntaxError, parseTree, pruneTree } from './tree';
 import {
   BuildView,
   JenkinsOutcome,
@@ -33,15 +36,32 @@ export interface JenkinsServerOptions {
   now?: () => number;
 }
 
+/** A request whose response is held back (see {@link JenkinsServer.holdResponses}). */
+export interface HeldJenkinsResponse {
+  /** Resolves when the first matching request has been carried out and its response is held. */
+  arrived: Promise<void>;
+  /** Sends the held response (to a client that may be gone by then). */
+  release(): void;
+}
+
 export interface JenkinsServer {
   /** Base URL, e.g. `http://127.0.0.1:7015` (no trailing slash). */
   url: string;
   state: JenkinsState;
+  /**
+   * For tests of clients that die or stall mid-call: the next request matching `match` is
+   * carried out at once (a build is queued), but its response is sent only on `release()`.
+   */
+  holdResponses(
+    match: (request: { method: string; path: string }) => boolean,
+  ): HeldJenkinsResponse;
   close(): Promise<void>;
 }
 
 const JENKINS_VERSION = '2.462.3';
 const MAX_BODY_BYTES = 1024 * 1024;
+/** Jenkins lists at most this many of a job's newest builds under `builds` (`allBuilds` has all). */
+const MAX_LISTED_BUILDS = 100;
 /** Parameters Jenkins itself interprets; they are not build parameters. */
 const RESERVED_PARAMETERS = new Set([
   'token',
@@ -193,10 +213,12 @@ class Router {
     };
   }
 
-  queueItemJson(item: QueueItemRecord) {
+  /** `detailed`: as under a `tree`, which reaches the task's properties beyond the default few. */
+  queueItemJson(item: QueueItemRecord, detailed = false) {
     const task = {
       _class: 'hudson.model.FreeStyleProject',
       name: item.job.split('/').pop(),
+      ...(detailed ? { fullName: item.job } : {}),
       url: this.jobUrl(item.job),
       color: this.color(item.job),
     };
@@ -301,7 +323,8 @@ class Router {
     return found;
   }
 
-  jobJson(job: string) {
+  /** `detailed`: as under a `tree`, where each of `builds` has the build's own properties. */
+  jobJson(job: string, detailed = false) {
     const builds = this.state.builds(job);
     const ref = (b: BuildView | undefined) =>
       b
@@ -320,10 +343,12 @@ class Router {
       fullDisplayName: job.split('/').join(' » '),
       url: this.jobUrl(job),
       buildable: true,
-      builds: builds.map(ref),
+      builds: builds
+        .slice(0, MAX_LISTED_BUILDS)
+        .map(b => (detailed ? this.buildJson(b) : ref(b))),
       color: this.color(job),
       inQueue: queued.length > 0,
-      queueItem: queued[0] ? this.queueItemJson(queued[0]) : null,
+      queueItem: queued[0] ? this.queueItemJson(queued[0], detailed) : null,
       lastBuild: ref(builds[0]),
       lastCompletedBuild: ref(builds.find(b => !b.building)),
       lastSuccessfulBuild: ref(builds.find(b => b.result === 'SUCCESS')),
@@ -346,6 +371,7 @@ class Router {
     jsonBody: unknown,
   ): Reply {
     const isRead = method === 'GET' || method === 'HEAD';
+    const detailed = url.searchParams.has('tree');
     if (segments[0] === '_sandbox')
       return this.sandbox(method, segments, jsonBody);
     if (isRead && segments.join('/') === 'crumbIssuer/api/json') {
@@ -375,6 +401,18 @@ class Router {
       };
     }
     if (segments[0] === 'queue') {
+      if (isRead && segments.slice(1).join('/') === 'api/json') {
+        return {
+          status: 200,
+          json: {
+            _class: 'hudson.model.Queue',
+            discoverableItems: [],
+            items: this.state
+              .waitingItems()
+              .map(item => this.queueItemJson(item, detailed)),
+          },
+        };
+      }
       if (
         isRead &&
         segments[1] === 'item' &&
@@ -383,7 +421,7 @@ class Router {
       ) {
         const item = this.state.queueItem(Number(segments[2]));
         if (!item) throw new HttpError(404, 'Not Found');
-        return { status: 200, json: this.queueItemJson(item) };
+        return { status: 200, json: this.queueItemJson(item, detailed) };
       }
       if (method === 'POST' && segments[1] === 'cancelItem') {
         const id = Number(url.searchParams.get('id') ?? form.get('id'));
@@ -420,7 +458,7 @@ class Router {
       throw new HttpError(404, 'Not Found');
     }
     if (isRead && (rest.length === 0 || rest.join('/') === 'api/json')) {
-      return { status: 200, json: this.jobJson(job) };
+      return { status: 200, json: this.jobJson(job, detailed) };
     }
     if (
       method === 'POST' &&
@@ -500,9 +538,20 @@ export async function startJenkinsServer(
   const state = new JenkinsState(options.jobs, now);
   const host = options.host ?? '127.0.0.1';
   const context: { router?: Router } = {};
+  const holds: Array<{
+    match: (request: { method: string; path: string }) => boolean;
+    arrived: () => void;
+    gate: Promise<void>;
+  }> = [];
 
   const server = http.createServer((req, res) => {
-    const send = (reply: Reply) => {
+    const request = {
+      method: (req.method ?? 'GET').toUpperCase(),
+      path: new URL(req.url ?? '/', 'http://sandbox.invalid').pathname,
+    };
+    const holdIndex = holds.findIndex(h => h.match(request));
+    const hold = holdIndex >= 0 ? holds.splice(holdIndex, 1)[0] : undefined;
+    const write = (reply: Reply) => {
       const headers: Record<string, string> = {
         'x-jenkins': JENKINS_VERSION,
         'x-hudson': '1.395',
@@ -520,6 +569,15 @@ export async function startJenkinsServer(
       headers['content-length'] = String(Buffer.byteLength(text));
       res.writeHead(reply.status, headers);
       res.end(req.method === 'HEAD' ? undefined : text);
+    };
+    // A held response is sent only when the test releases it (see holdResponses).
+    const send = (reply: Reply) => {
+      if (hold) {
+        hold.arrived();
+        hold.gate.then(() => write(reply));
+      } else {
+        write(reply);
+      }
     };
 
     const run = async (): Promise<Reply> => {
@@ -569,7 +627,28 @@ export async function startJenkinsServer(
           );
         }
       }
-      return context.router!.handle(method, url, segments, form, jsonBody);
+      let tree: Tree | undefined;
+      const treeParam = url.searchParams.get('tree');
+      if (isReadMethod(method) && treeParam !== null) {
+        try {
+          tree = parseTree(treeParam);
+        } catch (error) {
+          if (error instanceof TreeSyntaxError) {
+            throw new HttpError(400, error.message);
+          }
+          throw error;
+        }
+      }
+      const reply = context.router!.handle(
+        method,
+        url,
+        segments,
+        form,
+        jsonBody,
+      );
+      return tree && reply.json !== undefined && reply.status === 200
+        ? { ...reply, json: pruneTree(reply.json, tree) }
+        : reply;
     };
 
     run().then(send, (error: unknown) => {
@@ -604,5 +683,25 @@ export async function startJenkinsServer(
   const root = `${(options.publicUrl ?? url).replace(/\/+$/, '')}/`;
   context.router = new Router(state, root, options.user, now);
 
-  return { url, state, close };
+  return {
+    url,
+    state,
+    holdResponses(match) {
+      let arrived!: () => void;
+      let release!: () => void;
+      const arrival = new Promise<void>(resolve => {
+        arrived = resolve;
+      });
+      const gate = new Promise<void>(resolve => {
+        release = resolve;
+      });
+      holds.push({ match, arrived, gate });
+      return { arrived: arrival, release };
+    },
+    close,
+  };
+}
+
+function isReadMethod(method: string): boolean {
+  return method === 'GET' || method === 'HEAD';
 }

@@ -220,6 +220,14 @@ export class JenkinsState {
     );
   }
 
+  /** Items still waiting in the queue of every job, oldest first (what `/queue/api/json` lists). */
+  waitingItems(): QueueItemRecord[] {
+    this.#advance();
+    return [...this.#queue.values()].filter(
+      q => !q.cancelled && q.buildNumber === undefined,
+    );
+  }
+
   /** Stops a running build (its result becomes ABORTED); false when it already finished. */
   stopBuild(fullName: string, number: number): boolean {
     const view = this.build(fullName, number);

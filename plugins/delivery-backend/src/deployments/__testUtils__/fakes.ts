@@ -23,6 +23,7 @@ import {
 import {
   JenkinsBuildState,
   JenkinsProvider,
+  JenkinsTriggerOptions,
 } from '../../providers/jenkins/JenkinsProvider';
 import { KubernetesProvider, Workload } from '../../providers/kubernetes';
 import {
@@ -308,13 +309,18 @@ export class FakeMetrics implements MetricsProvider {
   }
 }
 
-/** A Jenkins whose builds answer each poll with the next prepared change of their state. */
+/**
+ * A Jenkins whose builds answer each poll with the next prepared change of their state. A
+ * trigger with `identifiedBy` returns `existing` (adopted) when one is set.
+ */
 export class FakeJenkins implements JenkinsProvider {
   readonly triggered: Array<{
     job: string;
     parameters: Record<string, string>;
+    options?: JenkinsTriggerOptions;
   }> = [];
   readonly polled: JenkinsBuildState[] = [];
+  existing: JenkinsBuildState | undefined;
 
   constructor(
     private readonly journal: StepJournal,
@@ -324,9 +330,13 @@ export class FakeJenkins implements JenkinsProvider {
   async trigger(
     job: string,
     parameters: Record<string, string>,
+    options?: JenkinsTriggerOptions,
   ): Promise<JenkinsBuildState> {
     this.journal.record('jenkins.trigger');
-    this.triggered.push({ job, parameters });
+    this.triggered.push({ job, parameters, ...(options ? { options } : {}) });
+    if (options?.identifiedBy?.length && this.existing) {
+      return { ...this.existing, adopted: true };
+    }
     return {
       queueItemUrl: 'https://jenkins.example.com/queue/item/17/',
       jobFullName: job,

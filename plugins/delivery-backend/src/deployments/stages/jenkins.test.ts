@@ -1,6 +1,12 @@
+import { ConfigReader } from '@backstage/config';
 import { ANNOTATION_JENKINS_JOB } from '@internal/plugin-delivery-common';
+import { JenkinsServer, startJenkinsServer } from '@internal/sandbox';
 import { LeaseLostError } from '../../engine';
 import { JenkinsBuildState } from '../../providers/jenkins/JenkinsProvider';
+import {
+  JenkinsRestProvider,
+  readJenkinsParameterNames,
+} from '../../providers/jenkins/JenkinsRestProvider';
 import {
   INPUT,
   StepJournal,
@@ -57,13 +63,22 @@ describe('jenkins stage', () => {
     return { journal, jenkins, stage, context };
   }
 
-  it("triggers the service's job with the token and sha, and saves the queue item at once", async () => {
+  it("triggers the service's job with the token, sha and environment under the process's names, and saves the queue item at once", async () => {
     const { journal, jenkins, stage, context } = setup();
 
     const result = await stage.run(context());
 
     expect(jenkins.triggered).toEqual([
-      { job: JOB, parameters: { TOKEN: 'dep-0042', SHA: INPUT.commitSha } },
+      {
+        job: JOB,
+        parameters: {
+          DEPLOYMENT_TOKEN: 'dep-0042',
+          GIT_COMMIT_SHA: INPUT.commitSha,
+          TARGET_ENV: 'uat',
+        },
+        // A build already carrying this token and environment is adopted, not doubled.
+        options: { identifiedBy: ['DEPLOYMENT_TOKEN', 'TARGET_ENV'] },
+      },
     ]);
     expect(journal.checkpoints).toEqual([{ build: QUEUED }]);
     expect(result).toEqual({
@@ -79,6 +94,33 @@ describe('jenkins stage', () => {
       'jenkins.trigger',
       'checkpoint',
       'log',
+    ]);
+  });
+
+  it('follows a build an earlier attempt triggered but did not save, and says so', async () => {
+    const { journal, jenkins, stage, context } = setup();
+    jenkins.existing = RUNNING;
+
+    const result = await stage.run(context());
+
+    const adopted = { ...RUNNING, adopted: true };
+    expect(jenkins.triggered).toHaveLength(1);
+    expect(journal.checkpoints).toEqual([{ build: adopted }]);
+    expect(result).toEqual({
+      type: 'wait',
+      afterMs: 3_000,
+      state: { build: adopted },
+    });
+    expect(journal.lines).toEqual([
+      `info: Found Jenkins job ${JOB}'s build for dep-0042 already started (#12), following it instead of triggering another (${RUNNING.buildUrl})`,
+    ]);
+
+    // One still in the queue.
+    const queued = setup();
+    queued.jenkins.existing = QUEUED;
+    await queued.stage.run(queued.context());
+    expect(queued.journal.lines).toEqual([
+      `info: Found Jenkins job ${JOB}'s build for dep-0042 already queued, following it instead of triggering another (${QUEUED.queueItemUrl})`,
     ]);
   });
 
@@ -290,5 +332,101 @@ describe('jenkins stage', () => {
       expect(result).toEqual({ type: 'fail', reason });
       expect(journal.calls).toEqual([]);
     });
+  });
+});
+
+describe('jenkins stage against the sandbox Jenkins', () => {
+  const USER = 'delivery';
+  const API_TOKEN = 'sandbox-jenkins-token';
+  let server: JenkinsServer;
+
+  beforeAll(async () => {
+    server = await startJenkinsServer({
+      user: USER,
+      apiToken: API_TOKEN,
+      jobs: [{ fullName: JOB }],
+    });
+  });
+
+  afterAll(() => server.close());
+
+  it('sends the configured parameter names and finds its build by them after a lost checkpoint', async () => {
+    server.state.setOutcome(JOB, {
+      result: 'SUCCESS',
+      queueMs: 60_000,
+    });
+    const jenkins = new JenkinsRestProvider({
+      baseUrl: server.url,
+      username: USER,
+      apiToken: API_TOKEN,
+      timeoutMs: 2_000,
+    });
+    const stage = createJenkinsStage({
+      jenkins,
+      settings: {
+        timeoutMs: TIMEOUT_MS,
+        jobAnnotation: ANNOTATION_JENKINS_JOB,
+        parameters: readJenkinsParameterNames(
+          new ConfigReader({
+            delivery: {
+              jenkins: {
+                parameters: {
+                  token: 'DELIVERY_TOKEN',
+                  commitSha: 'SHA',
+                  environment: 'STAGE',
+                },
+              },
+            },
+          }),
+        ),
+      },
+      pollIntervalMs: 3_000,
+    });
+    const context = (journal: StepJournal) =>
+      deploymentStageContext<JenkinsState>(journal, {
+        kind: 'jenkins',
+        environment: 'uat',
+        state: {},
+        startedAt: at(-1_000),
+        service: deliveryEntity({
+          annotations: { [ANNOTATION_JENKINS_JOB]: JOB },
+        }),
+      });
+
+    const first = new StepJournal();
+    const triggered = await stage.run(context(first));
+    const [item] = server.state.queuedItems(JOB);
+    expect(item.parameters).toEqual({
+      DELIVERY_TOKEN: 'dep-0042',
+      SHA: INPUT.commitSha,
+      STAGE: 'uat',
+    });
+    expect(first.lines).toEqual([
+      `info: Triggered Jenkins job ${JOB} (${server.url}/queue/item/${item.id}/)`,
+    ]);
+
+    // The same step again, as after a crash before its checkpoint was saved: it finds the item
+    // by the configured token and environment names, and queues nothing.
+    const again = new StepJournal();
+    const adopted = await stage.run(context(again));
+    expect(adopted).toEqual({
+      type: 'wait',
+      afterMs: 3_000,
+      state: {
+        build: {
+          queueItemUrl: `${server.url}/queue/item/${item.id}/`,
+          jobFullName: JOB,
+          queueId: item.id,
+          building: true,
+          adopted: true,
+        },
+      },
+    });
+    expect(triggered.type).toBe('wait');
+    expect(server.state.queuedItems(JOB)).toHaveLength(1);
+    expect(server.state.builds(JOB)).toHaveLength(0);
+    expect(again.lines).toEqual([
+      `info: Found Jenkins job ${JOB}'s build for dep-0042 already queued, following it instead of triggering another (${server.url}/queue/item/${item.id}/)`,
+    ]);
   });
 });

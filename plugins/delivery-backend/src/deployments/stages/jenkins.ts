@@ -1,6 +1,8 @@
 import { createStageHandler } from '../../engine';
 import {
+  DEFAULT_JENKINS_PARAMETER_NAMES,
   JenkinsBuildState,
+  JenkinsParameterNames,
   JenkinsProvider,
 } from '../../providers/jenkins/JenkinsProvider';
 import { DeploymentRunInput, DeploymentTarget } from '../types';
@@ -12,14 +14,23 @@ export interface JenkinsState {
 }
 
 /**
- * `jenkins`: runs the service's parameterized Jenkins job with the token and sha, and waits for
- * its result (a failure or the timeout fails the stage). The queue item is saved as soon as the
- * build is triggered, so a retry follows it instead of triggering another.
+ * `jenkins`: runs the service's parameterized Jenkins job with the token, the sha and the
+ * environment (parameter names from settings, the process's by default), and waits for its
+ * result (a failure or the timeout fails the stage). Exactly one build per deployment: the
+ * queue item is saved as soon as the build is triggered, so a retry follows it; and a retry
+ * that has nothing saved (the replica died between triggering and saving, or the trigger's
+ * answer was lost) first looks for a queued item or build of the job carrying this token and
+ * environment, and adopts it instead of triggering another.
  */
 export function createJenkinsStage(deps: {
   jenkins?: JenkinsProvider;
   /** Without settings (Jenkins not configured), the stage fails. */
-  settings?: { timeoutMs: number; jobAnnotation: string };
+  settings?: {
+    timeoutMs: number;
+    jobAnnotation: string;
+    /** Build parameter names; the process's (`DEPLOYMENT_TOKEN`...) when not given. */
+    parameters?: JenkinsParameterNames;
+  };
   pollIntervalMs: number;
 }) {
   return createStageHandler<DeploymentRunInput, DeploymentTarget, JenkinsState>(
@@ -41,15 +52,29 @@ export function createJenkinsStage(deps: {
         const { token, commitSha } = ctx.run.input;
         const build = ctx.stage.state.build;
         if (!build) {
+          const names = settings.parameters ?? DEFAULT_JENKINS_PARAMETER_NAMES;
           await ctx.fence();
-          const triggered = await jenkins.trigger(job, {
-            TOKEN: token,
-            SHA: commitSha,
-          });
+          const triggered = await jenkins.trigger(
+            job,
+            {
+              [names.token]: token,
+              [names.commitSha]: commitSha,
+              [names.environment]: ctx.stage.environment ?? '',
+            },
+            { identifiedBy: [names.token, names.environment] },
+          );
           await ctx.checkpoint({ build: triggered });
           await ctx.log(
             'info',
-            `Triggered Jenkins job ${job} (${triggered.queueItemUrl})`,
+            triggered.adopted
+              ? `Found Jenkins job ${job}'s build for ${token} already ${
+                  triggered.buildNumber !== undefined
+                    ? `started (#${triggered.buildNumber})`
+                    : 'queued'
+                }, following it instead of triggering another (${
+                  triggered.buildUrl ?? triggered.queueItemUrl
+                })`
+              : `Triggered Jenkins job ${job} (${triggered.queueItemUrl})`,
           );
           return {
             type: 'wait',

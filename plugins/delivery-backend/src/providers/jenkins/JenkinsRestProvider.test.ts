@@ -8,6 +8,7 @@ import {
   JenkinsRestProvider,
   createJenkinsProvider,
   jobPath,
+  readJenkinsParameterNames,
 } from './JenkinsRestProvider';
 
 /* JenkinsRestProvider against the sandbox's Jenkins REST subset over real HTTP. */
@@ -15,6 +16,8 @@ import {
 jest.setTimeout(20_000);
 
 const JOB = 'acme/inventory-service/acceptance';
+/** Another job, whose builds carry the same tokens. */
+const OTHER_JOB = 'acme/inventory-service/smoke';
 const USER = 'delivery';
 const TOKEN = 'sandbox-jenkins-token';
 
@@ -29,7 +32,7 @@ beforeAll(async () => {
   jenkins = await startJenkinsServer({
     user: USER,
     apiToken: TOKEN,
-    jobs: [{ fullName: JOB }],
+    jobs: [{ fullName: JOB }, { fullName: OTHER_JOB }],
     // Jenkins' root URL setting often differs from the URL the portal reaches it by.
     publicUrl: 'http://jenkins.invalid:8080/',
   });
@@ -216,6 +219,111 @@ describe('JenkinsRestProvider', () => {
     );
   });
 
+  describe('with identifying parameters', () => {
+    const ID = { identifiedBy: ['DEPLOYMENT_TOKEN', 'TARGET_ENV'] };
+    const params = (token: string, env = 'uat') => ({
+      DEPLOYMENT_TOKEN: token,
+      GIT_COMMIT_SHA: 'abc123',
+      TARGET_ENV: env,
+    });
+    /** Builds and queued items of the job whose parameters carry `token`. */
+    const carrying = (job: string, token: string) =>
+      [
+        ...jenkins.state.builds(job).map(b => b.record.parameters),
+        ...jenkins.state.queuedItems(job).map(q => q.parameters),
+      ].filter(p => Object.values(p).includes(token)).length;
+
+    it('adopts the queued item or the build a first trigger made, so exactly one build exists', async () => {
+      jenkins.state.setOutcome(JOB, {
+        result: 'SUCCESS',
+        queueMs: 400,
+        durationMs: 1_500,
+      });
+      // The same token on another job, or for another environment, is another build.
+      await provider().trigger(OTHER_JOB, params('DEP-20'));
+      const first = await provider().trigger(JOB, params('DEP-20'), ID);
+      expect(first.adopted).toBeUndefined();
+      const otherEnv = await provider().trigger(
+        JOB,
+        params('DEP-20', 'canary'),
+        ID,
+      );
+      expect(otherEnv.adopted).toBeUndefined();
+      expect(otherEnv.queueId).not.toBe(first.queueId);
+
+      // A second attempt (another replica: a new provider) while the first waits in the queue.
+      const whileQueued = await provider().trigger(JOB, params('DEP-20'), ID);
+      expect(whileQueued).toEqual({
+        queueItemUrl: `${jenkins.url}/queue/item/${first.queueId}/`,
+        jobFullName: JOB,
+        queueId: first.queueId,
+        building: true,
+        adopted: true,
+      });
+
+      // Once it left the queue, the build itself.
+      await sleep(450);
+      const whileBuilding = await provider().trigger(JOB, params('DEP-20'), ID);
+      const number = jenkins.state
+        .builds(JOB)
+        .find(b => b.record.queueId === first.queueId)!.record.number;
+      expect(whileBuilding).toEqual({
+        queueItemUrl: `${jenkins.url}/queue/item/${first.queueId}/`,
+        jobFullName: JOB,
+        queueId: first.queueId,
+        buildNumber: number,
+        buildUrl: `http://jenkins.invalid:8080${jobPath(JOB)}/${number}/`,
+        building: true,
+        adopted: true,
+      });
+      const { current } = await pollUntilDone(provider(), whileBuilding);
+      expect(current).toMatchObject({ building: false, result: 'SUCCESS' });
+
+      // And once it finished, the finished build.
+      const afterwards = await provider().trigger(JOB, params('DEP-20'), ID);
+      expect(afterwards).toMatchObject({
+        buildNumber: number,
+        building: false,
+        result: 'SUCCESS',
+        adopted: true,
+      });
+      expect(await provider().poll(afterwards)).toBe(afterwards);
+
+      expect(
+        jenkins.state
+          .builds(JOB)
+          .filter(b => b.record.parameters.DEPLOYMENT_TOKEN === 'DEP-20')
+          .map(b => b.record.parameters.TARGET_ENV)
+          .sort(),
+      ).toEqual(['canary', 'uat']);
+      expect(carrying(JOB, 'DEP-20')).toBe(2);
+      expect(carrying(OTHER_JOB, 'DEP-20')).toBe(1);
+    });
+
+    it('queues a build when none carries the values, and says which job is missing', async () => {
+      jenkins.state.setOutcome(JOB, { result: 'SUCCESS', queueMs: 0 });
+      const state = await provider().trigger(JOB, params('DEP-21'), ID);
+      expect(state.adopted).toBeUndefined();
+      expect(carrying(JOB, 'DEP-21')).toBe(1);
+
+      const missing = await provider()
+        .trigger('acme/nope/acceptance', params('DEP-21'), ID)
+        .catch(e => e);
+      expect(missing).toBeInstanceOf(NotFoundError);
+      expect(missing.message).toBe(
+        `Jenkins (${jenkins.url}) has no job 'acme/nope/acceptance' (check the jenkins.io/job-full-name annotation)`,
+      );
+    });
+
+    it('refuses an identifying parameter it does not send', async () => {
+      await expect(
+        provider().trigger(JOB, { GIT_COMMIT_SHA: 'a' }, ID),
+      ).rejects.toThrow(
+        "The identifying parameter 'DEPLOYMENT_TOKEN' is not among the build's parameters",
+      );
+    });
+  });
+
   it('is a 502 when the queue item is gone', async () => {
     const error = await provider()
       .poll({
@@ -253,6 +361,41 @@ describe('createJenkinsProvider', () => {
     )!;
     const state = await p.trigger(JOB, { TOKEN: 'DEP-7', SHA: 'c' });
     expect((await p.poll(state)).buildNumber).toBeDefined();
+  });
+
+  it("reads the build parameter names, the process's by default", () => {
+    const names = (parameters?: object) =>
+      readJenkinsParameterNames(
+        new ConfigReader({
+          delivery: {
+            jenkins: {
+              baseUrl: 'http://j',
+              username: USER,
+              apiToken: TOKEN,
+              ...(parameters ? { parameters } : {}),
+            },
+          },
+        }),
+      );
+    expect(names()).toEqual({
+      token: 'DEPLOYMENT_TOKEN',
+      commitSha: 'GIT_COMMIT_SHA',
+      environment: 'TARGET_ENV',
+    });
+    expect(names({ token: 'TOKEN', commitSha: 'SHA' })).toEqual({
+      token: 'TOKEN',
+      commitSha: 'SHA',
+      environment: 'TARGET_ENV',
+    });
+    expect(() => names({ environment: 'DEPLOYMENT_TOKEN' })).toThrow(
+      "delivery.jenkins.parameters names 'DEPLOYMENT_TOKEN' twice; each parameter needs its own name",
+    );
+    expect(() => names({ token: 'token' })).toThrow(
+      "delivery.jenkins.parameters.token cannot be 'token': Jenkins reads that parameter itself and never passes it to the build",
+    );
+    expect(() => names({ commitSha: 'GIT SHA' })).toThrow(
+      "delivery.jenkins.parameters.commitSha must be a parameter name without spaces, '=' or '&'; got 'GIT SHA'",
+    );
   });
 
   it('names a missing key', () => {

@@ -1,11 +1,17 @@
 import { Config } from '@backstage/config';
-import { NotFoundError } from '@backstage/errors';
+import { InputError, NotFoundError } from '@backstage/errors';
 import {
   UpstreamError,
   describeNetworkError,
   isUnreachable,
 } from '../UpstreamError';
-import { JenkinsBuildState, JenkinsProvider } from './JenkinsProvider';
+import {
+  DEFAULT_JENKINS_PARAMETER_NAMES,
+  JenkinsBuildState,
+  JenkinsParameterNames,
+  JenkinsProvider,
+  JenkinsTriggerOptions,
+} from './JenkinsProvider';
 
 export interface JenkinsRestProviderOptions {
   /** Jenkins root URL, e.g. `https://jenkins.example.com` (a context path is fine). */
@@ -38,6 +44,36 @@ export function jobPath(jobFullName: string): string {
     .map(s => `/job/${encodeURIComponent(s)}`)
     .join('');
 }
+
+/** `a/b/c` without empty segments. */
+function normalizeJobName(jobFullName: string): string {
+  return jobFullName
+    .split('/')
+    .filter(s => s.length > 0)
+    .join('/');
+}
+
+/** Whether a queue item's or build's `actions` carry every given parameter value. */
+function carriesParameters(
+  actions: unknown,
+  wanted: Array<[string, string]>,
+): boolean {
+  if (!Array.isArray(actions)) return false;
+  const values = new Map<string, unknown>();
+  for (const action of actions) {
+    if (!Array.isArray(action?.parameters)) continue;
+    for (const p of action.parameters) {
+      if (typeof p?.name === 'string') values.set(p.name, p.value);
+    }
+  }
+  return wanted.every(([name, value]) => values.get(name) === value);
+}
+
+/** Queue items of every job, with what tells their job and parameters. */
+const QUEUE_TREE = 'items[id,task[fullName],actions[parameters[name,value]]]';
+/** A job's newest builds (Jenkins lists up to 100), with their state and parameters. */
+const BUILDS_TREE =
+  'builds[number,url,building,result,queueId,actions[parameters[name,value]]]';
 
 /** A short readable message from a Jenkins error page (HTML) or JSON body. */
 function shortMessage(text: string): string {
@@ -80,7 +116,21 @@ export class JenkinsRestProvider implements JenkinsProvider {
   async trigger(
     jobFullName: string,
     parameters: Record<string, string>,
+    options?: JenkinsTriggerOptions,
   ): Promise<JenkinsBuildState> {
+    if (options?.identifiedBy?.length) {
+      const wanted = options.identifiedBy.map((name): [string, string] => {
+        const value = parameters[name];
+        if (value === undefined) {
+          throw new Error(
+            `The identifying parameter '${name}' is not among the build's parameters`,
+          );
+        }
+        return [name, value];
+      });
+      const existing = await this.#findExisting(jobFullName, wanted);
+      if (existing) return existing;
+    }
     const what = `queue a build of ${jobFullName}`;
     const url = `${this.#baseUrl}${jobPath(jobFullName)}/buildWithParameters`;
     const body = new URLSearchParams(parameters).toString();
@@ -133,6 +183,87 @@ export class JenkinsRestProvider implements JenkinsProvider {
       jobFullName,
       queueId,
       building: true,
+    };
+  }
+
+  /**
+   * The job's queued item or build whose parameters carry `wanted`, if any. The queue is read
+   * before the builds: an item that leaves the queue between the two reads is a build by the
+   * second, so a build queued before this call is never missed.
+   */
+  async #findExisting(
+    jobFullName: string,
+    wanted: Array<[string, string]>,
+  ): Promise<JenkinsBuildState | undefined> {
+    const job = normalizeJobName(jobFullName);
+    const queue = await this.#getJson(
+      `${this.#baseUrl}/queue/api/json?tree=${encodeURIComponent(QUEUE_TREE)}`,
+      'read the build queue',
+      'no queue API',
+    );
+    const items: any[] = Array.isArray(queue?.items) ? queue.items : [];
+    const item = items.find(
+      i =>
+        typeof i?.id === 'number' &&
+        typeof i.task?.fullName === 'string' &&
+        normalizeJobName(i.task.fullName) === job &&
+        carriesParameters(i.actions, wanted),
+    );
+    if (item) {
+      return {
+        queueItemUrl: `${this.#baseUrl}/queue/item/${item.id}/`,
+        jobFullName,
+        queueId: item.id,
+        building: true,
+        adopted: true,
+      };
+    }
+    const what = `read the builds of ${jobFullName}`;
+    const { status, text } = await this.#send(
+      `${this.#baseUrl}${jobPath(job)}/api/json?tree=${encodeURIComponent(
+        BUILDS_TREE,
+      )}`,
+      what,
+      { method: 'GET' },
+    );
+    if (status === 404) {
+      throw new NotFoundError(
+        `${
+          this.#where
+        } has no job '${jobFullName}' (check the jenkins.io/job-full-name annotation)`,
+      );
+    }
+    if (status !== 200) throw this.#error(what, status, shortMessage(text));
+    let body: any;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw this.#error(what, status, 'the answer is not JSON');
+    }
+    const builds: any[] = Array.isArray(body?.builds) ? body.builds : [];
+    const build = builds.find(
+      b =>
+        typeof b?.number === 'number' && carriesParameters(b.actions, wanted),
+    );
+    if (!build) return undefined;
+    const result =
+      typeof build.result === 'string' && build.result
+        ? build.result
+        : undefined;
+    const queueId =
+      typeof build.queueId === 'number' ? build.queueId : undefined;
+    return {
+      queueItemUrl:
+        queueId !== undefined
+          ? `${this.#baseUrl}/queue/item/${queueId}/`
+          : `${this.#baseUrl}${jobPath(job)}/${build.number}/`,
+      jobFullName,
+      ...(queueId !== undefined ? { queueId } : {}),
+      buildNumber: build.number,
+      ...(typeof build.url === 'string' ? { buildUrl: build.url } : {}),
+      building: build.building === true || !result,
+      ...(result ? { result } : {}),
+      adopted: true,
     };
   }
 
@@ -325,4 +456,43 @@ export function createJenkinsProvider(
     apiToken: jenkins.getString('apiToken'),
     timeoutMs: options?.timeoutMs ?? 10_000,
   });
+}
+
+/** Parameter names Jenkins itself reads from `buildWithParameters`; a build never sees them. */
+const RESERVED_PARAMETER_NAMES = ['token', 'delay', 'cause', 'json'];
+
+/**
+ * The build parameter names under `delivery.jenkins.parameters` (`token`, `commitSha`,
+ * `environment`), each defaulting to the process's name (`DEPLOYMENT_TOKEN`, `GIT_COMMIT_SHA`,
+ * `TARGET_ENV`). Throws for an empty, repeated or Jenkins-reserved name.
+ */
+export function readJenkinsParameterNames(
+  config: Config,
+): JenkinsParameterNames {
+  const section = config.getOptionalConfig('delivery.jenkins.parameters');
+  const names = { ...DEFAULT_JENKINS_PARAMETER_NAMES };
+  for (const key of Object.keys(names) as Array<keyof JenkinsParameterNames>) {
+    const value = section?.getOptionalString(key);
+    if (value === undefined) continue;
+    const name = value.trim();
+    if (!name || /[\s=&]/.test(name)) {
+      throw new InputError(
+        `delivery.jenkins.parameters.${key} must be a parameter name without spaces, '=' or '&'; got '${value}'`,
+      );
+    }
+    if (RESERVED_PARAMETER_NAMES.includes(name)) {
+      throw new InputError(
+        `delivery.jenkins.parameters.${key} cannot be '${name}': Jenkins reads that parameter itself and never passes it to the build`,
+      );
+    }
+    names[key] = name;
+  }
+  const used = Object.values(names);
+  const repeated = used.find((n, i) => used.indexOf(n) !== i);
+  if (repeated) {
+    throw new InputError(
+      `delivery.jenkins.parameters names '${repeated}' twice; each parameter needs its own name`,
+    );
+  }
+  return names;
 }
