@@ -98,6 +98,16 @@ export interface Config {
         environment?: string;
       };
     };
+    images?: {
+      /**
+       * The image a commit is deployed as, one artifact promoted through every environment.
+       * `{{sha}}` is the full commit sha (required: a 7-character tag can be shadowed by another
+       * build), `{{repository}}` the repository of the image running in the first environment.
+       * A service's `delivery.backstage.io/image` annotation overrides it. Defaults to
+       * `{{repository}}:{{sha}}`.
+       */
+      template?: string;
+    };
     /** Label of GitHub issues that block deployments while open. Defaults to `deploy-blocker`. */
     blockingLabel?: string;
     queue?: {

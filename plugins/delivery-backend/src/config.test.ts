@@ -98,4 +98,22 @@ describe('readDeliveryConfig', () => {
       'delivery.pipeline.verification.prod.minSamples must be a whole number of at least 1, got 0',
     );
   });
+
+  it('refuses an image template without the full sha', () => {
+    expect(
+      readDeliveryConfig(
+        config({ environments: [{ name: 'prod', cluster: 'live' }] }),
+      ).imageTemplate,
+    ).toBe('{{repository}}:{{sha}}');
+    expect(() =>
+      readDeliveryConfig(
+        config({
+          environments: [{ name: 'prod', cluster: 'live' }],
+          images: { template: '{{repository}}:latest' },
+        }),
+      ),
+    ).toThrow(
+      'delivery.images.template: Image template {{repository}}:latest does not contain {{sha}}',
+    );
+  });
 });

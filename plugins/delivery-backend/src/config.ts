@@ -1,6 +1,10 @@
 import { Config, readDurationFromConfig } from '@backstage/config';
 import { durationToMilliseconds } from '@backstage/types';
 import { InputError } from '@backstage/errors';
+import {
+  DEFAULT_IMAGE_TEMPLATE,
+  imageTemplateProblem,
+} from './deployments/plan';
 
 /** One environment of the pipeline and the cluster it lives in. */
 export interface EnvironmentConfig {
@@ -46,6 +50,8 @@ export interface DeliveryConfig {
   chatWebhookUrl?: string;
   /** Group paged when something needs a person now (`delivery.onCall.group`). */
   onCallGroup?: string;
+  /** The image a commit is deployed as (`delivery.images.template`). */
+  imageTemplate: string;
   /** Owners of Jenkins folders (`delivery.jenkins.jobOwners`). */
   jenkinsJobOwners: Array<{ folder: string; owners: string[] }>;
   pipeline: {
@@ -160,6 +166,13 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
       );
     }
   }
+  const imageTemplate =
+    config.getOptionalString('delivery.images.template') ??
+    DEFAULT_IMAGE_TEMPLATE;
+  const imageProblem = imageTemplateProblem(imageTemplate);
+  if (imageProblem) {
+    throw new InputError(`delivery.images.template: ${imageProblem}`);
+  }
   const chatWebhookUrl = config.getOptionalString('delivery.chat.webhookUrl');
   const onCallGroup = config.getOptionalString('delivery.onCall.group');
   return {
@@ -173,6 +186,7 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
     tickMs: durationMs(config, 'delivery.pipeline.tick', 2_000),
     ...(chatWebhookUrl ? { chatWebhookUrl } : {}),
     ...(onCallGroup ? { onCallGroup } : {}),
+    imageTemplate,
     jenkinsJobOwners: (
       config.getOptionalConfigArray('delivery.jenkins.jobOwners') ?? []
     ).map(c => ({

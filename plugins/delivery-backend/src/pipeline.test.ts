@@ -501,8 +501,9 @@ describe('deploying through the queue and the pipeline', () => {
     const started = await post(`/deployments/${token}/start`);
     expect(started.status).toBe(200);
     expect(started.body.status).toBe('running');
+    // Tagged with the full sha: no other build can shadow it.
     expect(started.body.image).toBe(
-      `sandbox.local/acme/payments-api:${commit.sha.slice(0, 7)}`,
+      `sandbox.local/acme/payments-api:${commit.sha}`,
     );
 
     const done = await waitFor(

@@ -264,6 +264,7 @@ export const deliveryPlugin = createBackendPlugin({
               permissions: deps.permissions,
               userInfo: deps.userInfo,
               ownership,
+              imageTemplate: delivery.imageTemplate,
               canVerify: metrics !== undefined || pipeline.verifyWithoutMetrics,
               ...(delivery.onCallGroup
                 ? { onCallGroup: delivery.onCallGroup }

@@ -10,6 +10,12 @@ export const ANNOTATION_KUBERNETES_ID = 'backstage.io/kubernetes-id';
 /** Namespace of the workload in every cluster (defaults to `default`). */
 export const ANNOTATION_KUBERNETES_NAMESPACE =
   'backstage.io/kubernetes-namespace';
+/**
+ * Template of the image a commit is deployed as, e.g. `ghcr.io/acme/api:{{sha}}`: `{{sha}}` is
+ * the full commit sha (required), `{{repository}}` the running image's repository. Overrides
+ * `delivery.images.template`.
+ */
+export const ANNOTATION_IMAGE_TEMPLATE = 'delivery.backstage.io/image';
 /** Full name of the service's Jenkins job. */
 export const ANNOTATION_JENKINS_JOB = 'jenkins.io/job-full-name';
 

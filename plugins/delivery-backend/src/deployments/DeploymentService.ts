@@ -16,6 +16,7 @@ import {
   ResourcePermission,
 } from '@backstage/plugin-permission-common';
 import {
+  ANNOTATION_IMAGE_TEMPLATE,
   Deployment,
   DeploymentsResponse,
   Eligibility,
@@ -50,7 +51,7 @@ import { DeliveryEntity, EntityResolver } from '../services/EntityResolver';
 import { Notifier } from '../services/Notifier';
 import { deploymentCancelRefusal } from './DeploymentRunKind';
 import { OwnershipChecker, OwnershipProblem, workloadKey } from './ownership';
-import { imageForCommit, planStages } from './plan';
+import { imageForCommit, imageTemplateProblem, planStages } from './plan';
 import { DEPLOYMENT_RUN_KIND, DeploymentRunInput } from './types';
 
 /** 422: the request is well-formed but the rules say no. The message lists every reason. */
@@ -109,6 +110,8 @@ export class DeploymentService {
       ownership: OwnershipChecker;
       /** Whether environments can be verified (a metrics provider, or waiting allowed). */
       canVerify: boolean;
+      /** `delivery.images.template`, unless a service names its own. */
+      imageTemplate: string;
       /** Members of this group may abort any deployment (`delivery.onCall.group`). */
       onCallGroup?: string;
       notifier: Notifier;
@@ -258,7 +261,17 @@ export class DeploymentService {
     const jenkinsJob = this.deps.jenkins
       ? service.entity.metadata.annotations?.[this.deps.jenkins.jobAnnotation]
       : undefined;
-    const image = imageForCommit(runningImage, run.commitSha);
+    const template =
+      service.entity.metadata.annotations?.[ANNOTATION_IMAGE_TEMPLATE] ??
+      this.deps.imageTemplate;
+    const templateProblem = imageTemplateProblem(template);
+    if (templateProblem) {
+      throw new UnprocessableError(
+        `${service.entityRef}: ${templateProblem} (annotation ${ANNOTATION_IMAGE_TEMPLATE})`,
+        [{ code: 'image-template', message: templateProblem }],
+      );
+    }
+    const image = imageForCommit(runningImage, run.commitSha, template);
     const input: DeploymentRunInput = {
       token,
       entityRef: run.entityRef,

@@ -1,4 +1,9 @@
-import { healthBreach, imageForCommit, planStages } from './plan';
+import {
+  healthBreach,
+  imageForCommit,
+  imageTemplateProblem,
+  planStages,
+} from './plan';
 
 describe('planStages', () => {
   it('goes through every environment in order and ends by marking stable', () => {
@@ -42,14 +47,34 @@ describe('planStages', () => {
 });
 
 describe('imageForCommit', () => {
-  it('keeps the repository (and a registry port) and tags with the short sha', () => {
-    const sha = '0123456789abcdef0123456789abcdef01234567';
+  const sha = '0123456789abcdef0123456789abcdef01234567';
+
+  it('keeps the repository (and a registry port) and tags with the full sha', () => {
     expect(imageForCommit('registry.local:5000/acme/api:1.2.3', sha)).toBe(
-      'registry.local:5000/acme/api:0123456',
+      `registry.local:5000/acme/api:${sha}`,
     );
-    expect(imageForCommit('acme/api', sha)).toBe('acme/api:0123456');
+    expect(imageForCommit('acme/api', sha)).toBe(`acme/api:${sha}`);
     expect(imageForCommit('acme/api:old@sha256:abc', sha)).toBe(
-      'acme/api:0123456',
+      `acme/api:${sha}`,
+    );
+  });
+
+  it('fills a template from config or the service', () => {
+    expect(
+      imageForCommit('acme/api:1.2.3', sha, 'ghcr.io/acme/api:main-{{ sha }}'),
+    ).toBe(`ghcr.io/acme/api:main-${sha}`);
+    expect(imageForCommit('acme/api:1', sha, '{{repository}}:v-{{sha}}')).toBe(
+      `acme/api:v-${sha}`,
+    );
+  });
+
+  it('refuses templates without the full sha or with unknown placeholders', () => {
+    expect(imageTemplateProblem('{{repository}}:{{sha}}')).toBeUndefined();
+    expect(imageTemplateProblem('acme/api:latest')).toBe(
+      'Image template acme/api:latest does not contain {{sha}}: images are tagged with the full commit sha, so that no other build can shadow them',
+    );
+    expect(imageTemplateProblem('{{repository}}:{{shortSha}}')).toBe(
+      'Image template {{repository}}:{{shortSha}} uses unknown placeholders {{shortSha}}; it may use {{repository}} and {{sha}}',
     );
   });
 });

@@ -52,17 +52,46 @@ export function planStages(options: PlanOptions): StagePlan[] {
   return stages;
 }
 
-/** The image to deploy for a commit: the running image's repository with the short sha as tag. */
+/** The image template used when neither the service nor config names one. */
+export const DEFAULT_IMAGE_TEMPLATE = '{{repository}}:{{sha}}';
+
+const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
+
+/**
+ * Why an image template cannot be used, or undefined. It must carry the full commit sha: a
+ * 7-character tag can be shadowed by another build whose sha shares the prefix.
+ */
+export function imageTemplateProblem(template: string): string | undefined {
+  const names = [...template.matchAll(PLACEHOLDER)].map(m => m[1]);
+  const unknown = names.filter(n => n !== 'repository' && n !== 'sha');
+  if (unknown.length > 0) {
+    return `Image template ${template} uses unknown placeholders ${unknown
+      .map(n => `{{${n}}}`)
+      .join(', ')}; it may use {{repository}} and {{sha}}`;
+  }
+  if (!names.includes('sha')) {
+    return `Image template ${template} does not contain {{sha}}: images are tagged with the full commit sha, so that no other build can shadow them`;
+  }
+  return undefined;
+}
+
+/**
+ * The image to deploy for a commit: the template with `{{repository}}` (the running image's,
+ * without tag or digest) and `{{sha}}` (the full commit sha) filled in.
+ */
 export function imageForCommit(
   runningImage: string,
   commitSha: string,
+  template: string = DEFAULT_IMAGE_TEMPLATE,
 ): string {
   const withoutDigest = runningImage.split('@')[0];
   const lastSlash = withoutDigest.lastIndexOf('/');
   const lastColon = withoutDigest.lastIndexOf(':');
   const repository =
     lastColon > lastSlash ? withoutDigest.slice(0, lastColon) : withoutDigest;
-  return `${repository}:${commitSha.slice(0, 7)}`;
+  return template.replace(PLACEHOLDER, (_, name: string) =>
+    name === 'repository' ? repository : commitSha,
+  );
 }
 
 /**
