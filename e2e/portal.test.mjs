@@ -196,7 +196,7 @@ test(
       .waitFor({ timeout: 240_000 });
     assert.equal((await api(`/deployments/${goodToken}`)).status, 'succeeded');
     for (const env of ['uat', 'canary', 'production']) {
-      assert.equal(await runningTag(env), good.shortSha);
+      assert.equal(await runningTag(env), good.sha);
     }
     await page.screenshot({
       path: join(resultsDir, 'deployment-succeeded.png'),
@@ -217,8 +217,8 @@ test(
       /^canary\.verify: Unhealthy in canary: error rate/,
     );
     // Canary is back on the good version, and production never saw the bad one.
-    assert.equal(await runningTag('canary'), good.shortSha);
-    assert.equal(await runningTag('production'), good.shortSha);
+    assert.equal(await runningTag('canary'), good.sha);
+    assert.equal(await runningTag('production'), good.sha);
     // The requester was told through Backstage notifications.
     const refresh = await fetch(`${portal.backendUrl}/api/auth/guest/refresh`);
     const { backstageIdentity } = await refresh.json();
