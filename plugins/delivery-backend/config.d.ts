@@ -119,8 +119,17 @@ export interface Config {
       tick?: HumanDuration | string;
       /** How long a rollout may take before the stage fails. Defaults to 10 minutes. */
       rolloutTimeout?: HumanDuration | string;
-      /** Whether production waits for an approval by someone other than the requester. */
+      /**
+       * Whether production (the last environment) waits for an approval by someone other than
+       * the requester. Same as listing it in `approvals`.
+       */
       productionApproval?: boolean;
+      /**
+       * Environments that wait, before they are touched, for an approval by someone other than
+       * the requester (the process's two-person rule), e.g. `[canary, production]`. Each gate
+       * fails the deployment after `approvalTimeout`.
+       */
+      approvals?: string[];
       /** Health thresholds of the verification stages. */
       thresholds?: {
         /** Highest acceptable share of failed requests, 0..1. Defaults to 0.01. */

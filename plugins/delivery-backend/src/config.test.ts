@@ -116,4 +116,26 @@ describe('readDeliveryConfig', () => {
       'delivery.images.template: Image template {{repository}}:latest does not contain {{sha}}',
     );
   });
+
+  it('reads approval gates before any environment, production through productionApproval too', () => {
+    const read = (pipeline: object) =>
+      readDeliveryConfig(
+        config({
+          environments: [
+            { name: 'staging', cluster: 'test' },
+            { name: 'prod', cluster: 'live' },
+          ],
+          pipeline,
+        }),
+      ).pipeline.approvalGates;
+    expect(read({})).toEqual([]);
+    expect(read({ productionApproval: true })).toEqual(['prod']);
+    expect(read({ approvals: ['prod', 'staging'] })).toEqual([
+      'staging',
+      'prod',
+    ]);
+    expect(() => read({ approvals: ['production'] })).toThrow(
+      "delivery.pipeline.approvals: there is no environment 'production' in delivery.environments (staging, prod)",
+    );
+  });
 });

@@ -56,7 +56,11 @@ export interface DeliveryConfig {
   jenkinsJobOwners: Array<{ folder: string; owners: string[] }>;
   pipeline: {
     rolloutTimeoutMs: number;
-    productionApproval: boolean;
+    /**
+     * Environments that wait for an approval by someone other than the requester before they
+     * are touched (`delivery.pipeline.approvals`, plus the last one with `productionApproval`).
+     */
+    approvalGates: string[];
     thresholds: { errorRate: number; p95Seconds: number };
     consecutiveBreaches: number;
     verification: Record<string, VerificationConfig>;
@@ -104,6 +108,29 @@ export function readClusters(config: Config): ClusterConfig[] {
       skipTLSVerify: cluster.getOptionalBoolean('skipTLSVerify') ?? false,
       caData: cluster.getOptionalString('caData'),
     }));
+}
+
+/** The environments with an approval gate, in pipeline order; unknown names are refused. */
+function readApprovalGates(
+  config: Config,
+  environments: EnvironmentConfig[],
+): string[] {
+  const names = new Set(
+    config.getOptionalStringArray('delivery.pipeline.approvals') ?? [],
+  );
+  for (const name of names) {
+    if (!environments.some(e => e.name === name)) {
+      throw new InputError(
+        `delivery.pipeline.approvals: there is no environment '${name}' in delivery.environments (${environments
+          .map(e => e.name)
+          .join(', ')})`,
+      );
+    }
+  }
+  if (config.getOptionalBoolean('delivery.pipeline.productionApproval')) {
+    names.add(environments[environments.length - 1].name);
+  }
+  return environments.map(e => e.name).filter(name => names.has(name));
 }
 
 /** Reads and checks the `delivery` configuration. Throws on a dangling cluster name. */
@@ -199,9 +226,7 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
         'delivery.pipeline.rolloutTimeout',
         10 * 60_000,
       ),
-      productionApproval:
-        config.getOptionalBoolean('delivery.pipeline.productionApproval') ??
-        false,
+      approvalGates: readApprovalGates(config, environments),
       thresholds: {
         errorRate:
           config.getOptionalNumber('delivery.pipeline.thresholds.errorRate') ??

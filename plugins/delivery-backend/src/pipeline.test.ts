@@ -1494,3 +1494,60 @@ describe('verification needs evidence', () => {
     });
   });
 });
+
+describe('an approval gate before any environment', () => {
+  const short = {
+    window: { milliseconds: 300 },
+    interval: { milliseconds: 100 },
+  };
+  const setup = withDelivery({
+    seed: 53,
+    overrides: {
+      pipeline: {
+        tick: { milliseconds: 100 },
+        pollInterval: { milliseconds: 100 },
+        approvals: ['canary'],
+        verification: { uat: short, canary: short, production: short },
+      },
+    },
+  });
+  const { get, post } = setup;
+
+  it('waits before canary for someone other than the requester, then goes on', async () => {
+    const sha = mainCommit('payments-api', 5).sha;
+    const res = await post(
+      '/entities/default/component/payments-api/deployments',
+      { commitSha: sha },
+    );
+    const token = res.body.deployment.token;
+    expect((await post(`/deployments/${token}/start`)).status).toBe(200);
+    await waitFor(
+      () => get(`/deployments/${token}`).then(r => r.body),
+      d =>
+        d.stages.some(
+          (s: any) => s.name === 'canary.approval' && s.status === 'waiting',
+        ),
+    );
+    expect(image(setup.sandbox, 'uat', 'payments', 'payments-api')).toContain(
+      sha,
+    );
+    expect(
+      image(setup.sandbox, 'canary', 'payments', 'payments-api'),
+    ).not.toContain(sha.slice(0, 7));
+    expect((await post(`/deployments/${token}/approve`)).status).toBe(403);
+    expect(
+      (await post(`/deployments/${token}/approve`, {}, GRACE)).body.approvals,
+    ).toEqual([{ approver: GRACE, kind: 'canary', at: expect.any(String) }]);
+    const done = await waitFor(
+      () => get(`/deployments/${token}`).then(r => r.body),
+      d => d.status !== 'running',
+    );
+    expect(done.status).toBe('succeeded');
+    expect(
+      done.stages.find((s: any) => s.name === 'canary.approval'),
+    ).toMatchObject({ status: 'succeeded', actor: GRACE });
+    expect(done.stages.some((s: any) => s.name === 'production.approval')).toBe(
+      false,
+    );
+  });
+});

@@ -271,7 +271,7 @@ export const deliveryPlugin = createBackendPlugin({
                 : {}),
               notifier,
               environments,
-              productionApproval: pipeline.productionApproval,
+              approvalGates: pipeline.approvalGates,
               ...(jenkinsSettings ? { jenkins: jenkinsSettings } : {}),
             }),
           }),

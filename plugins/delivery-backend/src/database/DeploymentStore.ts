@@ -29,7 +29,8 @@ export interface DeploymentRecord {
 export interface ApprovalRecord {
   token: string;
   approver: string;
-  kind: 'request' | 'production';
+  /** `request` (a regulated service's request), or the environment whose gate it opened. */
+  kind: string;
   approvedAt: Date;
 }
 

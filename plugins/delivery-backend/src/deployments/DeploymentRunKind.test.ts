@@ -38,7 +38,7 @@ const kind = createDeploymentRunKind({
 /** The plan of a service with a production approval gate. */
 const PLAN = planStages({
   environments: ['uat', 'canary', 'production'],
-  productionApproval: true,
+  approvalGates: ['production'],
 });
 
 /**

@@ -116,7 +116,7 @@ export class DeploymentService {
       onCallGroup?: string;
       notifier: Notifier;
       environments: EnvironmentConfig[];
-      productionApproval: boolean;
+      approvalGates: string[];
       jenkins?: { environment: string; jobAnnotation: string };
       clock?: () => Date;
     },
@@ -292,7 +292,7 @@ export class DeploymentService {
           input,
           stages: planStages({
             environments: this.deps.environments.map(e => e.name),
-            productionApproval: this.deps.productionApproval,
+            approvalGates: this.deps.approvalGates,
             ...(jenkinsJob
               ? { jenkinsEnvironment: this.deps.jenkins!.environment }
               : {}),
@@ -427,9 +427,10 @@ export class DeploymentService {
       ? await this.deps.runs.listStages({ runIds: [token] })
       : [];
     const waiting = pipeline ? stages[pipeline.currentStage] : undefined;
+    // A gate's approval is recorded under its environment's name.
     const kind =
       run.status === 'running' && waiting?.kind === 'approval'
-        ? 'production'
+        ? waiting.environment ?? 'production'
         : 'request';
     if (run.status === 'running' && kind === 'request') {
       throw new ConflictError(`${token} is not waiting for an approval`);

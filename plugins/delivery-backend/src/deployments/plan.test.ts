@@ -10,7 +10,7 @@ describe('planStages', () => {
     expect(
       planStages({
         environments: ['uat', 'canary', 'production'],
-        productionApproval: true,
+        approvalGates: ['production'],
         jenkinsEnvironment: 'uat',
       }).map(s => s.name),
     ).toEqual([
@@ -38,11 +38,25 @@ describe('planStages', () => {
   it('leaves out the approval gate and Jenkins when not configured', () => {
     const names = planStages({
       environments: ['uat', 'production'],
-      productionApproval: false,
+      approvalGates: [],
     }).map(s => s.name);
     expect(names).not.toContain('production.approval');
     expect(names.some(n => n.endsWith('.jenkins'))).toBe(false);
     expect(names).toHaveLength(11);
+  });
+});
+
+describe('planStages approval gates', () => {
+  it('puts a gate before any environment configured to have one', () => {
+    const names = planStages({
+      environments: ['uat', 'canary', 'production'],
+      approvalGates: ['uat', 'canary'],
+    }).map(s => s.name);
+    expect(names.indexOf('uat.approval')).toBe(names.indexOf('uat.backup') - 1);
+    expect(names.indexOf('canary.approval')).toBe(
+      names.indexOf('canary.backup') - 1,
+    );
+    expect(names).not.toContain('production.approval');
   });
 });
 

@@ -4,16 +4,16 @@ import { StagePlan } from '../engine';
 export interface PlanOptions {
   /** Environments in pipeline order; the last one is production. */
   environments: string[];
-  /** Whether the last environment waits for an approval before it is touched. */
-  productionApproval: boolean;
+  /** Environments that wait for an approval before they are touched. */
+  approvalGates: string[];
   /** Environment after whose verification the Jenkins stage runs, when the service has a job. */
   jenkinsEnvironment?: string;
 }
 
 /**
  * The stages of a run: validate, then per environment backup → deploy → rollout → verify
- * (production behind a second validation and an optional approval gate, Jenkins after its
- * environment's verification), then mark stable. Rollback stages are added only when something fails.
+ * (production behind a second validation, any environment behind an optional approval gate,
+ * Jenkins after its environment's verification), then mark stable. Rollback stages are added only when something fails.
  */
 export function planStages(options: PlanOptions): StagePlan[] {
   const stages: StagePlan[] = [{ name: 'validate', kind: 'validate' }];
@@ -27,7 +27,7 @@ export function planStages(options: PlanOptions): StagePlan[] {
         environment,
       });
     }
-    if (last && options.productionApproval) {
+    if (options.approvalGates.includes(environment)) {
       stages.push({
         name: `${environment}.approval`,
         kind: 'approval',

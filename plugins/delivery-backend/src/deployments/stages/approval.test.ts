@@ -25,10 +25,14 @@ describe('approval stage', () => {
       pollIntervalMs: 10_000,
       timeoutMs: 4 * 3_600_000,
     });
-    const context = (state: ApprovalState = {}, waitedMs = 0) =>
+    const context = (
+      state: ApprovalState = {},
+      waitedMs = 0,
+      environment = 'production',
+    ) =>
       deploymentStageContext<ApprovalState>(journal, {
         kind: 'approval',
-        environment: 'production',
+        environment,
         state,
         startedAt: new Date(NOW.getTime() - waitedMs),
         now: NOW,
@@ -50,7 +54,7 @@ describe('approval stage', () => {
     expect(second).toEqual(first);
 
     expect(journal.lines).toEqual([
-      'info: Waiting for an approval by someone other than user:default/alice',
+      'info: Waiting for an approval by someone other than user:default/alice before production is touched',
     ]);
   });
 
@@ -111,6 +115,24 @@ describe('approval stage', () => {
     ).toEqual({
       type: 'fail',
       reason: `No approval by someone other than ${INPUT.requestedBy} within 4 h`,
+    });
+  });
+
+  it("opens an environment's gate only with an approval of that gate", async () => {
+    const { stage, context } = setup([
+      approval('user:default/bob', 'production'),
+      approval('user:default/carol', 'request'),
+    ]);
+
+    expect(await stage.run(context({}, 0, 'canary'))).toMatchObject({
+      type: 'wait',
+      waiting: true,
+    });
+
+    const opened = setup([approval('user:default/bob', 'canary')]);
+    expect(await opened.stage.run(opened.context({}, 0, 'canary'))).toEqual({
+      type: 'done',
+      actor: 'user:default/bob',
     });
   });
 });

@@ -16,8 +16,8 @@ export interface ApprovalState {
 }
 
 /**
- * `approval`: the production gate waits for an approval by someone other than the requester,
- * for at most `timeoutMs`; then the deployment fails before production is touched.
+ * `approval`: an environment's gate waits for an approval by someone other than the requester,
+ * for at most `timeoutMs`; then the deployment fails before the environment is touched.
  */
 export function createApprovalStage(deps: {
   approvals: ApprovalReader;
@@ -35,8 +35,9 @@ export function createApprovalStage(deps: {
       const approvals = await deps.approvals.listApprovals({
         tokens: [token],
       });
+      const gate = ctx.stage.environment ?? 'production';
       const approval = approvals.find(
-        a => a.kind === 'production' && a.approver !== requestedBy,
+        a => a.kind === gate && a.approver !== requestedBy,
       );
       if (approval) {
         await ctx.log('info', `Approved by ${approval.approver}`);
@@ -56,7 +57,7 @@ export function createApprovalStage(deps: {
       if (!ctx.stage.state.asked) {
         await ctx.log(
           'info',
-          `Waiting for an approval by someone other than ${requestedBy}`,
+          `Waiting for an approval by someone other than ${requestedBy} before ${gate} is touched`,
         );
       }
       return {

@@ -644,9 +644,8 @@ export const spec = {
           },
           kind: {
             type: 'string',
-            enum: ['request', 'production'],
             description:
-              "`request` (a regulated service's request) or `production` (the gate).",
+              "`request` (a regulated service's request), or the name of the environment whose approval gate it opened (e.g. `production`).",
           },
         },
         required: ['approver', 'at', 'kind'],

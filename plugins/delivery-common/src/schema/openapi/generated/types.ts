@@ -407,11 +407,8 @@ export type components = {
     Approval: {
       approver: string;
       at: string;
-      /**
-       * @description `request` (a regulated service's request) or `production` (the gate).
-       * @enum {string}
-       */
-      kind: 'request' | 'production';
+      /** @description `request` (a regulated service's request), or the name of the environment whose approval gate it opened (e.g. `production`). */
+      kind: string;
     };
     /** @description A requested deployment, its place in the queue, its pipeline and its outcome. */
     Deployment: {
