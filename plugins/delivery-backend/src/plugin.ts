@@ -32,7 +32,11 @@ import {
   createVerifyStage,
 } from './deployments/stages';
 import { DatabaseRunStore, RunEngine } from './engine';
-import { OctokitGitHubProvider } from './providers/github';
+import {
+  GitHubResponseCache,
+  OctokitGitHubProvider,
+  readGitHubBudgetConfig,
+} from './providers/github';
 import { ClientNodeKubernetesProvider } from './providers/kubernetes';
 import { createJenkinsProvider } from './providers/jenkins';
 import {
@@ -81,6 +85,7 @@ export const deliveryPlugin = createBackendPlugin({
         userInfo: coreServices.userInfo,
         auditor: coreServices.auditor,
         scheduler: coreServices.scheduler,
+        cache: coreServices.cache,
         catalog: catalogServiceRef,
         notifications: notificationService,
         signals: signalsServiceRef,
@@ -103,9 +108,16 @@ export const deliveryPlugin = createBackendPlugin({
           clusters: delivery.clusters,
           timeoutMs,
         });
+        const githubBudget = readGitHubBudgetConfig(config);
         const github = OctokitGitHubProvider.fromConfig(config, {
           host: delivery.githubHost,
           timeoutMs,
+          cache: new GitHubResponseCache({
+            cache: deps.cache,
+            ttlMs: githubBudget.cache.ttlMs,
+            factTtlMs: githubBudget.cache.settledForMs,
+            logger,
+          }),
         });
         const metrics = createMetricsProvider(config, {
           timeoutMs,
