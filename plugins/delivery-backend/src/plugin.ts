@@ -37,6 +37,8 @@ import {
   OctokitGitHubProvider,
   readGitHubBudgetConfig,
 } from './providers/github';
+import { DatabaseRateLimitStore } from './database/DatabaseRateLimitStore';
+import { EligibilityRateLimiter } from './services/EligibilityRateLimiter';
 import { ClientNodeKubernetesProvider } from './providers/kubernetes';
 import { createJenkinsProvider } from './providers/jenkins';
 import {
@@ -239,6 +241,10 @@ export const deliveryPlugin = createBackendPlugin({
             commits: new CommitsService({
               github,
               limit: delivery.commitLimit,
+            }),
+            eligibilityLimit: new EligibilityRateLimiter({
+              store: await DatabaseRateLimitStore.create({ database }),
+              ...githubBudget.eligibilityRateLimit,
             }),
             deployments: new DeploymentService({
               store,
