@@ -226,12 +226,16 @@ export async function githubPhase(postgres: string) {
       );
     }
     const avg = rows[rows.length - 1][1].rateLimited;
+    const perHour = (counted: number) =>
+      counted > 0
+        ? `${Math.floor(5000 / counted)} such views an hour`
+        : 'any number of such views (none is charged)';
     console.log(
-      `"counted" is what GitHub charges the token (every call but 304s). A 5,000/h token allows ${
-        avg > 0 ? Math.floor(5000 / avg) : 'unlimited'
-      } such views an hour at the average above (${Math.floor(
-        5000 / Math.max(cold.rateLimited, 1),
-      )} if every view were cold). New commit ${pushed.slice(0, 7)} ${
+      `"counted" is what GitHub charges the token (every call but 304s). At the average above a 5,000/h token allows ${perHour(
+        avg,
+      )}; ${perHour(
+        cold.rateLimited,
+      )} if every view were cold. New commit ${pushed.slice(0, 7)} ${
         afterChange.shas.includes(pushed) ? 'listed' : 'NOT listed'
       } by the view after the push.`,
     );
