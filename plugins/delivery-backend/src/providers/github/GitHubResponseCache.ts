@@ -153,7 +153,10 @@ export class GitHubResponseCache {
   }
 }
 
-/** Short keys whatever the URL (Memcache allows 250 bytes). */
+/**
+ * Short keys whatever the URL (Memcache allows 250 bytes). The version changes whenever what is
+ * kept changes shape, so replicas of a new release never read an older release's entries.
+ */
 function cacheKey(kind: string, text: string): string {
-  return `github:${kind}:${createHash('sha256').update(text).digest('hex')}`;
+  return `github:v1:${kind}:${createHash('sha256').update(text).digest('hex')}`;
 }
