@@ -25,6 +25,34 @@ export interface Config {
        * `github.com/project-slug` annotation names no host). Defaults to `github.com`.
        */
       host?: string;
+      /**
+       * How GitHub answers are kept, in Backstage's cache (`backend.cache`: use Redis, Valkey or
+       * Memcache so replicas share it and it survives restarts; the memory store is per
+       * process). Reads are conditional requests with the kept `ETag`: GitHub answers
+       * `304 Not Modified`, which does not count against its rate limit, when nothing changed.
+       */
+      cache?: {
+        /** How long answers and their entity tags are kept. Defaults to 1 day. */
+        ttl?: HumanDuration | string;
+        /**
+         * How long settled facts of a commit (every CI check finished; on the default branch)
+         * are reused without asking GitHub at all. A re-run of a finished check is seen after
+         * at most this long. Defaults to 5 minutes; 0 always asks (with `If-None-Match`).
+         */
+        settledFor?: HumanDuration | string;
+      };
+      /**
+       * How often each user may ask for the eligibility of commits (each asks GitHub up to
+       * three times per commit, on the organisation's shared rate limit): a token bucket per
+       * user of `requests`, refilled at `requests` per `per`, kept in the plugin's database so
+       * all replicas share it. Beyond it the route answers 429 with `Retry-After`.
+       */
+      eligibilityRateLimit?: {
+        /** Requests per `per`, and the burst allowed. Defaults to 30. */
+        requests?: number;
+        /** Defaults to 1 minute. */
+        per?: HumanDuration | string;
+      };
     };
     /**
      * How long one call to a cluster or to GitHub may take before the request fails with 503.

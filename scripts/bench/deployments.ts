@@ -8,8 +8,9 @@
  *   (b) One pipeline run with tiny verification windows: each stage's duration from the API next
  *       to the time of the bare Kubernetes API calls it makes (client-node against the sandbox).
  *   (c) The scheduler's tick with 500 services with queued work (scripts/bench/schedulerTick.ts).
+ *   (d) GitHub calls per Deployments tab view, cold and warm (scripts/bench/githubBudget.ts).
  *
- * `--only scheduler` runs (c) alone.
+ * `--only scheduler` runs (c) alone, `--only github` (d) alone.
  */
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Sandbox, buildSeed, startSandbox } from '@internal/sandbox';
@@ -28,6 +29,7 @@ import {
   startReplica,
 } from '../../plugins/delivery-backend/dev/replicas';
 import { schedulerPhase } from './schedulerTick';
+import { githubPhase } from './githubBudget';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -436,6 +438,10 @@ async function main() {
     await schedulerPhase(POSTGRES);
     return;
   }
+  if (option('only', '') === 'github') {
+    await githubPhase(POSTGRES);
+    return;
+  }
 
   const sandbox = await startSandbox({
     rolloutStepMs: 20,
@@ -489,6 +495,7 @@ async function main() {
     await sandbox.close();
     await dropDeliveryDatabase(POSTGRES, prefix);
   }
+  await githubPhase(POSTGRES);
 }
 
 main().catch(error => {

@@ -32,7 +32,13 @@ import {
   createVerifyStage,
 } from './deployments/stages';
 import { DatabaseRunStore, RunEngine } from './engine';
-import { OctokitGitHubProvider } from './providers/github';
+import {
+  GitHubResponseCache,
+  OctokitGitHubProvider,
+  readGitHubBudgetConfig,
+} from './providers/github';
+import { DatabaseRateLimitStore } from './database/DatabaseRateLimitStore';
+import { EligibilityRateLimiter } from './services/EligibilityRateLimiter';
 import { ClientNodeKubernetesProvider } from './providers/kubernetes';
 import {
   createJenkinsProvider,
@@ -85,6 +91,7 @@ export const deliveryPlugin = createBackendPlugin({
         userInfo: coreServices.userInfo,
         auditor: coreServices.auditor,
         scheduler: coreServices.scheduler,
+        cache: coreServices.cache,
         catalog: catalogServiceRef,
         notifications: notificationService,
         signals: signalsServiceRef,
@@ -107,9 +114,16 @@ export const deliveryPlugin = createBackendPlugin({
           clusters: delivery.clusters,
           timeoutMs,
         });
+        const githubBudget = readGitHubBudgetConfig(config);
         const github = OctokitGitHubProvider.fromConfig(config, {
           host: delivery.githubHost,
           timeoutMs,
+          cache: new GitHubResponseCache({
+            cache: deps.cache,
+            ttlMs: githubBudget.cache.ttlMs,
+            factTtlMs: githubBudget.cache.settledForMs,
+            logger,
+          }),
         });
         const metrics = createMetricsProvider(config, {
           timeoutMs,
@@ -252,6 +266,10 @@ export const deliveryPlugin = createBackendPlugin({
             commits: new CommitsService({
               github,
               limit: delivery.commitLimit,
+            }),
+            eligibilityLimit: new EligibilityRateLimiter({
+              store: await DatabaseRateLimitStore.create({ database }),
+              ...githubBudget.eligibilityRateLimit,
             }),
             deployments: new DeploymentService({
               store,

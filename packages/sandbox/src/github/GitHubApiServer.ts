@@ -10,6 +10,13 @@ import { URL } from 'node:url';
 import type { SeedCheck, SeedRepository } from '../seed.ts';
 import { listen, readBody as readBodyBytes } from '../http.ts';
 import {
+  GitHubBudget,
+  entityTag,
+  matchesEntityTag,
+  routeKey,
+} from './budget.ts';
+import type { GitHubCallCounts, RateLimitWindow } from './budget.ts';
+import {
   COMMIT_STATUS_STATES,
   DEPLOYMENT_STATUS_STATES,
   GitHubState,
@@ -40,12 +47,20 @@ export interface GitHubServerOptions {
   publicUrl?: string;
   /** Clock for timestamps of objects created at runtime; defaults to `Date.now`. */
   now?: () => number;
+  /**
+   * Requests per hour before API calls are refused with 403 (GitHub's primary rate limit);
+   * defaults to 5000, as for a personal access token. 304 answers do not count.
+   */
+  rateLimit?: number;
 }
 
 export interface GitHubServer {
   /** Base URL of the API, e.g. `http://127.0.0.1:41234` (no trailing slash). */
   url: string;
   state: GitHubState;
+  /** The API calls served since the start or the last `resetCalls()`. */
+  calls(): GitHubCallCounts;
+  resetCalls(): void;
   close(): Promise<void>;
 }
 
@@ -740,10 +755,12 @@ const SEED_CHECK_STATES: ReadonlyArray<SeedCheck['state']> = [
 class Router {
   private readonly state: GitHubState;
   private readonly views: Views;
+  private readonly budget: GitHubBudget;
 
-  constructor(state: GitHubState, views: Views) {
+  constructor(state: GitHubState, views: Views, budget: GitHubBudget) {
     this.state = state;
     this.views = views;
+    this.budget = budget;
   }
 
   handle(req: Request): Reply {
@@ -767,7 +784,7 @@ class Router {
       return this.sandboxRoute(method, req, repo, rest.slice(3));
     }
     if (first === 'rate_limit' && rest.length === 0 && method === 'GET') {
-      return { status: 200, body: rateLimit() };
+      return { status: 200, body: rateLimit(this.budget.window()) };
     }
     if (first === undefined && method === 'GET') {
       return {
@@ -1678,24 +1695,33 @@ class Router {
   }
 }
 
-function rateLimit() {
-  const reset = Math.floor(Date.now() / 1000) + 3600;
+function rateLimit(core: RateLimitWindow) {
   const bucket = (limit: number) => ({
     limit,
     used: 0,
     remaining: limit,
-    reset,
+    reset: core.reset,
   });
   return {
     resources: {
-      core: bucket(5000),
+      core,
       search: bucket(30),
       graphql: bucket(5000),
       integration_manifest: bucket(5000),
       code_search: bucket(10),
     },
-    rate: bucket(5000),
+    rate: core,
   };
+}
+
+/** GitHub's answer once the primary rate limit is used up. */
+function rateLimitExceeded(): HttpError {
+  return new HttpError(403, {
+    message:
+      "API rate limit exceeded. (But here's the good news: Authenticated requests get a higher rate limit. Check out the documentation for more details.)",
+    documentation_url: `${DOCS}/overview/rate-limits-for-the-rest-api`,
+    status: '403',
+  });
 }
 
 // ---- HTML pages (targets of html_url) -------------------------------------------------------
@@ -1847,10 +1873,20 @@ export async function startGitHubServer(
   const host = options.host ?? '127.0.0.1';
   // Set once the server listens (links need the port); requests cannot arrive before that.
   const context: { router?: Router } = {};
+  const budget = new GitHubBudget({ limit: options.rateLimit ?? 5000 });
 
   const server = http.createServer((req, res) => {
     const requestId = randomUUID().toUpperCase();
+    /** Set once the request reached the API routes (authenticated): it is counted. */
+    let api: { route: string; refused?: boolean } | undefined;
     const send = (reply: Reply) => {
+      if (api) {
+        budget.record(api.route, {
+          notModified: reply.status === 304,
+          free: api.route === 'GET /rate_limit',
+          refused: api.refused,
+        });
+      }
       const headers: Record<string, string> = {
         'access-control-allow-origin': '*',
         'access-control-expose-headers':
@@ -1866,15 +1902,9 @@ export async function startGitHubServer(
         headers['content-type'] = 'application/json; charset=utf-8';
         headers['x-github-media-type'] = 'github.v3; format=json';
         headers['x-github-api-version-selected'] = '2022-11-28';
-        headers['x-ratelimit-limit'] = '5000';
-        headers['x-ratelimit-remaining'] = '4999';
-        headers['x-ratelimit-used'] = '1';
-        headers['x-ratelimit-resource'] = 'core';
-        headers['x-ratelimit-reset'] = String(
-          Math.floor(Date.now() / 1000) + 3600,
-        );
         text = `${JSON.stringify(reply.body, null, 2)}\n`;
       }
+      if (api) Object.assign(headers, budget.headers());
       headers['content-length'] = String(Buffer.byteLength(text));
       res.writeHead(reply.status, headers);
       res.end(req.method === 'HEAD' ? undefined : text);
@@ -1936,13 +1966,37 @@ export async function startGitHubServer(
           });
         }
       }
-      return context.router!.handle({
-        method,
-        url,
-        segments,
-        headers: req.headers,
-        body,
-      });
+      api = { route: routeKey(method, segments) };
+      const free = api.route === 'GET /rate_limit';
+      const refuse = () => {
+        api!.refused = true;
+        return rateLimitExceeded();
+      };
+      const safe = method === 'GET' || method === 'HEAD';
+      // Changes are refused before they happen; reads once it is known they are not a 304.
+      if (!safe && budget.exhausted()) throw refuse();
+      let reply: Reply;
+      try {
+        reply = context.router!.handle({
+          method,
+          url,
+          segments,
+          headers: req.headers,
+          body,
+        });
+      } catch (error) {
+        if (safe && !free && budget.exhausted()) throw refuse();
+        throw error;
+      }
+      if (safe && reply.status === 200 && reply.body !== undefined) {
+        const etag = entityTag(JSON.stringify(reply.body));
+        if (matchesEntityTag(req.headers['if-none-match'], etag)) {
+          return { status: 304, headers: { etag } };
+        }
+        if (!free && budget.exhausted()) throw refuse();
+        reply.headers = { ...reply.headers, etag };
+      }
+      return reply;
     };
 
     run().then(send, (error: unknown) => {
@@ -1974,7 +2028,17 @@ export async function startGitHubServer(
 
   const { url, close } = await listen(server, options.port, host);
   const publicUrl = (options.publicUrl ?? url).replace(/\/+$/, '');
-  context.router = new Router(state, new Views(state, publicUrl, publicUrl));
+  context.router = new Router(
+    state,
+    new Views(state, publicUrl, publicUrl),
+    budget,
+  );
 
-  return { url, state, close };
+  return {
+    url,
+    state,
+    calls: () => budget.calls(),
+    resetCalls: () => budget.resetCalls(),
+    close,
+  };
 }

@@ -19,3 +19,8 @@ export type {
   PullRecord,
   RepositoryState,
 } from './GitHubState.ts';
+export type {
+  GitHubCallCounts,
+  GitHubRouteCalls,
+  RateLimitWindow,
+} from './budget.ts';

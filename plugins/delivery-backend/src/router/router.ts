@@ -5,6 +5,10 @@ import { EntityResolver } from '../services/EntityResolver';
 import { EnvironmentsService } from '../services/EnvironmentsService';
 import { CommitsService } from '../services/CommitsService';
 import { Actor, DeploymentService } from '../deployments/DeploymentService';
+import {
+  EligibilityRateLimiter,
+  TooManyRequestsError,
+} from '../services/EligibilityRateLimiter';
 
 /** Builds the plugin's routes: validate input, call a service, return its result. */
 export async function createRouter(options: {
@@ -14,6 +18,8 @@ export async function createRouter(options: {
   environments: EnvironmentsService;
   commits: CommitsService;
   deployments: DeploymentService;
+  /** Per-user limit of eligibility checks (they cost GitHub calls). */
+  eligibilityLimit?: EligibilityRateLimiter;
 }) {
   const { httpAuth, auditor, entities, environments, commits, deployments } =
     options;
@@ -74,6 +80,13 @@ export async function createRouter(options: {
   router.get(
     '/entities/:namespace/:kind/:name/eligibility',
     async (req, res) => {
+      const who = await actor(req);
+      await options.eligibilityLimit?.take(who.userEntityRef).catch(error => {
+        if (error instanceof TooManyRequestsError) {
+          res.setHeader('Retry-After', String(error.retryAfterSeconds));
+        }
+        throw error;
+      });
       res.json({
         eligibility: await deployments.eligibility(
           await service(req),

@@ -24,19 +24,28 @@ import {
   GitHubProvider,
   RepositoryInfo,
 } from './GitHubProvider';
+import { GitHubResponseCache } from './GitHubResponseCache';
+
+/** A full commit sha: facts about it may be cached (a branch name or short sha may move). */
+const FULL_SHA = /^[0-9a-f]{40}$/;
+/** GitHub lists at most 1000 check runs of a ref: 10 pages of 100. */
+const MAX_PAGES = 10;
 
 /**
  * {@link GitHubProvider} over `@octokit/rest`, with credentials and API base URL from the
- * `integrations.github` entry of the configured host.
+ * `integrations.github` entry of the configured host. With a {@link GitHubResponseCache}, reads
+ * are conditional requests (GitHub answers 304, free under its rate limit, when nothing
+ * changed) and settled facts of a commit (all CI finished, on the branch) are reused.
  */
 export class OctokitGitHubProvider implements GitHubProvider {
   readonly #integration: GithubIntegrationConfig;
   readonly #credentials: DefaultGithubCredentialsProvider;
   readonly #timeoutMs: number;
+  readonly #cache?: GitHubResponseCache;
 
   static fromConfig(
     config: Config,
-    options: { host: string; timeoutMs: number },
+    options: { host: string; timeoutMs: number; cache?: GitHubResponseCache },
   ) {
     const integrations = ScmIntegrations.fromConfig(config);
     const integration = integrations.github.byHost(options.host);
@@ -49,6 +58,7 @@ export class OctokitGitHubProvider implements GitHubProvider {
       integration.config,
       DefaultGithubCredentialsProvider.fromIntegrations(integrations),
       options.timeoutMs,
+      options.cache,
     );
   }
 
@@ -56,18 +66,21 @@ export class OctokitGitHubProvider implements GitHubProvider {
     integration: GithubIntegrationConfig,
     credentials: DefaultGithubCredentialsProvider,
     timeoutMs: number,
+    cache?: GitHubResponseCache,
   ) {
     this.#integration = integration;
     this.#credentials = credentials;
     this.#timeoutMs = timeoutMs;
+    this.#cache = cache;
   }
 
   async getRepository(slug: string): Promise<RepositoryInfo> {
     const [owner, repo] = splitSlug(slug);
     const { data } = await this.#call(slug, 'read the repository', octokit =>
-      octokit.repos.get({ owner, repo }),
+      octokit.repos.get({ owner, repo, request: { slim: slimRepository } }),
     );
-    return { slug, defaultBranch: data.default_branch, url: data.html_url };
+    const { default_branch, html_url } = slimRepository(data);
+    return { slug, defaultBranch: default_branch, url: html_url };
   }
 
   /** The newest commits of a branch, newest first. */
@@ -86,9 +99,23 @@ export class OctokitGitHubProvider implements GitHubProvider {
           repo,
           sha: branch,
           per_page: Math.min(limit, 100),
+          request: { slim: slimCommits },
         }),
     );
-    return data.slice(0, limit).map(c => ({
+    const commits = slimCommits(data).slice(0, limit);
+    // The branch's history lists them: each is on the branch, which spares a compare each.
+    const cache = this.#cache;
+    if (cache) {
+      await Promise.all(
+        commits.map(c =>
+          cache.settle(
+            ['on-branch', this.#integration.host, slug, branch, c.sha],
+            { exists: true, onBranch: true } satisfies CommitPlacement,
+          ),
+        ),
+      );
+    }
+    return commits.map(c => ({
       sha: c.sha,
       message: c.commit.message,
       authorName: c.commit.author?.name ?? c.author?.login ?? 'unknown',
@@ -100,33 +127,61 @@ export class OctokitGitHubProvider implements GitHubProvider {
   }
 
   /**
-   * Every CI result of a commit: its check runs and its commit statuses (GitHub keeps both; a
-   * status context and a check run of the same name are one check, the check run wins).
+   * Every CI result of a commit: all pages of its check runs and of its commit statuses (GitHub
+   * keeps both; a status context and a check run of the same name are one check, the check run
+   * wins). Once every check of a full sha finished, the result is reused for a while.
    */
   async getCiChecks(slug: string, sha: string): Promise<CiCheck[]> {
+    const read = () => this.#readCiChecks(slug, sha);
+    if (!this.#cache || !FULL_SHA.test(sha)) return read();
+    return this.#cache.fact(
+      ['ci', this.#integration.host, slug, sha],
+      read,
+      checks => checks.length > 0 && checks.every(c => c.state !== 'pending'),
+    );
+  }
+
+  async #readCiChecks(slug: string, sha: string): Promise<CiCheck[]> {
     const [owner, repo] = splitSlug(slug);
-    const [runs, status] = await Promise.all([
-      this.#call(slug, `read check runs of ${sha}`, octokit =>
-        octokit.checks.listForRef({ owner, repo, ref: sha, per_page: 100 }),
+    const [runs, statuses] = await Promise.all([
+      this.#pages(
+        slug,
+        `read check runs of ${sha}`,
+        (octokit, page) =>
+          octokit.checks.listForRef({
+            owner,
+            repo,
+            ref: sha,
+            per_page: 100,
+            page,
+            request: { slim: slimCheckRuns },
+          }),
+        data => slimCheckRuns(data).check_runs,
       ),
-      this.#call(slug, `read the status of ${sha}`, octokit =>
-        octokit.repos.getCombinedStatusForRef({
-          owner,
-          repo,
-          ref: sha,
-          per_page: 100,
-        }),
+      this.#pages(
+        slug,
+        `read the status of ${sha}`,
+        (octokit, page) =>
+          octokit.repos.getCombinedStatusForRef({
+            owner,
+            repo,
+            ref: sha,
+            per_page: 100,
+            page,
+            request: { slim: slimStatuses },
+          }),
+        data => slimStatuses(data).statuses,
       ),
     ]);
     const checks = new Map<string, CiCheck>();
-    for (const s of status.data.statuses) {
+    for (const s of statuses) {
       checks.set(s.context, {
         name: s.context,
         state: commitStatusState(s.state),
         ...(s.target_url ? { url: s.target_url } : {}),
       });
     }
-    for (const run of runs.data.check_runs) {
+    for (const run of runs) {
       checks.set(run.name, {
         name: run.name,
         state: checkRunState(run.status, run.conclusion),
@@ -145,6 +200,21 @@ export class OctokitGitHubProvider implements GitHubProvider {
     branch: string,
     sha: string,
   ): Promise<CommitPlacement> {
+    const compare = () => this.#commitOnBranch(slug, branch, sha);
+    if (!this.#cache || !FULL_SHA.test(sha)) return compare();
+    // Once on the branch, a commit stays there (unless its history is rewritten).
+    return this.#cache.fact(
+      ['on-branch', this.#integration.host, slug, branch, sha],
+      compare,
+      placement => placement.onBranch,
+    );
+  }
+
+  async #commitOnBranch(
+    slug: string,
+    branch: string,
+    sha: string,
+  ): Promise<CommitPlacement> {
     const [owner, repo] = splitSlug(slug);
     try {
       const { data } = await this.#call(
@@ -156,11 +226,13 @@ export class OctokitGitHubProvider implements GitHubProvider {
             repo,
             basehead: `${branch}...${sha}`,
             per_page: 1,
+            request: { slim: slimCompare },
           }),
       );
+      const { status } = slimCompare(data);
       return {
         exists: true,
-        onBranch: data.status === 'identical' || data.status === 'behind',
+        onBranch: status === 'identical' || status === 'behind',
       };
     } catch (error) {
       if (error instanceof NotFoundError)
@@ -185,9 +257,10 @@ export class OctokitGitHubProvider implements GitHubProvider {
           state: 'open',
           labels: label,
           per_page: 100,
+          request: { slim: slimIssues },
         }),
     );
-    return data
+    return slimIssues(data)
       .filter(issue => !issue.pull_request)
       .map(issue => ({
         number: issue.number,
@@ -291,7 +364,7 @@ export class OctokitGitHubProvider implements GitHubProvider {
       url: `https://${this.#integration.host}/${slug}`,
     });
     const timeoutMs = this.#timeoutMs;
-    return new Octokit({
+    const octokit = new Octokit({
       baseUrl: this.#integration.apiBaseUrl,
       auth: token,
       // Failures are turned into errors that name GitHub; Octokit need not print them too.
@@ -301,6 +374,37 @@ export class OctokitGitHubProvider implements GitHubProvider {
           fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) }),
       },
     });
+    this.#cache?.install(octokit);
+    return octokit;
+  }
+
+  /** Every page of a list, following GitHub's `Link: <…>; rel="next"`, 100 a page. */
+  async #pages<T>(
+    slug: string,
+    what: string,
+    fetchPage: (
+      octokit: Octokit,
+      page: number,
+    ) => Promise<{ data: unknown; headers: { link?: string } }>,
+    items: (data: unknown) => T[],
+  ): Promise<T[]> {
+    const all: T[] = [];
+    for (let page = 1; ; page++) {
+      const response = await this.#call(slug, what, octokit =>
+        fetchPage(octokit, page),
+      );
+      all.push(...items(response.data));
+      if (!/rel="next"/.test(response.headers.link ?? '')) return all;
+      if (page >= MAX_PAGES) {
+        throw new UpstreamError({
+          system: 'github',
+          statusCode: 502,
+          message: `GitHub (${this.#integration.apiBaseUrl}) lists more than ${
+            MAX_PAGES * 100
+          } results when asked to ${what} for ${slug}; they cannot all be judged`,
+        });
+      }
+    }
   }
 
   async #call<T>(
@@ -362,4 +466,77 @@ function safeJson(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
+}
+
+// What the provider reads of GitHub's answers, in GitHub's shape: the response cache keeps only
+// this (see GitHubResponseCache), and the provider reads answers through the same functions.
+
+function slimRepository(d: any) {
+  return {
+    default_branch: String(d.default_branch),
+    html_url: String(d.html_url),
+  };
+}
+
+function slimCommits(list: any[]) {
+  return list.map(c => ({
+    sha: String(c.sha),
+    html_url: String(c.html_url),
+    commit: {
+      message: String(c.commit.message),
+      author: c.commit.author
+        ? {
+            name: c.commit.author.name ?? null,
+            date: c.commit.author.date ?? null,
+          }
+        : null,
+      committer: c.commit.committer
+        ? { date: c.commit.committer.date ?? null }
+        : null,
+    },
+    author: c.author
+      ? {
+          login: String(c.author.login),
+          avatar_url: String(c.author.avatar_url),
+        }
+      : null,
+  }));
+}
+
+function slimCheckRuns(d: any) {
+  return {
+    total_count: Number(d.total_count),
+    check_runs: (d.check_runs as any[]).map(r => ({
+      name: String(r.name),
+      status: String(r.status),
+      conclusion: (r.conclusion ?? null) as string | null,
+      html_url: (r.html_url ?? null) as string | null,
+    })),
+  };
+}
+
+function slimStatuses(d: any) {
+  return {
+    state: String(d.state),
+    total_count: Number(d.total_count),
+    statuses: (d.statuses as any[]).map(x => ({
+      context: String(x.context),
+      state: String(x.state),
+      target_url: (x.target_url ?? null) as string | null,
+    })),
+  };
+}
+
+function slimCompare(d: any) {
+  return { status: String(d.status) };
+}
+
+function slimIssues(list: any[]) {
+  return list.map(issue => ({
+    number: Number(issue.number),
+    title: String(issue.title),
+    html_url: String(issue.html_url),
+    // Pull requests are issues too; only whether it is one is kept.
+    pull_request: issue.pull_request ? {} : null,
+  }));
 }

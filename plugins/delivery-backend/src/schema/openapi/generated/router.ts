@@ -991,6 +991,24 @@ export const spec = {
           '404': {
             $ref: '#/components/responses/ErrorResponse',
           },
+          '429': {
+            description:
+              'The user asked more often than `delivery.github.eligibilityRateLimit` allows; the `Retry-After` header says in how many seconds to ask again',
+            headers: {
+              'Retry-After': {
+                schema: {
+                  type: 'integer',
+                },
+              },
+            },
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Error',
+                },
+              },
+            },
+          },
           '502': {
             $ref: '#/components/responses/ErrorResponse',
           },

@@ -609,6 +609,16 @@ export interface operations {
       };
       400: components['responses']['ErrorResponse'];
       404: components['responses']['ErrorResponse'];
+      /** @description The user asked more often than `delivery.github.eligibilityRateLimit` allows; the `Retry-After` header says in how many seconds to ask again */
+      429: {
+        headers: {
+          'Retry-After'?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Error'];
+        };
+      };
       502: components['responses']['ErrorResponse'];
       503: components['responses']['ErrorResponse'];
     };
