@@ -126,6 +126,14 @@ export interface Config {
         environment?: string;
       };
     };
+    eligibility?: {
+      /**
+       * Branches a deployed commit may come from, e.g. `['{default}', develop, release]`;
+       * `{default}` is the repository's default branch. Defaults to `['{default}']` (the
+       * process allows main, develop and release; trunk-based teams keep just the default).
+       */
+      branches?: string[];
+    };
     images?: {
       /**
        * The image a commit is deployed as, one artifact promoted through every environment.

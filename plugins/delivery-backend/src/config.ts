@@ -50,6 +50,8 @@ export interface DeliveryConfig {
   chatWebhookUrl?: string;
   /** Group paged when something needs a person now (`delivery.onCall.group`). */
   onCallGroup?: string;
+  /** Branches deployments may come from (`delivery.eligibility.branches`). */
+  branches: string[];
   /** The image a commit is deployed as (`delivery.images.template`). */
   imageTemplate: string;
   /** Owners of Jenkins folders (`delivery.jenkins.jobOwners`). */
@@ -214,6 +216,9 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
     ...(chatWebhookUrl ? { chatWebhookUrl } : {}),
     ...(onCallGroup ? { onCallGroup } : {}),
     imageTemplate,
+    branches: config.getOptionalStringArray(
+      'delivery.eligibility.branches',
+    ) ?? ['{default}'],
     jenkinsJobOwners: (
       config.getOptionalConfigArray('delivery.jenkins.jobOwners') ?? []
     ).map(c => ({

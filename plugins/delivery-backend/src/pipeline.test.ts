@@ -1551,3 +1551,28 @@ describe('an approval gate before any environment', () => {
     );
   });
 });
+
+describe('the branches deployments may come from', () => {
+  const setup = withDelivery({
+    seed: 59,
+    overrides: {
+      eligibility: { branches: ['{default}', 'feature/experiment', 'release'] },
+    },
+  });
+  const { get } = setup;
+
+  it('accepts a commit on any configured branch, a branch missing from the repository counting as not', async () => {
+    const repo = seed.repositories.find(r => r.name === 'payments-api')!;
+    const feature = repo.branches['feature/experiment'];
+    const main = mainCommit('payments-api', 5).sha;
+    const res = await get(
+      `/entities/default/component/payments-api/eligibility?commit=${feature}&commit=${main}`,
+    );
+    expect(res.status).toBe(200);
+    const [onFeature, onMain] = res.body.eligibility;
+    expect(onFeature.reasons.map((r: any) => r.code)).not.toContain(
+      'not-on-default-branch',
+    );
+    expect(onMain.eligible).toBe(true);
+  });
+});

@@ -139,6 +139,7 @@ export const deliveryPlugin = createBackendPlugin({
         const eligibility = new EligibilityService({
           github,
           blockingLabel: delivery.blockingLabel,
+          branches: delivery.branches,
         });
         const notifier = new Notifier({
           logger,

@@ -138,4 +138,15 @@ describe('annotations', () => {
     );
     expect(isRegulated({})).toBe(false);
   });
+
+  it('names every allowed branch when the commit is on none of them', () => {
+    const result = evaluateEligibility({
+      ...green,
+      onDefaultBranch: false,
+      allowedBranches: ['main', 'develop', 'release'],
+    });
+    expect(result.reasons.map(r => r.message)).toContain(
+      'Commit abcdef0 is not on main or develop or release',
+    );
+  });
 });

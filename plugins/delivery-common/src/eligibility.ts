@@ -12,9 +12,11 @@ export interface EligibilityFacts {
   commitSha: string;
   /** False when the repository has no such commit. */
   commitExists: boolean;
-  /** Whether the commit is reachable from the head of the default branch. */
+  /** Whether the commit is reachable from the head of the default branch or another allowed one. */
   onDefaultBranch: boolean;
   defaultBranch: string;
+  /** The branches deployments may come from, when more than the default one. */
+  allowedBranches?: string[];
   checks: CiCheck[];
   /** Names of the checks that must pass; undefined means every check. */
   requiredChecks?: string[];
@@ -55,7 +57,11 @@ export function evaluateEligibility(facts: EligibilityFacts): Eligibility {
   if (!facts.onDefaultBranch) {
     reasons.push({
       code: 'not-on-default-branch',
-      message: `Commit ${short} is not on ${facts.defaultBranch}`,
+      message: `Commit ${short} is not on ${
+        facts.allowedBranches && facts.allowedBranches.length > 0
+          ? facts.allowedBranches.join(' or ')
+          : facts.defaultBranch
+      }`,
     });
   }
   const byName = new Map(facts.checks.map(check => [check.name, check]));
