@@ -126,6 +126,19 @@ export interface Config {
         environment?: string;
       };
     };
+    /**
+     * How long finished deployments and other runs are kept. A task (one replica at a time)
+     * prunes every hour.
+     */
+    retention?: {
+      /** Logs of finished runs. Defaults to 90 days. */
+      logs?: HumanDuration | string;
+      /**
+       * Finished runs with their stages, and finished deployments with their approvals. At
+       * least `logs`. Defaults to 400 days, so DORA can look back a year.
+       */
+      runs?: HumanDuration | string;
+    };
     eligibility?: {
       /**
        * Branches a deployed commit may come from, e.g. `['{default}', develop, release]`;

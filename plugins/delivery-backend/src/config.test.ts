@@ -138,4 +138,23 @@ describe('readDeliveryConfig', () => {
       "delivery.pipeline.approvals: there is no environment 'production' in delivery.environments (staging, prod)",
     );
   });
+
+  it('reads the retention, 90 days of logs and 400 of runs by default', () => {
+    const read = (retention?: object) =>
+      readDeliveryConfig(
+        config({
+          environments: [{ name: 'prod', cluster: 'live' }],
+          ...(retention ? { retention } : {}),
+        }),
+      ).retention;
+    const day = 24 * 3_600_000;
+    expect(read()).toEqual({ logsMs: 90 * day, runsMs: 400 * day });
+    expect(read({ logs: { days: 7 }, runs: { days: 30 } })).toEqual({
+      logsMs: 7 * day,
+      runsMs: 30 * day,
+    });
+    expect(() => read({ logs: { days: 30 }, runs: { days: 7 } })).toThrow(
+      'delivery.retention.runs must be at least delivery.retention.logs',
+    );
+  });
 });

@@ -50,6 +50,8 @@ export interface DeliveryConfig {
   chatWebhookUrl?: string;
   /** Group paged when something needs a person now (`delivery.onCall.group`). */
   onCallGroup?: string;
+  /** How long finished runs keep their logs, and how long they are kept at all. */
+  retention: { logsMs: number; runsMs: number };
   /** Branches deployments may come from (`delivery.eligibility.branches`). */
   branches: string[];
   /** The image a commit is deployed as (`delivery.images.template`). */
@@ -110,6 +112,23 @@ export function readClusters(config: Config): ClusterConfig[] {
       skipTLSVerify: cluster.getOptionalBoolean('skipTLSVerify') ?? false,
       caData: cluster.getOptionalString('caData'),
     }));
+}
+
+const DAY_MS = 24 * 3_600_000;
+
+/** `delivery.retention`: logs 90 days, finished runs 400 days (a year of DORA history). */
+function readRetention(config: Config): DeliveryConfig['retention'] {
+  const logsMs = durationMs(config, 'delivery.retention.logs', 90 * DAY_MS);
+  const runsMs = durationMs(config, 'delivery.retention.runs', 400 * DAY_MS);
+  if (!(logsMs > 0) || !(runsMs > 0)) {
+    throw new InputError('delivery.retention: durations must be longer than 0');
+  }
+  if (runsMs < logsMs) {
+    throw new InputError(
+      'delivery.retention.runs must be at least delivery.retention.logs: a run cannot go before its logs',
+    );
+  }
+  return { logsMs, runsMs };
 }
 
 /** The environments with an approval gate, in pipeline order; unknown names are refused. */
@@ -216,6 +235,7 @@ export function readDeliveryConfig(config: Config): DeliveryConfig {
     ...(chatWebhookUrl ? { chatWebhookUrl } : {}),
     ...(onCallGroup ? { onCallGroup } : {}),
     imageTemplate,
+    retention: readRetention(config),
     branches: config.getOptionalStringArray(
       'delivery.eligibility.branches',
     ) ?? ['{default}'],

@@ -45,6 +45,7 @@ import {
   readJenkinsParameterNames,
 } from './providers/jenkins';
 import { OwnershipChecker } from './deployments/ownership';
+import { pruneDelivery } from './services/retention';
 import {
   BUILT_IN_METRICS_PROVIDERS,
   createMetricsProvider,
@@ -307,6 +308,27 @@ export const deliveryPlugin = createBackendPlugin({
           fn: async () => {
             await queue.tick();
             await engine.runDue();
+          },
+        });
+        // Retention, on one replica at a time.
+        await scheduler.scheduleTask({
+          id: 'delivery-retention',
+          scope: 'global',
+          frequency: { hours: 1 },
+          timeout: { minutes: 10 },
+          initialDelay: { minutes: 1 },
+          fn: async () => {
+            const pruned = await pruneDelivery({
+              runs,
+              deployments: store,
+              retention: delivery.retention,
+              now: new Date(),
+            });
+            if (pruned.logs + pruned.runs + pruned.deployments > 0) {
+              logger.info(
+                `Retention: deleted ${pruned.logs} log lines, ${pruned.runs} runs and ${pruned.deployments} deployments`,
+              );
+            }
           },
         });
       },

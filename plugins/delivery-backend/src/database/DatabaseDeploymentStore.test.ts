@@ -209,6 +209,36 @@ describe.each(databases.eachSupportedId())(
       ]);
     });
 
+    it('prunes deployments finished before the retention, with their approvals, never active ones', async () => {
+      const { knex, store } = await createStore();
+      const old = await request(store, at(0));
+      const recent = await request(store, at(1), OTHER);
+      const waiting = await request(store, at(2), TWIN);
+      await store.addApproval({
+        approval: {
+          token: old.token,
+          approver: 'user:default/grace',
+          kind: 'request',
+          approvedAt: at(0),
+        },
+      });
+      await knex('delivery_deployments')
+        .where({ token: old.token })
+        .update({ status: 'succeeded', finished_at: at(10) });
+      await knex('delivery_deployments')
+        .where({ token: recent.token })
+        .update({ status: 'failed', finished_at: at(100) });
+
+      expect(await store.prune({ before: at(50) })).toBe(1);
+
+      expect(await store.getDeployment({ token: old.token })).toBeUndefined();
+      expect(await store.listApprovals({ tokens: [old.token] })).toEqual([]);
+      expect(await store.getDeployment({ token: recent.token })).toBeDefined();
+      expect(
+        (await store.getDeployment({ token: waiting.token }))?.status,
+      ).toBe('queued');
+    });
+
     it('expires a call that is not started in time', async () => {
       const { store } = await createStore();
       const first = await request(store, at(0));

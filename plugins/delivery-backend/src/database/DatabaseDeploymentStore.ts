@@ -453,4 +453,19 @@ export class DatabaseDeploymentStore implements DeploymentStore {
       .onConflict(['entity_ref', 'environment'])
       .merge();
   }
+
+  async prune(options: { before: Date }): Promise<number> {
+    return this.db.transaction(async tx => {
+      const finished = tx<DeploymentRow>(DEPLOYMENTS)
+        .select('token')
+        .whereNotIn('status', ['queued', 'called', 'running'])
+        .andWhere('finished_at', '<', options.before);
+      await tx(APPROVALS).whereIn('token', finished).delete();
+      const deleted: number = await tx<DeploymentRow>(DEPLOYMENTS)
+        .whereNotIn('status', ['queued', 'called', 'running'])
+        .andWhere('finished_at', '<', options.before)
+        .delete();
+      return deleted;
+    });
+  }
 }

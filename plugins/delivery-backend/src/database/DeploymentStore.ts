@@ -129,6 +129,11 @@ export interface DeploymentStore {
   listApprovals(options: { tokens: string[] }): Promise<ApprovalRecord[]>;
 
   recordStable(stable: StableVersionRecord): Promise<void>;
+  /**
+   * Retention: deletes deployments that finished before `before` (never queued, called or
+   * running ones), with their approvals. Returns how many went.
+   */
+  prune(options: { before: Date }): Promise<number>;
 }
 
 /** What stages read of a queue's lock. */

@@ -76,6 +76,55 @@ describe.each(databases.eachSupportedId())(
       expect((await claim('f'))?.lease.generation).toBe(3);
     });
 
+    it('prunes logs and then whole runs finished longer ago than the retention, never unfinished ones', async () => {
+      for (const id of ['OLD', 'MID', 'NEW', 'RUNNING']) {
+        await createRun(id);
+        await knex('delivery_run_logs').insert(
+          [0, 1].map(position => ({
+            run_id: id,
+            position,
+            at: at(1),
+            level: 'info',
+            message: `${id} ${position}`,
+          })),
+        );
+      }
+      const finish = (id: string, when: Date) =>
+        knex('delivery_runs')
+          .where({ id })
+          .update({
+            status: 'finished',
+            outcome: 'succeeded',
+            finished_at: when,
+          });
+      await finish('OLD', at(10));
+      await finish('MID', at(60));
+      await finish('NEW', at(200));
+
+      const pruned = await store.prune({
+        logsBefore: at(100),
+        runsBefore: at(50),
+      });
+
+      expect(pruned.runs).toEqual(['OLD']);
+      expect(pruned.logs).toBe(4);
+      expect(await store.getRun({ id: 'OLD' })).toBeUndefined();
+      expect(await store.listStages({ runIds: ['OLD'] })).toEqual([]);
+      expect(await store.getRun({ id: 'MID' })).toMatchObject({
+        status: 'finished',
+      });
+      expect(await store.listStages({ runIds: ['MID'] })).toHaveLength(2);
+      const logs = await store.listLogs({
+        runIds: ['OLD', 'MID', 'NEW', 'RUNNING'],
+      });
+      expect(logs.map(l => l.message).sort()).toEqual([
+        'NEW 0',
+        'NEW 1',
+        'RUNNING 0',
+        'RUNNING 1',
+      ]);
+    });
+
     it('fences writes: a step whose claim is no longer the latest changes nothing', async () => {
       await createRun();
       const first = (await claim('a'))!;

@@ -346,4 +346,35 @@ export class DatabaseRunStore implements RunStore {
       return true;
     });
   }
+
+  async prune(options: {
+    logsBefore: Date;
+    runsBefore: Date;
+  }): Promise<{ logs: number; runs: string[] }> {
+    const finishedBefore = (before: Date) =>
+      this.#db(RUNS)
+        .select('id')
+        .where('status', 'finished')
+        .andWhere('finished_at', '<', before);
+    return this.#db.transaction(async (tx: Knex.Transaction) => {
+      const logs = await tx(LOGS)
+        .whereIn('run_id', finishedBefore(options.logsBefore))
+        .delete();
+      const runs = (
+        await tx(RUNS)
+          .select('id')
+          .where('status', 'finished')
+          .andWhere('finished_at', '<', options.runsBefore)
+      ).map((r: { id: string }) => r.id);
+      // In chunks, within the databases' bound-parameter limits; children first, whether or
+      // not the database enforces the cascade.
+      for (let i = 0; i < runs.length; i += 500) {
+        const ids = runs.slice(i, i + 500);
+        await tx(LOGS).whereIn('run_id', ids).delete();
+        await tx(STAGES).whereIn('run_id', ids).delete();
+        await tx(RUNS).whereIn('id', ids).delete();
+      }
+      return { logs, runs };
+    });
+  }
 }

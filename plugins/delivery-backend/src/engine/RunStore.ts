@@ -122,4 +122,13 @@ export interface RunStore {
     lease: Lease;
     changes: RunChanges;
   }): Promise<boolean>;
+  /**
+   * Retention: deletes the logs of runs finished before `logsBefore`, and runs (with their
+   * stages and logs) finished before `runsBefore`. Never touches a run that has not finished.
+   * Returns how many log lines and runs went, and the ids of the runs.
+   */
+  prune(options: {
+    logsBefore: Date;
+    runsBefore: Date;
+  }): Promise<{ logs: number; runs: string[] }>;
 }
