@@ -450,9 +450,23 @@ describe('the built backend', () => {
   });
 
   test('performs a deployment on PostgreSQL: request, start, succeeded in every environment', async () => {
-    const refresh = await fetch(`${backendUrl}/api/auth/guest/refresh`);
-    assert.equal(refresh.status, 200);
-    const { backstageIdentity } = await refresh.json();
+    // Signed in as the catalog's guest user once the catalog has read examples/org.yaml: only
+    // then does the token carry the membership of team-payments, payments-api's owner.
+    const backstageIdentity = await waitFor(
+      'the guest signs in as a member of team-payments',
+      async () => {
+        const refresh = await fetch(`${backendUrl}/api/auth/guest/refresh`);
+        assert.equal(refresh.status, 200);
+        const identity = (await refresh.json()).backstageIdentity;
+        return identity.identity.ownershipEntityRefs.includes(
+          'group:default/team-payments',
+        )
+          ? identity
+          : undefined;
+      },
+      120_000,
+      [backendProcess],
+    );
     const api = async (path, init = {}) => {
       const res = await fetch(`${backendUrl}/api/delivery${path}`, {
         ...init,
