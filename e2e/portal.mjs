@@ -75,7 +75,7 @@ function canListen(port, host) {
  * in `taken`. Another process could take it before the portal binds it; the portal then fails to
  * start and says so in its log.
  */
-async function freePort(taken) {
+export async function freePort(taken) {
   for (let attempt = 0; attempt < 20; attempt++) {
     const port = await new Promise((resolve, reject) => {
       const server = createServer();
@@ -90,11 +90,14 @@ async function freePort(taken) {
   throw new Error('no free port found');
 }
 
-/** Starts `command` in a process group of its own, output to `logName` under test-results/. */
-function startGroup(name, command, args, env, logName) {
+/**
+ * Starts `command` in a process group of its own (in `cwd`, the repository by default), output to
+ * `logName` under test-results/.
+ */
+export function startGroup(name, command, args, env, logName, cwd = root) {
   const log = openSync(join(resultsDir, logName), 'w');
   const child = spawn(command, args, {
-    cwd: root,
+    cwd,
     env: { ...process.env, ...env },
     detached: true,
     stdio: ['ignore', log, log],
@@ -109,7 +112,7 @@ function startGroup(name, command, args, env, logName) {
   return started;
 }
 
-async function waitFor(what, check, timeoutMs, processes) {
+export async function waitFor(what, check, timeoutMs, processes) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const result = await check().catch(() => undefined);
@@ -137,13 +140,13 @@ async function waitFor(what, check, timeoutMs, processes) {
   }
 }
 
-async function answers(url) {
+export async function answers(url) {
   const res = await fetch(url);
   return res.ok ? res : undefined;
 }
 
 /** Stops a process group: SIGTERM, then SIGKILL after `graceMs`; resolves when all of it is gone. */
-async function stopGroup({ child }, graceMs = 10_000) {
+export async function stopGroup({ child }, graceMs = 10_000) {
   const pid = child.pid;
   if (pid === undefined) return;
   killGroup(pid, 'SIGTERM');
@@ -154,6 +157,46 @@ async function stopGroup({ child }, graceMs = 10_000) {
   if (groupAlive(pid)) killGroup(pid, 'SIGKILL');
   while (groupAlive(pid)) await new Promise(r => setTimeout(r, 100));
   groups.delete(pid);
+}
+
+/**
+ * Starts a sandbox of its own on free ports (its process added to `started`), writing its URLs to
+ * a file in `tmp`; resolves with them once it listens.
+ */
+export async function startSandbox(tmp, started, logName = 'sandbox.log') {
+  const urlsFile = join(tmp, 'sandbox-urls.json');
+  const sandboxProcess = startGroup(
+    'the sandbox',
+    'yarn',
+    ['workspace', '@internal/sandbox', 'start'],
+    {
+      SANDBOX_PORTS: JSON.stringify({
+        github: 0,
+        clusters: { uat: 0, canary: 0, production: 0 },
+        traffic: 0,
+        jenkins: 0,
+      }),
+      SANDBOX_URLS_FILE: urlsFile,
+    },
+    logName,
+  );
+  started.push(sandboxProcess);
+  const sandbox = await waitFor(
+    'the sandbox listened',
+    async () =>
+      existsSync(urlsFile)
+        ? JSON.parse(readFileSync(urlsFile, 'utf8'))
+        : undefined,
+    60_000,
+    [sandboxProcess],
+  );
+  const sandboxPorts = [
+    sandbox.githubUrl,
+    sandbox.trafficUrl,
+    sandbox.jenkinsUrl,
+    ...Object.values(sandbox.clusterUrls),
+  ].map(u => Number(new URL(u).port));
+  return { sandboxProcess, sandbox, sandboxPorts };
 }
 
 /**
@@ -235,38 +278,10 @@ export async function startPortal({ timeoutMs = 240_000 } = {}) {
     tempDirs.delete(tmp);
   };
   try {
-    const urlsFile = join(tmp, 'sandbox-urls.json');
-    const sandboxProcess = startGroup(
-      'the sandbox',
-      'yarn',
-      ['workspace', '@internal/sandbox', 'start'],
-      {
-        SANDBOX_PORTS: JSON.stringify({
-          github: 0,
-          clusters: { uat: 0, canary: 0, production: 0 },
-          traffic: 0,
-          jenkins: 0,
-        }),
-        SANDBOX_URLS_FILE: urlsFile,
-      },
-      'sandbox.log',
+    const { sandboxProcess, sandbox, sandboxPorts } = await startSandbox(
+      tmp,
+      started,
     );
-    started.push(sandboxProcess);
-    const sandbox = await waitFor(
-      'the sandbox listened',
-      async () =>
-        existsSync(urlsFile)
-          ? JSON.parse(readFileSync(urlsFile, 'utf8'))
-          : undefined,
-      60_000,
-      [sandboxProcess],
-    );
-    const sandboxPorts = [
-      sandbox.githubUrl,
-      sandbox.trafficUrl,
-      sandbox.jenkinsUrl,
-      ...Object.values(sandbox.clusterUrls),
-    ].map(u => Number(new URL(u).port));
 
     const backendPort = await freePort(sandboxPorts);
     const appPort = await freePort([...sandboxPorts, backendPort]);

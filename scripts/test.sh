@@ -3,7 +3,10 @@
 # PostgreSQL when given a connection; the sandbox checked with the kubectl binary; backend routes
 # over real HTTP), and the browser tests in Debian's Chromium against a portal they start
 # themselves on free ports with a temporary database (e2e/portal.mjs; the demo's ports and
-# .data/ are left alone, so this runs while ./scripts/start.sh does).
+# .data/ are left alone, so this runs while ./scripts/start.sh does), and the production test:
+# `yarn build:backend`, unpacked and installed as packages/backend/Dockerfile does, run with
+# app-config.production.yaml on PostgreSQL (e2e/production.test.mjs; it needs PostgreSQL even
+# without --postgres: postgresql://postgres@127.0.0.1:5432 then).
 #
 #   scripts/test.sh [--postgres postgresql://user@host:port]
 #
@@ -72,6 +75,8 @@ if [ -n "$POSTGRES_URL" ]; then
   ' "$POSTGRES_URL")"
   echo "PostgreSQL $major"
   export "BACKSTAGE_TEST_DATABASE_POSTGRES${major}_CONNECTION_STRING=$POSTGRES_URL"
+  # The built backend's test (e2e/production.test.mjs) creates its databases there.
+  export DELIVERY_TEST_POSTGRES_URL="$POSTGRES_URL"
 else
   echo "test: no --postgres given: store tests run on SQLite only" >&2
 fi
@@ -90,7 +95,7 @@ export CI=true BACKSTAGE_TEST_DISABLE_DOCKER=1
 jest_status=0
 yarn backstage-cli repo test --verbose --json --outputFile="$ROOT/test-results/jest.json" || jest_status=$?
 
-step "Browser tests (Playwright in $CHROMIUM_PATH, on a portal of their own)"
+step "Browser tests (Playwright in $CHROMIUM_PATH, on a portal of their own) and the built backend in production mode"
 e2e_status=0
 node --test --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$ROOT/test-results/e2e.tap" \
