@@ -90,13 +90,11 @@ describe.each(databases.eachSupportedId())(
         );
       }
       const finish = (id: string, when: Date) =>
-        knex('delivery_runs')
-          .where({ id })
-          .update({
-            status: 'finished',
-            outcome: 'succeeded',
-            finished_at: when,
-          });
+        knex('delivery_runs').where({ id }).update({
+          status: 'finished',
+          outcome: 'succeeded',
+          finished_at: when,
+        });
       await finish('OLD', at(10));
       await finish('MID', at(60));
       await finish('NEW', at(200));
