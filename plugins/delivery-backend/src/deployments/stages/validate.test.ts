@@ -206,4 +206,21 @@ describe('validate stage', () => {
         'Not eligible any more: Jenkins job other/job (annotation jenkins.io/job-full-name) is in no folder of delivery.jenkins.jobOwners, so nothing says whose it is',
     });
   });
+
+  it('says it checked again when it runs before an environment', async () => {
+    const { journal, stage } = setup();
+
+    const result = await stage.run(
+      deploymentStageContext<object>(journal, {
+        kind: 'validate',
+        environment: 'production',
+        service: deliveryEntity(),
+      }),
+    );
+
+    expect(result).toEqual({ type: 'done' });
+    expect(journal.lines).toEqual([
+      'info: Commit abcdef0 is still eligible (CI green, no blocking issue) before production',
+    ]);
+  });
 });

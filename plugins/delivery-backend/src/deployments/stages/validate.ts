@@ -43,9 +43,16 @@ export function createValidateStage(deps: {
       }
       await ctx.log(
         'info',
-        `Commit ${input.commitSha.slice(0, 7)} is eligible; deploying ${
-          input.image
-        }`,
+        ctx.stage.environment
+          ? `Commit ${input.commitSha.slice(
+              0,
+              7,
+            )} is still eligible (CI green, no blocking issue) before ${
+              ctx.stage.environment
+            }`
+          : `Commit ${input.commitSha.slice(0, 7)} is eligible; deploying ${
+              input.image
+            }`,
       );
       return { type: 'done' };
     },
