@@ -264,6 +264,35 @@ describe('the deployment run kind', () => {
 });
 
 describe('deployment cancelRefusal', () => {
+  it('rolls back without the catalog, and needs it for every other stage', async () => {
+    const { run, stages } = runStoppedAt('canary.verify');
+    const withSlug = {
+      ...run,
+      input: { ...run.input, projectSlug: 'acme/payments' },
+    };
+    const rollback = stageRecord({
+      kind: 'rollback',
+      environment: 'canary',
+      state: {},
+    });
+
+    await expect(
+      kind.load(withSlug, stages.find(s => s.name === 'canary.verify')!),
+    ).rejects.toThrow('credentials were asked for');
+    expect(await kind.load(withSlug, rollback)).toEqual({
+      service: {
+        entity: {
+          apiVersion: 'backstage.io/v1alpha1',
+          kind: 'component',
+          metadata: { name: 'payments', namespace: 'default' },
+        },
+        entityRef: INPUT.entityRef,
+        projectSlug: 'acme/payments',
+        kubernetesId: '',
+      },
+    });
+  });
+
   it('refuses a cancel once every environment runs the new version and it is being marked stable', () => {
     const marking = runStoppedAt('mark-stable');
     expect(kind.cancelRefusal!(marking.run, marking.stages)).toBe(

@@ -1,3 +1,4 @@
+import { DeliveryEntity } from '../services/EntityResolver';
 import { BackstageCredentials } from '@backstage/backend-plugin-api';
 import { parseEntityRef } from '@backstage/catalog-model';
 import { DeploymentStatus } from '@internal/plugin-delivery-common';
@@ -29,6 +30,21 @@ export function deploymentCancelRefusal(
     )} already and it is being marked stable; it cannot be cancelled`;
   }
   return undefined;
+}
+
+/** The service as far as the run itself knows it, for a rollback without the catalog. */
+function detachedService(input: DeploymentRunInput): DeliveryEntity {
+  const ref = parseEntityRef(input.entityRef);
+  return {
+    entity: {
+      apiVersion: 'backstage.io/v1alpha1',
+      kind: ref.kind,
+      metadata: { name: ref.name, namespace: ref.namespace },
+    },
+    entityRef: input.entityRef,
+    projectSlug: input.projectSlug ?? '',
+    kubernetesId: '',
+  };
 }
 
 /**
@@ -64,12 +80,20 @@ export function createDeploymentRunKind(deps: {
     kind: DEPLOYMENT_RUN_KIND,
     handlers: deps.handlers,
     successOutcome: 'succeeded',
-    async load(run) {
-      const service = await deps.entities.resolve(
-        parseEntityRef(run.input.entityRef),
-        await deps.credentials(),
-      );
-      return { service };
+    async load(run, stage) {
+      try {
+        const service = await deps.entities.resolve(
+          parseEntityRef(run.input.entityRef),
+          await deps.credentials(),
+        );
+        return { service };
+      } catch (error) {
+        // A rollback returns a workload to its backup, which names cluster, namespace and
+        // workload: it goes on without the catalog (an entity removed or renamed, a catalog
+        // that is down).
+        if (stage.kind !== 'rollback') throw error;
+        return { service: detachedService(run.input) };
+      }
     },
     cancelRefusal(run, stages) {
       return deploymentCancelRefusal(run, stages);

@@ -278,6 +278,7 @@ export class DeploymentService {
       commitSha: run.commitSha,
       image,
       requestedBy: run.requestedBy,
+      projectSlug: service.projectSlug,
     };
     // The queue entry moves to running and its pipeline run is created in one transaction.
     const started = await this.deps.store.start({

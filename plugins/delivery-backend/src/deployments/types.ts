@@ -14,9 +14,11 @@ export interface DeploymentRunInput {
   token: string;
   entityRef: string;
   commitSha: string;
-  /** The image to deploy: the running image's repository tagged with the short sha. */
+  /** The image to deploy: the image template filled with the full sha. */
   image: string;
   requestedBy: string;
+  /** `owner/repo`, so that a rollback can tell GitHub even without the catalog. */
+  projectSlug?: string;
 }
 
 /** What each step of a deployment acts on, loaded fresh before every step. */

@@ -361,7 +361,7 @@ export class RunEngine {
         .catch(() => undefined);
     }, Math.max(50, Math.floor(leaseMs / 3)));
     try {
-      const target = await step.kind.load(run);
+      const target = await step.kind.load(run, stage);
       const result = await handler.run({
         run,
         stage,

@@ -189,7 +189,7 @@ export interface RunKind<TInput = unknown, TTarget = unknown> {
   readonly kind: string;
   readonly handlers: ReadonlyArray<AnyStageHandler<TInput, TTarget>>;
   /** Loads what the handlers act on, before each step (e.g. resolves the catalog entity). */
-  load(run: RunRecord<TInput>): Promise<TTarget>;
+  load(run: RunRecord<TInput>, stage: StageRecord): Promise<TTarget>;
   /** The outcome of a run whose stages all succeeded (default `succeeded`). */
   readonly successOutcome?: string;
   /**

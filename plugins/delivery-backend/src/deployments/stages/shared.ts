@@ -63,7 +63,8 @@ export async function reportDeploymentStatus(
     s => s.kind === 'deploy' && s.environment === environment,
   ) as StageRecord<DeployState> | undefined;
   const id = deploy?.state.githubDeploymentId;
-  if (id === undefined) return;
+  // Without the repository (a rollback whose entity left the catalog), GitHub is not told.
+  if (id === undefined || !ctx.target.service.projectSlug) return;
   await recordOnGitHub(ctx, () =>
     github.createDeploymentStatus(ctx.target.service.projectSlug, id, {
       state,
