@@ -97,7 +97,9 @@ yarn backstage-cli repo test --verbose --json --outputFile="$ROOT/test-results/j
 
 step "Browser tests (Playwright in $CHROMIUM_PATH, on a portal of their own) and the built backend in production mode"
 e2e_status=0
-node --test --test-reporter=spec --test-reporter-destination=stdout \
+# One file at a time: building the backend bundle beside a browser and a portal starves two
+# cores (the browser test timed out with the demo also running).
+node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$ROOT/test-results/e2e.tap" \
   e2e/*.test.mjs || e2e_status=$?
 
