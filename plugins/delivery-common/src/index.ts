@@ -10,3 +10,4 @@ export * from './rollout';
 export * from './ci';
 export * from './deployments';
 export * from './eligibility';
+export * from './flags';
