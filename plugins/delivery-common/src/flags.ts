@@ -340,3 +340,27 @@ export function rolloutSettings(
     },
   };
 }
+
+/** A flag as flagd serves it in one environment (one entry of a flag configuration's `flags`). */
+export function flagdFlag(
+  flag: FlagDefinition,
+  environment: string,
+): {
+  state: 'ENABLED' | 'DISABLED';
+  variants: { [name: string]: FlagValue };
+  defaultVariant: string;
+  targeting?: { [key: string]: FlagValue };
+} {
+  const env = flag.environments[environment];
+  if (!env) {
+    throw new RangeError(`Flag ${flag.key} has no settings for ${environment}`);
+  }
+  return {
+    state: env.state,
+    variants: flag.variants,
+    defaultVariant: env.defaultVariant,
+    ...(env.targeting && Object.keys(env.targeting).length > 0
+      ? { targeting: env.targeting }
+      : {}),
+  };
+}
