@@ -13,7 +13,7 @@ import { Entity } from '@backstage/catalog-model';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { SANDBOX_JENKINS, buildSeed } from '@internal/sandbox';
-import { READY_LINE } from './replicas';
+import { READY_LINE, seedComponent } from './replicas';
 
 /**
  * The sandbox's services; those with a job in the sandbox Jenkins (under their repository's
@@ -24,21 +24,10 @@ function entities(): Entity[] {
     const job = SANDBOX_JENKINS.jobs.find(j =>
       j.fullName.startsWith(`${s.projectSlug}/`),
     );
-    return {
-      apiVersion: 'backstage.io/v1alpha1',
-      kind: 'Component',
-      metadata: {
-        name: s.name,
-        namespace: 'default',
-        annotations: {
-          'github.com/project-slug': s.projectSlug,
-          'backstage.io/kubernetes-id': s.name,
-          'backstage.io/kubernetes-namespace': s.namespace,
-          ...(job ? { 'jenkins.io/job-full-name': job.fullName } : {}),
-        },
-      },
-      spec: { type: 'service', owner: s.owner, lifecycle: 'production' },
-    };
+    return seedComponent(
+      s,
+      job ? { 'jenkins.io/job-full-name': job.fullName } : {},
+    );
   });
 }
 

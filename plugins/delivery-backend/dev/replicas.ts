@@ -3,12 +3,38 @@
  * PostgreSQL database, against a sandbox: used by the durability tests and the benchmark.
  */
 import { JsonObject } from '@backstage/types';
-import type { Sandbox } from '@internal/sandbox';
+import type { Sandbox, SeedService } from '@internal/sandbox';
+import type { Entity } from '@backstage/catalog-model';
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { resolve as resolvePath } from 'node:path';
 import knexFactory from 'knex';
 import { mockCredentials } from '@backstage/backend-test-utils';
+
+/**
+ * The catalog Component of a sandbox service, as the demo's catalog has it (the annotations the
+ * delivery plugin reads, the seed's owner), with `annotations` added.
+ */
+export function seedComponent(
+  service: SeedService,
+  annotations: Record<string, string> = {},
+): Entity {
+  return {
+    apiVersion: 'backstage.io/v1alpha1',
+    kind: 'Component',
+    metadata: {
+      name: service.name,
+      namespace: 'default',
+      annotations: {
+        'github.com/project-slug': service.projectSlug,
+        'backstage.io/kubernetes-id': service.name,
+        'backstage.io/kubernetes-namespace': service.namespace,
+        ...annotations,
+      },
+    },
+    spec: { type: 'service', owner: service.owner, lifecycle: 'production' },
+  };
+}
 
 /** What a replica prints on stdout once its HTTP server listens. */
 export const READY_LINE = 'DELIVERY_REPLICA_READY';

@@ -9,7 +9,7 @@ import { Sandbox, buildSeed, startSandbox } from '@internal/sandbox';
 import request from 'supertest';
 import deliveryPlugin from './index';
 import { createTestBackendDatabase } from './__testUtils__/databases';
-import { sandboxConfig } from '../dev/replicas';
+import { sandboxConfig, seedComponent } from '../dev/replicas';
 
 /*
  * What the Deployments tab costs GitHub, through HTTP: the routes the tab calls on open, against
@@ -26,21 +26,9 @@ const HOPPER = 'user:default/hopper';
 const ENTITY = '/api/delivery/entities/default/component/payments-api';
 
 function component(name: string): Entity {
-  const s = buildSeed(Date.now()).services.find(x => x.name === name)!;
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: {
-        'github.com/project-slug': s.projectSlug,
-        'backstage.io/kubernetes-id': s.name,
-        'backstage.io/kubernetes-namespace': s.namespace,
-      },
-    },
-    spec: { type: 'service', owner: s.owner, lifecycle: 'production' },
-  };
+  return seedComponent(
+    buildSeed(Date.now()).services.find(x => x.name === name)!,
+  );
 }
 
 describe('the GitHub budget of the Deployments tab', () => {

@@ -21,7 +21,7 @@ import deliveryPlugin from './index';
 import { createTestBackendDatabase } from './__testUtils__/databases';
 
 const database = createTestBackendDatabase();
-import { sandboxConfig } from '../dev/replicas';
+import { sandboxConfig, seedComponent } from '../dev/replicas';
 
 /*
  * The deploy flow through HTTP: request → token → called → start → UAT → canary → production,
@@ -45,22 +45,7 @@ function mainCommit(service: string, back: number) {
 }
 
 function component(name: string, extra: Record<string, string> = {}): Entity {
-  const s = seed.services.find(x => x.name === name)!;
-  return {
-    apiVersion: 'backstage.io/v1alpha1',
-    kind: 'Component',
-    metadata: {
-      name,
-      namespace: 'default',
-      annotations: {
-        'github.com/project-slug': s.projectSlug,
-        'backstage.io/kubernetes-id': s.name,
-        'backstage.io/kubernetes-namespace': s.namespace,
-        ...extra,
-      },
-    },
-    spec: { type: 'service', owner: s.owner, lifecycle: 'production' },
-  };
+  return seedComponent(seed.services.find(x => x.name === name)!, extra);
 }
 
 /** Registered by someone else, naming payments-api's workload and inventory's Jenkins job. */
@@ -308,6 +293,18 @@ function image(
   return sandbox.clusters[cluster].store.get('deployments', namespace, name)!
     .spec.template.spec.containers[0].image;
 }
+
+const short = {
+  window: { milliseconds: 300 },
+  interval: { milliseconds: 100 },
+};
+
+/** Pipeline settings for tests about gates: fast ticks and a 300 ms window everywhere. */
+const quickPipeline = {
+  tick: { milliseconds: 100 },
+  pollInterval: { milliseconds: 100 },
+  verification: { uat: short, canary: short, production: short },
+};
 
 describe('deploying through the queue and the pipeline', () => {
   const setup = withDelivery({ seed: 7 });
@@ -807,18 +804,12 @@ describe('approvals and audit', () => {
       },
     };
   });
-  const short = {
-    window: { milliseconds: 300 },
-    interval: { milliseconds: 100 },
-  };
   const setup = withDelivery({
     seed: 5,
     overrides: {
       pipeline: {
-        tick: { milliseconds: 100 },
-        pollInterval: { milliseconds: 100 },
+        ...quickPipeline,
         productionApproval: true,
-        verification: { uat: short, canary: short, production: short },
       },
     },
     features: [auditor.factory],
@@ -1273,19 +1264,13 @@ describe('nothing waits forever on one person', () => {
 });
 
 describe('an approval that never comes', () => {
-  const short = {
-    window: { milliseconds: 300 },
-    interval: { milliseconds: 100 },
-  };
   const setup = withDelivery({
     seed: 31,
     overrides: {
       pipeline: {
-        tick: { milliseconds: 100 },
-        pollInterval: { milliseconds: 100 },
+        ...quickPipeline,
         productionApproval: true,
         approvalTimeout: { seconds: 2 },
-        verification: { uat: short, canary: short, production: short },
       },
     },
   });
@@ -1496,18 +1481,12 @@ describe('verification needs evidence', () => {
 });
 
 describe('an approval gate before any environment', () => {
-  const short = {
-    window: { milliseconds: 300 },
-    interval: { milliseconds: 100 },
-  };
   const setup = withDelivery({
     seed: 53,
     overrides: {
       pipeline: {
-        tick: { milliseconds: 100 },
-        pollInterval: { milliseconds: 100 },
+        ...quickPipeline,
         approvals: ['canary'],
-        verification: { uat: short, canary: short, production: short },
       },
     },
   });

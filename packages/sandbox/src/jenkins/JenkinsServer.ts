@@ -8,7 +8,12 @@
  * `/_sandbox/jobs/<full name>/outcome` sets what the next builds of a job do.
  */
 import http from 'node:http';
-import { listen, readBody as readBodyBytes } from '../http';
+import {
+  HeldResponse,
+  ResponseHolds,
+  listen,
+  readBody as readBodyBytes,
+} from '../http';
 import { Tree, TreeSyntaxError, parseTree, pruneTree } from './tree';
 import {
   BuildView,
@@ -37,12 +42,7 @@ export interface JenkinsServerOptions {
 }
 
 /** A request whose response is held back (see {@link JenkinsServer.holdResponses}). */
-export interface HeldJenkinsResponse {
-  /** Resolves when the first matching request has been carried out and its response is held. */
-  arrived: Promise<void>;
-  /** Sends the held response (to a client that may be gone by then). */
-  release(): void;
-}
+export type HeldJenkinsResponse = HeldResponse;
 
 export interface JenkinsServer {
   /** Base URL, e.g. `http://127.0.0.1:7015` (no trailing slash). */
@@ -538,19 +538,11 @@ export async function startJenkinsServer(
   const state = new JenkinsState(options.jobs, now);
   const host = options.host ?? '127.0.0.1';
   const context: { router?: Router } = {};
-  const holds: Array<{
-    match: (request: { method: string; path: string }) => boolean;
-    arrived: () => void;
-    gate: Promise<void>;
-  }> = [];
+  const holds = new ResponseHolds();
 
   const server = http.createServer((req, res) => {
-    const request = {
-      method: (req.method ?? 'GET').toUpperCase(),
-      path: new URL(req.url ?? '/', 'http://sandbox.invalid').pathname,
-    };
-    const holdIndex = holds.findIndex(h => h.match(request));
-    const hold = holdIndex >= 0 ? holds.splice(holdIndex, 1)[0] : undefined;
+    // A held response is sent only when the test releases it (see holdResponses).
+    holds.apply(req, res);
     const write = (reply: Reply) => {
       const headers: Record<string, string> = {
         'x-jenkins': JENKINS_VERSION,
@@ -569,15 +561,6 @@ export async function startJenkinsServer(
       headers['content-length'] = String(Buffer.byteLength(text));
       res.writeHead(reply.status, headers);
       res.end(req.method === 'HEAD' ? undefined : text);
-    };
-    // A held response is sent only when the test releases it (see holdResponses).
-    const send = (reply: Reply) => {
-      if (hold) {
-        hold.arrived();
-        hold.gate.then(() => write(reply));
-      } else {
-        write(reply);
-      }
     };
 
     const run = async (): Promise<Reply> => {
@@ -651,9 +634,9 @@ export async function startJenkinsServer(
         : reply;
     };
 
-    run().then(send, (error: unknown) => {
+    run().then(write, (error: unknown) => {
       if (error instanceof HttpError) {
-        send({
+        write({
           status: error.status,
           text: htmlError(error.status, error.message),
           headers: {
@@ -662,15 +645,15 @@ export async function startJenkinsServer(
           },
         });
       } else if (error instanceof JenkinsStateError) {
-        send({
+        write({
           status: error.status,
           json: { message: error.message },
         });
       } else if (error instanceof URIError) {
-        send({ status: 400, text: htmlError(400, 'Bad Request') });
+        write({ status: 400, text: htmlError(400, 'Bad Request') });
       } else {
         const message = error instanceof Error ? error.message : String(error);
-        send({
+        write({
           status: 500,
           text: htmlError(500, message),
           headers: { 'content-type': 'text/html;charset=utf-8' },
@@ -686,18 +669,7 @@ export async function startJenkinsServer(
   return {
     url,
     state,
-    holdResponses(match) {
-      let arrived!: () => void;
-      let release!: () => void;
-      const arrival = new Promise<void>(resolve => {
-        arrived = resolve;
-      });
-      const gate = new Promise<void>(resolve => {
-        release = resolve;
-      });
-      holds.push({ match, arrived, gate });
-      return { arrived: arrival, release };
-    },
+    holdResponses: match => holds.add(match),
     close,
   };
 }

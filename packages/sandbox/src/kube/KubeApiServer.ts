@@ -11,7 +11,12 @@ import {
   ServerResponse,
   createServer,
 } from 'node:http';
-import { listen, readBody as readRequestBody } from '../http';
+import {
+  HeldResponse,
+  ResponseHolds,
+  listen,
+  readBody as readRequestBody,
+} from '../http';
 import {
   DeploymentController,
   QuotaController,
@@ -59,12 +64,7 @@ export interface KubeServerOptions {
 }
 
 /** A request whose response is held back (see {@link KubeServer.holdResponses}). */
-export interface HeldResponses {
-  /** Resolves when the first matching request has been handled and its response is held. */
-  arrived: Promise<void>;
-  /** Sends the held response. */
-  release(): void;
-}
+export type HeldResponses = HeldResponse;
 
 /** A running sandbox API server. */
 export interface KubeServer {
@@ -769,11 +769,7 @@ export async function startKubeServer(
     await handleResource(req, res, target, query);
   }
 
-  const holds: Array<{
-    match: (request: { method: string; path: string }) => boolean;
-    arrived: () => void;
-    gate: Promise<void>;
-  }> = [];
+  const holds = new ResponseHolds();
 
   const failures: Array<{
     match: (request: { method: string; path: string }) => boolean;
@@ -791,18 +787,7 @@ export async function startKubeServer(
       sendError(res, new Error('the sandbox was told to fail this request'));
       return;
     }
-    const index = holds.findIndex(h =>
-      h.match({ method: req.method ?? 'GET', path }),
-    );
-    if (index >= 0) {
-      const [hold] = holds.splice(index, 1);
-      const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
-      res.end = ((...args: unknown[]) => {
-        hold.arrived();
-        hold.gate.then(() => end(...args));
-        return res;
-      }) as typeof res.end;
-    }
+    holds.apply(req, res);
     handle(req, res).catch(err => sendError(res, err));
   });
 
@@ -824,18 +809,7 @@ export async function startKubeServer(
         count: () => failure.count,
       };
     },
-    holdResponses(match) {
-      let arrived!: () => void;
-      let release!: () => void;
-      const arrival = new Promise<void>(resolve => {
-        arrived = resolve;
-      });
-      const gate = new Promise<void>(resolve => {
-        release = resolve;
-      });
-      holds.push({ match, arrived, gate });
-      return { arrived: arrival, release };
-    },
+    holdResponses: match => holds.add(match),
     close() {
       if (!closed) {
         deployments.stop();
