@@ -123,6 +123,21 @@ async function waitFor<T>(
 }
 
 /** `deployment.kubernetes.io/revision` of the service's Deployment per cluster. */
+/** A deployment once it is neither called nor running, read from the environment's replica. */
+function finished(
+  env: { current?: Replica },
+  token: string,
+  what = `${token} to finish`,
+) {
+  return waitFor(
+    what,
+    () => expectOk(env.current!, 'GET', `/deployments/${token}`),
+    d => !['called', 'running'].includes(d.status),
+    45_000,
+    100,
+  );
+}
+
 function revisions(sandbox: Sandbox, service: string): Record<string, number> {
   return Object.fromEntries(
     ENVIRONMENTS.map(env => {
@@ -300,15 +315,6 @@ for (const connection of POSTGRES) {
       return d.stages.find((s: any) => s.status === 'running')?.name ?? '-';
     };
 
-    const finished = (token: string, what: string) =>
-      waitFor(
-        what,
-        () => expectOk(env.current!, 'GET', `/deployments/${token}`),
-        d => !['called', 'running'].includes(d.status),
-        45_000,
-        100,
-      );
-
     it('resumes on a new replica each time and finishes with every step done once', async () => {
       const before = revisions(env.sandbox, service);
       const { token, image: target } = await requestAndStart(
@@ -338,7 +344,7 @@ for (const connection of POSTGRES) {
         await env.replica(next!);
       }
 
-      const done = await finished(token, `${token} to finish (${kills})`);
+      const done = await finished(env, token, `${token} to finish (${kills})`);
       expect({ kills, status: done.status, reason: done.reason }).toEqual({
         kills,
         status: 'succeeded',
@@ -407,7 +413,7 @@ for (const connection of POSTGRES) {
       }
       await env.replica('F');
 
-      const done = await finished(token, `${token} to be rolled back`);
+      const done = await finished(env, token, `${token} to be rolled back`);
       expect(done.status).toBe('rolled_back');
       expect(done.reason).toBe(
         'canary.verify: Unhealthy in canary: recorded before the kill',
@@ -510,13 +516,7 @@ for (const connection of POSTGRES) {
         // A wakes up in the middle of B's run, with the answer to its old write.
         process.kill(a.pid, 'SIGCONT');
       }
-      const done = await waitFor(
-        `${token} to finish`,
-        () => expectOk(env.current!, 'GET', `/deployments/${token}`),
-        d => !['called', 'running'].includes(d.status),
-        45_000,
-        100,
-      );
+      const done = await finished(env, token);
       expect({ status: done.status, reason: done.reason }).toEqual({
         status: 'succeeded',
         reason: undefined,
@@ -621,13 +621,7 @@ for (const connection of POSTGRES) {
 
       // B takes the run over once A's lease lapses.
       await env.replica('B');
-      const done = await waitFor(
-        `${token} to finish`,
-        () => expectOk(env.current!, 'GET', `/deployments/${token}`),
-        d => !['called', 'running'].includes(d.status),
-        45_000,
-        100,
-      );
+      const done = await finished(env, token);
       expect({ status: done.status, reason: done.reason }).toEqual({
         status: 'succeeded',
         reason: undefined,
@@ -710,13 +704,13 @@ for (const connection of POSTGRES) {
       const started = new Set<string>();
       let samples = 0;
       let next = 0;
-      const finished = new Set<string>();
+      const ended = new Set<string>();
       const deadline = Date.now() + 60_000;
       try {
-        while (finished.size < tokens.length) {
+        while (ended.size < tokens.length) {
           if (Date.now() > deadline) {
             throw new Error(
-              `Timed out: finished ${[...finished].join(', ')} of ${tokens.join(
+              `Timed out: finished ${[...ended].join(', ')} of ${tokens.join(
                 ', ',
               )}`,
             );
@@ -745,7 +739,7 @@ for (const connection of POSTGRES) {
                 );
               }
               for (const d of list.history) {
-                if (serviceOf.has(d.token)) finished.add(d.token);
+                if (serviceOf.has(d.token)) ended.add(d.token);
               }
               // The requester starts a called deployment, through either replica.
               for (const d of active) {
