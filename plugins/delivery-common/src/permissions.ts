@@ -36,6 +36,41 @@ export const deliveryLockPermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/** Create a flag of the service (off in every environment). */
+export const deliveryFlagCreatePermission = createPermission({
+  name: 'delivery.flag.create',
+  attributes: { action: 'create' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** Change a flag of the service: toggle, rollout percentage, targeting. */
+export const deliveryFlagUpdatePermission = createPermission({
+  name: 'delivery.flag.update',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** Approve or reject someone else's flag change (the two-person rule in production). */
+export const deliveryFlagApprovePermission = createPermission({
+  name: 'delivery.flag.approve',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** Archive a flag of the service (it is no longer served). */
+export const deliveryFlagArchivePermission = createPermission({
+  name: 'delivery.flag.archive',
+  attributes: { action: 'delete' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** The kill switch: turn a flag of the service off at once, in one or every environment. */
+export const deliveryFlagKillPermission = createPermission({
+  name: 'delivery.flag.kill',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
 /** Every delivery permission, for policies and the permission integration router. */
 export const deliveryPermissions = [
   deliveryDeployPermission,
@@ -43,4 +78,9 @@ export const deliveryPermissions = [
   deliveryCancelPermission,
   deliveryApprovePermission,
   deliveryLockPermission,
+  deliveryFlagCreatePermission,
+  deliveryFlagUpdatePermission,
+  deliveryFlagApprovePermission,
+  deliveryFlagArchivePermission,
+  deliveryFlagKillPermission,
 ];

@@ -7,14 +7,25 @@
 import { createValidatedOpenApiRouterFromGeneratedEndpointMap } from '@backstage/backend-openapi-utils';
 import type {
   ApproveDeployment,
+  ApproveFlagChange,
+  ArchiveFlag,
   CancelDeployment,
+  ChangeFlag,
+  CreateFlag,
   GetCommits,
   GetDeployment,
   GetDeployments,
   GetEligibility,
   GetEnvironments,
+  GetFlag,
+  GetFlagdConfiguration,
+  GetFlagHistory,
+  GetFlags,
   GetHealth,
+  KillFlag,
   LockQueue,
+  PreviewFlag,
+  RejectFlagChange,
   RequestDeployment,
   StartDeployment,
   UnlockQueue,
@@ -31,9 +42,24 @@ export type EndpointMap = {
   '#post|/deployments/{token}/approve': Omit<ApproveDeployment, 'response'> & {
     response: ApproveDeployment['response'] | ErrorBody;
   };
+  '#post|/flag-changes/{id}/approve': Omit<ApproveFlagChange, 'response'> & {
+    response: ApproveFlagChange['response'] | ErrorBody;
+  };
+  '#post|/entities/{namespace}/{kind}/{name}/flags/{key}/archive': Omit<
+    ArchiveFlag,
+    'response'
+  > & { response: ArchiveFlag['response'] | ErrorBody };
   '#post|/deployments/{token}/cancel': Omit<CancelDeployment, 'response'> & {
     response: CancelDeployment['response'] | ErrorBody;
   };
+  '#post|/entities/{namespace}/{kind}/{name}/flags/{key}/environments/{environment}': Omit<
+    ChangeFlag,
+    'response'
+  > & { response: ChangeFlag['response'] | ErrorBody };
+  '#post|/entities/{namespace}/{kind}/{name}/flags': Omit<
+    CreateFlag,
+    'response'
+  > & { response: CreateFlag['response'] | ErrorBody };
   '#get|/entities/{namespace}/{kind}/{name}/commits': Omit<
     GetCommits,
     'response'
@@ -53,13 +79,39 @@ export type EndpointMap = {
     GetEnvironments,
     'response'
   > & { response: GetEnvironments['response'] | ErrorBody };
+  '#get|/entities/{namespace}/{kind}/{name}/flags/{key}': Omit<
+    GetFlag,
+    'response'
+  > & { response: GetFlag['response'] | ErrorBody };
+  '#get|/flagd/{environment}': Omit<GetFlagdConfiguration, 'response'> & {
+    response: GetFlagdConfiguration['response'] | ErrorBody;
+  };
+  '#get|/entities/{namespace}/{kind}/{name}/flags/{key}/history': Omit<
+    GetFlagHistory,
+    'response'
+  > & { response: GetFlagHistory['response'] | ErrorBody };
+  '#get|/entities/{namespace}/{kind}/{name}/flags': Omit<
+    GetFlags,
+    'response'
+  > & { response: GetFlags['response'] | ErrorBody };
   '#get|/health': Omit<GetHealth, 'response'> & {
     response: GetHealth['response'] | ErrorBody;
   };
+  '#post|/entities/{namespace}/{kind}/{name}/flags/{key}/kill': Omit<
+    KillFlag,
+    'response'
+  > & { response: KillFlag['response'] | ErrorBody };
   '#post|/entities/{namespace}/{kind}/{name}/queue/lock': Omit<
     LockQueue,
     'response'
   > & { response: LockQueue['response'] | ErrorBody };
+  '#post|/entities/{namespace}/{kind}/{name}/flags/{key}/preview': Omit<
+    PreviewFlag,
+    'response'
+  > & { response: PreviewFlag['response'] | ErrorBody };
+  '#post|/flag-changes/{id}/reject': Omit<RejectFlagChange, 'response'> & {
+    response: RejectFlagChange['response'] | ErrorBody;
+  };
   '#post|/entities/{namespace}/{kind}/{name}/deployments': Omit<
     RequestDeployment,
     'response'
@@ -131,6 +183,36 @@ export const spec = {
         schema: {
           type: 'string',
           pattern: '^DEP-[0-9]{13}-[0-9]{6}$',
+        },
+      },
+      flagKey: {
+        name: 'key',
+        in: 'path',
+        required: true,
+        description: "The flag's key within its service",
+        schema: {
+          type: 'string',
+          pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,99}$',
+        },
+      },
+      environment: {
+        name: 'environment',
+        in: 'path',
+        required: true,
+        description: 'Environment name from `delivery.environments`',
+        schema: {
+          type: 'string',
+          pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$',
+        },
+      },
+      flagChangeId: {
+        name: 'id',
+        in: 'path',
+        required: true,
+        description: 'Id of a flag change waiting for approval',
+        schema: {
+          type: 'string',
+          pattern: '^[0-9]{1,18}$',
         },
       },
     },
@@ -779,6 +861,16 @@ export const spec = {
             type: 'string',
             pattern: '^[0-9a-f]{40}$',
           },
+          flags: {
+            type: 'array',
+            description:
+              "Keys of the service's flags this change ships behind; the pipeline turns them on in steps after each verified environment. Added to those named by `Flag: <key>` trailers in the commit message.",
+            maxItems: 20,
+            items: {
+              type: 'string',
+              pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,99}$',
+            },
+          },
         },
         required: ['commitSha'],
       },
@@ -822,6 +914,506 @@ export const spec = {
           },
         },
         required: ['reason'],
+      },
+      FlagVariantType: {
+        description: "The type of a flag's variant values.",
+        type: 'string',
+        enum: ['boolean', 'string', 'number', 'object'],
+      },
+      FlagEnvironmentSettings: {
+        description:
+          'A flag in one environment, as flagd serves it there, with what the portal knows about it. A flag is `on` in an environment when anyone can get a variant other than its off variant.',
+        type: 'object',
+        properties: {
+          environment: {
+            type: 'string',
+          },
+          state: {
+            type: 'string',
+            enum: ['ENABLED', 'DISABLED'],
+            description:
+              "flagd's state; a DISABLED flag is not served (applications use their code default).",
+          },
+          defaultVariant: {
+            type: 'string',
+            description: 'The variant served when no targeting rule matches.',
+          },
+          targeting: {
+            type: 'object',
+            additionalProperties: true,
+            description:
+              "JsonLogic with flagd's operators (`fractional`, `sem_ver`, `starts_with`, `ends_with`).",
+          },
+          rolloutPercent: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 100,
+            description:
+              'Share of users getting the on variant, when the settings are a plain percentage rollout.',
+          },
+          on: {
+            type: 'boolean',
+          },
+          updatedAt: {
+            type: 'string',
+          },
+          updatedBy: {
+            type: 'string',
+          },
+        },
+        required: [
+          'environment',
+          'state',
+          'defaultVariant',
+          'on',
+          'updatedAt',
+          'updatedBy',
+        ],
+      },
+      ServiceFlag: {
+        description:
+          'A feature flag of a service, with its settings in each environment.',
+        type: 'object',
+        properties: {
+          key: {
+            type: 'string',
+          },
+          description: {
+            type: 'string',
+          },
+          type: {
+            $ref: '#/components/schemas/FlagVariantType',
+          },
+          variants: {
+            type: 'object',
+            additionalProperties: true,
+            description: 'Variant names and their values.',
+          },
+          offVariant: {
+            type: 'string',
+            description:
+              'The variant a flag serves when it is off (every environment starts with it).',
+          },
+          onVariant: {
+            type: 'string',
+            description: 'The variant a rollout turns on.',
+          },
+          change: {
+            type: 'string',
+            description: 'The change or ticket the flag belongs to.',
+          },
+          createdAt: {
+            type: 'string',
+          },
+          createdBy: {
+            type: 'string',
+          },
+          archivedAt: {
+            type: 'string',
+          },
+          archivedBy: {
+            type: 'string',
+          },
+          environments: {
+            type: 'array',
+            description: 'Settings per environment, in pipeline order.',
+            items: {
+              $ref: '#/components/schemas/FlagEnvironmentSettings',
+            },
+          },
+        },
+        required: [
+          'key',
+          'type',
+          'variants',
+          'offVariant',
+          'onVariant',
+          'createdAt',
+          'createdBy',
+          'environments',
+        ],
+      },
+      FlagChangeAction: {
+        description:
+          'What a change does in one environment: `toggle` (on for everyone or off), `rollout` (on for a percentage of users, by targeting key), `targeting` (a JsonLogic rule and default variant), `kill` (off at once, never waits for approval).',
+        type: 'string',
+        enum: ['toggle', 'rollout', 'targeting', 'kill'],
+      },
+      FlagChange: {
+        description:
+          "A change of a flag in an environment that needs a second person's approval (the two-person rule for production configuration), and what became of it.",
+        type: 'object',
+        properties: {
+          id: {
+            type: 'string',
+          },
+          entityRef: {
+            type: 'string',
+          },
+          flagKey: {
+            type: 'string',
+          },
+          environment: {
+            type: 'string',
+          },
+          action: {
+            $ref: '#/components/schemas/FlagChangeAction',
+          },
+          summary: {
+            type: 'string',
+            description: 'What it does, e.g. "on for 10 % of users".',
+          },
+          requestedBy: {
+            type: 'string',
+          },
+          requestedAt: {
+            type: 'string',
+          },
+          reason: {
+            type: 'string',
+          },
+          status: {
+            type: 'string',
+            enum: ['pending', 'approved', 'rejected', 'superseded'],
+          },
+          decidedBy: {
+            type: 'string',
+          },
+          decidedAt: {
+            type: 'string',
+          },
+          decisionReason: {
+            type: 'string',
+          },
+          before: {
+            $ref: '#/components/schemas/FlagEnvironmentSettings',
+          },
+          after: {
+            $ref: '#/components/schemas/FlagEnvironmentSettings',
+          },
+        },
+        required: [
+          'id',
+          'entityRef',
+          'flagKey',
+          'environment',
+          'action',
+          'summary',
+          'requestedBy',
+          'requestedAt',
+          'status',
+          'before',
+          'after',
+        ],
+      },
+      FlagsResponse: {
+        description:
+          "A service's flags, the environments, and the changes waiting for approval.",
+        type: 'object',
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          environments: {
+            type: 'array',
+            description: 'Environment names in pipeline order.',
+            items: {
+              type: 'string',
+            },
+          },
+          approvalRequired: {
+            type: 'array',
+            description:
+              'Environments where a change (other than turning off) waits for a second person.',
+            items: {
+              type: 'string',
+            },
+          },
+          flags: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/ServiceFlag',
+            },
+          },
+          pending: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/FlagChange',
+            },
+          },
+        },
+        required: [
+          'entityRef',
+          'environments',
+          'approvalRequired',
+          'flags',
+          'pending',
+        ],
+      },
+      CreateFlagRequest: {
+        description:
+          'A new flag. It starts off (its off variant, no targeting) in every environment.',
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          key: {
+            type: 'string',
+            pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,99}$',
+          },
+          description: {
+            type: 'string',
+            maxLength: 1000,
+          },
+          type: {
+            $ref: '#/components/schemas/FlagVariantType',
+          },
+          variants: {
+            type: 'object',
+            additionalProperties: true,
+            description:
+              'Variant names and values; a boolean flag defaults to `{ on: true, off: false }`.',
+          },
+          offVariant: {
+            type: 'string',
+            description:
+              "The variant served while off; a boolean flag's default is its `false` variant.",
+          },
+          onVariant: {
+            type: 'string',
+            description:
+              "The variant a rollout turns on; a boolean flag's default is its `true` variant.",
+          },
+          change: {
+            type: 'string',
+            maxLength: 200,
+          },
+        },
+        required: ['key', 'type'],
+      },
+      FlagEnvironmentChangeRequest: {
+        description:
+          'A change of a flag in one environment. `toggle` needs `enabled`; `rollout` needs `percent`; `targeting` needs `targeting` and may set `defaultVariant`; `kill` needs nothing.',
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          action: {
+            $ref: '#/components/schemas/FlagChangeAction',
+          },
+          enabled: {
+            type: 'boolean',
+          },
+          percent: {
+            type: 'integer',
+            minimum: 0,
+            maximum: 100,
+          },
+          targeting: {
+            type: 'object',
+            additionalProperties: true,
+          },
+          defaultVariant: {
+            type: 'string',
+          },
+          reason: {
+            type: 'string',
+            maxLength: 500,
+          },
+        },
+        required: ['action'],
+      },
+      FlagChangeResult: {
+        description:
+          'The flag after a change; with `pending` when the change waits for approval instead.',
+        type: 'object',
+        properties: {
+          flag: {
+            $ref: '#/components/schemas/ServiceFlag',
+          },
+          pending: {
+            $ref: '#/components/schemas/FlagChange',
+          },
+        },
+        required: ['flag'],
+      },
+      KillFlagRequest: {
+        description:
+          'Turns a flag off at once in one environment, or in all when none is named.',
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          environment: {
+            type: 'string',
+          },
+          reason: {
+            type: 'string',
+            minLength: 3,
+            maxLength: 500,
+            pattern: '\\S',
+          },
+        },
+        required: ['reason'],
+      },
+      ArchiveFlagRequest: {
+        description: 'Why a flag is archived.',
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          reason: {
+            type: 'string',
+            maxLength: 500,
+          },
+        },
+      },
+      DecideFlagChangeRequest: {
+        description: 'Why a change is approved or rejected.',
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          reason: {
+            type: 'string',
+            maxLength: 500,
+          },
+        },
+      },
+      FlagHistoryEntry: {
+        description:
+          'One recorded change of a flag (who, when, before and after).',
+        type: 'object',
+        properties: {
+          id: {
+            type: 'string',
+          },
+          flagKey: {
+            type: 'string',
+          },
+          environment: {
+            type: 'string',
+          },
+          action: {
+            type: 'string',
+            enum: [
+              'created',
+              'toggled',
+              'rollout',
+              'targeting',
+              'killed',
+              'archived',
+              'requested',
+              'approved',
+              'rejected',
+            ],
+          },
+          actor: {
+            type: 'string',
+          },
+          at: {
+            type: 'string',
+          },
+          reason: {
+            type: 'string',
+          },
+          deployment: {
+            type: 'string',
+            description:
+              'Token of the deployment whose pipeline made the change.',
+          },
+          before: {
+            type: 'object',
+            additionalProperties: true,
+          },
+          after: {
+            type: 'object',
+            additionalProperties: true,
+          },
+        },
+        required: ['id', 'flagKey', 'action', 'actor', 'at'],
+      },
+      FlagHistoryResponse: {
+        description: "A flag's recorded changes, newest first.",
+        type: 'object',
+        properties: {
+          history: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/FlagHistoryEntry',
+            },
+          },
+        },
+        required: ['history'],
+      },
+      FlagPreviewRequest: {
+        description:
+          'Evaluation contexts (a targeting key and attributes) to evaluate a flag for.',
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          environment: {
+            type: 'string',
+          },
+          contexts: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 1000,
+            items: {
+              type: 'object',
+              additionalProperties: true,
+              properties: {
+                targetingKey: {
+                  type: 'string',
+                },
+              },
+            },
+          },
+        },
+        required: ['environment', 'contexts'],
+      },
+      FlagPreviewResult: {
+        description:
+          "What one context gets, evaluated by flagd's own evaluator.",
+        type: 'object',
+        properties: {
+          targetingKey: {
+            type: 'string',
+          },
+          variant: {
+            type: 'string',
+          },
+          value: {
+            description: "The variant's value.",
+          },
+          reason: {
+            type: 'string',
+            description:
+              "flagd's reason, e.g. STATIC, TARGETING_MATCH, DEFAULT, DISABLED.",
+          },
+        },
+        required: ['reason'],
+      },
+      FlagPreviewResponse: {
+        description: 'What each context gets.',
+        type: 'object',
+        properties: {
+          results: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/FlagPreviewResult',
+            },
+          },
+        },
+        required: ['results'],
+      },
+      FlagdConfiguration: {
+        description:
+          'A flagd flag configuration (https://flagd.dev/schema/v0/flags.json).',
+        type: 'object',
+        additionalProperties: true,
+        properties: {
+          flags: {
+            type: 'object',
+            additionalProperties: true,
+          },
+        },
+        required: ['flags'],
       },
     },
   },
@@ -1342,6 +1934,554 @@ export const spec = {
             $ref: '#/components/responses/ErrorResponse',
           },
           '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{namespace}/{kind}/{name}/flags': {
+      get: {
+        operationId: 'GetFlags',
+        description:
+          "The service's flags with their settings per environment, and changes waiting for approval.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            name: 'archived',
+            in: 'query',
+            required: false,
+            description: 'Also list archived flags',
+            schema: {
+              type: 'boolean',
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The flags',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/FlagsResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      post: {
+        operationId: 'CreateFlag',
+        description:
+          'Creates a flag, off in every environment. 422 names each problem of the definition (with its path); 409 when the service has a flag with that key.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/CreateFlagRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '201': {
+            description: 'The new flag',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ServiceFlag',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '422': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{namespace}/{kind}/{name}/flags/{key}': {
+      get: {
+        operationId: 'GetFlag',
+        description: 'One flag, archived or not.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            $ref: '#/components/parameters/flagKey',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The flag',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ServiceFlag',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{namespace}/{kind}/{name}/flags/{key}/environments/{environment}':
+      {
+        post: {
+          operationId: 'ChangeFlag',
+          description:
+            'Changes a flag in one environment: toggle, rollout percentage, targeting, or kill. Where the service requires a second person (see `approvalRequired`), a change that turns anything on answers 202 with the pending change instead; turning off never waits. 422 names the exact problem of a targeting rule.',
+          parameters: [
+            {
+              $ref: '#/components/parameters/namespace',
+            },
+            {
+              $ref: '#/components/parameters/kind',
+            },
+            {
+              $ref: '#/components/parameters/name',
+            },
+            {
+              $ref: '#/components/parameters/flagKey',
+            },
+            {
+              $ref: '#/components/parameters/environment',
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/FlagEnvironmentChangeRequest',
+                },
+              },
+            },
+          },
+          responses: {
+            '200': {
+              description: 'Applied',
+              content: {
+                'application/json': {
+                  schema: {
+                    $ref: '#/components/schemas/FlagChangeResult',
+                  },
+                },
+              },
+            },
+            '202': {
+              description: 'Waiting for approval by someone else',
+              content: {
+                'application/json': {
+                  schema: {
+                    $ref: '#/components/schemas/FlagChangeResult',
+                  },
+                },
+              },
+            },
+            '400': {
+              $ref: '#/components/responses/ErrorResponse',
+            },
+            '403': {
+              $ref: '#/components/responses/ErrorResponse',
+            },
+            '404': {
+              $ref: '#/components/responses/ErrorResponse',
+            },
+            '409': {
+              $ref: '#/components/responses/ErrorResponse',
+            },
+            '422': {
+              $ref: '#/components/responses/ErrorResponse',
+            },
+          },
+        },
+      },
+    '/entities/{namespace}/{kind}/{name}/flags/{key}/kill': {
+      post: {
+        operationId: 'KillFlag',
+        description:
+          'The kill switch: turns a flag off at once in one environment or all of them, with a reason; never waits for approval, and supersedes pending changes.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            $ref: '#/components/parameters/flagKey',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/KillFlagRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The flag, off',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ServiceFlag',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{namespace}/{kind}/{name}/flags/{key}/archive': {
+      post: {
+        operationId: 'ArchiveFlag',
+        description:
+          'Archives a flag: applications stop receiving it. Refused (409) while it is on anywhere, since applications still reading it would fall back to their code default.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            $ref: '#/components/parameters/flagKey',
+          },
+        ],
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ArchiveFlagRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The archived flag',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/ServiceFlag',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{namespace}/{kind}/{name}/flags/{key}/history': {
+      get: {
+        operationId: 'GetFlagHistory',
+        description: 'Every recorded change of a flag, newest first.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            $ref: '#/components/parameters/flagKey',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The history',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/FlagHistoryResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{namespace}/{kind}/{name}/flags/{key}/preview': {
+      post: {
+        operationId: 'PreviewFlag',
+        description:
+          "Evaluates a flag in an environment for given contexts with flagd's own evaluator (@openfeature/flagd-core): who gets what.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            $ref: '#/components/parameters/flagKey',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/FlagPreviewRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'What each context gets',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/FlagPreviewResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '422': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/flag-changes/{id}/approve': {
+      post: {
+        operationId: 'ApproveFlagChange',
+        description:
+          'A second person approves a pending change, which is applied at once; never its requester (403).',
+        parameters: [
+          {
+            $ref: '#/components/parameters/flagChangeId',
+          },
+        ],
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/DecideFlagChangeRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The change, approved and applied',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/FlagChange',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/flag-changes/{id}/reject': {
+      post: {
+        operationId: 'RejectFlagChange',
+        description:
+          'Rejects a pending change (its requester may withdraw it this way too).',
+        parameters: [
+          {
+            $ref: '#/components/parameters/flagChangeId',
+          },
+        ],
+        requestBody: {
+          required: false,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/DecideFlagChangeRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'The change, rejected',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/FlagChange',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/flagd/{environment}': {
+      get: {
+        operationId: 'GetFlagdConfiguration',
+        description:
+          "flagd's HTTP sync source: the flag configuration of an environment, keys namespaced as `<service>.<key>`, or only one service's flags with their own keys (`?service=`). Authenticated with the bearer token of `delivery.flags.sync.token` (flagd's `authHeader`), not a Backstage token. Answers 304 to a matching `If-None-Match`.",
+        security: [],
+        parameters: [
+          {
+            $ref: '#/components/parameters/environment',
+          },
+          {
+            name: 'service',
+            in: 'query',
+            required: false,
+            description:
+              "A service's entity ref or name (default namespace, kind component)",
+            schema: {
+              type: 'string',
+              maxLength: 255,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The flag configuration',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/FlagdConfiguration',
+                },
+              },
+            },
+          },
+          '304': {
+            description: 'Unchanged since the ETag given in If-None-Match',
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
             $ref: '#/components/responses/ErrorResponse',
           },
         },

@@ -7,10 +7,17 @@
 import type { operations } from './types';
 import type {
   Deployment,
+  FlagChange,
+  ServiceFlag,
+  FlagChangeResult,
   CommitsResponse,
   DeploymentsResponse,
   EligibilityResponse,
   EnvironmentsResponse,
+  FlagdConfiguration,
+  FlagHistoryResponse,
+  FlagsResponse,
+  FlagPreviewResponse,
   RequestDeploymentResponse,
 } from './models';
 
@@ -23,6 +30,28 @@ export type ApproveDeployment = {
 };
 
 /**
+ * POST /flag-changes/{id}/approve: A second person approves a pending change, which is applied at once; never its requester (403).
+ */
+export type ApproveFlagChange = {
+  path: operations['ApproveFlagChange']['parameters']['path'];
+  body?: NonNullable<
+    operations['ApproveFlagChange']['requestBody']
+  >['content']['application/json'];
+  response: FlagChange;
+};
+
+/**
+ * POST /entities/{namespace}/{kind}/{name}/flags/{key}/archive: Archives a flag: applications stop receiving it. Refused (409) while it is on anywhere, since applications still reading it would fall back to their code default.
+ */
+export type ArchiveFlag = {
+  path: operations['ArchiveFlag']['parameters']['path'];
+  body?: NonNullable<
+    operations['ArchiveFlag']['requestBody']
+  >['content']['application/json'];
+  response: ServiceFlag;
+};
+
+/**
  * POST /deployments/{token}/cancel: Stops a queued, called or running deployment (a running one stops at its current stage and that environment is rolled back). Its requester may cancel it; the service's owners and the on-call group may abort anyone's, with a reason. A deployment being marked stable cannot be cancelled (409).
  */
 export type CancelDeployment = {
@@ -31,6 +60,28 @@ export type CancelDeployment = {
     operations['CancelDeployment']['requestBody']
   >['content']['application/json'];
   response: Deployment;
+};
+
+/**
+ * POST /entities/{namespace}/{kind}/{name}/flags/{key}/environments/{environment}: Changes a flag in one environment: toggle, rollout percentage, targeting, or kill. Where the service requires a second person (see `approvalRequired`), a change that turns anything on answers 202 with the pending change instead; turning off never waits. 422 names the exact problem of a targeting rule.
+ */
+export type ChangeFlag = {
+  path: operations['ChangeFlag']['parameters']['path'];
+  body: NonNullable<
+    operations['ChangeFlag']['requestBody']
+  >['content']['application/json'];
+  response: FlagChangeResult;
+};
+
+/**
+ * POST /entities/{namespace}/{kind}/{name}/flags: Creates a flag, off in every environment. 422 names each problem of the definition (with its path); 409 when the service has a flag with that key.
+ */
+export type CreateFlag = {
+  path: operations['CreateFlag']['parameters']['path'];
+  body: NonNullable<
+    operations['CreateFlag']['requestBody']
+  >['content']['application/json'];
+  response: ServiceFlag;
 };
 
 /**
@@ -75,10 +126,55 @@ export type GetEnvironments = {
 };
 
 /**
+ * GET /entities/{namespace}/{kind}/{name}/flags/{key}: One flag, archived or not.
+ */
+export type GetFlag = {
+  path: operations['GetFlag']['parameters']['path'];
+  response: ServiceFlag;
+};
+
+/**
+ * GET /flagd/{environment}: flagd's HTTP sync source: the flag configuration of an environment, keys namespaced as `<service>.<key>`, or only one service's flags with their own keys (`?service=`). Authenticated with the bearer token of `delivery.flags.sync.token` (flagd's `authHeader`), not a Backstage token. Answers 304 to a matching `If-None-Match`.
+ */
+export type GetFlagdConfiguration = {
+  path: operations['GetFlagdConfiguration']['parameters']['path'];
+  query: operations['GetFlagdConfiguration']['parameters']['query'];
+  response: FlagdConfiguration;
+};
+
+/**
+ * GET /entities/{namespace}/{kind}/{name}/flags/{key}/history: Every recorded change of a flag, newest first.
+ */
+export type GetFlagHistory = {
+  path: operations['GetFlagHistory']['parameters']['path'];
+  response: FlagHistoryResponse;
+};
+
+/**
+ * GET /entities/{namespace}/{kind}/{name}/flags: The service's flags with their settings per environment, and changes waiting for approval.
+ */
+export type GetFlags = {
+  path: operations['GetFlags']['parameters']['path'];
+  query: operations['GetFlags']['parameters']['query'];
+  response: FlagsResponse;
+};
+
+/**
  * GET /health: Whether the plugin answers (no token needed).
  */
 export type GetHealth = {
   response: operations['GetHealth']['responses'][200]['content']['application/json'];
+};
+
+/**
+ * POST /entities/{namespace}/{kind}/{name}/flags/{key}/kill: The kill switch: turns a flag off at once in one environment or all of them, with a reason; never waits for approval, and supersedes pending changes.
+ */
+export type KillFlag = {
+  path: operations['KillFlag']['parameters']['path'];
+  body: NonNullable<
+    operations['KillFlag']['requestBody']
+  >['content']['application/json'];
+  response: ServiceFlag;
 };
 
 /**
@@ -90,6 +186,28 @@ export type LockQueue = {
     operations['LockQueue']['requestBody']
   >['content']['application/json'];
   response: DeploymentsResponse;
+};
+
+/**
+ * POST /entities/{namespace}/{kind}/{name}/flags/{key}/preview: Evaluates a flag in an environment for given contexts with flagd's own evaluator (@openfeature/flagd-core): who gets what.
+ */
+export type PreviewFlag = {
+  path: operations['PreviewFlag']['parameters']['path'];
+  body: NonNullable<
+    operations['PreviewFlag']['requestBody']
+  >['content']['application/json'];
+  response: FlagPreviewResponse;
+};
+
+/**
+ * POST /flag-changes/{id}/reject: Rejects a pending change (its requester may withdraw it this way too).
+ */
+export type RejectFlagChange = {
+  path: operations['RejectFlagChange']['parameters']['path'];
+  body?: NonNullable<
+    operations['RejectFlagChange']['requestBody']
+  >['content']['application/json'];
+  response: FlagChange;
 };
 
 /**

@@ -6,14 +6,25 @@
 /* eslint-disable */
 import type {
   ApproveDeployment,
+  ApproveFlagChange,
+  ArchiveFlag,
   CancelDeployment,
+  ChangeFlag,
+  CreateFlag,
   GetCommits,
   GetDeployment,
   GetDeployments,
   GetEligibility,
   GetEnvironments,
+  GetFlag,
+  GetFlagdConfiguration,
+  GetFlagHistory,
+  GetFlags,
   GetHealth,
+  KillFlag,
   LockQueue,
+  PreviewFlag,
+  RejectFlagChange,
   RequestDeployment,
   StartDeployment,
   UnlockQueue,
@@ -42,9 +53,9 @@ export type TypedResponse<T> = Omit<Response, 'json'> & {
   json: () => Promise<T>;
 };
 
-function queryString(query: Record<string, unknown>): string {
+function queryString(query: Record<string, unknown> | undefined): string {
   const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) {
+  for (const [key, value] of Object.entries(query ?? {})) {
     if (value === undefined || value === null) continue;
     for (const item of Array.isArray(value) ? value : [value]) {
       params.append(key, String(item));
@@ -87,6 +98,59 @@ export class DefaultApiClient {
   }
 
   /**
+   * A second person approves a pending change, which is applied at once; never its requester (403).
+   */
+  async approveFlagChange(
+    request: {
+      path: ApproveFlagChange['path'];
+      body?: ApproveFlagChange['body'];
+    },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ApproveFlagChange['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/flag-changes/${encodeURIComponent(
+      String(request.path.id),
+    )}/approve`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: {
+        ...(request.body === undefined
+          ? {}
+          : { 'Content-Type': 'application/json' }),
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+      body:
+        request.body === undefined ? undefined : JSON.stringify(request.body),
+    });
+  }
+
+  /**
+   * Archives a flag: applications stop receiving it. Refused (409) while it is on anywhere, since applications still reading it would fall back to their code default.
+   */
+  async archiveFlag(
+    request: { path: ArchiveFlag['path']; body?: ArchiveFlag['body'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ArchiveFlag['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/flags/${encodeURIComponent(String(request.path.key))}/archive`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: {
+        ...(request.body === undefined
+          ? {}
+          : { 'Content-Type': 'application/json' }),
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+      body:
+        request.body === undefined ? undefined : JSON.stringify(request.body),
+    });
+  }
+
+  /**
    * Stops a queued, called or running deployment (a running one stops at its current stage and that environment is rolled back). Its requester may cancel it; the service's owners and the on-call group may abort anyone's, with a reason. A deployment being marked stable cannot be cancelled (409).
    */
   async cancelDeployment(
@@ -110,6 +174,54 @@ export class DefaultApiClient {
       },
       body:
         request.body === undefined ? undefined : JSON.stringify(request.body),
+    });
+  }
+
+  /**
+   * Changes a flag in one environment: toggle, rollout percentage, targeting, or kill. Where the service requires a second person (see `approvalRequired`), a change that turns anything on answers 202 with the pending change instead; turning off never waits. 422 names the exact problem of a targeting rule.
+   */
+  async changeFlag(
+    request: { path: ChangeFlag['path']; body: ChangeFlag['body'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ChangeFlag['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/flags/${encodeURIComponent(
+      String(request.path.key),
+    )}/environments/${encodeURIComponent(String(request.path.environment))}`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+      body: JSON.stringify(request.body),
+    });
+  }
+
+  /**
+   * Creates a flag, off in every environment. 422 names each problem of the definition (with its path); 409 when the service has a flag with that key.
+   */
+  async createFlag(
+    request: { path: CreateFlag['path']; body: CreateFlag['body'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<CreateFlag['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/flags`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+      body: JSON.stringify(request.body),
     });
   }
 
@@ -222,6 +334,101 @@ export class DefaultApiClient {
   }
 
   /**
+   * One flag, archived or not.
+   */
+  async getFlag(
+    request: { path: GetFlag['path'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<GetFlag['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/flags/${encodeURIComponent(String(request.path.key))}`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'GET',
+      headers: {
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+    });
+  }
+
+  /**
+   * flagd's HTTP sync source: the flag configuration of an environment, keys namespaced as `<service>.<key>`, or only one service's flags with their own keys (`?service=`). Authenticated with the bearer token of `delivery.flags.sync.token` (flagd's `authHeader`), not a Backstage token. Answers 304 to a matching `If-None-Match`.
+   */
+  async getFlagdConfiguration(
+    request: {
+      path: GetFlagdConfiguration['path'];
+      query: GetFlagdConfiguration['query'];
+    },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<GetFlagdConfiguration['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/flagd/${encodeURIComponent(
+      String(request.path.environment),
+    )}`;
+    return this.fetchApi.fetch(
+      `${baseUrl}${uri}${queryString(request.query)}`,
+      {
+        method: 'GET',
+        headers: {
+          ...(options?.token
+            ? { Authorization: `Bearer ${options.token}` }
+            : {}),
+        },
+      },
+    );
+  }
+
+  /**
+   * Every recorded change of a flag, newest first.
+   */
+  async getFlagHistory(
+    request: { path: GetFlagHistory['path'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<GetFlagHistory['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/flags/${encodeURIComponent(String(request.path.key))}/history`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'GET',
+      headers: {
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+    });
+  }
+
+  /**
+   * The service's flags with their settings per environment, and changes waiting for approval.
+   */
+  async getFlags(
+    request: { path: GetFlags['path']; query: GetFlags['query'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<GetFlags['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/flags`;
+    return this.fetchApi.fetch(
+      `${baseUrl}${uri}${queryString(request.query)}`,
+      {
+        method: 'GET',
+        headers: {
+          ...(options?.token
+            ? { Authorization: `Bearer ${options.token}` }
+            : {}),
+        },
+      },
+    );
+  }
+
+  /**
    * Whether the plugin answers (no token needed).
    */
   async getHealth(
@@ -235,6 +442,29 @@ export class DefaultApiClient {
       headers: {
         ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
       },
+    });
+  }
+
+  /**
+   * The kill switch: turns a flag off at once in one environment or all of them, with a reason; never waits for approval, and supersedes pending changes.
+   */
+  async killFlag(
+    request: { path: KillFlag['path']; body: KillFlag['body'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<KillFlag['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/flags/${encodeURIComponent(String(request.path.key))}/kill`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+      body: JSON.stringify(request.body),
     });
   }
 
@@ -258,6 +488,56 @@ export class DefaultApiClient {
         ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
       },
       body: JSON.stringify(request.body),
+    });
+  }
+
+  /**
+   * Evaluates a flag in an environment for given contexts with flagd's own evaluator (@openfeature/flagd-core): who gets what.
+   */
+  async previewFlag(
+    request: { path: PreviewFlag['path']; body: PreviewFlag['body'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<PreviewFlag['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/flags/${encodeURIComponent(String(request.path.key))}/preview`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+      body: JSON.stringify(request.body),
+    });
+  }
+
+  /**
+   * Rejects a pending change (its requester may withdraw it this way too).
+   */
+  async rejectFlagChange(
+    request: {
+      path: RejectFlagChange['path'];
+      body?: RejectFlagChange['body'];
+    },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<RejectFlagChange['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/flag-changes/${encodeURIComponent(
+      String(request.path.id),
+    )}/reject`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: {
+        ...(request.body === undefined
+          ? {}
+          : { 'Content-Type': 'application/json' }),
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+      body:
+        request.body === undefined ? undefined : JSON.stringify(request.body),
     });
   }
 

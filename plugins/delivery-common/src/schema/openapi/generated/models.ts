@@ -165,3 +165,96 @@ export type CancelDeploymentRequest =
  * Why the queue is locked.
  */
 export type LockQueueRequest = components['schemas']['LockQueueRequest'];
+
+/**
+ * The type of a flag's variant values.
+ */
+export type FlagVariantType = components['schemas']['FlagVariantType'];
+
+/**
+ * A flag in one environment, as flagd serves it there, with what the portal knows about it. A flag is `on` in an environment when anyone can get a variant other than its off variant.
+ */
+export type FlagEnvironmentSettings =
+  components['schemas']['FlagEnvironmentSettings'];
+
+/**
+ * A feature flag of a service, with its settings in each environment.
+ */
+export type ServiceFlag = components['schemas']['ServiceFlag'];
+
+/**
+ * What a change does in one environment: `toggle` (on for everyone or off), `rollout` (on for a percentage of users, by targeting key), `targeting` (a JsonLogic rule and default variant), `kill` (off at once, never waits for approval).
+ */
+export type FlagChangeAction = components['schemas']['FlagChangeAction'];
+
+/**
+ * A change of a flag in an environment that needs a second person's approval (the two-person rule for production configuration), and what became of it.
+ */
+export type FlagChange = components['schemas']['FlagChange'];
+
+/**
+ * A service's flags, the environments, and the changes waiting for approval.
+ */
+export type FlagsResponse = components['schemas']['FlagsResponse'];
+
+/**
+ * A new flag. It starts off (its off variant, no targeting) in every environment.
+ */
+export type CreateFlagRequest = components['schemas']['CreateFlagRequest'];
+
+/**
+ * A change of a flag in one environment. `toggle` needs `enabled`; `rollout` needs `percent`; `targeting` needs `targeting` and may set `defaultVariant`; `kill` needs nothing.
+ */
+export type FlagEnvironmentChangeRequest =
+  components['schemas']['FlagEnvironmentChangeRequest'];
+
+/**
+ * The flag after a change; with `pending` when the change waits for approval instead.
+ */
+export type FlagChangeResult = components['schemas']['FlagChangeResult'];
+
+/**
+ * Turns a flag off at once in one environment, or in all when none is named.
+ */
+export type KillFlagRequest = components['schemas']['KillFlagRequest'];
+
+/**
+ * Why a flag is archived.
+ */
+export type ArchiveFlagRequest = components['schemas']['ArchiveFlagRequest'];
+
+/**
+ * Why a change is approved or rejected.
+ */
+export type DecideFlagChangeRequest =
+  components['schemas']['DecideFlagChangeRequest'];
+
+/**
+ * One recorded change of a flag (who, when, before and after).
+ */
+export type FlagHistoryEntry = components['schemas']['FlagHistoryEntry'];
+
+/**
+ * A flag's recorded changes, newest first.
+ */
+export type FlagHistoryResponse = components['schemas']['FlagHistoryResponse'];
+
+/**
+ * Evaluation contexts (a targeting key and attributes) to evaluate a flag for.
+ */
+export type FlagPreviewRequest = components['schemas']['FlagPreviewRequest'];
+
+/**
+ * What one context gets, evaluated by flagd's own evaluator.
+ */
+export type FlagPreviewResult = components['schemas']['FlagPreviewResult'];
+
+/**
+ * What each context gets.
+ */
+export type FlagPreviewResponse = components['schemas']['FlagPreviewResponse'];
+
+/**
+ * A flagd flag configuration (https://flagd.dev/schema/v0/flags.json).
+ */
+export type FlagdConfiguration = components['schemas']['FlagdConfiguration'];

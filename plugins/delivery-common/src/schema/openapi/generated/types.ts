@@ -193,6 +193,177 @@ export type paths = {
     patch?: never;
     trace?: never;
   };
+  '/entities/{namespace}/{kind}/{name}/flags': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The service's flags with their settings per environment, and changes waiting for approval. */
+    get: operations['GetFlags'];
+    put?: never;
+    /** @description Creates a flag, off in every environment. 422 names each problem of the definition (with its path); 409 when the service has a flag with that key. */
+    post: operations['CreateFlag'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/entities/{namespace}/{kind}/{name}/flags/{key}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description One flag, archived or not. */
+    get: operations['GetFlag'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/entities/{namespace}/{kind}/{name}/flags/{key}/environments/{environment}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Changes a flag in one environment: toggle, rollout percentage, targeting, or kill. Where the service requires a second person (see `approvalRequired`), a change that turns anything on answers 202 with the pending change instead; turning off never waits. 422 names the exact problem of a targeting rule. */
+    post: operations['ChangeFlag'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/entities/{namespace}/{kind}/{name}/flags/{key}/kill': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description The kill switch: turns a flag off at once in one environment or all of them, with a reason; never waits for approval, and supersedes pending changes. */
+    post: operations['KillFlag'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/entities/{namespace}/{kind}/{name}/flags/{key}/archive': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Archives a flag: applications stop receiving it. Refused (409) while it is on anywhere, since applications still reading it would fall back to their code default. */
+    post: operations['ArchiveFlag'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/entities/{namespace}/{kind}/{name}/flags/{key}/history': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description Every recorded change of a flag, newest first. */
+    get: operations['GetFlagHistory'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/entities/{namespace}/{kind}/{name}/flags/{key}/preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Evaluates a flag in an environment for given contexts with flagd's own evaluator (@openfeature/flagd-core): who gets what. */
+    post: operations['PreviewFlag'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/flag-changes/{id}/approve': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description A second person approves a pending change, which is applied at once; never its requester (403). */
+    post: operations['ApproveFlagChange'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/flag-changes/{id}/reject': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Rejects a pending change (its requester may withdraw it this way too). */
+    post: operations['RejectFlagChange'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/flagd/{environment}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description flagd's HTTP sync source: the flag configuration of an environment, keys namespaced as `<service>.<key>`, or only one service's flags with their own keys (`?service=`). Authenticated with the bearer token of `delivery.flags.sync.token` (flagd's `authHeader`), not a Backstage token. Answers 304 to a matching `If-None-Match`. */
+    get: operations['GetFlagdConfiguration'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 };
 export type webhooks = Record<string, never>;
 export type components = {
@@ -450,6 +621,8 @@ export type components = {
     /** @description The commit to deploy. */
     RequestDeploymentRequest: {
       commitSha: string;
+      /** @description Keys of the service's flags this change ships behind; the pipeline turns them on in steps after each verified environment. Added to those named by `Flag: <key>` trailers in the commit message. */
+      flags?: string[];
     };
     /** @description The queued deployment, with its token and position. */
     RequestDeploymentResponse: {
@@ -463,6 +636,194 @@ export type components = {
     /** @description Why the queue is locked. */
     LockQueueRequest: {
       reason: string;
+    };
+    /**
+     * @description The type of a flag's variant values.
+     * @enum {string}
+     */
+    FlagVariantType: 'boolean' | 'string' | 'number' | 'object';
+    /** @description A flag in one environment, as flagd serves it there, with what the portal knows about it. A flag is `on` in an environment when anyone can get a variant other than its off variant. */
+    FlagEnvironmentSettings: {
+      environment: string;
+      /**
+       * @description flagd's state; a DISABLED flag is not served (applications use their code default).
+       * @enum {string}
+       */
+      state: 'ENABLED' | 'DISABLED';
+      /** @description The variant served when no targeting rule matches. */
+      defaultVariant: string;
+      /** @description JsonLogic with flagd's operators (`fractional`, `sem_ver`, `starts_with`, `ends_with`). */
+      targeting?: {
+        [key: string]: unknown;
+      };
+      /** @description Share of users getting the on variant, when the settings are a plain percentage rollout. */
+      rolloutPercent?: number;
+      on: boolean;
+      updatedAt: string;
+      updatedBy: string;
+    };
+    /** @description A feature flag of a service, with its settings in each environment. */
+    ServiceFlag: {
+      key: string;
+      description?: string;
+      type: components['schemas']['FlagVariantType'];
+      /** @description Variant names and their values. */
+      variants: {
+        [key: string]: unknown;
+      };
+      /** @description The variant a flag serves when it is off (every environment starts with it). */
+      offVariant: string;
+      /** @description The variant a rollout turns on. */
+      onVariant: string;
+      /** @description The change or ticket the flag belongs to. */
+      change?: string;
+      createdAt: string;
+      createdBy: string;
+      archivedAt?: string;
+      archivedBy?: string;
+      /** @description Settings per environment, in pipeline order. */
+      environments: components['schemas']['FlagEnvironmentSettings'][];
+    };
+    /**
+     * @description What a change does in one environment: `toggle` (on for everyone or off), `rollout` (on for a percentage of users, by targeting key), `targeting` (a JsonLogic rule and default variant), `kill` (off at once, never waits for approval).
+     * @enum {string}
+     */
+    FlagChangeAction: 'toggle' | 'rollout' | 'targeting' | 'kill';
+    /** @description A change of a flag in an environment that needs a second person's approval (the two-person rule for production configuration), and what became of it. */
+    FlagChange: {
+      id: string;
+      entityRef: string;
+      flagKey: string;
+      environment: string;
+      action: components['schemas']['FlagChangeAction'];
+      /** @description What it does, e.g. "on for 10 % of users". */
+      summary: string;
+      requestedBy: string;
+      requestedAt: string;
+      reason?: string;
+      /** @enum {string} */
+      status: 'pending' | 'approved' | 'rejected' | 'superseded';
+      decidedBy?: string;
+      decidedAt?: string;
+      decisionReason?: string;
+      before: components['schemas']['FlagEnvironmentSettings'];
+      after: components['schemas']['FlagEnvironmentSettings'];
+    };
+    /** @description A service's flags, the environments, and the changes waiting for approval. */
+    FlagsResponse: {
+      entityRef: string;
+      /** @description Environment names in pipeline order. */
+      environments: string[];
+      /** @description Environments where a change (other than turning off) waits for a second person. */
+      approvalRequired: string[];
+      flags: components['schemas']['ServiceFlag'][];
+      pending: components['schemas']['FlagChange'][];
+    };
+    /** @description A new flag. It starts off (its off variant, no targeting) in every environment. */
+    CreateFlagRequest: {
+      key: string;
+      description?: string;
+      type: components['schemas']['FlagVariantType'];
+      /** @description Variant names and values; a boolean flag defaults to `{ on: true, off: false }`. */
+      variants?: {
+        [key: string]: unknown;
+      };
+      /** @description The variant served while off; a boolean flag's default is its `false` variant. */
+      offVariant?: string;
+      /** @description The variant a rollout turns on; a boolean flag's default is its `true` variant. */
+      onVariant?: string;
+      change?: string;
+    };
+    /** @description A change of a flag in one environment. `toggle` needs `enabled`; `rollout` needs `percent`; `targeting` needs `targeting` and may set `defaultVariant`; `kill` needs nothing. */
+    FlagEnvironmentChangeRequest: {
+      action: components['schemas']['FlagChangeAction'];
+      enabled?: boolean;
+      percent?: number;
+      targeting?: {
+        [key: string]: unknown;
+      };
+      defaultVariant?: string;
+      reason?: string;
+    };
+    /** @description The flag after a change; with `pending` when the change waits for approval instead. */
+    FlagChangeResult: {
+      flag: components['schemas']['ServiceFlag'];
+      pending?: components['schemas']['FlagChange'];
+    };
+    /** @description Turns a flag off at once in one environment, or in all when none is named. */
+    KillFlagRequest: {
+      environment?: string;
+      reason: string;
+    };
+    /** @description Why a flag is archived. */
+    ArchiveFlagRequest: {
+      reason?: string;
+    };
+    /** @description Why a change is approved or rejected. */
+    DecideFlagChangeRequest: {
+      reason?: string;
+    };
+    /** @description One recorded change of a flag (who, when, before and after). */
+    FlagHistoryEntry: {
+      id: string;
+      flagKey: string;
+      environment?: string;
+      /** @enum {string} */
+      action:
+        | 'created'
+        | 'toggled'
+        | 'rollout'
+        | 'targeting'
+        | 'killed'
+        | 'archived'
+        | 'requested'
+        | 'approved'
+        | 'rejected';
+      actor: string;
+      at: string;
+      reason?: string;
+      /** @description Token of the deployment whose pipeline made the change. */
+      deployment?: string;
+      before?: {
+        [key: string]: unknown;
+      };
+      after?: {
+        [key: string]: unknown;
+      };
+    };
+    /** @description A flag's recorded changes, newest first. */
+    FlagHistoryResponse: {
+      history: components['schemas']['FlagHistoryEntry'][];
+    };
+    /** @description Evaluation contexts (a targeting key and attributes) to evaluate a flag for. */
+    FlagPreviewRequest: {
+      environment: string;
+      contexts: ({
+        targetingKey?: string;
+      } & {
+        [key: string]: unknown;
+      })[];
+    };
+    /** @description What one context gets, evaluated by flagd's own evaluator. */
+    FlagPreviewResult: {
+      targetingKey?: string;
+      variant?: string;
+      /** @description The variant's value. */
+      value?: unknown;
+      /** @description flagd's reason, e.g. STATIC, TARGETING_MATCH, DEFAULT, DISABLED. */
+      reason: string;
+    };
+    /** @description What each context gets. */
+    FlagPreviewResponse: {
+      results: components['schemas']['FlagPreviewResult'][];
+    };
+    /** @description A flagd flag configuration (https://flagd.dev/schema/v0/flags.json). */
+    FlagdConfiguration: {
+      flags: {
+        [key: string]: unknown;
+      };
+    } & {
+      [key: string]: unknown;
     };
   };
   responses: {
@@ -485,6 +846,12 @@ export type components = {
     name: string;
     /** @description Deployment token */
     token: string;
+    /** @description The flag's key within its service */
+    flagKey: string;
+    /** @description Environment name from `delivery.environments` */
+    environment: string;
+    /** @description Id of a flag change waiting for approval */
+    flagChangeId: string;
   };
   requestBodies: never;
   headers: never;
@@ -862,6 +1229,393 @@ export interface operations {
       403: components['responses']['ErrorResponse'];
       404: components['responses']['ErrorResponse'];
       409: components['responses']['ErrorResponse'];
+    };
+  };
+  GetFlags: {
+    parameters: {
+      query?: {
+        /** @description Also list archived flags */
+        archived?: boolean;
+      };
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The flags */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlagsResponse'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+    };
+  };
+  CreateFlag: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateFlagRequest'];
+      };
+    };
+    responses: {
+      /** @description The new flag */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ServiceFlag'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      403: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+      409: components['responses']['ErrorResponse'];
+      422: components['responses']['ErrorResponse'];
+    };
+  };
+  GetFlag: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+        /** @description The flag's key within its service */
+        key: components['parameters']['flagKey'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The flag */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ServiceFlag'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+    };
+  };
+  ChangeFlag: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+        /** @description The flag's key within its service */
+        key: components['parameters']['flagKey'];
+        /** @description Environment name from `delivery.environments` */
+        environment: components['parameters']['environment'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['FlagEnvironmentChangeRequest'];
+      };
+    };
+    responses: {
+      /** @description Applied */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlagChangeResult'];
+        };
+      };
+      /** @description Waiting for approval by someone else */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlagChangeResult'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      403: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+      409: components['responses']['ErrorResponse'];
+      422: components['responses']['ErrorResponse'];
+    };
+  };
+  KillFlag: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+        /** @description The flag's key within its service */
+        key: components['parameters']['flagKey'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['KillFlagRequest'];
+      };
+    };
+    responses: {
+      /** @description The flag, off */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ServiceFlag'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      403: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+      409: components['responses']['ErrorResponse'];
+    };
+  };
+  ArchiveFlag: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+        /** @description The flag's key within its service */
+        key: components['parameters']['flagKey'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['ArchiveFlagRequest'];
+      };
+    };
+    responses: {
+      /** @description The archived flag */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ServiceFlag'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      403: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+      409: components['responses']['ErrorResponse'];
+    };
+  };
+  GetFlagHistory: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+        /** @description The flag's key within its service */
+        key: components['parameters']['flagKey'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The history */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlagHistoryResponse'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+    };
+  };
+  PreviewFlag: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+        /** @description The flag's key within its service */
+        key: components['parameters']['flagKey'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['FlagPreviewRequest'];
+      };
+    };
+    responses: {
+      /** @description What each context gets */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlagPreviewResponse'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+      422: components['responses']['ErrorResponse'];
+    };
+  };
+  ApproveFlagChange: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Id of a flag change waiting for approval */
+        id: components['parameters']['flagChangeId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['DecideFlagChangeRequest'];
+      };
+    };
+    responses: {
+      /** @description The change, approved and applied */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlagChange'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      403: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+      409: components['responses']['ErrorResponse'];
+    };
+  };
+  RejectFlagChange: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Id of a flag change waiting for approval */
+        id: components['parameters']['flagChangeId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: {
+      content: {
+        'application/json': components['schemas']['DecideFlagChangeRequest'];
+      };
+    };
+    responses: {
+      /** @description The change, rejected */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlagChange'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      403: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+      409: components['responses']['ErrorResponse'];
+    };
+  };
+  GetFlagdConfiguration: {
+    parameters: {
+      query?: {
+        /** @description A service's entity ref or name (default namespace, kind component) */
+        service?: string;
+      };
+      header?: never;
+      path: {
+        /** @description Environment name from `delivery.environments` */
+        environment: components['parameters']['environment'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The flag configuration */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['FlagdConfiguration'];
+        };
+      };
+      /** @description Unchanged since the ETag given in If-None-Match */
+      304: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['ErrorResponse'];
+      401: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
     };
   };
 }
