@@ -57,6 +57,10 @@ import { EligibilityService } from './services/EligibilityService';
 import { EntityResolver } from './services/EntityResolver';
 import { EnvironmentsService } from './services/EnvironmentsService';
 import { Notifier } from './services/Notifier';
+import { DatabaseFlagStore } from './flags/DatabaseFlagStore';
+import { FlagsService } from './flags/FlagsService';
+import { FlagSync } from './flags/FlagSync';
+import { readFlagsConfig } from './flags/config';
 
 /**
  * The delivery backend plugin: environments, commits, the deployment queue and the progressive
@@ -178,6 +182,27 @@ export const deliveryPlugin = createBackendPlugin({
           notifier,
           callTimeoutMs: delivery.callTimeoutMs,
         });
+        const environmentNames = environments.map(e => e.name);
+        const flagsConfig = readFlagsConfig(config, environmentNames);
+        const flagStore = await DatabaseFlagStore.create({ database });
+        const flagSync = new FlagSync({
+          store: flagStore,
+          environments: environmentNames,
+          pollIntervalMs: flagsConfig.sync.pollIntervalMs,
+          logger,
+        });
+        const flags = new FlagsService({
+          store: flagStore,
+          environments: environmentNames,
+          permissions: deps.permissions,
+          userInfo: deps.userInfo,
+          approvalRequired: flagsConfig.approvalRequired,
+          ...(delivery.onCallGroup
+            ? { onCallGroup: delivery.onCallGroup }
+            : {}),
+          logger,
+          onChange: changed => flagSync.changed(changed),
+        });
         const { pollIntervalMs, rolloutTimeoutMs } = pipeline;
         const engine = new RunEngine({
           store: runs,
@@ -294,9 +319,18 @@ export const deliveryPlugin = createBackendPlugin({
               approvalGates: pipeline.approvalGates,
               ...(jenkinsSettings ? { jenkins: jenkinsSettings } : {}),
             }),
+            flags,
+            flagSync: {
+              sync: flagSync,
+              ...(flagsConfig.sync.token
+                ? { token: flagsConfig.sync.token }
+                : {}),
+            },
           }),
         );
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
+        // flagd authenticates with its own bearer token (delivery.flags.sync.token).
+        httpRouter.addAuthPolicy({ path: '/flagd', allow: 'unauthenticated' });
 
         // Every replica calls queue heads and advances due runs; conditional updates and fenced
         // leases in the database keep them from colliding.

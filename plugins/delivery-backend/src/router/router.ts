@@ -9,6 +9,10 @@ import {
   EligibilityRateLimiter,
   TooManyRequestsError,
 } from '../services/EligibilityRateLimiter';
+import { FlagsService } from '../flags/FlagsService';
+import { FlagSync } from '../flags/FlagSync';
+import { timingSafeEqual } from 'node:crypto';
+import { AuthenticationError } from '@backstage/errors';
 
 /** Builds the plugin's routes: validate input, call a service, return its result. */
 export async function createRouter(options: {
@@ -20,6 +24,9 @@ export async function createRouter(options: {
   deployments: DeploymentService;
   /** Per-user limit of eligibility checks (they cost GitHub calls). */
   eligibilityLimit?: EligibilityRateLimiter;
+  flags: FlagsService;
+  /** flagd's HTTP sync source, and the bearer token it wants (none: it refuses everyone). */
+  flagSync: { sync: FlagSync; token?: string };
 }) {
   const { httpAuth, auditor, entities, environments, commits, deployments } =
     options;
@@ -30,7 +37,12 @@ export async function createRouter(options: {
     return { userEntityRef: credentials.principal.userEntityRef, credentials };
   };
   const service = async (
-    req: Request<{ namespace: string; kind: string; name: string }>,
+    req: Request<
+      { namespace: string; kind: string; name: string },
+      any,
+      any,
+      any
+    >,
   ) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
     return entities.resolve(req.params, credentials);
@@ -194,6 +206,197 @@ export async function createRouter(options: {
         () => deployments.cancel(token, who, reason),
       ),
     );
+  });
+
+  // Flags
+
+  const flags = options.flags;
+  const flagMeta = (
+    found: { entityRef: string },
+    who: Actor,
+    extra: Record<string, string | undefined>,
+  ) =>
+    Object.fromEntries(
+      Object.entries({
+        entityRef: found.entityRef,
+        actor: who.userEntityRef,
+        ...extra,
+      }).filter((e): e is [string, string] => e[1] !== undefined),
+    );
+
+  router.get('/entities/:namespace/:kind/:name/flags', async (req, res) => {
+    res.json(
+      await flags.list(await service(req), {
+        archived: String(req.query?.archived) === 'true',
+      }),
+    );
+  });
+
+  router.post('/entities/:namespace/:kind/:name/flags', async (req, res) => {
+    const found = await service(req);
+    const who = await actor(req);
+    const created = await audited(
+      req,
+      'flag-create',
+      flagMeta(found, who, { flag: req.body.key }),
+      () => flags.create(found, req.body, who),
+    );
+    res.status(201).json(created);
+  });
+
+  router.get(
+    '/entities/:namespace/:kind/:name/flags/:key',
+    async (req, res) => {
+      res.json(await flags.get(await service(req), req.params.key));
+    },
+  );
+
+  router.post(
+    '/entities/:namespace/:kind/:name/flags/:key/environments/:environment',
+    async (req, res) => {
+      const found = await service(req);
+      const who = await actor(req);
+      const { key, environment } = req.params;
+      const { result, pending } = await audited(
+        req,
+        req.body.action === 'kill' ? 'flag-kill' : 'flag-change',
+        flagMeta(found, who, {
+          flag: key,
+          environment,
+          action: req.body.action,
+          reason: req.body.reason,
+        }),
+        () => flags.change(found, key, environment, req.body, who),
+      );
+      res.status(pending ? 202 : 200).json(result);
+    },
+  );
+
+  router.post(
+    '/entities/:namespace/:kind/:name/flags/:key/kill',
+    async (req, res) => {
+      const found = await service(req);
+      const who = await actor(req);
+      const { key } = req.params;
+      res.json(
+        await audited(
+          req,
+          'flag-kill',
+          flagMeta(found, who, {
+            flag: key,
+            environment: req.body.environment ?? 'all',
+            reason: req.body.reason,
+          }),
+          () =>
+            flags.kill(
+              found,
+              key,
+              {
+                ...(req.body.environment
+                  ? { environment: req.body.environment }
+                  : {}),
+                reason: req.body.reason.trim(),
+              },
+              who,
+            ),
+        ),
+      );
+    },
+  );
+
+  router.post(
+    '/entities/:namespace/:kind/:name/flags/:key/archive',
+    async (req, res) => {
+      const found = await service(req);
+      const who = await actor(req);
+      const { key } = req.params;
+      res.json(
+        await audited(
+          req,
+          'flag-archive',
+          flagMeta(found, who, { flag: key, reason: req.body?.reason }),
+          () => flags.archive(found, key, req.body?.reason, who),
+        ),
+      );
+    },
+  );
+
+  router.get(
+    '/entities/:namespace/:kind/:name/flags/:key/history',
+    async (req, res) => {
+      res.json({
+        history: await flags.history(await service(req), req.params.key),
+      });
+    },
+  );
+
+  router.post(
+    '/entities/:namespace/:kind/:name/flags/:key/preview',
+    async (req, res) => {
+      res.json({
+        results: await flags.preview(
+          await service(req),
+          req.params.key,
+          req.body,
+        ),
+      });
+    },
+  );
+
+  for (const decision of ['approve', 'reject'] as const) {
+    router.post(`/flag-changes/:id/${decision}`, async (req, res) => {
+      const who = await actor(req);
+      const { id } = req.params;
+      res.json(
+        await audited(
+          req,
+          `flag-change-${decision}`,
+          Object.fromEntries(
+            Object.entries({
+              change: id,
+              actor: who.userEntityRef,
+              reason: req.body?.reason,
+            }).filter((e): e is [string, string] => e[1] !== undefined),
+          ),
+          () => flags[decision](id, req.body?.reason, who),
+        ),
+      );
+    });
+  }
+
+  // flagd's HTTP sync source: flagd sends its authHeader verbatim; not a Backstage token.
+  const expected = options.flagSync.token
+    ? Buffer.from(`Bearer ${options.flagSync.token}`)
+    : undefined;
+  router.get('/flagd/:environment', async (req, res) => {
+    const given = Buffer.from(req.header('authorization') ?? '');
+    if (
+      !expected ||
+      given.length !== expected.length ||
+      !timingSafeEqual(given, expected)
+    ) {
+      res.setHeader('WWW-Authenticate', 'Bearer realm="delivery flagd sync"');
+      throw new AuthenticationError(
+        expected
+          ? 'The flagd sync source needs the bearer token of delivery.flags.sync.token (flagd: authHeader "Bearer <token>")'
+          : 'The flagd sync source is closed: no delivery.flags.sync.token is configured',
+      );
+    }
+    const snapshot = await options.flagSync.sync.snapshot({
+      environment: req.params.environment,
+      ...(req.query?.service ? { service: req.query.service } : {}),
+    });
+    const etag = `"${snapshot.revision}"`;
+    res.setHeader('ETag', etag);
+    res.setHeader('Cache-Control', 'no-cache');
+    const match = (req.header('if-none-match') ?? '')
+      .split(',')
+      .map(t => t.trim().replace(/^W\//, ''));
+    if (match.includes(etag) || match.includes('*')) {
+      res.status(304).end();
+      return;
+    }
+    res.type('application/json').end(snapshot.configuration);
   });
 
   return router;
