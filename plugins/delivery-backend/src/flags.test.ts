@@ -643,3 +643,40 @@ describe("flagd's HTTP sync source", () => {
     expect((await sync('/staging')).status).toBe(404);
   });
 });
+
+describe('deployments that ship behind flags', () => {
+  const sha = () => {
+    const repo = seed.repositories.find(r => r.name === 'payments-api')!;
+    const main = repo.commits.filter(c => !c.message.startsWith('WIP'));
+    return main[main.length - 1 - 5].sha;
+  };
+
+  it('refuses flags the service does not have (422 naming them), queuing nothing', async () => {
+    const res = await post(`${PAYMENTS}/deployments`, {
+      commitSha: sha(),
+      flags: ['http2-payment-client', 'no-such-flag'],
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.error.message).toBe(
+      `Commit ${sha().slice(
+        0,
+        7,
+      )} cannot ship behind its flags: component:default/payments-api has no flag no-such-flag: create it (off everywhere) on the Flags tab first`,
+    );
+    expect((await get(`${PAYMENTS}/deployments`)).body.queue).toEqual([]);
+  });
+
+  it('records the flags a deployment ships behind', async () => {
+    const res = await post(`${PAYMENTS}/deployments`, {
+      commitSha: sha(),
+      flags: ['http2-payment-client'],
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.deployment.flags).toEqual(['http2-payment-client']);
+    const token = res.body.deployment.token;
+    expect((await get(`/deployments/${token}`)).body.flags).toEqual([
+      'http2-payment-client',
+    ]);
+    expect((await post(`/deployments/${token}/cancel`)).status).toBe(200);
+  });
+});

@@ -30,6 +30,8 @@ import {
   createRolloutStage,
   createValidateStage,
   createVerifyStage,
+  createFlagStepStage,
+  createFlagsOffStage,
 } from './deployments/stages';
 import { DatabaseRunStore, RunEngine } from './engine';
 import {
@@ -217,6 +219,16 @@ export const deliveryPlugin = createBackendPlugin({
             backoffMs: errors => Math.min(pollIntervalMs * errors, 30_000),
           },
         });
+        const verify = createVerifyStage({
+          metrics,
+          github,
+          environments,
+          thresholds: pipeline.thresholds,
+          consecutiveBreaches: pipeline.consecutiveBreaches,
+          verification: pipeline.verification,
+          sampleWindowMs: pipeline.sampleWindowMs,
+          verifyWithoutMetrics: pipeline.verifyWithoutMetrics,
+        });
         engine.register(
           createDeploymentRunKind({
             entities,
@@ -242,15 +254,20 @@ export const deliveryPlugin = createBackendPlugin({
                 rolloutTimeoutMs,
                 pollIntervalMs,
               }),
-              createVerifyStage({
-                metrics,
-                github,
-                environments,
-                thresholds: pipeline.thresholds,
-                consecutiveBreaches: pipeline.consecutiveBreaches,
-                verification: pipeline.verification,
-                sampleWindowMs: pipeline.sampleWindowMs,
-                verifyWithoutMetrics: pipeline.verifyWithoutMetrics,
+              verify,
+              createFlagStepStage({
+                flags: {
+                  rollout: o => flags.rollout(o),
+                  turnOff: o => flags.turnOffForDeployment(o),
+                },
+                verify,
+              }),
+              createFlagsOffStage({
+                flags: {
+                  rollout: o => flags.rollout(o),
+                  turnOff: o => flags.turnOffForDeployment(o),
+                },
+                pollIntervalMs,
               }),
               createApprovalStage({
                 approvals: store,
@@ -318,6 +335,11 @@ export const deliveryPlugin = createBackendPlugin({
               environments,
               approvalGates: pipeline.approvalGates,
               ...(jenkinsSettings ? { jenkins: jenkinsSettings } : {}),
+              flags: {
+                unknownFlags: (ref, keys) => flags.unknownFlags(ref, keys),
+                steps: flagsConfig.rolloutSteps,
+              },
+              commitMessage: (slug, sha) => github.getCommitMessage(slug, sha),
             }),
             flags,
             flagSync: {

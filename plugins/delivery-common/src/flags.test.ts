@@ -1,6 +1,7 @@
 import {
   FlagDefinition,
   flagDefinitionProblems,
+  flagTrailers,
   rolloutSettings,
 } from './flags';
 
@@ -282,5 +283,20 @@ describe('rolloutSettings', () => {
       'A rollout is a whole percentage from 0 to 100, got 101',
     );
     expect(() => rolloutSettings(12.5, variants)).toThrow(RangeError);
+  });
+});
+
+describe('flagTrailers', () => {
+  it('reads Flag trailers from the last paragraph only', () => {
+    expect(
+      flagTrailers(
+        'Switch payment provider client to HTTP/2\n\nFlag: mentioned in the body does not count\n\nFlag: http2-payment-client\nSigned-off-by: Ada <ada@acme.example>\nflags: retry-budget, http2-payment-client',
+      ),
+    ).toEqual(['http2-payment-client', 'retry-budget']);
+    expect(flagTrailers('Flag: only-a-subject')).toEqual([]);
+    expect(flagTrailers('Fix typo\n\nNo trailers here')).toEqual([]);
+    expect(flagTrailers('Subject\n\nFlag: 9-not-a-key, ok.key')).toEqual([
+      'ok.key',
+    ]);
   });
 });

@@ -364,3 +364,21 @@ export function flagdFlag(
       : {}),
   };
 }
+
+/**
+ * The flag keys a commit message names in `Flag: <key>` trailers (its last paragraph, git's
+ * trailer block; several keys may share a line, separated by commas), in order, once each.
+ */
+export function flagTrailers(message: string): string[] {
+  const paragraphs = message.trim().split(/\n\s*\n/);
+  if (paragraphs.length < 2) return [];
+  const keys: string[] = [];
+  for (const line of paragraphs[paragraphs.length - 1].split('\n')) {
+    const match = /^flags?:\s*(.+)$/i.exec(line.trim());
+    if (!match) continue;
+    for (const key of match[1].split(',').map(k => k.trim())) {
+      if (KEY.test(key) && !keys.includes(key)) keys.push(key);
+    }
+  }
+  return keys;
+}

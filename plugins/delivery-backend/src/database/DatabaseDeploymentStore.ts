@@ -35,6 +35,7 @@ type DeploymentRow = {
   started_at: Timestamp;
   finished_at: Timestamp;
   reason: string | null;
+  flags?: string | null;
 };
 
 const WAITING: DeploymentStatus[] = ['queued', 'called'];
@@ -62,6 +63,7 @@ function toRecord(row: DeploymentRow): DeploymentRecord {
     ...(row.started_at ? { startedAt: toDate(row.started_at) } : {}),
     ...(row.finished_at ? { finishedAt: toDate(row.finished_at) } : {}),
     ...(row.reason ? { reason: row.reason } : {}),
+    flags: row.flags ? JSON.parse(row.flags) : [],
   };
 }
 
@@ -103,6 +105,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     commitSha: string;
     requestedBy: string;
     requestedAt: Date;
+    flags?: string[];
   }): Promise<DeploymentRecord> {
     // The token's time never goes back, even across replicas with skewed clocks: it is at least
     // the newest token's time, and the sequence orders tokens within one millisecond. Two
@@ -126,6 +129,7 @@ export class DatabaseDeploymentStore implements DeploymentStore {
           requested_by: input.requestedBy,
           requested_at: input.requestedAt,
           status: 'queued',
+          flags: input.flags?.length ? JSON.stringify(input.flags) : null,
         });
         return (await this.getDeployment({ token }))!;
       } catch (error) {

@@ -19,6 +19,8 @@ export interface DeploymentRecord {
   requestedBy: string;
   requestedAt: Date;
   status: DeploymentStatus;
+  /** Keys of the service's flags the change ships behind (turned on by the pipeline). */
+  flags: string[];
   calledAt?: Date;
   callExpiresAt?: Date;
   startedAt?: Date;
@@ -64,6 +66,8 @@ export interface DeploymentStore {
     commitSha: string;
     requestedBy: string;
     requestedAt: Date;
+    /** Keys of the service's flags the change ships behind. */
+    flags?: string[];
   }): Promise<DeploymentRecord>;
   getDeployment(options: {
     token: string;

@@ -48,13 +48,14 @@ const PLAN = planStages({
 function runStoppedAt(
   failing: string | undefined,
   overrides: Record<string, StageStatus> = {},
+  plan = PLAN,
 ): { run: RunRecord<DeploymentRunInput>; stages: StageRecord[] } {
   const at =
     failing === undefined
-      ? PLAN.length
-      : PLAN.findIndex(p => p.name === failing);
+      ? plan.length
+      : plan.findIndex(p => p.name === failing);
   if (at < 0) throw new Error(`No stage ${failing}`);
-  const stages = PLAN.map((p, position) => {
+  const stages = plan.map((p, position) => {
     let status: StageStatus = 'pending';
     if (position < at) status = 'succeeded';
     if (position === at) status = 'running';
@@ -87,9 +88,14 @@ function failure(
     reason?: string;
     cancelledBy?: string;
     overrides?: Record<string, StageStatus>;
+    plan?: typeof PLAN;
   } = {},
 ): RunFailure<DeploymentRunInput> {
-  const { run, stages } = runStoppedAt(failing, options.overrides);
+  const { run, stages } = runStoppedAt(
+    failing,
+    options.overrides,
+    options.plan,
+  );
   return {
     run,
     stages,
@@ -128,6 +134,81 @@ describe('the deployment run kind', () => {
         });
       },
     );
+
+    describe('with flags', () => {
+      const plan = planStages({
+        environments: ['uat', 'canary', 'production'],
+        approvalGates: [],
+        flagSteps: { uat: [100], canary: [10, 50, 100], production: [10, 100] },
+      });
+
+      it('plans the flag steps after each environment verified', () => {
+        expect(
+          plan.filter(p => p.environment === 'canary').map(p => p.name),
+        ).toEqual([
+          'canary.backup',
+          'canary.deploy',
+          'canary.rollout',
+          'canary.verify',
+          'canary.flags-10',
+          'canary.flags-50',
+          'canary.flags-100',
+        ]);
+      });
+
+      it.each(['canary.flags-10', 'canary.flags-50'])(
+        'turns the flags off before the version is rolled back when %s fails',
+        name => {
+          expect(
+            onFailure(failure(name, { reason: 'unhealthy', plan })),
+          ).toEqual({
+            outcome: 'rolled_back',
+            reason: `${name}: unhealthy`,
+            compensate: [
+              {
+                name: 'canary.flags-off',
+                kind: 'flags-off',
+                environment: 'canary',
+              },
+              {
+                name: 'canary.rollback',
+                kind: 'rollback',
+                environment: 'canary',
+              },
+            ],
+          });
+        },
+      );
+
+      it('only rolls the version back when the environment failed before its flags went on', () => {
+        expect(
+          onFailure(failure('production.verify', { plan })).compensate,
+        ).toEqual([
+          {
+            name: 'production.rollback',
+            kind: 'rollback',
+            environment: 'production',
+          },
+        ]);
+      });
+
+      it('turns them off when a run is cancelled during a flag step', () => {
+        expect(
+          onFailure(
+            failure('production.flags-10', {
+              plan,
+              cancelledBy: 'user:default/ada',
+            }),
+          ),
+        ).toMatchObject({
+          outcome: 'cancelled',
+          compensate: [
+            { name: 'production.flags-off' },
+            { name: 'production.rollback' },
+          ],
+        });
+      });
+    });
 
     it('rolls back when the deploy stage itself fails (it may have set the image)', () => {
       expect(onFailure(failure('uat.deploy'))).toMatchObject({

@@ -50,7 +50,8 @@ function detachedService(input: DeploymentRunInput): DeliveryEntity {
 /**
  * Deployments as a kind of run: the pipeline's stages (one handler each), the catalog entity
  * loaded before each step, and the rollback rule. When a stage fails, the environment it was
- * changing, if it had changed it, is returned to its backup by a `rollback` stage; a failing
+ * changing, if it had changed it, has the flags the pipeline turned on there turned off
+ * (`flags-off`) and is returned to its backup by a `rollback` stage; a failing
  * rollback ends the run `failed`. The deployment's queue entry ends with the run's outcome.
  */
 export function createDeploymentRunKind(deps: {
@@ -91,7 +92,9 @@ export function createDeploymentRunKind(deps: {
         // A rollback returns a workload to its backup, which names cluster, namespace and
         // workload: it goes on without the catalog (an entity removed or renamed, a catalog
         // that is down).
-        if (stage.kind !== 'rollback') throw error;
+        if (stage.kind !== 'rollback' && stage.kind !== 'flags-off') {
+          throw error;
+        }
         return { service: detachedService(run.input) };
       }
     },
@@ -120,10 +123,27 @@ export function createDeploymentRunKind(deps: {
           reason: fullReason,
         };
       }
+      // Flags the pipeline turned on there go off first: the fastest rollback there is.
+      const flagsOn = stages.some(
+        s =>
+          s.kind === 'flags' &&
+          s.environment === environment &&
+          s.status !== 'pending' &&
+          s.status !== 'skipped',
+      );
       return {
         outcome: cancelledBy ? 'cancelled' : 'rolled_back',
         reason: fullReason,
         compensate: [
+          ...(flagsOn
+            ? [
+                {
+                  name: `${environment}.flags-off`,
+                  kind: 'flags-off',
+                  environment,
+                },
+              ]
+            : []),
           { name: `${environment}.rollback`, kind: 'rollback', environment },
         ],
       };

@@ -28,6 +28,7 @@ import {
   deliveryDeployPermission,
   deliveryLockPermission,
   deliveryStartPermission,
+  flagTrailers,
   isRegulated,
 } from '@internal/plugin-delivery-common';
 import { parseEntityRef } from '@backstage/catalog-model';
@@ -118,6 +119,13 @@ export class DeploymentService {
       environments: EnvironmentConfig[];
       approvalGates: string[];
       jenkins?: { environment: string; jobAnnotation: string };
+      /** The flags of services, and the shares of users deployments turn them on for. */
+      flags?: {
+        unknownFlags(entityRef: string, keys: string[]): Promise<string[]>;
+        steps: Record<string, number[]>;
+      };
+      /** A commit's full message (for its `Flag:` trailers). */
+      commitMessage?: (slug: string, sha: string) => Promise<string>;
       clock?: () => Date;
     },
   ) {}
@@ -137,6 +145,7 @@ export class DeploymentService {
     service: DeliveryEntity,
     commitSha: string,
     actor: Actor,
+    requestedFlags: string[] = [],
   ): Promise<RequestDeploymentResponse> {
     await this.#authorize(
       deliveryDeployPermission,
@@ -161,16 +170,60 @@ export class DeploymentService {
         eligibility.reasons,
       );
     }
+    const flags = await this.#flagsOf(service, commitSha, requestedFlags);
     const record = await this.deps.store.createDeployment({
       entityRef: service.entityRef,
       workload: workloadKey(service, this.deps.environments),
       commitSha,
       requestedBy: actor.userEntityRef,
       requestedAt: this.#now(),
+      flags,
     });
     await this.deps.queue.callDue({ entityRef: service.entityRef });
     const deployment = await this.get(record.token);
     return { deployment, queuePosition: deployment.queuePosition ?? 0 };
+  }
+
+  /**
+   * The flags a change ships behind: those the request names and those its commit message's
+   * `Flag:` trailers name. Each must be a flag of the service (422 otherwise: create it first).
+   */
+  async #flagsOf(
+    service: DeliveryEntity,
+    commitSha: string,
+    requested: string[],
+  ): Promise<string[]> {
+    const trailers =
+      this.deps.commitMessage && this.deps.flags
+        ? flagTrailers(
+            await this.deps.commitMessage(service.projectSlug, commitSha),
+          )
+        : [];
+    const keys = [...new Set([...requested, ...trailers])];
+    if (keys.length === 0) return [];
+    if (!this.deps.flags) {
+      throw new UnprocessableError('This portal does not manage flags', [
+        { code: 'unknown-flag', message: 'This portal does not manage flags' },
+      ]);
+    }
+    const unknown = await this.deps.flags.unknownFlags(service.entityRef, keys);
+    if (unknown.length > 0) {
+      const reasons = unknown.map(key => ({
+        code: 'unknown-flag',
+        message: `${service.entityRef} has no flag ${key}${
+          trailers.includes(key)
+            ? ' (named by a Flag: trailer of the commit)'
+            : ''
+        }: create it (off everywhere) on the Flags tab first`,
+      }));
+      throw new UnprocessableError(
+        `Commit ${commitSha.slice(0, 7)} cannot ship behind its flags: ${reasons
+          .map(r => r.message)
+          .join('; ')}`,
+        reasons,
+      );
+    }
+    return keys;
   }
 
   async list(service: DeliveryEntity): Promise<DeploymentsResponse> {
@@ -279,6 +332,7 @@ export class DeploymentService {
       image,
       requestedBy: run.requestedBy,
       projectSlug: service.projectSlug,
+      ...(run.flags.length > 0 ? { flags: run.flags } : {}),
     };
     // The queue entry moves to running and its pipeline run is created in one transaction.
     const started = await this.deps.store.start({
@@ -296,6 +350,9 @@ export class DeploymentService {
             approvalGates: this.deps.approvalGates,
             ...(jenkinsJob
               ? { jenkinsEnvironment: this.deps.jenkins!.environment }
+              : {}),
+            ...(run.flags.length > 0 && this.deps.flags
+              ? { flagSteps: this.deps.flags.steps }
               : {}),
           }),
           transaction,
@@ -594,6 +651,7 @@ export class DeploymentService {
       ...(record.startedAt ? { startedAt: iso(record.startedAt) } : {}),
       ...(record.finishedAt ? { finishedAt: iso(record.finishedAt) } : {}),
       ...(record.reason ? { reason: record.reason } : {}),
+      ...(record.flags?.length ? { flags: record.flags } : {}),
       approvals: approvals.map(a => ({
         approver: a.approver,
         at: a.approvedAt.toISOString(),

@@ -8,12 +8,19 @@ export interface PlanOptions {
   approvalGates: string[];
   /** Environment after whose verification the Jenkins stage runs, when the service has a job. */
   jenkinsEnvironment?: string;
+  /**
+   * When the change ships behind flags: the shares of users they are turned on for, step by
+   * step, in each environment after it verified (and after its Jenkins build).
+   */
+  flagSteps?: Record<string, number[]>;
 }
 
 /**
  * The stages of a run: validate, then per environment backup → deploy → rollout → verify
  * (production behind a second validation, any environment behind an optional approval gate,
- * Jenkins after its environment's verification), then mark stable. Rollback stages are added only when something fails.
+ * Jenkins after its environment's verification, then the change's flags turned on step by step,
+ * each step watched like a verification), then mark stable. Rollback stages are added only when
+ * something fails.
  */
 export function planStages(options: PlanOptions): StagePlan[] {
   const stages: StagePlan[] = [{ name: 'validate', kind: 'validate' }];
@@ -44,6 +51,13 @@ export function planStages(options: PlanOptions): StagePlan[] {
       stages.push({
         name: `${environment}.jenkins`,
         kind: 'jenkins',
+        environment,
+      });
+    }
+    for (const percent of options.flagSteps?.[environment] ?? []) {
+      stages.push({
+        name: `${environment}.flags-${percent}`,
+        kind: 'flags',
         environment,
       });
     }

@@ -19,6 +19,8 @@ export interface DeploymentRunInput {
   requestedBy: string;
   /** `owner/repo`, so that a rollback can tell GitHub even without the catalog. */
   projectSlug?: string;
+  /** Keys of the service's flags the change ships behind. */
+  flags?: string[];
 }
 
 /** What each step of a deployment acts on, loaded fresh before every step. */

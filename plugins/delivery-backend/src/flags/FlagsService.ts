@@ -619,6 +619,83 @@ export class FlagsService {
     return flag;
   }
 
+  /**
+   * The pipeline turns a deployment's flags on for `percent` % of users (no approval: the
+   * deployment's own gates stand for it). Flags already there are left alone.
+   */
+  async rollout(options: {
+    entityRef: string;
+    keys: string[];
+    environment: string;
+    percent: number;
+    deployment: string;
+    actor: string;
+  }): Promise<{ changed: string[]; missing: string[] }> {
+    const changed: string[] = [];
+    const missing: string[] = [];
+    for (const key of options.keys) {
+      const flag = await this.find(options.entityRef, key);
+      const current = flag?.settings[options.environment];
+      if (!flag || !current) {
+        missing.push(key);
+        continue;
+      }
+      const next = rolloutSettings(options.percent, {
+        on: flag.onVariant,
+        off: flag.offVariant,
+      });
+      if (rolloutPercentOf(flag, current) === options.percent) continue;
+      await this.deps.store.apply({
+        flagId: flag.id,
+        environment: options.environment,
+        settings: next,
+        action: 'rollout',
+        context: {
+          actor: options.actor,
+          now: this.#now(),
+          deployment: options.deployment,
+          reason: `Deployment ${options.deployment}: ${options.percent} % of users`,
+        },
+      });
+      changed.push(key);
+    }
+    if (changed.length > 0) this.deps.onChange?.([options.environment]);
+    return { changed, missing };
+  }
+
+  /** The pipeline turns a failed deployment's flags off in an environment. */
+  async turnOffForDeployment(options: {
+    entityRef: string;
+    keys: string[];
+    environment: string;
+    deployment: string;
+    reason: string;
+  }): Promise<{ changed: string[] }> {
+    const changed: string[] = [];
+    for (const key of options.keys) {
+      const flag = await this.find(options.entityRef, key);
+      const current = flag?.settings[options.environment];
+      if (!flag || !current || !isOn(flag, current)) continue;
+      await this.turnOff(flag, [options.environment], {
+        actor: 'delivery',
+        now: this.#now(),
+        deployment: options.deployment,
+        reason: options.reason,
+      });
+      changed.push(key);
+    }
+    return { changed };
+  }
+
+  /** The flags of a service that exist and are not archived, of those asked for. */
+  async unknownFlags(entityRef: string, keys: string[]): Promise<string[]> {
+    const unknown: string[] = [];
+    for (const key of keys) {
+      if (!(await this.find(entityRef, key))) unknown.push(key);
+    }
+    return unknown;
+  }
+
   /** A service's flag by key, for the pipeline (not archived). */
   async find(entityRef: string, key: string): Promise<StoredFlag | undefined> {
     const flag = await this.deps.store.get(entityRef, key);

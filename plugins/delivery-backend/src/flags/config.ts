@@ -16,7 +16,7 @@ export interface FlagsConfig {
     pollIntervalMs: number;
   };
   /** Percentages a deployment's flags go through in each environment after it verified. */
-  rolloutSteps: number[];
+  rolloutSteps: Record<string, number[]>;
 }
 
 const duration = (config: Config, key: string, fallback: HumanDuration) =>
@@ -88,6 +88,10 @@ export function readFlagsConfig(
         milliseconds: 250,
       }),
     },
-    rolloutSteps: steps,
+    // The first environment (UAT) tests the change with its flags on for everyone; the later
+    // ones (canary, production) turn them on gradually.
+    rolloutSteps: Object.fromEntries(
+      environments.map((e, i) => [e, i === 0 ? [100] : steps]),
+    ),
   };
 }

@@ -127,8 +127,12 @@ export async function createRouter(options: {
           entityRef: found.entityRef,
           commitSha: req.body.commitSha,
           actor: who.userEntityRef,
+          ...(req.body.flags?.length
+            ? { flags: req.body.flags.join(',') }
+            : {}),
         },
-        () => deployments.request(found, req.body.commitSha, who),
+        () =>
+          deployments.request(found, req.body.commitSha, who, req.body.flags),
       );
       res.status(201).json(result);
     },

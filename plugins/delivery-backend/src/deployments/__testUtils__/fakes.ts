@@ -216,7 +216,7 @@ export class FakeGitHub implements GitHubProvider {
   /** Commits of the repository, and whether each is on the default branch. */
   readonly commits = new Map<
     string,
-    { onBranch: boolean; checks: CiCheck[] }
+    { onBranch: boolean; checks: CiCheck[]; message?: string }
   >();
   readonly blockingIssues: BlockingIssue[] = [];
   failure?: Error;
@@ -231,6 +231,10 @@ export class FakeGitHub implements GitHubProvider {
       defaultBranch: 'main',
       url: `https://github.example.com/${slug}`,
     };
+  }
+
+  async getCommitMessage(_slug: string, sha: string): Promise<string> {
+    return this.commits.get(sha)?.message ?? '';
   }
 
   async listCommits(): Promise<Commit[]> {

@@ -11,3 +11,5 @@ export { createRolloutStage } from './rollout';
 export { createValidateStage } from './validate';
 export { createVerifyStage } from './verify';
 export type { VerifySettings, VerifyState } from './verify';
+export { createFlagStepStage, createFlagsOffStage } from './flags';
+export type { DeploymentFlags, FlagStepState } from './flags';

@@ -44,6 +44,8 @@ export interface GitHubProvider {
   getRepository(slug: string): Promise<RepositoryInfo>;
   /** The newest commits of a branch, newest first. */
   listCommits(slug: string, branch: string, limit: number): Promise<Commit[]>;
+  /** The full message of a commit (subject, body and trailers). */
+  getCommitMessage(slug: string, sha: string): Promise<string>;
   /** Every CI result of a commit: check runs and commit statuses. */
   getCiChecks(slug: string, sha: string): Promise<CiCheck[]>;
   commitOnBranch(

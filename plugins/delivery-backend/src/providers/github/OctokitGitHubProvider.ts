@@ -126,6 +126,23 @@ export class OctokitGitHubProvider implements GitHubProvider {
     }));
   }
 
+  async getCommitMessage(slug: string, sha: string): Promise<string> {
+    const [owner, repo] = splitSlug(slug);
+    const read = async () => {
+      const { data } = await this.#call(slug, `get commit ${sha}`, octokit =>
+        octokit.repos.getCommit({ owner, repo, ref: sha, per_page: 1 }),
+      );
+      return String(data.commit.message);
+    };
+    if (!this.#cache || !FULL_SHA.test(sha)) return read();
+    // A commit's message never changes.
+    return this.#cache.fact(
+      ['commit-message', this.#integration.host, slug, sha],
+      read,
+      () => true,
+    );
+  }
+
   /**
    * Every CI result of a commit: all pages of its check runs and of its commit statuses (GitHub
    * keeps both; a status context and a check run of the same name are one check, the check run

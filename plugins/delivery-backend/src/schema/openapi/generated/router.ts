@@ -628,7 +628,7 @@ export const spec = {
       },
       StageKind: {
         description:
-          'What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable).',
+          "What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable), `flags` (turn the change's flags on for a share of users, then watch health like `verify`), `flags-off` (turn them off again after a failure, before the version is rolled back).",
         type: 'string',
         enum: [
           'validate',
@@ -640,6 +640,8 @@ export const spec = {
           'jenkins',
           'rollback',
           'mark-stable',
+          'flags',
+          'flags-off',
         ],
       },
       StageStatus: {
@@ -781,6 +783,14 @@ export const spec = {
             type: 'string',
             description:
               'Why it ended the way it did (failure reason, who cancelled, expiry).',
+          },
+          flags: {
+            type: 'array',
+            description:
+              "Keys of the service's flags the change ships behind; the pipeline turns them on.",
+            items: {
+              type: 'string',
+            },
           },
           approvals: {
             type: 'array',

@@ -527,7 +527,7 @@ export type components = {
       | 'cancelled'
       | 'expired';
     /**
-     * @description What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable).
+     * @description What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable), `flags` (turn the change's flags on for a share of users, then watch health like `verify`), `flags-off` (turn them off again after a failure, before the version is rolled back).
      * @enum {string}
      */
     StageKind:
@@ -539,7 +539,9 @@ export type components = {
       | 'approval'
       | 'jenkins'
       | 'rollback'
-      | 'mark-stable';
+      | 'mark-stable'
+      | 'flags'
+      | 'flags-off';
     /**
      * @description Where a stage is.
      * @enum {string}
@@ -600,6 +602,8 @@ export type components = {
       finishedAt?: string;
       /** @description Why it ended the way it did (failure reason, who cancelled, expiry). */
       reason?: string;
+      /** @description Keys of the service's flags the change ships behind; the pipeline turns them on. */
+      flags?: string[];
       approvals: components['schemas']['Approval'][];
       stages: components['schemas']['DeploymentStage'][];
     };

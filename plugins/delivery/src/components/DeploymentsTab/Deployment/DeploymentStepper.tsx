@@ -7,7 +7,7 @@ import Stepper from '@material-ui/core/Stepper';
 import Typography from '@material-ui/core/Typography';
 import { DeploymentStage } from '@internal/plugin-delivery-common';
 import { formatTime, formatUser } from '../shared';
-import { groupStages, STAGE_LABEL } from './stages';
+import { groupStages, stageLabel } from './stages';
 import { StageIcon } from './StageIcon';
 import { StageLogs } from './StageLogs';
 
@@ -65,7 +65,7 @@ export function DeploymentStepper({
                   icon={<StageIcon status={stage.status} />}
                   optional={<StageCaption stage={stage} />}
                 >
-                  {STAGE_LABEL[stage.kind] ?? stage.kind}
+                  {stageLabel(stage)}
                 </StepLabel>
                 <StepContent>
                   {action?.(stage)}

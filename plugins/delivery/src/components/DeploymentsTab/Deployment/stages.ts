@@ -11,7 +11,18 @@ export const STAGE_LABEL: Record<StageKind, string> = {
   jenkins: 'Jenkins build',
   rollback: 'Roll back',
   'mark-stable': 'Mark stable',
+  flags: 'Turn flags on',
+  'flags-off': 'Turn flags off',
 };
+
+/** How a stage reads in the stepper: a flag step names its share of users (`canary.flags-10`). */
+export function stageLabel(stage: Pick<DeploymentStage, 'kind' | 'name'>) {
+  const label = STAGE_LABEL[stage.kind] ?? stage.kind;
+  const percent = /\.flags-(\d+)$/.exec(stage.name)?.[1];
+  return stage.kind === 'flags' && percent
+    ? `${label} for ${percent} %`
+    : label;
+}
 
 /** A run of consecutive stages on one environment (or on none: `pipeline`). */
 export interface StageGroup {
