@@ -259,5 +259,44 @@ export interface Config {
        */
       webhookUrl?: string;
     };
+    /** Feature flags: who must approve, how applications read them, how deployments turn them on. */
+    flags?: {
+      /**
+       * Environments where a flag change that turns anything on waits for a second person (never
+       * its requester), for every service; a service may ask for more with the annotation
+       * `delivery.backstage.io/flag-approval: production`. Turning off never waits.
+       */
+      approvalRequired?: string[];
+      sync?: {
+        /**
+         * Bearer token of flagd's HTTP sync source `GET /api/delivery/flagd/{environment}`
+         * (flagd's `authHeader: "Bearer <token>"`). Without it that source refuses everyone.
+         * @visibility secret
+         */
+        token?: string;
+        grpc?: {
+          /** Serve flagd's gRPC sync (`flagd.sync.v1.FlagSyncService`). Defaults to true. */
+          enabled?: boolean;
+          /** Its port (0: any free one). Defaults to 8015. */
+          port?: number;
+          /** The address it listens on. Defaults to 0.0.0.0. */
+          host?: string;
+        };
+        /**
+         * How often each backend replica reads the environments' flag revisions, so that changes
+         * made on another replica reach its streams. Defaults to 250 ms.
+         */
+        pollInterval?: HumanDuration | string;
+      };
+      rollout?: {
+        /**
+         * Shares of users (whole percentages, rising, ending at 100) a deployment's flags are
+         * turned on for, one stage each, in every environment after the first (which turns them
+         * on for everyone). Each step is watched like the environment's verification. Defaults
+         * to [10, 50, 100].
+         */
+        steps?: number[];
+      };
+    };
   };
 }
