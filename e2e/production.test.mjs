@@ -317,6 +317,8 @@ describe('the built backend', () => {
               ],
             },
             delivery: {
+              // Any free port for flagd's gRPC sync: the demo portal may hold 8015.
+              flags: { sync: { grpc: { host: '127.0.0.1', port: 0 } } },
               metrics: {
                 provider: 'sandbox',
                 window: '15s',
@@ -355,6 +357,7 @@ describe('the built backend', () => {
         // Unused: the test file picks the sandbox metrics provider.
         PROMETHEUS_URL: 'http://127.0.0.1:9',
         DELIVERY_ONCALL_GROUP: 'group:default/oncall',
+        FLAGD_SYNC_TOKEN: 'sandbox-flagd-token',
         ...Object.fromEntries(
           Object.entries(sandbox.clusterUrls).flatMap(([name, url]) => [
             [`K8S_${name.toUpperCase()}_URL`, url],

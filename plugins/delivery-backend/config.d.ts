@@ -297,6 +297,19 @@ export interface Config {
          */
         steps?: number[];
       };
+      /**
+       * Boolean flags created at start when their service does not have them yet (the demo's,
+       * or a platform's bootstrap flags); existing flags are never changed. `rollout` gives the
+       * share of users each environment starts with (0 where absent).
+       */
+      initial?: Array<{
+        /** Entity ref or component name, e.g. `payments-api`. */
+        service: string;
+        key: string;
+        description?: string;
+        change?: string;
+        rollout?: { [environment: string]: number };
+      }>;
     };
   };
 }

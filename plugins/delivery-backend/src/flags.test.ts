@@ -73,12 +73,23 @@ beforeAll(async () => {
             'delivery.backstage.io/flag-approval': 'production',
           }),
           component('checkout-web'),
+          component('inventory-service'),
         ],
       }),
       mockServices.rootConfig.factory({
         data: sandboxConfig(sandbox, {
           onCall: { group: ONCALL_GROUP },
-          flags: { sync: { token: TOKEN, grpc: { port: 0 } } },
+          flags: {
+            sync: { token: TOKEN, grpc: { host: '127.0.0.1', port: 0 } },
+            initial: [
+              {
+                service: 'inventory-service',
+                key: 'bulk-reservations',
+                change: 'INV-31',
+                rollout: { uat: 100, canary: 10 },
+              },
+            ],
+          },
         } as JsonObject),
       }),
     ],
@@ -103,6 +114,21 @@ function settings(flag: any, environment: string) {
 }
 
 describe('creating flags', () => {
+  it('creates the flags of delivery.flags.initial at start, as config', async () => {
+    const res = await get(
+      '/entities/default/component/inventory-service/flags/bulk-reservations',
+    );
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ change: 'INV-31', createdBy: 'config' });
+    expect(
+      res.body.environments.map((e: any) => [e.environment, e.rolloutPercent]),
+    ).toEqual([
+      ['uat', 100],
+      ['canary', 10],
+      ['production', 0],
+    ]);
+  });
+
   it('creates a flag off in every environment, with its history', async () => {
     const res = await post(`${PAYMENTS}/flags`, {
       key: 'http2-payment-client',
@@ -582,6 +608,16 @@ describe("flagd's HTTP sync source", () => {
             ],
           },
           metadata: { service: 'component:default/checkout-web' },
+        },
+        'inventory-service.bulk-reservations': {
+          state: 'ENABLED',
+          variants: { on: true, off: false },
+          defaultVariant: 'off',
+          targeting: { fractional: [['on', 10], ['off', 90]] },
+          metadata: {
+            service: 'component:default/inventory-service',
+            change: 'INV-31',
+          },
         },
         'payments-api.http2-payment-client': {
           state: 'ENABLED',

@@ -205,6 +205,14 @@ export const deliveryPlugin = createBackendPlugin({
           logger,
           onChange: changed => flagSync.changed(changed),
         });
+        const seeded = await flags.createInitial(flagsConfig.initial);
+        if (seeded.length > 0) {
+          logger.info(
+            `Created ${
+              seeded.length
+            } flags of delivery.flags.initial: ${seeded.join(', ')}`,
+          );
+        }
         const { pollIntervalMs, rolloutTimeoutMs } = pipeline;
         const engine = new RunEngine({
           store: runs,

@@ -47,7 +47,8 @@ import {
   FlagStore,
   StoredFlag,
 } from './FlagStore';
-import { flagdConfiguration } from './flagd';
+import { flagdConfiguration, serviceRef } from './flagd';
+import { InitialFlag } from './config';
 
 /** Annotation listing the environments where a service's flag changes need a second person. */
 export const ANNOTATION_FLAG_APPROVAL = 'delivery.backstage.io/flag-approval';
@@ -694,6 +695,66 @@ export class FlagsService {
       if (!(await this.find(entityRef, key))) unknown.push(key);
     }
     return unknown;
+  }
+
+  /**
+   * Creates the flags of `delivery.flags.initial` that do not exist yet (boolean, on for the
+   * given share of users), recorded as made by `config`; existing flags are left alone.
+   */
+  async createInitial(initial: InitialFlag[]): Promise<string[]> {
+    const created: string[] = [];
+    for (const wanted of initial) {
+      const entityRef = serviceRef(wanted.service);
+      if (await this.deps.store.get(entityRef, wanted.key)) continue;
+      const variants = { on: true, off: false };
+      const problems = flagDefinitionProblems(
+        {
+          key: wanted.key,
+          type: 'boolean',
+          variants,
+          defaultVariant: 'off',
+          environments: Object.fromEntries(
+            this.deps.environments.map(e => [
+              e,
+              offSettings({ offVariant: 'off' }),
+            ]),
+          ),
+        },
+        this.deps.environments,
+      );
+      if (problems.length > 0) throw new FlagValidationError(problems);
+      try {
+        await this.deps.store.create(
+          {
+            entityRef,
+            key: wanted.key,
+            ...(wanted.description ? { description: wanted.description } : {}),
+            type: 'boolean',
+            variants,
+            offVariant: 'off',
+            onVariant: 'on',
+            ...(wanted.change ? { change: wanted.change } : {}),
+          },
+          Object.fromEntries(
+            this.deps.environments.map(e => [
+              e,
+              rolloutSettings(wanted.rollout[e] ?? 0, { on: 'on', off: 'off' }),
+            ]),
+          ),
+          {
+            actor: 'config',
+            now: this.#now(),
+            reason: 'delivery.flags.initial',
+          },
+        );
+        created.push(`${entityRef}#${wanted.key}`);
+      } catch (error) {
+        // Another replica created it first.
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+    if (created.length > 0) this.deps.onChange?.(this.deps.environments);
+    return created;
   }
 
   /** A service's flag by key, for the pipeline (not archived). */

@@ -17,6 +17,18 @@ export interface FlagsConfig {
   };
   /** Percentages a deployment's flags go through in each environment after it verified. */
   rolloutSteps: Record<string, number[]>;
+  /** Flags created at start when their service does not have them yet (e.g. the demo's). */
+  initial: InitialFlag[];
+}
+
+/** A flag `delivery.flags.initial` asks for. */
+export interface InitialFlag {
+  service: string;
+  key: string;
+  description?: string;
+  change?: string;
+  /** Share of users it is on for, by environment (0 where absent). */
+  rollout: Record<string, number>;
 }
 
 const duration = (config: Config, key: string, fallback: HumanDuration) =>
@@ -70,7 +82,37 @@ export function readFlagsConfig(
     );
   }
   const token = config.getOptionalString('delivery.flags.sync.token');
+  const initial = (
+    config.getOptionalConfigArray('delivery.flags.initial') ?? []
+  ).map(c => {
+    const rollout = c.getOptionalConfig('rollout');
+    const flag: InitialFlag = {
+      service: c.getString('service'),
+      key: c.getString('key'),
+      rollout: Object.fromEntries(
+        (rollout?.keys() ?? []).map(e => [e, rollout!.getNumber(e)]),
+      ),
+    };
+    const description = c.getOptionalString('description');
+    const change = c.getOptionalString('change');
+    if (description) flag.description = description;
+    if (change) flag.change = change;
+    for (const [environment, percent] of Object.entries(flag.rollout)) {
+      if (!environments.includes(environment)) {
+        throw new InputError(
+          `delivery.flags.initial: ${flag.key} names ${environment}, which is not an environment`,
+        );
+      }
+      if (!Number.isInteger(percent) || percent < 0 || percent > 100) {
+        throw new InputError(
+          `delivery.flags.initial: ${flag.key}'s rollout in ${environment} is a whole percentage, got ${percent}`,
+        );
+      }
+    }
+    return flag;
+  });
   return {
+    initial,
     approvalRequired,
     sync: {
       ...(token ? { token } : {}),
