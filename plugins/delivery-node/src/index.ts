@@ -1,5 +1,6 @@
 /**
- * Extension points of the delivery backend plugin, for backend modules.
+ * Extension points of the delivery backend plugin, for backend modules, and the flagd sync
+ * server the backend serves feature flags with.
  *
  * @packageDocumentation
  */
@@ -13,3 +14,15 @@ export type {
   DeliveryMetricsExtensionPoint,
   MetricsProviderFactory,
 } from './extensions';
+export {
+  FLAGD_SYNC_PROTO,
+  parseFlagSyncSelector,
+  startFlagSyncServer,
+} from './flagd';
+export type {
+  FlagConfigurationSnapshot,
+  FlagSyncSelector,
+  FlagSyncServer,
+  FlagSyncServerOptions,
+  FlagSyncSource,
+} from './flagd';
