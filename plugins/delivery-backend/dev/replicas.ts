@@ -130,6 +130,9 @@ export function sandboxConfig(
           ]),
         ),
       },
+      // flagd's gRPC sync on any free loopback port: tests run side by side, and beside the demo
+      // (which holds 8015).
+      flags: { sync: { grpc: { host: '127.0.0.1', port: 0 } } },
       ...delivery,
     },
   };

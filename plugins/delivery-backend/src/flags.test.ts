@@ -613,7 +613,12 @@ describe("flagd's HTTP sync source", () => {
           state: 'ENABLED',
           variants: { on: true, off: false },
           defaultVariant: 'off',
-          targeting: { fractional: [['on', 10], ['off', 90]] },
+          targeting: {
+            fractional: [
+              ['on', 10],
+              ['off', 90],
+            ],
+          },
           metadata: {
             service: 'component:default/inventory-service',
             change: 'INV-31',

@@ -12,6 +12,7 @@ import {
 import {
   MetricsProviderFactory,
   deliveryMetricsExtensionPoint,
+  startFlagSyncServer,
 } from '@internal/plugin-delivery-node';
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -99,6 +100,7 @@ export const deliveryPlugin = createBackendPlugin({
         auditor: coreServices.auditor,
         scheduler: coreServices.scheduler,
         cache: coreServices.cache,
+        lifecycle: coreServices.lifecycle,
         catalog: catalogServiceRef,
         notifications: notificationService,
         signals: signalsServiceRef,
@@ -361,6 +363,22 @@ export const deliveryPlugin = createBackendPlugin({
         httpRouter.addAuthPolicy({ path: '/health', allow: 'unauthenticated' });
         // flagd authenticates with its own bearer token (delivery.flags.sync.token).
         httpRouter.addAuthPolicy({ path: '/flagd', allow: 'unauthenticated' });
+        // flagd's gRPC sync on its own port: in-process OpenFeature providers stream from it.
+        if (flagsConfig.sync.grpc) {
+          const server = await startFlagSyncServer({
+            source: flagSync,
+            host: flagsConfig.sync.grpc.host,
+            port: flagsConfig.sync.grpc.port,
+            logger,
+          });
+          logger.info(
+            `flagd gRPC sync (flagd.sync.v1) on ${flagsConfig.sync.grpc.host}:${server.port}`,
+          );
+          deps.lifecycle.addShutdownHook(async () => {
+            await server.close();
+            flagSync.close();
+          });
+        }
 
         // Every replica calls queue heads and advances due runs; conditional updates and fenced
         // leases in the database keep them from colliding.

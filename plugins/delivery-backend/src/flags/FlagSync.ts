@@ -1,5 +1,6 @@
 import { LoggerService } from '@backstage/backend-plugin-api';
 import { NotFoundError } from '@backstage/errors';
+import { FlagSyncSource } from '@internal/plugin-delivery-node';
 import { FlagStore } from './FlagStore';
 import { flagdConfiguration, serviceRef } from './flagd';
 
@@ -25,7 +26,7 @@ export interface FlagSnapshot {
  * `pollIntervalMs` while anyone listens, and tells its listeners which environments moved.
  * Changes made on this replica are told at once.
  */
-export class FlagSync {
+export class FlagSync implements FlagSyncSource {
   readonly #listeners = new Set<(environment: string) => void>();
   readonly #known = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
