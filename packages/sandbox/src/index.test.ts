@@ -72,7 +72,9 @@ describe('startSandbox', () => {
     }
   });
 
+  // Without `flags`, the flag-bound unhealthy commit is unhealthy for every request.
   it('makes the unhealthy commit fail in canary but not in UAT', async () => {
+    expect(sandbox.flagDomains).toEqual({});
     const [bad] = unhealthyShas(buildSeed(NOW));
     await Promise.all([
       deployPayments(sandbox, 'uat', bad),
