@@ -1,122 +1,25 @@
 import { mockServices } from '@backstage/backend-test-utils';
-import { NotFoundError } from '@backstage/errors';
 import {
-  FlagConfigurationSnapshot,
-  FlagSyncSelector,
   FlagSyncServer,
-  FlagSyncSource,
   startFlagSyncServer,
 } from '@internal/plugin-delivery-node';
 import { OpenFeature, ProviderStatus } from '@openfeature/server-sdk';
-import { EventEmitter } from 'node:events';
-import net from 'node:net';
+import {
+  RolloutFlagSource,
+  eventually,
+  freePort,
+  keepingAlive,
+} from './__testUtils__/flags';
 import { deployPayments, paymentsHealth } from './__testUtils__/payments';
 import { Sandbox, buildSeed, startSandbox, unhealthyShas } from './index';
 
 jest.setTimeout(60_000);
 
 const NOW = Date.parse('2026-11-20T12:00:00Z');
-const FLAG = 'http2-payment-client';
-
-/** The flag in one environment, rolled out to `percent` % of users (flagd's `fractional`). */
-function rollout(percent: number) {
-  return {
-    state: 'ENABLED',
-    variants: { on: true, off: false },
-    defaultVariant: percent === 100 ? 'on' : 'off',
-    ...(percent > 0 && percent < 100
-      ? {
-          targeting: {
-            fractional: [
-              ['on', percent],
-              ['off', 100 - percent],
-            ],
-          },
-        }
-      : {}),
-  };
-}
-
-/** The portal's flags in memory: one flag of payments-api per environment. */
-class MemoryFlagSource implements FlagSyncSource {
-  readonly #percent = new Map<string, number>([
-    ['uat', 0],
-    ['canary', 0],
-    ['production', 0],
-  ]);
-  readonly #revisions = new Map<string, number>();
-  readonly #changes = new EventEmitter();
-
-  setRollout(environment: string, percent: number) {
-    this.#percent.set(environment, percent);
-    this.#revisions.set(
-      environment,
-      (this.#revisions.get(environment) ?? 0) + 1,
-    );
-    this.#changes.emit('change', environment);
-  }
-
-  async snapshot(
-    selector: FlagSyncSelector,
-  ): Promise<FlagConfigurationSnapshot> {
-    const percent = this.#percent.get(selector.environment);
-    if (percent === undefined) {
-      throw new NotFoundError(`No environment '${selector.environment}'`);
-    }
-    if (selector.service && selector.service !== 'payments-api') {
-      throw new NotFoundError(`No service '${selector.service}'`);
-    }
-    return {
-      revision: String(this.#revisions.get(selector.environment) ?? 0),
-      configuration: JSON.stringify({ flags: { [FLAG]: rollout(percent) } }),
-    };
-  }
-
-  watch(listener: (environment: string) => void) {
-    this.#changes.on('change', listener);
-    return () => {
-      this.#changes.off('change', listener);
-    };
-  }
-}
-
-/** A port nothing listens on (yet). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Polls `check` until it returns true; fails after `seconds`. */
-async function eventually(
-  check: () => boolean | Promise<boolean>,
-  seconds = 15,
-) {
-  const deadline = Date.now() + seconds * 1000;
-  while (!(await check())) {
-    if (Date.now() > deadline) {
-      throw new Error(`Still not true after ${seconds} s: ${check}`);
-    }
-    await new Promise(r => setTimeout(r, 100));
-  }
-}
-
-/** The kinds of resources that keep the process alive: timers, sockets, servers. */
-function keepingAlive(): string {
-  return process
-    .getActiveResourcesInfo()
-    .filter(kind => kind !== 'Immediate')
-    .sort()
-    .join(', ');
-}
 
 describe('startSandbox with flags', () => {
   const [bad] = unhealthyShas(buildSeed(NOW));
-  const source = new MemoryFlagSource();
+  const source = new RolloutFlagSource('payments-api', 'http2-payment-client');
   let idle: string;
   let port: number;
   let sandbox: Sandbox;

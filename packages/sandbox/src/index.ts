@@ -146,8 +146,8 @@ export async function startSandbox(options?: {
   /**
    * The portal's flagd gRPC sync server. With it, each simulated service with a flag-bound
    * unhealthy commit reads its flags through OpenFeature (selector `<cluster>/<service>`), and
-   * such a version is unhealthy only for the requests whose user gets the flag on (off while
-   * the portal is not reachable). Without it, such a version is unhealthy for every request.
+   * such a version is unhealthy only for the requests whose user gets the flag on (off until
+   * the portal is first reached). Without it, such a version is unhealthy for every request.
    * The sandbox does not wait for the portal: the providers keep retrying.
    */
   flags?: FlagSyncAddress;
