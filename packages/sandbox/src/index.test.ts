@@ -1,9 +1,10 @@
+import { deployPayments, paymentsHealth } from './__testUtils__/payments';
 import {
   DEFAULT_SANDBOX_PORTS,
   Sandbox,
   buildSeed,
-  imageFor,
   startSandbox,
+  unhealthyCommits,
   unhealthyShas,
 } from './index';
 
@@ -12,7 +13,7 @@ jest.setTimeout(30_000);
 const NOW = Date.parse('2026-11-20T12:00:00Z');
 
 describe('the demo seed', () => {
-  it('marks exactly one commit unhealthy: payments-api, two back from the head, green CI', () => {
+  it('marks exactly one commit unhealthy: payments-api, two back from the head, green CI, behind a flag', () => {
     const seed = buildSeed(NOW);
     const marked = seed.repositories.flatMap(r =>
       r.commits.filter(c => c.unhealthy).map(c => ({ repo: r.name, c })),
@@ -23,9 +24,16 @@ describe('the demo seed', () => {
     const payments = seed.repositories.find(r => r.name === 'payments-api')!;
     const main = payments.commits.filter(x => !x.message.startsWith('WIP'));
     expect(main.indexOf(c)).toBe(main.length - 3);
-    expect(c.message).toBe('Switch payment provider client to HTTP/2');
+    // The flag is a git trailer, after a blank line: the first line is the subject.
+    expect(c.message).toBe(
+      'Switch payment provider client to HTTP/2\n\nFlag: http2-payment-client',
+    );
+    expect(c.flag).toBe('http2-payment-client');
     expect(c.checks.every(check => check.state === 'success')).toBe(true);
     expect(unhealthyShas(seed)).toEqual([c.sha]);
+    expect(unhealthyCommits(seed)).toEqual([
+      { sha: c.sha, service: 'payments-api', flag: 'http2-payment-client' },
+    ]);
     // Not running anywhere yet: deploying it is the demo.
     const service = seed.services.find(s => s.name === 'payments-api')!;
     expect(Object.values(service.deployed)).not.toContain(c.sha);
@@ -52,53 +60,6 @@ describe('startSandbox', () => {
 
   afterAll(() => sandbox.close());
 
-  async function deploy(cluster: string, sha: string) {
-    const url = `${sandbox.clusterUrls[cluster]}/apis/apps/v1/namespaces/payments/deployments/payments-api`;
-    const res = await fetch(url, {
-      method: 'PATCH',
-      headers: { 'content-type': 'application/strategic-merge-patch+json' },
-      body: JSON.stringify({
-        metadata: {
-          annotations: { 'delivery.backstage.io/commit-sha': sha },
-        },
-        spec: {
-          template: {
-            spec: {
-              containers: [
-                { name: 'payments-api', image: imageFor('payments-api', sha) },
-              ],
-            },
-          },
-        },
-      }),
-    });
-    expect(res.status).toBe(200);
-    for (;;) {
-      const d = await (await fetch(url)).json();
-      if (
-        d.status.observedGeneration === d.metadata.generation &&
-        d.status.updatedReplicas === d.spec.replicas &&
-        d.status.replicas === d.spec.replicas
-      ) {
-        return;
-      }
-      await new Promise(r => setTimeout(r, 20));
-    }
-  }
-
-  async function health(cluster: string, version?: string) {
-    const q = new URLSearchParams({
-      cluster,
-      namespace: 'payments',
-      workload: 'payments-api',
-      windowSeconds: '2',
-      ...(version ? { version } : {}),
-    });
-    const res = await fetch(`${sandbox.trafficUrl}/health?${q}`);
-    expect(res.status).toBe(200);
-    return res.json();
-  }
-
   it('serves metrics for every seeded deployment', async () => {
     const text = await (await fetch(`${sandbox.trafficUrl}/metrics`)).text();
     const seed = buildSeed(NOW);
@@ -111,19 +72,24 @@ describe('startSandbox', () => {
     }
   });
 
+  // Without `flags`, the flag-bound unhealthy commit is unhealthy for every request.
   it('makes the unhealthy commit fail in canary but not in UAT', async () => {
+    expect(sandbox.flagDomains).toEqual({});
     const [bad] = unhealthyShas(buildSeed(NOW));
-    await Promise.all([deploy('uat', bad), deploy('canary', bad)]);
+    await Promise.all([
+      deployPayments(sandbox, 'uat', bad),
+      deployPayments(sandbox, 'canary', bad),
+    ]);
     await new Promise(r => setTimeout(r, 2100));
-    const canary = await health('canary', bad);
+    const canary = await paymentsHealth(sandbox, 'canary', { version: bad });
     expect(canary.version).toBe(bad);
     expect(canary.requests).toBeGreaterThan(200);
     expect(canary.errorRate).toBeGreaterThan(0.03);
     expect(canary.p95Seconds).toBeGreaterThan(1.5);
-    const uat = await health('uat', bad);
+    const uat = await paymentsHealth(sandbox, 'uat', { version: bad });
     expect(uat.errorRate).toBeLessThan(0.02);
     expect(uat.p95Seconds).toBeLessThan(0.4);
-    const production = await health('production');
+    const production = await paymentsHealth(sandbox, 'production');
     expect(production.errorRate).toBeLessThan(0.02);
   });
 

@@ -3,10 +3,17 @@
  * simulated traffic with Prometheus metrics per deployed version, seeded with the demo services,
  * so the portal's real clients run against them on a dev machine and in tests.
  */
+import { FlagSyncAddress, ServiceFlags } from './flags';
 import { GitHubServer, startGitHubServer } from './github';
 import { JenkinsServer, startJenkinsServer } from './jenkins';
 import { KubeServer, startKubeServer } from './kube';
-import { SANDBOX_CLUSTERS, buildSeed, unhealthyShas } from './seed';
+import {
+  SANDBOX_CLUSTERS,
+  SeedData,
+  UnhealthyCommit,
+  buildSeed,
+  unhealthyCommits,
+} from './seed';
 import {
   TrafficServer,
   TrafficServerOptions,
@@ -19,6 +26,7 @@ export * from './github';
 export * from './kube';
 export * from './traffic';
 export * from './jenkins';
+export * from './flags';
 
 /** Ports the sandbox listens on; 0 or a missing entry picks free ports (tests). */
 export interface SandboxPorts {
@@ -66,7 +74,64 @@ export interface Sandbox {
   githubToken: string;
   /** Basic auth credentials of the sandbox Jenkins. */
   jenkinsCredentials: { username: string; apiToken: string };
+  /**
+   * The OpenFeature domains of the simulated services that read flags (with `flags`), by
+   * selector (`<cluster>/<service>`); empty without.
+   */
+  flagDomains: Record<string, string>;
   close(): Promise<void>;
+}
+
+/** Sandboxes started in this process: their OpenFeature domains must not collide. */
+let sandboxes = 0;
+
+/**
+ * One simulated service per (cluster, service) with a flag-bound unhealthy commit, reading its
+ * flags from the sync server at `address`.
+ */
+function connectServiceFlags(
+  address: FlagSyncAddress,
+  commits: UnhealthyCommit[],
+  seed: number,
+): Map<string, ServiceFlags> {
+  const instance = ++sandboxes;
+  const services = new Map<string, ServiceFlags>();
+  for (const commit of commits.filter(c => c.flag)) {
+    for (const cluster of SANDBOX_CLUSTERS) {
+      const selector = `${cluster}/${commit.service}`;
+      if (services.has(selector)) continue;
+      services.set(
+        selector,
+        new ServiceFlags({
+          domain: `sandbox-${process.pid}-${instance}:${selector}`,
+          cluster,
+          service: commit.service,
+          address,
+          seed: seed + services.size + 1,
+        }),
+      );
+    }
+  }
+  return services;
+}
+
+/**
+ * Whether a version runs unhealthy in a cluster: the seed's unhealthy commits do, under
+ * production traffic only (`UNHEALTHY_CLUSTERS`). One with a flag, when the services read
+ * flags, only for the requests whose user gets the flag on; otherwise for every request.
+ */
+function unhealthiness(
+  seed: SeedData,
+  serviceFlags: Map<string, ServiceFlags>,
+): TrafficServerOptions['isUnhealthy'] {
+  const commits = unhealthyCommits(seed);
+  return (version, cluster) => {
+    if (!UNHEALTHY_CLUSTERS.includes(cluster)) return false;
+    const commit = commits.find(c => sameVersion(c.sha, version));
+    if (!commit) return false;
+    const flags = serviceFlags.get(`${cluster}/${commit.service}`);
+    return commit.flag && flags ? flags.verdict(commit.flag) : true;
+  };
 }
 
 /** Starts GitHub, the three clusters, the simulated traffic and Jenkins with the demo data. */
@@ -78,6 +143,14 @@ export async function startSandbox(options?: {
   rolloutStepMs?: number;
   /** Tuning of the simulated traffic (requests per second per Deployment, tick, PRNG seed). */
   traffic?: Pick<TrafficServerOptions, 'rps' | 'tickMs' | 'seed'>;
+  /**
+   * The portal's flagd gRPC sync server. With it, each simulated service with a flag-bound
+   * unhealthy commit reads its flags through OpenFeature (selector `<cluster>/<service>`), and
+   * such a version is unhealthy only for the requests whose user gets the flag on (off until
+   * the portal is first reached). Without it, such a version is unhealthy for every request.
+   * The sandbox does not wait for the portal: the providers keep retrying.
+   */
+  flags?: FlagSyncAddress;
 }): Promise<Sandbox> {
   const seed = buildSeed(options?.now ?? Date.now());
   const ports = options?.ports ?? { github: 0, clusters: {} };
@@ -85,6 +158,14 @@ export async function startSandbox(options?: {
   const started: Array<{ close(): Promise<void> }> = [];
   const closeAll = () => Promise.all(started.map(s => s.close()));
   try {
+    const serviceFlags = options?.flags
+      ? connectServiceFlags(
+          options.flags,
+          unhealthyCommits(seed),
+          options.traffic?.seed ?? 1,
+        )
+      : new Map<string, ServiceFlags>();
+    started.push(...serviceFlags.values());
     const github = await startGitHubServer({
       port: ports.github,
       host: options?.host,
@@ -103,7 +184,6 @@ export async function startSandbox(options?: {
       });
       started.push(clusters[name]);
     }
-    const unhealthy = unhealthyShas(seed);
     const traffic = await startTrafficServer({
       ...options?.traffic,
       port: ports.traffic ?? 0,
@@ -111,9 +191,7 @@ export async function startSandbox(options?: {
       clusters: Object.fromEntries(
         Object.entries(clusters).map(([n, c]) => [n, c.store]),
       ),
-      isUnhealthy: (version, cluster) =>
-        UNHEALTHY_CLUSTERS.includes(cluster) &&
-        unhealthy.some(sha => sameVersion(sha, version)),
+      isUnhealthy: unhealthiness(seed, serviceFlags),
     });
     started.push(traffic);
     const jenkins = await startJenkinsServer({
@@ -140,6 +218,9 @@ export async function startSandbox(options?: {
         username: SANDBOX_JENKINS.username,
         apiToken: SANDBOX_JENKINS.apiToken,
       },
+      flagDomains: Object.fromEntries(
+        [...serviceFlags].map(([selector, f]) => [selector, f.domain]),
+      ),
       async close() {
         await closeAll();
       },

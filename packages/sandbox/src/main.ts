@@ -4,15 +4,23 @@
  * SANDBOX_HOST overrides the listen address (default 127.0.0.1). With SANDBOX_URLS_FILE, the
  * servers' URLs are written there as JSON ({ githubUrl, clusterUrls, trafficUrl, jenkinsUrl })
  * once all of them listen, so a caller that asked for free ports learns which ones it got.
+ * SANDBOX_FLAGS_PORT (and SANDBOX_FLAGS_HOST, default 127.0.0.1) points the simulated services at
+ * the portal's flagd sync server: the demo's bad commit then hurts only the users its flag is
+ * rolled out to. Without it, the bad commit is unhealthy for every request.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { startSandbox } from './index';
-import { parseSandboxPorts } from './ports';
+import { parseFlagsAddress, parseSandboxPorts } from './ports';
 
 async function main() {
+  const flags = parseFlagsAddress(
+    process.env.SANDBOX_FLAGS_PORT,
+    process.env.SANDBOX_FLAGS_HOST,
+  );
   const sandbox = await startSandbox({
     ports: parseSandboxPorts(process.env.SANDBOX_PORTS),
     host: process.env.SANDBOX_HOST,
+    flags,
   });
   process.stdout.write(`sandbox: GitHub API at ${sandbox.githubUrl}\n`);
   for (const [name, url] of Object.entries(sandbox.clusterUrls)) {
@@ -24,6 +32,13 @@ async function main() {
   process.stdout.write(
     `sandbox: Jenkins at ${sandbox.jenkinsUrl} (user ${sandbox.jenkinsCredentials.username})\n`,
   );
+  if (flags) {
+    process.stdout.write(
+      `sandbox: services read their flags from the flag sync server at ${
+        flags.host
+      }:${flags.port} (${Object.keys(sandbox.flagDomains).join(', ')})\n`,
+    );
+  }
   const urlsFile = process.env.SANDBOX_URLS_FILE;
   if (urlsFile) {
     // Written whole, then renamed, so a reader never sees half a file.

@@ -1,5 +1,5 @@
 import { DEFAULT_SANDBOX_PORTS } from './index';
-import { parseSandboxPorts } from './ports';
+import { parseFlagsAddress, parseSandboxPorts } from './ports';
 
 describe('parseSandboxPorts', () => {
   it('gives the demo ports when SANDBOX_PORTS is unset or empty', () => {
@@ -54,5 +54,29 @@ describe('parseSandboxPorts', () => {
   it('does not change the demo defaults it hands out', () => {
     parseSandboxPorts(undefined).clusters.uat = 1;
     expect(DEFAULT_SANDBOX_PORTS.clusters.uat).toBe(7011);
+  });
+});
+
+describe('parseFlagsAddress', () => {
+  it('reads no flags when SANDBOX_FLAGS_PORT is unset or empty', () => {
+    expect(parseFlagsAddress(undefined, undefined)).toBeUndefined();
+    expect(parseFlagsAddress(' ', '10.0.0.1')).toBeUndefined();
+  });
+
+  it('takes the port, and the host or 127.0.0.1', () => {
+    expect(parseFlagsAddress('8015', undefined)).toEqual({
+      host: '127.0.0.1',
+      port: 8015,
+    });
+    expect(parseFlagsAddress('8015', 'portal.local')).toEqual({
+      host: 'portal.local',
+      port: 8015,
+    });
+  });
+
+  it.each(['0', 'abc', '70000', '80.5'])('refuses %j', port => {
+    expect(() => parseFlagsAddress(port, undefined)).toThrow(
+      /SANDBOX_FLAGS_PORT must be the port of the portal's flag sync server/,
+    );
   });
 });

@@ -1,6 +1,8 @@
 /*
- * The ports `yarn workspace @internal/sandbox start` listens on, read from the environment.
+ * The ports `yarn workspace @internal/sandbox start` listens on, and the flag sync server it
+ * reads flags from, read from the environment.
  */
+import type { FlagSyncAddress } from './flags';
 import { DEFAULT_SANDBOX_PORTS, SandboxPorts } from './index';
 import { SANDBOX_CLUSTERS } from './seed';
 
@@ -83,4 +85,25 @@ export function parseSandboxPorts(json: string | undefined): SandboxPorts {
         ? defaults.jenkins
         : port(value.jenkins, 'jenkins'),
   };
+}
+
+/**
+ * Reads `SANDBOX_FLAGS_PORT` (and `SANDBOX_FLAGS_HOST`, default `127.0.0.1`): the port of the
+ * portal's flagd gRPC sync server, which the simulated services then read their flags from.
+ * Unset or empty: the services read no flags.
+ */
+export function parseFlagsAddress(
+  flagsPort: string | undefined,
+  host: string | undefined,
+): FlagSyncAddress | undefined {
+  if (flagsPort === undefined || flagsPort.trim() === '') return undefined;
+  const value = Number(flagsPort);
+  if (!Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new Error(
+      `SANDBOX_FLAGS_PORT must be the port of the portal's flag sync server, got ${JSON.stringify(
+        flagsPort,
+      )}`,
+    );
+  }
+  return { host: host?.trim() || '127.0.0.1', port: value };
 }

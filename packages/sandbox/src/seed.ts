@@ -22,6 +22,12 @@ export interface SeedCommit {
    * (see `UNHEALTHY_CLUSTERS`), so a deployment of it passes UAT and is caught in canary.
    */
   unhealthy?: boolean;
+  /**
+   * The feature flag the commit's change sits behind (its `Flag:` trailer). When the sandbox is
+   * connected to a flag sync server, an unhealthy version with a flag misbehaves only for the
+   * requests whose user gets the flag on; without one, always.
+   */
+  flag?: string;
 }
 
 /** One CI result: exposed both as a check run and as a commit status with the same name. */
@@ -144,8 +150,11 @@ interface ServiceSpec {
   /** Commit indexes (counted back from the head of main) deployed per environment. */
   deployedBack: Record<string, number>;
   stableBack: Record<string, number>;
-  /** A main-line commit (counted back from the head) whose version runs unhealthy. */
-  unhealthy?: { back: number; message: string };
+  /**
+   * A main-line commit (counted back from the head) whose version runs unhealthy, and the
+   * feature flag its change sits behind, if any (written as a `Flag:` trailer of the message).
+   */
+  unhealthy?: { back: number; message: string; flag?: string };
 }
 
 const SERVICES: ServiceSpec[] = [
@@ -158,8 +167,13 @@ const SERVICES: ServiceSpec[] = [
     blocked: false,
     deployedBack: { uat: 1, canary: 4, production: 6 },
     stableBack: { uat: 1, canary: 4, production: 6 },
-    // Green CI, not deployed anywhere: the demo's bad change, caught in canary.
-    unhealthy: { back: 2, message: 'Switch payment provider client to HTTP/2' },
+    // Green CI, not deployed anywhere: the demo's bad change, caught in canary. It sits
+    // behind a flag, so with flags it hurts only the users the flag is rolled out to.
+    unhealthy: {
+      back: 2,
+      message: 'Switch payment provider client to HTTP/2',
+      flag: 'http2-payment-client',
+    },
   },
   {
     name: 'checkout-web',
@@ -221,7 +235,13 @@ function buildRepository(
     const sha = sha1(`${spec.name}:main:${i}`);
     let message =
       i === 0 ? 'Initial commit' : MESSAGES[(i * 5 + salt) % MESSAGES.length];
-    if (i === unhealthyIndex) message = spec.unhealthy!.message;
+    const flag = i === unhealthyIndex ? spec.unhealthy!.flag : undefined;
+    if (i === unhealthyIndex) {
+      // A git trailer after a blank line, as `git commit --trailer` writes it.
+      message = flag
+        ? `${spec.unhealthy!.message}\n\nFlag: ${flag}`
+        : spec.unhealthy!.message;
+    }
     commits.push({
       sha,
       message,
@@ -234,6 +254,7 @@ function buildRepository(
       parents: parent ? [parent] : [],
       checks: checksFor(i, spec.commitCount, salt),
       ...(i === unhealthyIndex ? { unhealthy: true } : {}),
+      ...(flag ? { flag } : {}),
     });
     parent = sha;
   }
@@ -344,6 +365,27 @@ function deploymentManifest(
 export function unhealthyShas(seed: SeedData): string[] {
   return seed.repositories.flatMap(r =>
     r.commits.filter(c => c.unhealthy).map(c => c.sha),
+  );
+}
+
+/** A seeded commit whose version runs unhealthy, with its service and its flag, if any. */
+export interface UnhealthyCommit {
+  sha: string;
+  /** The service (catalog entity name, also the repository name). */
+  service: string;
+  flag?: string;
+}
+
+/** The seeded commits whose versions run unhealthy in the simulated traffic. */
+export function unhealthyCommits(seed: SeedData): UnhealthyCommit[] {
+  return seed.repositories.flatMap(r =>
+    r.commits
+      .filter(c => c.unhealthy)
+      .map(c => ({
+        sha: c.sha,
+        service: r.name,
+        ...(c.flag ? { flag: c.flag } : {}),
+      })),
   );
 }
 

@@ -3,7 +3,9 @@
  * serving Deployment receives `rps × tick` requests; the version that answers a request is the
  * Deployment's current version with probability `updatedReplicas / replicas` (during a rollout)
  * and the version it ran before otherwise. Healthy versions answer ~0.2% 5xx with a p95 latency
- * of ~0.2 s, unhealthy ones ~8% 5xx and ~2.5 s. A seeded PRNG makes runs reproducible.
+ * of ~0.2 s, unhealthy ones ~8% 5xx and ~2.5 s; a version can also be unhealthy for some
+ * requests only (a change behind a feature flag, for the users who get it). A seeded PRNG makes
+ * runs reproducible.
  */
 import { KubeObject, KubeStore } from '../kube/KubeStore';
 
@@ -41,13 +43,20 @@ const CODES = ['200', '404', '500'];
 /** The annotation recording which commit a workload's image was built from. */
 export const COMMIT_SHA_ANNOTATION = 'delivery.backstage.io/commit-sha';
 
+/**
+ * Which requests to a version follow the unhealthy profile: all (`true`), none (`false`), or
+ * the ones a function picks. The function is called once per request, synchronously, with the
+ * simulator's PRNG (e.g. to draw the request's user and look up whether a flag is on for them).
+ */
+export type Unhealthiness = boolean | ((random: () => number) => boolean);
+
 export interface TrafficSimulatorOptions {
   clusters: Record<string, KubeStore>;
   /**
    * Whether a version (a commit sha, or an image tag when no sha is annotated) runs unhealthy
-   * in a cluster.
+   * in a cluster; asked once per version and tick.
    */
-  isUnhealthy: (commitSha: string, cluster: string) => boolean;
+  isUnhealthy: (commitSha: string, cluster: string) => Unhealthiness;
   /** Requests per second per Deployment (default 20). */
   rps?: number;
   /** Simulated time per tick, in milliseconds (default 1000). */
@@ -197,7 +206,7 @@ export class TrafficSimulator {
   readonly tickMs: number;
   readonly rps: number;
   readonly #clusters: Record<string, KubeStore>;
-  readonly #isUnhealthy: (sha: string, cluster: string) => boolean;
+  readonly #isUnhealthy: (sha: string, cluster: string) => Unhealthiness;
   readonly #random: () => number;
   readonly #retentionMs: number;
   readonly #now: () => number;
@@ -212,13 +221,6 @@ export class TrafficSimulator {
     this.#random = createRandom(options.seed ?? 1);
     this.#retentionMs = (options.retentionSeconds ?? 900) * 1000;
     this.#now = options.now ?? Date.now;
-  }
-
-  /** The profile a version answers with in a cluster. */
-  profileOf(version: string, cluster: string): TrafficProfile {
-    return this.#isUnhealthy(version, cluster)
-      ? UNHEALTHY_PROFILE
-      : HEALTHY_PROFILE;
   }
 
   /** Simulates one tick of traffic (`tickMs` worth of requests) for every Deployment. */
@@ -266,17 +268,22 @@ export class TrafficSimulator {
     const n = Math.floor(expected);
     w.carry = expected - n;
     const share = w.previous === undefined ? 1 : updatedShare(d);
-    const profiles = new Map<string, TrafficProfile>();
+    const verdicts = new Map<string, Unhealthiness>();
     for (let i = 0; i < n; i++) {
       const version =
         w.previous !== undefined && this.#random() >= share
           ? w.previous
           : w.current;
-      let profile = profiles.get(version);
-      if (!profile) {
-        profile = this.profileOf(version, w.cluster);
-        profiles.set(version, profile);
+      let verdict = verdicts.get(version);
+      if (verdict === undefined) {
+        verdict = this.#isUnhealthy(version, w.cluster);
+        verdicts.set(version, verdict);
       }
+      // A fixed verdict draws nothing from the PRNG, so runs without per-request verdicts
+      // stay exactly as they were.
+      const unhealthy =
+        typeof verdict === 'function' ? verdict(this.#random) : verdict;
+      const profile = unhealthy ? UNHEALTHY_PROFILE : HEALTHY_PROFILE;
       const failed = this.#random() < profile.errorRate;
       let code = '200';
       if (failed) code = '500';

@@ -16,5 +16,6 @@ export {
 export type {
   TrafficProfile,
   TrafficSimulatorOptions,
+  Unhealthiness,
   WorkloadHealth,
 } from './TrafficSimulator';

@@ -114,19 +114,24 @@ class MemoryFlagSource implements FlagSyncSource {
  */
 class ClosableFlagdProvider extends FlagdProvider {
   #closed = false;
-  #timer?: NodeJS.Timeout;
+  #reconnect?: NodeJS.Timeout;
 
   constructor(options: ConstructorParameters<typeof FlagdProvider>[0]) {
     super(options);
     const fetcher = (this as any)._service?._dataFetcher;
     const { listen, handleError } = fetcher ?? {};
-    if (typeof listen !== 'function' || typeof handleError !== 'function') {
+    if (
+      typeof listen !== 'function' ||
+      typeof handleError !== 'function' ||
+      typeof fetcher.reconnect !== 'function' ||
+      typeof fetcher._maxBackoffMs !== 'number'
+    ) {
       return;
     }
     fetcher.reconnect = (...args: unknown[]) => {
       const delay = fetcher._errorThrottled ? fetcher._maxBackoffMs : 0;
       fetcher._errorThrottled = false;
-      this.#timer = setTimeout(() => fetcher.listen(...args), delay);
+      this.#reconnect = setTimeout(() => fetcher.listen(...args), delay);
     };
     fetcher.listen = (...args: unknown[]) =>
       this.#closed ? undefined : listen.apply(fetcher, args);
@@ -135,8 +140,9 @@ class ClosableFlagdProvider extends FlagdProvider {
   }
 
   async onClose() {
+    if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#timer);
+    clearTimeout(this.#reconnect);
     await super.onClose();
   }
 }

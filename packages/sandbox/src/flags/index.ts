@@ -1,0 +1,6 @@
+/*
+ * The simulated services' feature flags, read through OpenFeature from a flagd sync server.
+ */
+export { ClosableFlagdProvider } from './ClosableFlagdProvider';
+export { SIMULATED_USERS, ServiceFlags } from './ServiceFlags';
+export type { FlagSyncAddress } from './ServiceFlags';
