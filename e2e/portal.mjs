@@ -163,7 +163,12 @@ export async function stopGroup({ child }, graceMs = 10_000) {
  * Starts a sandbox of its own on free ports (its process added to `started`), writing its URLs to
  * a file in `tmp`; resolves with them once it listens.
  */
-export async function startSandbox(tmp, started, logName = 'sandbox.log') {
+export async function startSandbox(
+  tmp,
+  started,
+  logName = 'sandbox.log',
+  { flagsPort } = {},
+) {
   const urlsFile = join(tmp, 'sandbox-urls.json');
   const sandboxProcess = startGroup(
     'the sandbox',
@@ -177,6 +182,8 @@ export async function startSandbox(tmp, started, logName = 'sandbox.log') {
         jenkins: 0,
       }),
       SANDBOX_URLS_FILE: urlsFile,
+      // The portal's flagd gRPC sync, which the simulated services read their flags from.
+      ...(flagsPort ? { SANDBOX_FLAGS_PORT: String(flagsPort) } : {}),
     },
     logName,
   );
@@ -203,7 +210,14 @@ export async function startSandbox(tmp, started, logName = 'sandbox.log') {
  * The configuration layered over app-config.yaml: the demo's settings with the sandbox's
  * addresses, the portal's own ports and a temporary SQLite directory.
  */
-function portalConfig({ sandbox, appUrl, backendUrl, backendPort, sqliteDir }) {
+function portalConfig({
+  sandbox,
+  appUrl,
+  backendUrl,
+  backendPort,
+  sqliteDir,
+  flagsPort,
+}) {
   const githubHost = new URL(sandbox.githubUrl).host.replace(
     '127.0.0.1',
     'localhost',
@@ -243,6 +257,7 @@ function portalConfig({ sandbox, appUrl, backendUrl, backendPort, sqliteDir }) {
       github: { host: githubHost },
       metrics: { sandbox: { baseUrl: sandbox.trafficUrl } },
       jenkins: { baseUrl: sandbox.jenkinsUrl },
+      flags: { sync: { grpc: { host: '127.0.0.1', port: flagsPort } } },
     },
   };
 }
@@ -278,13 +293,18 @@ export async function startPortal({ timeoutMs = 240_000 } = {}) {
     tempDirs.delete(tmp);
   };
   try {
+    // The portal's flagd gRPC sync port, chosen first: the sandbox connects to it (retrying
+    // until the portal is up).
+    const flagsPort = await freePort([]);
     const { sandboxProcess, sandbox, sandboxPorts } = await startSandbox(
       tmp,
       started,
+      'sandbox.log',
+      { flagsPort },
     );
 
-    const backendPort = await freePort(sandboxPorts);
-    const appPort = await freePort([...sandboxPorts, backendPort]);
+    const backendPort = await freePort([...sandboxPorts, flagsPort]);
+    const appPort = await freePort([...sandboxPorts, backendPort, flagsPort]);
     const appUrl = `http://localhost:${appPort}`;
     const backendUrl = `http://localhost:${backendPort}`;
     const sqliteDir = join(tmp, 'sqlite');
@@ -294,7 +314,14 @@ export async function startPortal({ timeoutMs = 240_000 } = {}) {
     writeFileSync(
       configFile,
       JSON.stringify(
-        portalConfig({ sandbox, appUrl, backendUrl, backendPort, sqliteDir }),
+        portalConfig({
+          sandbox,
+          appUrl,
+          backendUrl,
+          backendPort,
+          sqliteDir,
+          flagsPort,
+        }),
         null,
         2,
       ),

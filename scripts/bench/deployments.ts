@@ -9,8 +9,10 @@
  *       to the time of the bare Kubernetes API calls it makes (client-node against the sandbox).
  *   (c) The scheduler's tick with 500 services with queued work (scripts/bench/schedulerTick.ts).
  *   (d) GitHub calls per Deployments tab view, cold and warm (scripts/bench/githubBudget.ts).
+ *   (e) A flag change from the API call to in-process flagd providers' evaluations, on the same
+ *       and on another replica (scripts/bench/flagPropagation.ts).
  *
- * `--only scheduler` runs (c) alone, `--only github` (d) alone.
+ * `--only scheduler` runs (c) alone, `--only github` (d) alone, `--only flags` (e) alone.
  */
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Sandbox, buildSeed, startSandbox } from '@internal/sandbox';
@@ -30,6 +32,7 @@ import {
 } from '../../plugins/delivery-backend/dev/replicas';
 import { schedulerPhase } from './schedulerTick';
 import { githubPhase } from './githubBudget';
+import { flagsPhase } from './flagPropagation';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -442,6 +445,10 @@ async function main() {
     await githubPhase(POSTGRES);
     return;
   }
+  if (option('only', '') === 'flags') {
+    await flagsPhase(POSTGRES);
+    return;
+  }
 
   const sandbox = await startSandbox({
     rolloutStepMs: 20,
@@ -496,6 +503,7 @@ async function main() {
     await dropDeliveryDatabase(POSTGRES, prefix);
   }
   await githubPhase(POSTGRES);
+  await flagsPhase(POSTGRES);
 }
 
 main().catch(error => {

@@ -174,6 +174,14 @@ async function startDelivery(
             ],
           },
           chat: { webhookUrl: chat.url },
+          // The demo's bad commit names its flag in a Flag: trailer: the flag must exist.
+          flags: {
+            sync: { grpc: { host: '127.0.0.1', port: 0 } },
+            initial: [
+              { service: 'payments-api', key: 'http2-payment-client' },
+              { service: 'payments-regulated', key: 'http2-payment-client' },
+            ],
+          },
           pipeline: {
             tick: { milliseconds: 100 },
             pollInterval: { milliseconds: 100 },
