@@ -137,8 +137,8 @@ async function api(path, init = {}) {
 
 // Runs after the test above, which reads the seeded versions before this one changes them.
 test(
-  'a developer deploys a commit to production, and a bad one is caught in canary and rolled back',
-  { timeout: 420_000 },
+  'a developer deploys a flagged change to production, and a bad one is caught in canary: its flag off first, then rolled back',
+  { timeout: 720_000 },
   async () => {
     // The portal's database is new: no deployment has been requested before this test.
     const before = await api(
@@ -149,8 +149,10 @@ test(
     const { commits } = await api(
       '/entities/default/component/payments-api/commits',
     );
-    const good = commits.find(c => c.message === 'Document the public API');
-    // Its message has a second paragraph (the `Flag:` trailer): match the subject line.
+    // The subject line: both changes ship behind a flag named in a `Flag:` trailer.
+    const good = commits.find(
+      c => c.message.split('\n')[0] === 'Send the redesigned receipt email',
+    );
     const bad = commits.find(
       c =>
         c.message.split('\n')[0] === 'Switch payment provider client to HTTP/2',
@@ -195,8 +197,34 @@ test(
     await page
       .getByRole('region', { name: `Deployment ${goodToken}` })
       .getByText('Deployed to production')
-      .waitFor({ timeout: 240_000 });
-    assert.equal((await api(`/deployments/${goodToken}`)).status, 'succeeded');
+      .waitFor({ timeout: 420_000 });
+    const succeeded = await api(`/deployments/${goodToken}`);
+    assert.equal(succeeded.status, 'succeeded');
+    // Its flag went on step by step after each environment verified, canary and production.
+    assert.deepEqual(succeeded.flags, ['new-receipt-email']);
+    const flagStages = succeeded.stages
+      .filter(s => s.kind === 'flags')
+      .map(s => `${s.name}:${s.status}`);
+    assert.deepEqual(flagStages, [
+      'uat.flags-100:succeeded',
+      'canary.flags-10:succeeded',
+      'canary.flags-50:succeeded',
+      'canary.flags-100:succeeded',
+      'production.flags-10:succeeded',
+      'production.flags-50:succeeded',
+      'production.flags-100:succeeded',
+    ]);
+    const receipt = await api(
+      '/entities/default/component/payments-api/flags/new-receipt-email',
+    );
+    assert.deepEqual(
+      receipt.environments.map(e => [e.environment, e.rolloutPercent]),
+      [
+        ['uat', 100],
+        ['canary', 100],
+        ['production', 100],
+      ],
+    );
     for (const env of ['uat', 'canary', 'production']) {
       assert.equal(await runningTag(env), good.sha);
     }
@@ -207,7 +235,7 @@ test(
 
     const badToken = await deploy(bad);
     const panel = page.getByRole('region', { name: `Deployment ${badToken}` });
-    await panel.getByText('Rolled back').first().waitFor({ timeout: 240_000 });
+    await panel.getByText('Rolled back').first().waitFor({ timeout: 360_000 });
     await panel
       .getByText(/Unhealthy in canary/)
       .first()
@@ -216,9 +244,40 @@ test(
     assert.equal(rolledBack.status, 'rolled_back');
     // The bad version fails (8 % errors) and is slow (p95 2.5 s): whichever the samples show
     // beyond doubt first.
+    // With its flag off the bad version is healthy (canary.verify passes); once the flag is on
+    // for enough users, a flag step sees it.
     assert.match(
       rolledBack.reason,
-      /^canary\.verify: Unhealthy in canary: (error rate|p95 latency)/,
+      /^canary\.flags-\d+: Unhealthy in canary: (error rate|p95 latency)/,
+    );
+    const byName = Object.fromEntries(rolledBack.stages.map(s => [s.name, s]));
+    assert.equal(byName['canary.verify'].status, 'succeeded');
+    // The flag went off first, and only then was the version rolled back.
+    assert.equal(byName['canary.flags-off'].status, 'succeeded');
+    assert.equal(byName['canary.rollback'].status, 'succeeded');
+    assert.ok(
+      byName['canary.flags-off'].finishedAt <=
+        byName['canary.rollback'].startedAt,
+      'flags off before the rollback',
+    );
+    const http2 = await api(
+      '/entities/default/component/payments-api/flags/http2-payment-client',
+    );
+    assert.equal(
+      http2.environments.find(e => e.environment === 'canary').on,
+      false,
+    );
+    const { history } = await api(
+      '/entities/default/component/payments-api/flags/http2-payment-client/history',
+    );
+    assert.ok(
+      history.some(
+        h =>
+          h.action === 'killed' &&
+          h.environment === 'canary' &&
+          h.deployment === badToken,
+      ),
+      'the kill is recorded with the deployment',
     );
     // Canary is back on the good version, and production never saw the bad one.
     assert.equal(await runningTag('canary'), good.sha);

@@ -155,6 +155,8 @@ interface ServiceSpec {
    * feature flag its change sits behind, if any (written as a `Flag:` trailer of the message).
    */
   unhealthy?: { back: number; message: string; flag?: string };
+  /** A healthy main-line commit with green CI whose change ships behind a flag (its trailer). */
+  flagged?: { back: number; message: string; flag: string };
 }
 
 const SERVICES: ServiceSpec[] = [
@@ -173,6 +175,12 @@ const SERVICES: ServiceSpec[] = [
       back: 2,
       message: 'Switch payment provider client to HTTP/2',
       flag: 'http2-payment-client',
+    },
+    // Running in UAT; on its way to canary and production behind its flag.
+    flagged: {
+      back: 1,
+      message: 'Send the redesigned receipt email',
+      flag: 'new-receipt-email',
     },
   },
   {
@@ -230,18 +238,25 @@ function buildRepository(
   const unhealthyIndex = spec.unhealthy
     ? spec.commitCount - 1 - spec.unhealthy.back
     : -1;
+  const flaggedIndex = spec.flagged
+    ? spec.commitCount - 1 - spec.flagged.back
+    : -1;
   for (let i = 0; i < spec.commitCount; i++) {
     const author = AUTHORS[(i + salt) % AUTHORS.length];
     const sha = sha1(`${spec.name}:main:${i}`);
     let message =
       i === 0 ? 'Initial commit' : MESSAGES[(i * 5 + salt) % MESSAGES.length];
-    const flag = i === unhealthyIndex ? spec.unhealthy!.flag : undefined;
+    let flag: string | undefined;
     if (i === unhealthyIndex) {
-      // A git trailer after a blank line, as `git commit --trailer` writes it.
-      message = flag
-        ? `${spec.unhealthy!.message}\n\nFlag: ${flag}`
-        : spec.unhealthy!.message;
+      flag = spec.unhealthy!.flag;
+      message = spec.unhealthy!.message;
     }
+    if (i === flaggedIndex) {
+      flag = spec.flagged!.flag;
+      message = spec.flagged!.message;
+    }
+    // A git trailer after a blank line, as `git commit --trailer` writes it.
+    if (flag) message = `${message}\n\nFlag: ${flag}`;
     commits.push({
       sha,
       message,
@@ -252,7 +267,13 @@ function buildRepository(
         now - (spec.commitCount - i) * 5 * hour - salt * 17 * 60_000,
       ).toISOString(),
       parents: parent ? [parent] : [],
-      checks: checksFor(i, spec.commitCount, salt),
+      checks:
+        i === flaggedIndex
+          ? ['build', 'unit-tests', 'lint'].map(name => ({
+              name,
+              state: 'success' as const,
+            }))
+          : checksFor(i, spec.commitCount, salt),
       ...(i === unhealthyIndex ? { unhealthy: true } : {}),
       ...(flag ? { flag } : {}),
     });

@@ -622,7 +622,8 @@ export class FlagsService {
 
   /**
    * The pipeline turns a deployment's flags on for `percent` % of users (no approval: the
-   * deployment's own gates stand for it). Flags already there are left alone.
+   * deployment's own gates stand for it). It never turns a flag down, and leaves a flag with
+   * targeting of its own alone: those are people's decisions.
    */
   async rollout(options: {
     entityRef: string;
@@ -631,9 +632,10 @@ export class FlagsService {
     percent: number;
     deployment: string;
     actor: string;
-  }): Promise<{ changed: string[]; missing: string[] }> {
+  }): Promise<{ changed: string[]; missing: string[]; kept: string[] }> {
     const changed: string[] = [];
     const missing: string[] = [];
+    const kept: string[] = [];
     for (const key of options.keys) {
       const flag = await this.find(options.entityRef, key);
       const current = flag?.settings[options.environment];
@@ -641,15 +643,19 @@ export class FlagsService {
         missing.push(key);
         continue;
       }
-      const next = rolloutSettings(options.percent, {
-        on: flag.onVariant,
-        off: flag.offVariant,
-      });
-      if (rolloutPercentOf(flag, current) === options.percent) continue;
+      const now = rolloutPercentOf(flag, current);
+      if (now === undefined || now > options.percent) {
+        kept.push(key);
+        continue;
+      }
+      if (now === options.percent) continue;
       await this.deps.store.apply({
         flagId: flag.id,
         environment: options.environment,
-        settings: next,
+        settings: rolloutSettings(options.percent, {
+          on: flag.onVariant,
+          off: flag.offVariant,
+        }),
         action: 'rollout',
         context: {
           actor: options.actor,
@@ -661,7 +667,7 @@ export class FlagsService {
       changed.push(key);
     }
     if (changed.length > 0) this.deps.onChange?.([options.environment]);
-    return { changed, missing };
+    return { changed, missing, kept };
   }
 
   /** The pipeline turns a failed deployment's flags off in an environment. */

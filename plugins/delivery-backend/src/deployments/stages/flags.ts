@@ -6,8 +6,9 @@ import { VerifyState } from './verify';
 export interface DeploymentFlags {
   /**
    * Turns the flags on for `percent` % of users in an environment, on behalf of the deployment
-   * (no approval: the deployment's own gates stand for it); returns the keys it changed and
-   * those it could not find (archived or removed since the request).
+   * (no approval: the deployment's own gates stand for it); returns the keys it changed, those
+   * it could not find (archived or removed since the request) and those it left alone (on for
+   * more users already, or with targeting of their own).
    */
   rollout(options: {
     entityRef: string;
@@ -16,7 +17,7 @@ export interface DeploymentFlags {
     percent: number;
     deployment: string;
     actor: string;
-  }): Promise<{ changed: string[]; missing: string[] }>;
+  }): Promise<{ changed: string[]; missing: string[]; kept?: string[] }>;
   /** Turns the flags off in an environment (the kill switch, as the pipeline). */
   turnOff(options: {
     entityRef: string;
@@ -67,7 +68,11 @@ export function createFlagStepStage(deps: {
       if (!ctx.stage.state.applied) {
         const percent = flagStepPercent(ctx.stage.name);
         await ctx.fence();
-        const { changed, missing } = await deps.flags.rollout({
+        const {
+          changed,
+          missing,
+          kept = [],
+        } = await deps.flags.rollout({
           entityRef: input.entityRef,
           keys,
           environment,
@@ -83,14 +88,27 @@ export function createFlagStepStage(deps: {
             )} any more (archived or removed); going on without`,
           );
         }
-        await ctx.log(
-          'info',
-          `${keys
-            .filter(k => !missing.includes(k))
-            .join(', ')} on for ${percent} % of users in ${environment}${
-            changed.length === 0 ? ' (already)' : ''
-          }`,
+        if (kept.length > 0) {
+          await ctx.log(
+            'info',
+            `${kept.join(
+              ', ',
+            )} left as they are in ${environment}: on for more users already, or targeted by hand`,
+          );
+        }
+        const stepped = keys.filter(
+          k => !missing.includes(k) && !kept.includes(k),
         );
+        if (stepped.length > 0) {
+          await ctx.log(
+            'info',
+            `${stepped.join(
+              ', ',
+            )} on for ${percent} % of users in ${environment}${
+              changed.length === 0 ? ' (already)' : ''
+            }`,
+          );
+        }
         const state = { ...ctx.stage.state, applied: true };
         await ctx.checkpoint(state);
         ctx.stage.state = state;
