@@ -40,12 +40,12 @@ const POSTGRES = Object.entries(process.env)
 const FLAG = '/entities/default/component/payments-api/flags';
 
 async function call(
-  replica: Replica,
+  target: Replica,
   method: 'GET' | 'POST',
   path: string,
   body?: object,
 ) {
-  const res = await callReplica(replica, method, path, body);
+  const res = await callReplica(target, method, path, body);
   if (res.status >= 300) {
     throw new Error(
       `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`,
