@@ -5,12 +5,12 @@
  * replica of the same PostgreSQL. Goal: under 1 s (flagd's own HTTP polling default is 5 s).
  * Also the HTTP sync source's answers (200 and 304). Prints figures; asserts nothing.
  */
-import { ClosableFlagdProvider, startSandbox } from '@internal/sandbox';
+import { inProcessFlagdProvider, startSandbox } from '@internal/sandbox';
 import { OpenFeature, ProviderEvents } from '@openfeature/server-sdk';
 import { performance } from 'node:perf_hooks';
 import {
   Replica,
-  callReplica,
+  callReplicaOk,
   createDeliveryDatabase,
   dropDeliveryDatabase,
   freePort,
@@ -34,20 +34,7 @@ function stats(values: number[]) {
   )} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms (${sorted.length})`;
 }
 
-async function ok(
-  replica: Replica,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: object,
-) {
-  const res = await callReplica(replica, method, path, body);
-  if (res.status >= 300) {
-    throw new Error(
-      `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`,
-    );
-  }
-  return res.body;
-}
+const ok = callReplicaOk;
 
 export async function flagsPhase(postgres: string) {
   console.log(
@@ -91,16 +78,7 @@ export async function flagsPhase(postgres: string) {
         const domain = `${name}-${i}`;
         await OpenFeature.setProviderAndWait(
           domain,
-          new ClosableFlagdProvider({
-            resolverType: 'in-process',
-            host: '127.0.0.1',
-            port: grpcPort,
-            tls: false,
-            selector: 'canary/payments-api',
-            deadlineMs: 2000,
-            retryBackoffMaxMs: 1000,
-            streamDeadlineMs: 0,
-          }),
+          inProcessFlagdProvider({ port: grpcPort }, 'canary/payments-api'),
         );
         clients.push({ on: name, domain });
       }

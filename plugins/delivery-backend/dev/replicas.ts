@@ -130,9 +130,13 @@ export function sandboxConfig(
           ]),
         ),
       },
-      // flagd's gRPC sync on any free loopback port: tests run side by side, and beside the demo
-      // (which holds 8015).
-      flags: { sync: { grpc: { host: '127.0.0.1', port: 0 } } },
+      flags: {
+        // flagd's gRPC sync on any free loopback port: tests run side by side, and beside the
+        // demo (which holds 8015).
+        sync: { grpc: { host: '127.0.0.1', port: 0 } },
+        // The sandbox's risky commit names this flag in its Flag: trailer.
+        initial: [{ service: 'payments-api', key: 'http2-payment-client' }],
+      },
       ...delivery,
     },
   };
@@ -321,4 +325,22 @@ export async function callReplica(
   });
   const text = await res.text();
   return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** {@link callReplica}, throwing with the route, the replica and the answer unless it is 2xx. */
+export async function callReplicaOk(
+  replica: Replica,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: object,
+): Promise<any> {
+  const res = await callReplica(replica, method, path, body);
+  if (res.status >= 300) {
+    throw new Error(
+      `${method} ${path} on ${replica.name}: ${res.status} ${JSON.stringify(
+        res.body,
+      )}`,
+    );
+  }
+  return res.body;
 }

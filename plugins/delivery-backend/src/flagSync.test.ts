@@ -1,6 +1,6 @@
 import {
-  ClosableFlagdProvider,
   Sandbox,
+  inProcessFlagdProvider,
   startSandbox,
 } from '@internal/sandbox';
 import { OpenFeature } from '@openfeature/server-sdk';
@@ -9,8 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  Replica,
-  callReplica,
+  callReplicaOk,
   createDeliveryDatabase,
   dropDeliveryDatabase,
   freePort,
@@ -18,6 +17,7 @@ import {
   replicaConfig,
   startReplica,
 } from '../dev/replicas';
+import { postgresConnections } from './__testUtils__/databases';
 
 /*
  * flagd's gRPC sync with the real @openfeature/flagd-provider in in-process mode against real
@@ -28,31 +28,11 @@ import {
 
 jest.setTimeout(120_000);
 
-const POSTGRES = Object.entries(process.env)
-  .filter(
-    ([key, value]) =>
-      /^BACKSTAGE_TEST_DATABASE_POSTGRES\d+_CONNECTION_STRING$/.test(key) &&
-      value,
-  )
-  .map(([, value]) => value!)
-  .slice(0, 1);
+const POSTGRES = postgresConnections().slice(0, 1);
 
 const FLAG = '/entities/default/component/payments-api/flags';
 
-async function call(
-  target: Replica,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: object,
-) {
-  const res = await callReplica(target, method, path, body);
-  if (res.status >= 300) {
-    throw new Error(
-      `${method} ${path}: ${res.status} ${JSON.stringify(res.body)}`,
-    );
-  }
-  return res.body;
-}
+const call = callReplicaOk;
 
 /** Polls `read` until it returns `want` (or the test's timeout). */
 async function until<T>(read: () => Promise<T>, want: T): Promise<T> {
@@ -63,18 +43,8 @@ async function until<T>(read: () => Promise<T>, want: T): Promise<T> {
   }
 }
 
-function provider(port: number, selector: string) {
-  return new ClosableFlagdProvider({
-    resolverType: 'in-process',
-    host: '127.0.0.1',
-    port,
-    tls: false,
-    selector,
-    deadlineMs: 2000,
-    retryBackoffMaxMs: 1000,
-    streamDeadlineMs: 0,
-  });
-}
+const provider = (port: number, selector: string) =>
+  inProcessFlagdProvider({ port }, selector);
 
 let sandbox: Sandbox;
 const databases: string[] = [];

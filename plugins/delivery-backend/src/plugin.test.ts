@@ -103,6 +103,7 @@ async function startDelivery(options: {
               { name: 'production', cluster: 'production' },
             ],
             requestTimeout: { milliseconds: options.timeoutMs ?? 5000 },
+            flags: { sync: { grpc: { host: '127.0.0.1', port: 0 } } },
           },
         },
       }),

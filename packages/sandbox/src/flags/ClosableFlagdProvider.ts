@@ -46,3 +46,24 @@ export class ClosableFlagdProvider extends FlagdProvider {
     await super.onClose();
   }
 }
+
+/**
+ * A provider in in-process mode streaming the flags of `selector` (`<environment>/<service>`)
+ * from a flagd gRPC sync server without TLS, as tests and benchmarks connect to the portal's:
+ * quick to give up a connection attempt, quick to retry, never reconnecting on a timer.
+ */
+export function inProcessFlagdProvider(
+  address: { host?: string; port: number },
+  selector: string,
+): ClosableFlagdProvider {
+  return new ClosableFlagdProvider({
+    resolverType: 'in-process',
+    host: address.host ?? '127.0.0.1',
+    port: address.port,
+    tls: false,
+    selector,
+    deadlineMs: 2000,
+    retryBackoffMaxMs: 1000,
+    streamDeadlineMs: 0,
+  });
+}

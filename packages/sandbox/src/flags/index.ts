@@ -1,6 +1,9 @@
 /*
  * The simulated services' feature flags, read through OpenFeature from a flagd sync server.
  */
-export { ClosableFlagdProvider } from './ClosableFlagdProvider';
+export {
+  ClosableFlagdProvider,
+  inProcessFlagdProvider,
+} from './ClosableFlagdProvider';
 export { SIMULATED_USERS, ServiceFlags } from './ServiceFlags';
 export type { FlagSyncAddress } from './ServiceFlags';

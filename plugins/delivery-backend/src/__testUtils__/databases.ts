@@ -36,3 +36,18 @@ export function createTestBackendDatabase() {
   return async () =>
     mockServices.database.factory({ knex: await databases.init('SQLITE_3') });
 }
+
+/**
+ * The PostgreSQL connection strings the test command was given
+ * (BACKSTAGE_TEST_DATABASE_POSTGRES<N>_CONNECTION_STRING), for tests that run real backend
+ * processes on PostgreSQL; empty without one.
+ */
+export function postgresConnections(): string[] {
+  return Object.entries(process.env)
+    .filter(
+      ([key, value]) =>
+        /^BACKSTAGE_TEST_DATABASE_POSTGRES\d+_CONNECTION_STRING$/.test(key) &&
+        value,
+    )
+    .map(([, value]) => value!);
+}

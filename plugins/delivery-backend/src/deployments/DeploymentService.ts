@@ -1,6 +1,4 @@
 import {
-  BackstageCredentials,
-  BackstageUserPrincipal,
   PermissionsService,
   UserInfoService,
 } from '@backstage/backend-plugin-api';
@@ -11,10 +9,6 @@ import {
   NotAllowedError,
   NotFoundError,
 } from '@backstage/errors';
-import {
-  AuthorizeResult,
-  ResourcePermission,
-} from '@backstage/plugin-permission-common';
 import {
   ANNOTATION_IMAGE_TEMPLATE,
   Deployment,
@@ -54,11 +48,13 @@ import { deploymentCancelRefusal } from './DeploymentRunKind';
 import { OwnershipChecker, OwnershipProblem, workloadKey } from './ownership';
 import { imageForCommit, imageTemplateProblem, planStages } from './plan';
 import { DEPLOYMENT_RUN_KIND, DeploymentRunInput } from './types';
+import { Actor, ServiceAuthorizer } from '../services/ServiceAuthorizer';
 
 /** 422: the request is well-formed but the rules say no. The message lists every reason. */
 export class UnprocessableError extends CustomErrorBase {
   name = 'UnprocessableError' as const;
   readonly statusCode = 422;
+
   constructor(
     message: string,
     readonly reasons: Array<{ code: string; message: string }>,
@@ -86,16 +82,15 @@ export function assertOwned(entityRef: string, problems: OwnershipProblem[]) {
 }
 
 /** The signed-in user acting on a route. */
-export interface Actor {
-  userEntityRef: string;
-  credentials: BackstageCredentials<BackstageUserPrincipal>;
-}
+export type { Actor };
 
 /**
  * The queue and pipeline as users drive them: request, start, cancel, approve, lock. A started
  * deployment's pipeline is a run of the engine whose id is its token.
  */
 export class DeploymentService {
+  readonly #authorizer: ServiceAuthorizer;
+
   constructor(
     private readonly deps: {
       store: DeploymentStore;
@@ -128,7 +123,9 @@ export class DeploymentService {
       commitMessage?: (slug: string, sha: string) => Promise<string>;
       clock?: () => Date;
     },
-  ) {}
+  ) {
+    this.#authorizer = new ServiceAuthorizer(deps);
+  }
 
   #now() {
     return this.deps.clock?.() ?? new Date();
@@ -147,7 +144,7 @@ export class DeploymentService {
     actor: Actor,
     requestedFlags: string[] = [],
   ): Promise<RequestDeploymentResponse> {
-    await this.#authorize(
+    await this.#authorizer.authorize(
       deliveryDeployPermission,
       service.entityRef,
       actor,
@@ -262,7 +259,7 @@ export class DeploymentService {
   /** The requester starts their called deployment: the pipeline is planned and runs. */
   async start(token: string, actor: Actor): Promise<Deployment> {
     const run = await this.#load(token);
-    await this.#authorize(
+    await this.#authorizer.authorize(
       deliveryStartPermission,
       run.entityRef,
       actor,
@@ -393,19 +390,19 @@ export class DeploymentService {
     const run = await this.#load(token);
     const own = run.requestedBy === actor.userEntityRef;
     if (own) {
-      await this.#authorize(
+      await this.#authorizer.authorize(
         deliveryCancelPermission,
         run.entityRef,
         actor,
         'cancel deployments of',
       );
     } else {
-      const owner = await this.#allowed(
+      const owner = await this.#authorizer.allowed(
         deliveryCancelPermission,
         run.entityRef,
         actor,
       );
-      if (!owner && !(await this.#onCall(actor))) {
+      if (!owner && !(await this.#authorizer.onCall(actor))) {
         throw new NotAllowedError(
           `${actor.userEntityRef} may not abort ${token} of ${run.entityRef}: only its requester, the service's owners and the on-call group may`,
         );
@@ -461,7 +458,7 @@ export class DeploymentService {
   /** Approves a deployment: the production gate when it waits there, else the regulated request. */
   async approve(token: string, actor: Actor): Promise<Deployment> {
     const run = await this.#load(token);
-    await this.#authorize(
+    await this.#authorizer.authorize(
       deliveryApprovePermission,
       run.entityRef,
       actor,
@@ -509,7 +506,7 @@ export class DeploymentService {
     reason: string,
     actor: Actor,
   ): Promise<DeploymentsResponse> {
-    await this.#authorize(
+    await this.#authorizer.authorize(
       deliveryLockPermission,
       service.entityRef,
       actor,
@@ -537,7 +534,7 @@ export class DeploymentService {
     service: DeliveryEntity,
     actor: Actor,
   ): Promise<DeploymentsResponse> {
-    await this.#authorize(
+    await this.#authorizer.authorize(
       deliveryLockPermission,
       service.entityRef,
       actor,
@@ -556,39 +553,6 @@ export class DeploymentService {
     const run = await this.deps.store.getDeployment({ token });
     if (!run) throw new NotFoundError(`No deployment ${token}`);
     return run;
-  }
-
-  async #allowed(
-    permission: ResourcePermission<'catalog-entity'>,
-    entityRef: string,
-    actor: Actor,
-  ): Promise<boolean> {
-    const [decision] = await this.deps.permissions.authorize(
-      [{ permission, resourceRef: entityRef }],
-      { credentials: actor.credentials },
-    );
-    return decision.result === AuthorizeResult.ALLOW;
-  }
-
-  /** Whether the actor is a member of the on-call group (`delivery.onCall.group`). */
-  async #onCall(actor: Actor): Promise<boolean> {
-    const { onCallGroup, userInfo } = this.deps;
-    if (!onCallGroup) return false;
-    const info = await userInfo.getUserInfo(actor.credentials);
-    return info.ownershipEntityRefs.includes(onCallGroup);
-  }
-
-  async #authorize(
-    permission: ResourcePermission<'catalog-entity'>,
-    entityRef: string,
-    actor: Actor,
-    what: string,
-  ) {
-    if (!(await this.#allowed(permission, entityRef, actor))) {
-      throw new NotAllowedError(
-        `${actor.userEntityRef} may not ${what} ${entityRef}: only its owners may`,
-      );
-    }
   }
 
   async #toApi(record: DeploymentRecord): Promise<Deployment> {

@@ -11,10 +11,6 @@ import {
   NotFoundError,
 } from '@backstage/errors';
 import {
-  AuthorizeResult,
-  ResourcePermission,
-} from '@backstage/plugin-permission-common';
-import {
   CreateFlagRequest,
   FLAG_TYPES,
   FlagChange,
@@ -38,7 +34,7 @@ import {
   rolloutSettings,
 } from '@internal/plugin-delivery-common';
 import { FlagdCore, MemoryStorage } from '@openfeature/flagd-core';
-import { Actor } from '../deployments/DeploymentService';
+import { Actor, ServiceAuthorizer } from '../services/ServiceAuthorizer';
 import { DeliveryEntity } from '../services/EntityResolver';
 import {
   FlagChangeContext,
@@ -135,6 +131,8 @@ const noopLogger = {
  * transaction (what the flagd sync sources serve).
  */
 export class FlagsService {
+  readonly #authorizer: ServiceAuthorizer;
+
   constructor(
     private readonly deps: {
       store: FlagStore;
@@ -150,7 +148,9 @@ export class FlagsService {
       /** Told after a change is stored, with the environments it changed. */
       onChange?: (environments: string[]) => void;
     },
-  ) {}
+  ) {
+    this.#authorizer = new ServiceAuthorizer(deps);
+  }
 
   #now() {
     return this.deps.now?.() ?? new Date();
@@ -194,9 +194,9 @@ export class FlagsService {
     request: CreateFlagRequest,
     actor: Actor,
   ): Promise<ServiceFlag> {
-    await this.#authorize(
+    await this.#authorizer.authorize(
       deliveryFlagCreatePermission,
-      service,
+      service.entityRef,
       actor,
       'create flags of',
     );
@@ -291,9 +291,9 @@ export class FlagsService {
       );
       return { result: { flag }, pending: false };
     }
-    await this.#authorize(
+    await this.#authorizer.authorize(
       deliveryFlagUpdatePermission,
-      service,
+      service.entityRef,
       actor,
       'change flags of',
     );
@@ -353,8 +353,12 @@ export class FlagsService {
   ): Promise<ServiceFlag> {
     if (options.environment) this.#environment(options.environment);
     if (
-      !(await this.#allowed(deliveryFlagKillPermission, service, actor)) &&
-      !(await this.#onCall(actor))
+      !(await this.#authorizer.allowed(
+        deliveryFlagKillPermission,
+        service.entityRef,
+        actor,
+      )) &&
+      !(await this.#authorizer.onCall(actor))
     ) {
       throw new NotAllowedError(
         `${actor.userEntityRef} may not kill flags of ${service.entityRef}: only its owners and the on-call group may`,
@@ -403,9 +407,9 @@ export class FlagsService {
     reason: string | undefined,
     actor: Actor,
   ): Promise<ServiceFlag> {
-    await this.#authorize(
+    await this.#authorizer.authorize(
       deliveryFlagArchivePermission,
-      service,
+      service.entityRef,
       actor,
       'archive flags of',
     );
@@ -515,9 +519,9 @@ export class FlagsService {
       );
     }
     if (!own) {
-      const allowed = await this.#allowed(
+      const allowed = await this.#authorizer.allowed(
         deliveryFlagApprovePermission,
-        { entityRef: change.entityRef },
+        change.entityRef,
         actor,
       );
       if (!allowed) {
@@ -767,38 +771,6 @@ export class FlagsService {
   async find(entityRef: string, key: string): Promise<StoredFlag | undefined> {
     const flag = await this.deps.store.get(entityRef, key);
     return flag && !flag.archivedAt ? flag : undefined;
-  }
-
-  async #allowed(
-    permission: ResourcePermission<'catalog-entity'>,
-    service: { entityRef: string },
-    actor: Actor,
-  ) {
-    const [decision] = await this.deps.permissions.authorize(
-      [{ permission, resourceRef: service.entityRef }],
-      { credentials: actor.credentials },
-    );
-    return decision.result === AuthorizeResult.ALLOW;
-  }
-
-  async #onCall(actor: Actor): Promise<boolean> {
-    const { onCallGroup, userInfo } = this.deps;
-    if (!onCallGroup) return false;
-    const info = await userInfo.getUserInfo(actor.credentials);
-    return info.ownershipEntityRefs.includes(onCallGroup);
-  }
-
-  async #authorize(
-    permission: ResourcePermission<'catalog-entity'>,
-    service: DeliveryEntity,
-    actor: Actor,
-    what: string,
-  ) {
-    if (!(await this.#allowed(permission, service, actor))) {
-      throw new NotAllowedError(
-        `${actor.userEntityRef} may not ${what} ${service.entityRef}: only its owners may`,
-      );
-    }
   }
 
   #settingsToApi(

@@ -14,6 +14,17 @@ import { FlagSync } from '../flags/FlagSync';
 import { timingSafeEqual } from 'node:crypto';
 import { AuthenticationError } from '@backstage/errors';
 
+/** The entries of `meta` that have a value. */
+function definedOnly(
+  meta: Record<string, string | undefined>,
+): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(meta).filter(
+      (e): e is [string, string] => e[1] !== undefined,
+    ),
+  );
+}
+
 /** Builds the plugin's routes: validate input, call a service, return its result. */
 export async function createRouter(options: {
   httpAuth: HttpAuthService;
@@ -215,18 +226,17 @@ export async function createRouter(options: {
   // Flags
 
   const flags = options.flags;
+  /** Audit metadata of a flag route: the service, the actor, and what is given. */
   const flagMeta = (
     found: { entityRef: string },
     who: Actor,
     extra: Record<string, string | undefined>,
   ) =>
-    Object.fromEntries(
-      Object.entries({
-        entityRef: found.entityRef,
-        actor: who.userEntityRef,
-        ...extra,
-      }).filter((e): e is [string, string] => e[1] !== undefined),
-    );
+    definedOnly({
+      entityRef: found.entityRef,
+      actor: who.userEntityRef,
+      ...extra,
+    });
 
   router.get('/entities/:namespace/:kind/:name/flags', async (req, res) => {
     res.json(
@@ -355,13 +365,11 @@ export async function createRouter(options: {
         await audited(
           req,
           `flag-change-${decision}`,
-          Object.fromEntries(
-            Object.entries({
-              change: id,
-              actor: who.userEntityRef,
-              reason: req.body?.reason,
-            }).filter((e): e is [string, string] => e[1] !== undefined),
-          ),
+          definedOnly({
+            change: id,
+            actor: who.userEntityRef,
+            reason: req.body?.reason,
+          }),
           () => flags[decision](id, req.body?.reason, who),
         ),
       );
