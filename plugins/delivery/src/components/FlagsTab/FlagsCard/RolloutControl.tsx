@@ -48,7 +48,7 @@ function RolloutEditor({
   else if (percent === current) blocker = `Already at ${percent} %.`;
   const id = `rollout-${flag.key}-${settings.environment}`;
   return (
-    <Box p={2} width={320}>
+    <Box p={2} width={400}>
       <Typography variant="subtitle2" id={`${id}-title`}>
         Roll out {flag.key} in {settings.environment}
       </Typography>
@@ -69,7 +69,7 @@ function RolloutEditor({
           onChange={(_e, value) => setText(String(value))}
         />
       </Box>
-      <Box display="flex" alignItems="center" mt={1}>
+      <Box display="flex" alignItems="flex-end" mt={1} style={{ gap: 8 }}>
         <ButtonGroup size="small" aria-label="Rollout steps">
           {ROLLOUT_STEPS.map(step => (
             <Button key={step} onClick={() => setText(String(step))}>
@@ -77,18 +77,17 @@ function RolloutEditor({
             </Button>
           ))}
         </ButtonGroup>
-        <Box ml={1} width={90}>
-          <TextField
-            id={`${id}-percent`}
-            label="Percent"
-            type="number"
-            size="small"
-            value={text}
-            error={!valid}
-            inputProps={{ min: 0, max: 100, step: 1 }}
-            onChange={e => setText(e.target.value)}
-          />
-        </Box>
+        <TextField
+          id={`${id}-percent`}
+          label="Percent"
+          type="number"
+          size="small"
+          style={{ width: 80 }}
+          value={text}
+          error={!valid}
+          inputProps={{ min: 0, max: 100, step: 1 }}
+          onChange={e => setText(e.target.value)}
+        />
       </Box>
       {approvalRequired && valid && percent > 0 && (
         <Typography variant="caption" color="textSecondary" component="p">
@@ -136,7 +135,6 @@ export function RolloutControl({
   onApply: (percent: number) => void;
 }) {
   const [anchor, setAnchor] = useState<HTMLElement | null>(null);
-  const current = currentPercent(settings);
   return (
     <>
       <GuardedButton
@@ -146,7 +144,7 @@ export function RolloutControl({
         busy={busy}
         onClick={e => setAnchor(e.currentTarget)}
       >
-        {current === undefined ? 'Rollout…' : `${current} % …`}
+        Rollout…
       </GuardedButton>
       <Popover
         open={anchor !== null}

@@ -95,6 +95,7 @@ export function KillDialog({
           value={environment}
           onChange={e => setEnvironment(e.target.value)}
           SelectProps={{ native: true }}
+          InputLabelProps={{ shrink: true }}
         >
           <option value={ALL}>All environments</option>
           {environments.map(e => (

@@ -186,6 +186,7 @@ export function NewFlagDialog({
             value={form.type}
             onChange={e => update({ type: e.target.value as FlagType })}
             SelectProps={{ native: true }}
+            InputLabelProps={{ shrink: true }}
           >
             {FLAG_TYPES.map(t => (
               <option key={t} value={t}>
@@ -201,6 +202,7 @@ export function NewFlagDialog({
             value={form.offVariant}
             onChange={e => update({ offVariant: e.target.value })}
             SelectProps={{ native: true }}
+            InputLabelProps={{ shrink: true }}
             helperText="Served while off"
           >
             {names.map(n => (
@@ -217,6 +219,7 @@ export function NewFlagDialog({
             value={form.onVariant}
             onChange={e => update({ onVariant: e.target.value })}
             SelectProps={{ native: true }}
+            InputLabelProps={{ shrink: true }}
             helperText="What a rollout turns on"
           >
             {names.map(n => (

@@ -10,20 +10,32 @@ const formatPercent = (p: number) =>
 export function DistributionBar({
   shares,
   total,
+  onVariant,
+  offVariant,
 }: {
   shares: Share[];
   total: number;
+  /** Drawn in the primary colour, whatever its share. */
+  onVariant: string;
+  /** Drawn in grey. */
+  offVariant: string;
 }) {
   const theme = useTheme();
-  const colors = [
-    theme.palette.primary.main,
-    theme.palette.grey[400],
+  const others = [
     theme.palette.secondary.main,
-    theme.palette.success?.main ?? theme.palette.primary.light,
-    theme.palette.warning?.main ?? theme.palette.secondary.light,
-    theme.palette.info?.main ?? theme.palette.primary.dark,
+    theme.palette.success.main,
+    theme.palette.warning.main,
+    theme.palette.info.main,
+    theme.palette.error.main,
   ];
-  const color = (i: number) => colors[i % colors.length];
+  const otherVariants = shares
+    .map(s => s.variant)
+    .filter(v => v !== onVariant && v !== offVariant);
+  const colorOf = (variant: string) => {
+    if (variant === onVariant) return theme.palette.primary.main;
+    if (variant === offVariant) return theme.palette.grey[400];
+    return others[otherVariants.indexOf(variant) % others.length];
+  };
   const summary = shares
     .map(s => `${s.variant} ${formatPercent(s.percent)}`)
     .join(', ');
@@ -40,22 +52,22 @@ export function DistributionBar({
         borderRadius={4}
         overflow="hidden"
       >
-        {shares.map((s, i) => (
+        {shares.map(s => (
           <Box
             key={s.variant}
             width={`${s.percent}%`}
-            style={{ backgroundColor: color(i) }}
+            style={{ backgroundColor: colorOf(s.variant) }}
           />
         ))}
       </Box>
       <Box display="flex" flexWrap="wrap" mt={1} style={{ gap: 16 }}>
-        {shares.map((s, i) => (
+        {shares.map(s => (
           <Box key={s.variant} display="flex" alignItems="center">
             <Box
               width={10}
               height={10}
               mr={0.5}
-              style={{ backgroundColor: color(i) }}
+              style={{ backgroundColor: colorOf(s.variant) }}
             />
             <Typography variant="body2">
               {s.variant}: {s.count} ({formatPercent(s.percent)})

@@ -116,6 +116,7 @@ export function PreviewDialog({
             value={environment}
             onChange={e => setEnvironment(e.target.value)}
             SelectProps={{ native: true }}
+            InputLabelProps={{ shrink: true }}
           >
             {environments.map(e => (
               <option key={e} value={e}>
@@ -207,6 +208,8 @@ export function PreviewDialog({
             <DistributionBar
               shares={sample.value.shares}
               total={sample.value.total}
+              onVariant={flag.onVariant}
+              offVariant={flag.offVariant}
             />
           </Box>
         )}

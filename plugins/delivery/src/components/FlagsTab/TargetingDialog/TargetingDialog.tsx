@@ -130,6 +130,7 @@ export function TargetingDialog({
             value={environment}
             onChange={e => switchEnvironment(e.target.value)}
             SelectProps={{ native: true }}
+            InputLabelProps={{ shrink: true }}
           >
             {environments.map(e => (
               <option key={e} value={e}>
@@ -145,6 +146,7 @@ export function TargetingDialog({
             value={defaultVariant}
             onChange={e => setDefaultVariant(e.target.value)}
             SelectProps={{ native: true }}
+            InputLabelProps={{ shrink: true }}
           >
             {Object.keys(flag.variants).map(v => (
               <option key={v} value={v}>
