@@ -30,6 +30,17 @@ export const deploymentsEntityContent = EntityContentBlueprint.make({
   },
 });
 
+/** The Flags tab on the same Component pages: flags per environment, rollouts, approvals. */
+export const flagsEntityContent = EntityContentBlueprint.make({
+  name: 'flags',
+  params: {
+    path: '/flags',
+    title: 'Flags',
+    filter: isDeliveryAvailable,
+    loader: () => import('./components/FlagsTab').then(m => <m.FlagsTab />),
+  },
+});
+
 /**
  * The delivery plugin for apps on the new frontend system.
  *
@@ -38,5 +49,5 @@ export const deploymentsEntityContent = EntityContentBlueprint.make({
 export default createFrontendPlugin({
   pluginId: 'delivery',
   title: 'Delivery',
-  extensions: [deliveryApi, deploymentsEntityContent],
+  extensions: [deliveryApi, deploymentsEntityContent, flagsEntityContent],
 });

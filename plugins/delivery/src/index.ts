@@ -4,6 +4,10 @@
  *
  * @packageDocumentation
  */
-export { deliveryPlugin, EntityDeploymentsContent } from './plugin';
+export {
+  deliveryPlugin,
+  EntityDeploymentsContent,
+  EntityFlagsContent,
+} from './plugin';
 export { isDeliveryAvailable } from './conditions';
 export * from './api';

@@ -33,3 +33,16 @@ export const EntityDeploymentsContent = deliveryPlugin.provide(
     },
   }),
 );
+
+/**
+ * The Flags tab content for legacy apps: put it in an `EntityLayout.Route` with
+ * `if={isDeliveryAvailable}`.
+ */
+export const EntityFlagsContent = deliveryPlugin.provide(
+  createComponentExtension({
+    name: 'EntityFlagsContent',
+    component: {
+      lazy: () => import('./components/FlagsTab').then(m => m.FlagsTab),
+    },
+  }),
+);

@@ -7,7 +7,26 @@ import {
   Eligibility,
   EnvironmentsResponse,
   RequestDeploymentResponse,
+  CreateFlagRequest,
+  FlagChange,
+  FlagChangeResult,
+  FlagEnvironmentChangeRequest,
+  FlagHistoryEntry,
+  FlagPreviewRequest,
+  FlagPreviewResult,
+  FlagsResponse,
+  KillFlagRequest,
+  ServiceFlag,
 } from '@internal/plugin-delivery-common';
+
+/**
+ * What came of a flag change: applied at once (200), or waiting for a second person's approval
+ * (202, `pending` true and `result.pending` the waiting change).
+ */
+export interface FlagChangeOutcome {
+  result: FlagChangeResult;
+  pending: boolean;
+}
 
 /** The delivery backend, as the tabs use it. */
 export interface DeliveryApi {
@@ -39,6 +58,59 @@ export interface DeliveryApi {
     reason: string,
   ): Promise<DeploymentsResponse>;
   unlockQueue(entity: CompoundEntityRef): Promise<DeploymentsResponse>;
+
+  /**
+   * The service's flags with their settings per environment (pipeline order), the environments
+   * where changes wait for approval, and the changes waiting. Archived flags only on request.
+   */
+  getFlags(
+    entity: CompoundEntityRef,
+    options?: { archived?: boolean },
+  ): Promise<FlagsResponse>;
+  /** One flag, archived or not. */
+  getFlag(entity: CompoundEntityRef, key: string): Promise<ServiceFlag>;
+  /** Creates a flag, off everywhere; a 422 names each problem, a 409 a taken key. */
+  createFlag(
+    entity: CompoundEntityRef,
+    request: CreateFlagRequest,
+  ): Promise<ServiceFlag>;
+  /**
+   * Changes a flag in one environment. Where approval is required, a change that turns anything
+   * on is not applied but waits: the outcome says `pending`.
+   */
+  changeFlag(
+    entity: CompoundEntityRef,
+    key: string,
+    environment: string,
+    change: FlagEnvironmentChangeRequest,
+  ): Promise<FlagChangeOutcome>;
+  /** The kill switch: off at once in one environment, or all when none is named. */
+  killFlag(
+    entity: CompoundEntityRef,
+    key: string,
+    request: KillFlagRequest,
+  ): Promise<ServiceFlag>;
+  /** Archives a flag; a 409 while it is on anywhere. */
+  archiveFlag(
+    entity: CompoundEntityRef,
+    key: string,
+    reason?: string,
+  ): Promise<ServiceFlag>;
+  /** Every recorded change of a flag, newest first. */
+  getFlagHistory(
+    entity: CompoundEntityRef,
+    key: string,
+  ): Promise<FlagHistoryEntry[]>;
+  /** What each context gets in an environment, evaluated by flagd's own evaluator. */
+  previewFlag(
+    entity: CompoundEntityRef,
+    key: string,
+    request: FlagPreviewRequest,
+  ): Promise<FlagPreviewResult[]>;
+  /** Approves someone else's pending change, which is applied at once. */
+  approveFlagChange(id: string, reason?: string): Promise<FlagChange>;
+  /** Rejects a pending change (its requester withdraws it this way). */
+  rejectFlagChange(id: string, reason?: string): Promise<FlagChange>;
 }
 
 /** Reference to the {@link DeliveryApi}. */

@@ -99,4 +99,198 @@ describe('DeliveryClient', () => {
       },
     });
   });
+
+  describe('flags', () => {
+    const entity = {
+      kind: 'Component',
+      namespace: 'Default',
+      name: 'Payments-API',
+    };
+    const base =
+      'http://backend/api/delivery/entities/default/component/payments-api/flags';
+
+    function client(...responses: Response[]) {
+      const fetch = jest.fn<
+        Promise<Response>,
+        Parameters<typeof globalThis.fetch>
+      >();
+      for (const r of responses) fetch.mockResolvedValueOnce(r);
+      return {
+        fetch,
+        client: new DeliveryClient({ discoveryApi, fetchApi: { fetch } }),
+      };
+    }
+    const json = (value: unknown, status = 200) =>
+      new Response(JSON.stringify(value), {
+        status,
+        headers: { 'Content-Type': 'application/json' },
+      });
+
+    it('reads the flags, with archived ones only when asked', async () => {
+      const flags = {
+        entityRef: 'component:default/payments-api',
+        environments: ['uat', 'production'],
+        approvalRequired: ['production'],
+        flags: [],
+        pending: [],
+      };
+      const { fetch, client: c } = client(json(flags), json(flags));
+      await expect(c.getFlags(entity)).resolves.toEqual(flags);
+      await c.getFlags(entity, { archived: true });
+      expect(fetch.mock.calls[0][0]).toBe(base);
+      expect(fetch.mock.calls[0][1]).toMatchObject({ method: 'GET' });
+      expect(fetch.mock.calls[1][0]).toBe(`${base}?archived=true`);
+    });
+
+    it('creates a flag and reads one', async () => {
+      const flag = { key: 'new-checkout' };
+      const { fetch, client: c } = client(json(flag, 201), json(flag));
+      const request = {
+        key: 'new-checkout',
+        type: 'boolean' as const,
+        change: 'PAY-142',
+      };
+      await expect(c.createFlag(entity, request)).resolves.toEqual(flag);
+      expect(fetch.mock.calls[0][0]).toBe(base);
+      expect(fetch.mock.calls[0][1]).toMatchObject({
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(request),
+      });
+      await c.getFlag(entity, 'new-checkout');
+      expect(fetch.mock.calls[1][0]).toBe(`${base}/new-checkout`);
+    });
+
+    it('tells an applied change (200) from one waiting for approval (202)', async () => {
+      const applied = { flag: { key: 'new-checkout' } };
+      const waiting = {
+        flag: { key: 'new-checkout' },
+        pending: { id: 'chg-1', status: 'pending' },
+      };
+      const { fetch, client: c } = client(json(applied), json(waiting, 202));
+      await expect(
+        c.changeFlag(entity, 'new-checkout', 'uat', {
+          action: 'rollout',
+          percent: 10,
+        }),
+      ).resolves.toEqual({ result: applied, pending: false });
+      expect(fetch.mock.calls[0][0]).toBe(
+        `${base}/new-checkout/environments/uat`,
+      );
+      expect(fetch.mock.calls[0][1]).toMatchObject({
+        method: 'POST',
+        body: JSON.stringify({ action: 'rollout', percent: 10 }),
+      });
+      await expect(
+        c.changeFlag(entity, 'new-checkout', 'production', {
+          action: 'toggle',
+          enabled: true,
+          reason: 'Launch',
+        }),
+      ).resolves.toEqual({ result: waiting, pending: true });
+    });
+
+    it('throws the 422 of a change with the problem the backend named', async () => {
+      const problem =
+        'environments.uat.targeting.fractional[0][0]: "onn" is not a variant of this flag';
+      const { client: c } = client(
+        json(
+          {
+            error: { name: 'InputError', message: problem },
+            response: { statusCode: 422 },
+          },
+          422,
+        ),
+      );
+      await expect(
+        c.changeFlag(entity, 'new-checkout', 'uat', {
+          action: 'targeting',
+          targeting: { fractional: [['onn', 10]] },
+        }),
+      ).rejects.toMatchObject({
+        name: 'ResponseError',
+        statusCode: 422,
+        body: { error: { message: problem } },
+      });
+    });
+
+    it('kills, archives, reads the history and previews', async () => {
+      const history = [{ id: 'h2' }, { id: 'h1' }];
+      const results = [{ targetingKey: 'u1', variant: 'on', reason: 'SPLIT' }];
+      const { fetch, client: c } = client(
+        json({ key: 'new-checkout' }),
+        json({ key: 'new-checkout' }),
+        json({ key: 'new-checkout' }),
+        json({ history }),
+        json({ results }),
+      );
+      await c.killFlag(entity, 'new-checkout', {
+        reason: 'INC-42 errors',
+      });
+      expect(fetch.mock.calls[0][0]).toBe(`${base}/new-checkout/kill`);
+      expect(fetch.mock.calls[0][1]).toMatchObject({
+        method: 'POST',
+        body: JSON.stringify({ reason: 'INC-42 errors' }),
+      });
+      await c.archiveFlag(entity, 'new-checkout');
+      expect(fetch.mock.calls[1][0]).toBe(`${base}/new-checkout/archive`);
+      expect(fetch.mock.calls[1][1]?.body).toBeUndefined();
+      await c.archiveFlag(entity, 'new-checkout', 'Shipped');
+      expect(fetch.mock.calls[2][1]?.body).toBe(
+        JSON.stringify({ reason: 'Shipped' }),
+      );
+      await expect(c.getFlagHistory(entity, 'new-checkout')).resolves.toEqual(
+        history,
+      );
+      expect(fetch.mock.calls[3][0]).toBe(`${base}/new-checkout/history`);
+      const request = {
+        environment: 'uat',
+        contexts: [{ targetingKey: 'u1', country: 'NL' }],
+      };
+      await expect(
+        c.previewFlag(entity, 'new-checkout', request),
+      ).resolves.toEqual(results);
+      expect(fetch.mock.calls[4][0]).toBe(`${base}/new-checkout/preview`);
+      expect(fetch.mock.calls[4][1]?.body).toBe(JSON.stringify(request));
+    });
+
+    it('approves and rejects pending changes by id', async () => {
+      const { fetch, client: c } = client(
+        json({ id: 'chg 1', status: 'approved' }),
+        json({ id: 'chg 1', status: 'rejected' }),
+      );
+      await expect(c.approveFlagChange('chg 1')).resolves.toMatchObject({
+        status: 'approved',
+      });
+      expect(fetch.mock.calls[0][0]).toBe(
+        'http://backend/api/delivery/flag-changes/chg%201/approve',
+      );
+      await c.rejectFlagChange('chg 1', 'Not during the sale');
+      expect(fetch.mock.calls[1][0]).toBe(
+        'http://backend/api/delivery/flag-changes/chg%201/reject',
+      );
+      expect(fetch.mock.calls[1][1]?.body).toBe(
+        JSON.stringify({ reason: 'Not during the sale' }),
+      );
+    });
+
+    it('throws the 403 of a requester approving their own change', async () => {
+      const { client: c } = client(
+        json(
+          {
+            error: {
+              name: 'NotAllowedError',
+              message:
+                'You requested this change; someone else must approve it',
+            },
+            response: { statusCode: 403 },
+          },
+          403,
+        ),
+      );
+      await expect(c.approveFlagChange('chg-1')).rejects.toMatchObject({
+        statusCode: 403,
+      });
+    });
+  });
 });

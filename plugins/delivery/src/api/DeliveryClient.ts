@@ -10,8 +10,17 @@ import {
   Eligibility,
   RequestDeploymentResponse,
   TypedResponse,
+  CreateFlagRequest,
+  FlagChange,
+  FlagEnvironmentChangeRequest,
+  FlagHistoryEntry,
+  FlagPreviewRequest,
+  FlagPreviewResult,
+  FlagsResponse,
+  KillFlagRequest,
+  ServiceFlag,
 } from '@internal/plugin-delivery-common';
-import { DeliveryApi } from './DeliveryApi';
+import { DeliveryApi, FlagChangeOutcome } from './DeliveryApi';
 
 /**
  * {@link DeliveryApi} over HTTP, through discovery and the app's authenticated fetch: the client
@@ -94,6 +103,117 @@ export class DeliveryClient implements DeliveryApi {
 
   unlockQueue(entity: CompoundEntityRef): Promise<DeploymentsResponse> {
     return body(this.#api.unlockQueue({ path: entityPath(entity) }));
+  }
+
+  getFlags(
+    entity: CompoundEntityRef,
+    options: { archived?: boolean } = {},
+  ): Promise<FlagsResponse> {
+    return body(
+      this.#api.getFlags({
+        path: entityPath(entity),
+        query: options.archived ? { archived: true } : {},
+      }),
+    );
+  }
+
+  getFlag(entity: CompoundEntityRef, key: string): Promise<ServiceFlag> {
+    return body(this.#api.getFlag({ path: { ...entityPath(entity), key } }));
+  }
+
+  createFlag(
+    entity: CompoundEntityRef,
+    request: CreateFlagRequest,
+  ): Promise<ServiceFlag> {
+    return body(
+      this.#api.createFlag({ path: entityPath(entity), body: request }),
+    );
+  }
+
+  async changeFlag(
+    entity: CompoundEntityRef,
+    key: string,
+    environment: string,
+    change: FlagEnvironmentChangeRequest,
+  ): Promise<FlagChangeOutcome> {
+    const response = await this.#api.changeFlag({
+      path: { ...entityPath(entity), key, environment },
+      body: change,
+    });
+    if (!response.ok) {
+      throw await ResponseError.fromResponse(response as Response);
+    }
+    const result = await response.json();
+    // 202: accepted, not applied; it waits for someone else's approval.
+    return { result, pending: response.status === 202 };
+  }
+
+  killFlag(
+    entity: CompoundEntityRef,
+    key: string,
+    request: KillFlagRequest,
+  ): Promise<ServiceFlag> {
+    return body(
+      this.#api.killFlag({
+        path: { ...entityPath(entity), key },
+        body: request,
+      }),
+    );
+  }
+
+  archiveFlag(
+    entity: CompoundEntityRef,
+    key: string,
+    reason?: string,
+  ): Promise<ServiceFlag> {
+    return body(
+      this.#api.archiveFlag({
+        path: { ...entityPath(entity), key },
+        ...(reason ? { body: { reason } } : {}),
+      }),
+    );
+  }
+
+  async getFlagHistory(
+    entity: CompoundEntityRef,
+    key: string,
+  ): Promise<FlagHistoryEntry[]> {
+    const { history } = await body(
+      this.#api.getFlagHistory({ path: { ...entityPath(entity), key } }),
+    );
+    return history;
+  }
+
+  async previewFlag(
+    entity: CompoundEntityRef,
+    key: string,
+    request: FlagPreviewRequest,
+  ): Promise<FlagPreviewResult[]> {
+    const { results } = await body(
+      this.#api.previewFlag({
+        path: { ...entityPath(entity), key },
+        body: request,
+      }),
+    );
+    return results;
+  }
+
+  approveFlagChange(id: string, reason?: string): Promise<FlagChange> {
+    return body(
+      this.#api.approveFlagChange({
+        path: { id },
+        ...(reason ? { body: { reason } } : {}),
+      }),
+    );
+  }
+
+  rejectFlagChange(id: string, reason?: string): Promise<FlagChange> {
+    return body(
+      this.#api.rejectFlagChange({
+        path: { id },
+        ...(reason ? { body: { reason } } : {}),
+      }),
+    );
   }
 }
 

@@ -1,18 +1,13 @@
 import { useMemo } from 'react';
 import { Entity, stringifyEntityRef } from '@backstage/catalog-model';
-import {
-  configApiRef,
-  identityApiRef,
-  useApi,
-} from '@backstage/core-plugin-api';
 import { usePermission } from '@backstage/plugin-permission-react';
-import useAsync from 'react-use/esm/useAsync';
 import {
   deliveryApprovePermission,
   deliveryCancelPermission,
   deliveryDeployPermission,
   deliveryLockPermission,
 } from '@internal/plugin-delivery-common';
+import { useOnCall } from './useOnCall';
 
 /** Whether the user may do each delivery action on the service (false while loading). */
 export interface DeliveryPermissions {
@@ -73,16 +68,4 @@ export function useDeliveryPermissions(entity: Entity): DeliveryPermissions {
       loading,
     ],
   );
-}
-
-/** Whether the signed-in user belongs to the on-call group named by `delivery.onCall.group`. */
-function useOnCall() {
-  const identityApi = useApi(identityApiRef);
-  const configApi = useApi(configApiRef);
-  return useAsync(async () => {
-    const group = configApi.getOptionalString('delivery.onCall.group');
-    if (!group) return false;
-    const { ownershipEntityRefs } = await identityApi.getBackstageIdentity();
-    return ownershipEntityRefs.includes(group);
-  }, [identityApi, configApi]);
 }

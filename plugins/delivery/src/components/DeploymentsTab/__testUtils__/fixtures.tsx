@@ -189,6 +189,17 @@ export function fakeApi(overrides: Partial<DeliveryApi> = {}): DeliveryApi {
     approveDeployment: jest.fn(async (token: string) => deployment({ token })),
     lockQueue: jest.fn(async () => deploymentsResponse()),
     unlockQueue: jest.fn(async () => deploymentsResponse()),
+    // The Flags tab's calls; its own fixtures give them answers.
+    getFlags: jest.fn(),
+    getFlag: jest.fn(),
+    createFlag: jest.fn(),
+    changeFlag: jest.fn(),
+    killFlag: jest.fn(),
+    archiveFlag: jest.fn(),
+    getFlagHistory: jest.fn(),
+    previewFlag: jest.fn(),
+    approveFlagChange: jest.fn(),
+    rejectFlagChange: jest.fn(),
     ...overrides,
   };
 }

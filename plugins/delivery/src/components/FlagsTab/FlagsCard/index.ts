@@ -1,0 +1,1 @@
+export { FlagsCard } from './FlagsCard';

@@ -1,0 +1,1 @@
+export { KillDialog } from './KillDialog';

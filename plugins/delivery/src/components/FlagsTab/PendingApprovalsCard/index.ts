@@ -1,0 +1,1 @@
+export { PendingApprovalsCard } from './PendingApprovalsCard';

@@ -1,0 +1,5 @@
+export * from './settings';
+export * from './problems';
+export * from './outcome';
+export { ProblemList } from './ProblemList';
+export { DangerButton } from './DangerButton';
