@@ -2,8 +2,11 @@
 // on free ports, SQLite in a temporary directory; never the demo's ports or `.data/`), opens a
 // demo service in Debian's Chromium through playwright-core, and checks that the Deployments tab
 // shows the versions the sandbox clusters are running (screenshot
-// test-results/deployments-tab.png); then deploys a commit from the UI to production and sees a
-// bad one caught in canary (deployment-succeeded.png, deployment-rolled-back.png).
+// test-results/deployments-tab.png); then deploys a flagged change from the UI through every flag
+// step to production and sees a bad one caught in canary with its flag on, the flag turned off
+// before the version is rolled back (deployment-succeeded.png, deployment-rolled-back.png); then
+// uses the Flags tab: a toggle, a production change waiting for a second person, the kill switch
+// (flags-tab.png, flags-tab-after-kill.png).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -316,3 +319,103 @@ test(
     });
   },
 );
+
+// Runs after the deployments above, which leave new-receipt-email on everywhere.
+test(
+  'an on-call engineer turns flags on and off on the Flags tab; production waits for a second person',
+  { timeout: 300_000 },
+  async () => {
+    const flags = '/entities/default/component/payments-api/flags';
+    const page = await browser.newPage({
+      viewport: { width: 1400, height: 1100 },
+    });
+    await signIn(page);
+    await page.goto(
+      `${portal.appUrl}/catalog/default/component/payments-api/flags`,
+    );
+    const table = page.getByRole('table', { name: 'Feature flags' });
+    await table.getByText('http2-payment-client').waitFor({ timeout: 60_000 });
+    await table.getByText('new-receipt-email').waitFor();
+    await page.screenshot({
+      path: join(resultsDir, 'flags-tab.png'),
+      fullPage: true,
+    });
+
+    const settings = async (key, environment) =>
+      (await api(`${flags}/${key}`)).environments.find(
+        e => e.environment === environment,
+      );
+
+    // UAT turns on at once.
+    const uat = page.getByRole('checkbox', {
+      name: 'Toggle http2-payment-client in uat',
+    });
+    await uat.click();
+    await page.waitForFunction(
+      () =>
+        document.querySelector(
+          'input[aria-label="Toggle http2-payment-client in uat"]',
+        )?.checked === true,
+      undefined,
+      { timeout: 30_000 },
+    );
+    assert.equal((await settings('http2-payment-client', 'uat')).on, true);
+
+    // Production waits for someone other than the guest.
+    await page
+      .getByRole('checkbox', {
+        name: 'Toggle http2-payment-client in production',
+      })
+      .click();
+    await page
+      .getByLabel(/^Pending approval: http2-payment-client in production/)
+      .first()
+      .waitFor({ timeout: 30_000 });
+    assert.equal(
+      (await settings('http2-payment-client', 'production')).on,
+      false,
+    );
+    const { pending } = await api(flags);
+    assert.deepEqual(
+      pending.map(p => [p.flagKey, p.environment, p.status]),
+      [['http2-payment-client', 'production', 'pending']],
+    );
+
+    // The kill switch: new-receipt-email off everywhere, with a reason.
+    await page.getByRole('button', { name: 'Kill new-receipt-email' }).click();
+    await page.getByLabel('Reason').fill('INC-7: receipts bounce');
+    await page.getByRole('button', { name: /^Kill in / }).click();
+    await waitForOff(settings);
+    const { history } = await api(`${flags}/new-receipt-email/history`);
+    const killed = history.filter(h => h.action === 'killed');
+    assert.deepEqual(
+      killed.map(h => [h.environment, h.actor, h.reason]).sort(),
+      ['canary', 'production', 'uat'].map(e => [
+        e,
+        'user:default/guest',
+        'INC-7: receipts bounce',
+      ]),
+    );
+    await page.screenshot({
+      path: join(resultsDir, 'flags-tab-after-kill.png'),
+      fullPage: true,
+    });
+  },
+);
+
+/** Waits until new-receipt-email is off in every environment. */
+async function waitForOff(settings) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const states = await Promise.all(
+      ['uat', 'canary', 'production'].map(e =>
+        settings('new-receipt-email', e),
+      ),
+    );
+    if (states.every(s => !s.on)) return;
+    if (Date.now() > deadline) {
+      throw new Error(`Still on: ${JSON.stringify(states)}`);
+    }
+    await new Promise(r => setTimeout(r, 250));
+  }
+}

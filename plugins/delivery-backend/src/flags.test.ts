@@ -37,11 +37,32 @@ const CHECKOUT = '/entities/default/component/checkout-web';
 let sandbox: Sandbox;
 let server: Awaited<ReturnType<typeof startTestBackend>>['server'];
 
+/** Every audit event the routes wrote, with its outcome. */
+const audit: Array<{ eventId: string; meta: any; outcome?: string }> = [];
+const auditor = mockServices.auditor.mock();
+auditor.createEvent.mockImplementation(async options => {
+  const event = { eventId: options.eventId, meta: options.meta } as {
+    eventId: string;
+    meta: any;
+    outcome?: string;
+  };
+  audit.push(event);
+  return {
+    success: async () => {
+      event.outcome = 'success';
+    },
+    fail: async () => {
+      event.outcome = 'failure';
+    },
+  };
+});
+
 beforeAll(async () => {
   sandbox = await startSandbox({ rolloutStepMs: 20 });
   ({ server } = await startTestBackend({
     features: [
       await database(),
+      auditor.factory,
       deliveryPlugin,
       mockServices.httpAuth.factory({
         defaultCredentials: mockCredentials.none(),
@@ -719,5 +740,50 @@ describe('deployments that ship behind flags', () => {
       'http2-payment-client',
     ]);
     expect((await post(`/deployments/${token}/cancel`)).status).toBe(200);
+  });
+});
+
+describe('audit', () => {
+  it('records every flag change with its actor and outcome, refusals too', () => {
+    const seen = (eventId: string, outcome: string, meta: object) =>
+      audit.some(
+        e =>
+          e.eventId === eventId &&
+          e.outcome === outcome &&
+          Object.entries(meta).every(([k, v]) => e.meta?.[k] === v),
+      );
+    expect(
+      seen('flag-create', 'success', {
+        flag: 'http2-payment-client',
+        actor: ADA,
+      }),
+    ).toBe(true);
+    expect(
+      seen('flag-create', 'failure', { flag: 'new-cart', actor: OUTSIDER }),
+    ).toBe(true);
+    expect(
+      seen('flag-change', 'success', {
+        flag: 'new-cart',
+        environment: 'canary',
+        action: 'rollout',
+        reason: 'canary first',
+      }),
+    ).toBe(true);
+    expect(seen('flag-change-approve', 'success', { actor: GRACE })).toBe(true);
+    expect(seen('flag-change-approve', 'failure', { actor: ADA })).toBe(true);
+    expect(
+      seen('flag-kill', 'success', {
+        flag: 'http2-payment-client',
+        environment: 'all',
+        actor: ONCALL,
+        reason: 'errors on /pay since 03:12',
+      }),
+    ).toBe(true);
+    expect(
+      seen('flag-archive', 'success', {
+        flag: 'new-cart',
+        reason: 'PAY-9 shipped',
+      }),
+    ).toBe(true);
   });
 });
