@@ -346,20 +346,23 @@ test(
         e => e.environment === environment,
       );
 
-    // UAT turns on at once.
-    const uat = page.getByRole('checkbox', {
-      name: 'Toggle http2-payment-client in uat',
-    });
-    await uat.click();
+    // Canary turns on at once (the bad deployment above left the flag on in UAT, off in canary).
+    assert.equal((await settings('http2-payment-client', 'canary')).on, false);
+    await page
+      .getByRole('checkbox', { name: 'Toggle http2-payment-client in canary' })
+      .click();
     await page.waitForFunction(
       () =>
         document.querySelector(
-          'input[aria-label="Toggle http2-payment-client in uat"]',
+          'input[aria-label="Toggle http2-payment-client in canary"]',
         )?.checked === true,
       undefined,
       { timeout: 30_000 },
     );
-    assert.equal((await settings('http2-payment-client', 'uat')).on, true);
+    await eventually(
+      async () => (await settings('http2-payment-client', 'canary')).on,
+      'http2-payment-client on in canary',
+    );
 
     // Production waits for someone other than the guest.
     await page
@@ -385,7 +388,17 @@ test(
     await page.getByRole('button', { name: 'Kill new-receipt-email' }).click();
     await page.getByLabel('Reason').fill('INC-7: receipts bounce');
     await page.getByRole('button', { name: /^Kill in / }).click();
-    await waitForOff(settings);
+    await eventually(
+      async () =>
+        (
+          await Promise.all(
+            ['uat', 'canary', 'production'].map(e =>
+              settings('new-receipt-email', e),
+            ),
+          )
+        ).every(e => !e.on),
+      'new-receipt-email off everywhere',
+    );
     const { history } = await api(`${flags}/new-receipt-email/history`);
     const killed = history.filter(h => h.action === 'killed');
     assert.deepEqual(
@@ -403,19 +416,11 @@ test(
   },
 );
 
-/** Waits until new-receipt-email is off in every environment. */
-async function waitForOff(settings) {
+/** Waits up to 30 s until `check` answers true. */
+async function eventually(check, what) {
   const deadline = Date.now() + 30_000;
-  for (;;) {
-    const states = await Promise.all(
-      ['uat', 'canary', 'production'].map(e =>
-        settings('new-receipt-email', e),
-      ),
-    );
-    if (states.every(s => !s.on)) return;
-    if (Date.now() > deadline) {
-      throw new Error(`Still on: ${JSON.stringify(states)}`);
-    }
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting: ${what}`);
     await new Promise(r => setTimeout(r, 250));
   }
 }
