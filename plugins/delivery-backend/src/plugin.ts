@@ -365,15 +365,13 @@ export const deliveryPlugin = createBackendPlugin({
         httpRouter.addAuthPolicy({ path: '/flagd', allow: 'unauthenticated' });
         // flagd's gRPC sync on its own port: in-process OpenFeature providers stream from it.
         if (flagsConfig.sync.grpc) {
+          // It logs where it listens.
           const server = await startFlagSyncServer({
             source: flagSync,
             host: flagsConfig.sync.grpc.host,
             port: flagsConfig.sync.grpc.port,
             logger,
           });
-          logger.info(
-            `flagd gRPC sync (flagd.sync.v1) on ${flagsConfig.sync.grpc.host}:${server.port}`,
-          );
           deps.lifecycle.addShutdownHook(async () => {
             await server.close();
             flagSync.close();
