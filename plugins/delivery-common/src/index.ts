@@ -11,3 +11,4 @@ export * from './ci';
 export * from './deployments';
 export * from './eligibility';
 export * from './flags';
+export * from './rollbackDecision';
