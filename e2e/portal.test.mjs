@@ -107,15 +107,19 @@ test(
     await page
       .getByText('Currency arithmetic shared by the services')
       .waitFor({ timeout: 60_000 });
-    assert.equal(
-      await page.getByRole('tab', { name: 'Deployments' }).count(),
-      0,
-    );
+    // The entity's tabs are links (the new frontend system's entity page).
+    const tab = name => page.getByRole('link', { name, exact: true });
+    await tab('Overview').waitFor();
+    assert.equal(await tab('Deployments').count(), 0);
+    assert.equal(await tab('Flags').count(), 0);
 
     await page.goto(
       `${portal.appUrl}/catalog/default/component/payments-api/deployments`,
     );
     await page.getByText(`uat / payments`).waitFor({ timeout: 60_000 });
+    // Where the annotations are, both tabs are.
+    assert.equal(await tab('Deployments').count(), 1);
+    assert.equal(await tab('Flags').count(), 1);
     await page.getByText(expected.production, { exact: true }).waitFor();
     await page.screenshot({
       path: join(resultsDir, 'deployments-tab.png'),
@@ -141,7 +145,7 @@ async function api(path, init = {}) {
 // Runs after the test above, which reads the seeded versions before this one changes them.
 test(
   'a developer deploys a flagged change to production, and a bad one is caught in canary: its flag off first, then rolled back',
-  { timeout: 720_000 },
+  { timeout: 1_800_000 },
   async () => {
     // The portal's database is new: no deployment has been requested before this test.
     const before = await api(
@@ -196,13 +200,17 @@ test(
     }
 
     const goodToken = await deploy(good);
+    // Seven flag steps, each watched for its window: minutes, more on a busy machine.
+    const succeeded = await finished(goodToken);
+    assert.deepEqual(
+      { status: succeeded.status, reason: succeeded.reason },
+      { status: 'succeeded', reason: undefined },
+    );
     // Scoped to this deployment's own panel.
     await page
       .getByRole('region', { name: `Deployment ${goodToken}` })
       .getByText('Deployed to production')
-      .waitFor({ timeout: 420_000 });
-    const succeeded = await api(`/deployments/${goodToken}`);
-    assert.equal(succeeded.status, 'succeeded');
+      .waitFor({ timeout: 60_000 });
     // Its flag went on step by step after each environment verified, canary and production.
     assert.deepEqual(succeeded.flags, ['new-receipt-email']);
     const flagStages = succeeded.stages
@@ -238,7 +246,8 @@ test(
 
     const badToken = await deploy(bad);
     const panel = page.getByRole('region', { name: `Deployment ${badToken}` });
-    await panel.getByText('Rolled back').first().waitFor({ timeout: 360_000 });
+    await finished(badToken);
+    await panel.getByText('Rolled back').first().waitFor({ timeout: 60_000 });
     await panel
       .getByText(/Unhealthy in canary/)
       .first()
@@ -415,6 +424,24 @@ test(
     });
   },
 );
+
+/** A deployment once it has ended, read from the API (up to 12 minutes). */
+async function finished(token) {
+  const deadline = Date.now() + 12 * 60_000;
+  for (;;) {
+    const deployment = await api(`/deployments/${token}`);
+    if (!['queued', 'called', 'running'].includes(deployment.status)) {
+      return deployment;
+    }
+    if (Date.now() > deadline) {
+      const running = deployment.stages.find(s => s.status !== 'succeeded');
+      throw new Error(
+        `${token} still ${deployment.status} at ${running?.name}`,
+      );
+    }
+    await new Promise(r => setTimeout(r, 2_000));
+  }
+}
 
 /** Waits up to 30 s until `check` answers true. */
 async function eventually(check, what) {
