@@ -180,6 +180,7 @@ export async function startSandbox(
         clusters: { uat: 0, canary: 0, production: 0 },
         traffic: 0,
         jenkins: 0,
+        pagerduty: 0,
       }),
       SANDBOX_URLS_FILE: urlsFile,
       // The portal's flagd gRPC sync, which the simulated services read their flags from.
@@ -201,6 +202,7 @@ export async function startSandbox(
     sandbox.githubUrl,
     sandbox.trafficUrl,
     sandbox.jenkinsUrl,
+    sandbox.pagerdutyUrl,
     ...Object.values(sandbox.clusterUrls),
   ].map(u => Number(new URL(u).port));
   return { sandboxProcess, sandbox, sandboxPorts };

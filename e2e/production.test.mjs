@@ -261,6 +261,7 @@ describe('the built backend', () => {
         sandbox.githubUrl,
         sandbox.trafficUrl,
         sandbox.jenkinsUrl,
+        sandbox.pagerdutyUrl,
         ...Object.values(sandbox.clusterUrls),
       ].map(u => Number(new URL(u).port));
       const port = await freePort(sandboxPorts);

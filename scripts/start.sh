@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts the portal with demo data: the sandbox (GitHub on :7010, clusters uat/canary/production
-# on :7011-:7013, simulated traffic on :7014, Jenkins on :7015), the backend on :7007 (SQLite under .data/,
+# on :7011-:7013, simulated traffic on :7014, Jenkins on :7015, PagerDuty on :7016), the backend on :7007 (SQLite under .data/,
 # flagd gRPC sync on :8015, which the sandbox's simulated services read their flags from) and the frontend on :3000.
 # Installs what it needs first. Ctrl-C stops everything.
 set -euo pipefail
@@ -20,7 +20,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-for port in 7010 7011 7012 7013 7014 7015 7007 8015 3000; do
+for port in 7010 7011 7012 7013 7014 7015 7016 7007 8015 3000; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "start: port $port is already in use; stop whatever holds it (another portal?) and retry" >&2
     exit 1
@@ -33,7 +33,7 @@ SANDBOX_FLAGS_PORT=8015 yarn workspace @internal/sandbox start &
 pids+=($!)
 # The backend reads the sandbox at start-up; wait until its last server answers.
 for _ in $(seq 1 100); do
-  if (exec 3<>/dev/tcp/127.0.0.1/7015) 2>/dev/null; then break; fi
+  if (exec 3<>/dev/tcp/127.0.0.1/7016) 2>/dev/null; then break; fi
   sleep 0.2
 done
 

@@ -127,6 +127,30 @@ export interface Config {
       };
     };
     /**
+     * PagerDuty, which pages a person through its Events API v2 when something needs one now
+     * (critical alerts: a rollback that cannot finish, the application down, error rate over
+     * 5 %, p95 over 5 s, a business metric down by half). Without `routingKey` nothing is sent
+     * to PagerDuty.
+     */
+    pagerduty?: {
+      /**
+       * Root of the Events API; events go to `<baseUrl>/v2/enqueue`. Defaults to
+       * `https://events.pagerduty.com` (EU accounts: `https://events.eu.pagerduty.com`).
+       */
+      baseUrl?: string;
+      /**
+       * The integration key (32 letters and digits) of an Events API v2 integration on the
+       * PagerDuty service to page. It is the only credential the Events API asks for.
+       * @visibility secret
+       */
+      routingKey?: string;
+      /**
+       * How long one call to PagerDuty may take before it fails with 503. Defaults to
+       * `delivery.requestTimeout` (10 seconds).
+       */
+      timeout?: HumanDuration | string;
+    };
+    /**
      * How long finished deployments and other runs are kept. A task (one replica at a time)
      * prunes every hour.
      */

@@ -1,6 +1,7 @@
 import { deployPayments, paymentsHealth } from './__testUtils__/payments';
 import {
   DEFAULT_SANDBOX_PORTS,
+  SANDBOX_PAGERDUTY_ROUTING_KEY,
   Sandbox,
   buildSeed,
   startSandbox,
@@ -39,10 +40,11 @@ describe('the demo seed', () => {
     expect(Object.values(service.deployed)).not.toContain(c.sha);
   });
 
-  it('adds the traffic and Jenkins ports to the demo ports', () => {
+  it('adds the traffic, Jenkins and PagerDuty ports to the demo ports', () => {
     expect(DEFAULT_SANDBOX_PORTS).toMatchObject({
       traffic: 7014,
       jenkins: 7015,
+      pagerduty: 7016,
     });
   });
 });
@@ -114,5 +116,29 @@ describe('startSandbox', () => {
     expect(sandbox.jenkins.state.jobNames()).toEqual([
       'acme/inventory-service/acceptance',
     ]);
+  });
+
+  it('runs PagerDuty accepting the demo routing key', async () => {
+    expect(sandbox.pagerdutyRoutingKey).toBe(SANDBOX_PAGERDUTY_ROUTING_KEY);
+    const res = await fetch(`${sandbox.pagerdutyUrl}/v2/enqueue`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        routing_key: sandbox.pagerdutyRoutingKey,
+        event_action: 'trigger',
+        dedup_key: 'payments-api:production:1',
+        payload: {
+          summary: 'payments-api: rollback failed in production',
+          source: 'delivery',
+          severity: 'critical',
+        },
+      }),
+    });
+    expect(res.status).toBe(202);
+    expect(
+      sandbox.pagerduty.state.incident('payments-api:production:1'),
+    ).toMatchObject({
+      status: 'triggered',
+    });
   });
 });

@@ -1,5 +1,6 @@
 /*
- * The sandbox: local servers that speak the Kubernetes, GitHub and Jenkins wire protocols, plus
+ * The sandbox: local servers that speak the Kubernetes, GitHub, Jenkins and PagerDuty Events
+ * API v2 wire protocols, plus
  * simulated traffic with Prometheus metrics per deployed version, seeded with the demo services,
  * so the portal's real clients run against them on a dev machine and in tests.
  */
@@ -7,6 +8,11 @@ import { FlagSyncAddress, ServiceFlags } from './flags';
 import { GitHubServer, startGitHubServer } from './github';
 import { JenkinsServer, startJenkinsServer } from './jenkins';
 import { KubeServer, startKubeServer } from './kube';
+import {
+  PagerDutyServer,
+  SANDBOX_PAGERDUTY_ROUTING_KEY,
+  startPagerDutyServer,
+} from './pagerduty';
 import {
   SANDBOX_CLUSTERS,
   SeedData,
@@ -27,6 +33,7 @@ export * from './kube';
 export * from './traffic';
 export * from './jenkins';
 export * from './flags';
+export * from './pagerduty';
 
 /** Ports the sandbox listens on; 0 or a missing entry picks free ports (tests). */
 export interface SandboxPorts {
@@ -35,6 +42,8 @@ export interface SandboxPorts {
   /** Simulated traffic (`/metrics`, `/health`). */
   traffic?: number;
   jenkins?: number;
+  /** PagerDuty's Events API v2. */
+  pagerduty?: number;
 }
 
 /** The ports the demo uses (app-config.yaml points at these). */
@@ -43,6 +52,7 @@ export const DEFAULT_SANDBOX_PORTS: SandboxPorts = {
   clusters: { uat: 7011, canary: 7012, production: 7013 },
   traffic: 7014,
   jenkins: 7015,
+  pagerduty: 7016,
 };
 
 /**
@@ -67,13 +77,18 @@ export interface Sandbox {
   trafficUrl: string;
   /** Base URL of the Jenkins REST subset. */
   jenkinsUrl: string;
+  /** Base URL of PagerDuty's Events API v2 (events go to `${pagerdutyUrl}/v2/enqueue`). */
+  pagerdutyUrl: string;
   github: GitHubServer;
   clusters: Record<string, KubeServer>;
   traffic: TrafficServer;
   jenkins: JenkinsServer;
+  pagerduty: PagerDutyServer;
   githubToken: string;
   /** Basic auth credentials of the sandbox Jenkins. */
   jenkinsCredentials: { username: string; apiToken: string };
+  /** The routing key (integration key) the sandbox PagerDuty accepts. */
+  pagerdutyRoutingKey: string;
   /**
    * The OpenFeature domains of the simulated services that read flags (with `flags`), by
    * selector (`<cluster>/<service>`); empty without.
@@ -134,7 +149,10 @@ function unhealthiness(
   };
 }
 
-/** Starts GitHub, the three clusters, the simulated traffic and Jenkins with the demo data. */
+/**
+ * Starts GitHub, the three clusters, the simulated traffic, Jenkins and PagerDuty with the demo
+ * data.
+ */
 export async function startSandbox(options?: {
   ports?: SandboxPorts;
   host?: string;
@@ -202,6 +220,12 @@ export async function startSandbox(options?: {
       jobs: SANDBOX_JENKINS.jobs,
     });
     started.push(jenkins);
+    const pagerduty = await startPagerDutyServer({
+      port: ports.pagerduty ?? 0,
+      host: options?.host,
+      routingKeys: [SANDBOX_PAGERDUTY_ROUTING_KEY],
+    });
+    started.push(pagerduty);
     return {
       githubUrl: github.url,
       clusterUrls: Object.fromEntries(
@@ -209,15 +233,18 @@ export async function startSandbox(options?: {
       ),
       trafficUrl: traffic.url,
       jenkinsUrl: jenkins.url,
+      pagerdutyUrl: pagerduty.url,
       github,
       clusters,
       traffic,
       jenkins,
+      pagerduty,
       githubToken,
       jenkinsCredentials: {
         username: SANDBOX_JENKINS.username,
         apiToken: SANDBOX_JENKINS.apiToken,
       },
+      pagerdutyRoutingKey: SANDBOX_PAGERDUTY_ROUTING_KEY,
       flagDomains: Object.fromEntries(
         [...serviceFlags].map(([selector, f]) => [selector, f.domain]),
       ),

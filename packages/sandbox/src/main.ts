@@ -2,8 +2,9 @@
  * Starts the sandbox until SIGINT/SIGTERM, on the demo ports (DEFAULT_SANDBOX_PORTS) unless
  * SANDBOX_PORTS says otherwise (JSON, see parseSandboxPorts in ports.ts; 0 picks a free port).
  * SANDBOX_HOST overrides the listen address (default 127.0.0.1). With SANDBOX_URLS_FILE, the
- * servers' URLs are written there as JSON ({ githubUrl, clusterUrls, trafficUrl, jenkinsUrl })
- * once all of them listen, so a caller that asked for free ports learns which ones it got.
+ * servers' URLs are written there as JSON ({ githubUrl, clusterUrls, trafficUrl, jenkinsUrl,
+ * pagerdutyUrl }) once all of them listen, so a caller that asked for free ports learns which
+ * ones it got.
  * SANDBOX_FLAGS_PORT (and SANDBOX_FLAGS_HOST, default 127.0.0.1) points the simulated services at
  * the portal's flagd sync server: the demo's bad commit then hurts only the users its flag is
  * rolled out to. Without it, the bad commit is unhealthy for every request.
@@ -32,6 +33,9 @@ async function main() {
   process.stdout.write(
     `sandbox: Jenkins at ${sandbox.jenkinsUrl} (user ${sandbox.jenkinsCredentials.username})\n`,
   );
+  process.stdout.write(
+    `sandbox: PagerDuty Events API v2 at ${sandbox.pagerdutyUrl} (routing key ${sandbox.pagerdutyRoutingKey}; incidents at /_sandbox/incidents)\n`,
+  );
   if (flags) {
     process.stdout.write(
       `sandbox: services read their flags from the flag sync server at ${
@@ -49,6 +53,7 @@ async function main() {
         clusterUrls: sandbox.clusterUrls,
         trafficUrl: sandbox.trafficUrl,
         jenkinsUrl: sandbox.jenkinsUrl,
+        pagerdutyUrl: sandbox.pagerdutyUrl,
       }),
     );
     renameSync(`${urlsFile}.tmp`, urlsFile);

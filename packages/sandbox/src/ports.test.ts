@@ -10,13 +10,14 @@ describe('parseSandboxPorts', () => {
   it('takes every port from the JSON, 0 meaning a free one', () => {
     expect(
       parseSandboxPorts(
-        '{"github":0,"clusters":{"uat":0,"canary":0,"production":0},"traffic":0,"jenkins":0}',
+        '{"github":0,"clusters":{"uat":0,"canary":0,"production":0},"traffic":0,"jenkins":0,"pagerduty":0}',
       ),
     ).toEqual({
       github: 0,
       clusters: { uat: 0, canary: 0, production: 0 },
       traffic: 0,
       jenkins: 0,
+      pagerduty: 0,
     });
   });
 
@@ -28,6 +29,7 @@ describe('parseSandboxPorts', () => {
       clusters: { uat: 7011, canary: 8012, production: 7013 },
       traffic: 7014,
       jenkins: 7015,
+      pagerduty: 7016,
     });
   });
 
@@ -45,6 +47,9 @@ describe('parseSandboxPorts', () => {
     );
     expect(() => parseSandboxPorts('{"jenkins":70000}')).toThrow(
       /jenkins must be a port number/,
+    );
+    expect(() => parseSandboxPorts('{"pagerduty":"7016"}')).toThrow(
+      /pagerduty must be a port number/,
     );
     expect(() => parseSandboxPorts('{"clusters":{"uat":-1}}')).toThrow(
       /clusters\.uat must be a port number/,

@@ -28,7 +28,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * Reads `SANDBOX_PORTS`, a JSON object shaped like {@link SandboxPorts}, e.g.
- * `{"github":0,"clusters":{"uat":0,"canary":0,"production":0},"traffic":0,"jenkins":0}`. Entries
+ * `{"github":0,"clusters":{"uat":0,"canary":0,"production":0},"traffic":0,"jenkins":0,"pagerduty":0}`. Entries
  * it leaves out keep the demo's port ({@link DEFAULT_SANDBOX_PORTS}); 0 picks a free port. Unset
  * or empty: the demo's ports.
  */
@@ -46,7 +46,7 @@ export function parseSandboxPorts(json: string | undefined): SandboxPorts {
   if (!isObject(value)) {
     throw new Error('SANDBOX_PORTS must be a JSON object');
   }
-  const known = ['github', 'clusters', 'traffic', 'jenkins'];
+  const known = ['github', 'clusters', 'traffic', 'jenkins', 'pagerduty'];
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
       throw new Error(
@@ -84,6 +84,10 @@ export function parseSandboxPorts(json: string | undefined): SandboxPorts {
       value.jenkins === undefined
         ? defaults.jenkins
         : port(value.jenkins, 'jenkins'),
+    pagerduty:
+      value.pagerduty === undefined
+        ? defaults.pagerduty
+        : port(value.pagerduty, 'pagerduty'),
   };
 }
 
