@@ -8,6 +8,8 @@ import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { Sandbox, buildSeed, startSandbox } from '@internal/sandbox';
 import { JsonObject } from '@backstage/types';
 import request from 'supertest';
+import { createServiceFactory } from '@backstage/backend-plugin-api';
+import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import deliveryPlugin from './index';
 import { createTestBackendDatabase } from './__testUtils__/databases';
 import { sandboxConfig, seedComponent } from '../dev/replicas';
@@ -40,6 +42,18 @@ let server: Awaited<ReturnType<typeof startTestBackend>>['server'];
 /** Every audit event the routes wrote, with its outcome. */
 const audit: Array<{ eventId: string; meta: any; outcome?: string }> = [];
 const auditor = mockServices.auditor.mock();
+
+/** Every signal the backend published. */
+const signals: Array<{ channel: string; message: any }> = [];
+const signalsFactory = createServiceFactory({
+  service: signalsServiceRef,
+  deps: {},
+  factory: () => ({
+    publish: async (signal: { channel: string; message: any }) => {
+      signals.push({ channel: signal.channel, message: signal.message });
+    },
+  }),
+});
 auditor.createEvent.mockImplementation(async options => {
   const event = { eventId: options.eventId, meta: options.meta } as {
     eventId: string;
@@ -63,6 +77,7 @@ beforeAll(async () => {
     features: [
       await database(),
       auditor.factory,
+      signalsFactory,
       deliveryPlugin,
       mockServices.httpAuth.factory({
         defaultCredentials: mockCredentials.none(),
@@ -784,6 +799,31 @@ describe('audit', () => {
         flag: 'new-cart',
         reason: 'PAY-9 shipped',
       }),
+    ).toBe(true);
+  });
+});
+
+describe('signals', () => {
+  it('tells browsers showing a service’s flags of every change, pending ones too', () => {
+    const channel = 'delivery-flags:component:default/payments-api';
+    const messages = signals
+      .filter(s => s.channel === channel)
+      .map(s => s.message);
+    // The kill in every environment, and a change that only waits for approval.
+    expect(messages).toContainEqual({
+      entityRef: 'component:default/payments-api',
+      environments: ['uat', 'canary', 'production'],
+    });
+    expect(messages).toContainEqual({
+      entityRef: 'component:default/payments-api',
+      environments: [],
+    });
+    expect(
+      signals.some(
+        s =>
+          s.channel === 'delivery-flags:component:default/checkout-web' &&
+          s.message.environments.includes('canary'),
+      ),
     ).toBe(true);
   });
 });

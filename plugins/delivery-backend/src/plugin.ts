@@ -205,7 +205,10 @@ export const deliveryPlugin = createBackendPlugin({
             ? { onCallGroup: delivery.onCallGroup }
             : {}),
           logger,
-          onChange: changed => flagSync.changed(changed),
+          onChange: ({ entityRef, environments: changed }) => {
+            flagSync.changed(changed);
+            notifier.flagsChanged({ entityRef, environments: changed });
+          },
         });
         const seeded = await flags.createInitial(flagsConfig.initial);
         if (seeded.length > 0) {

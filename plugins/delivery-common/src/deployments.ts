@@ -23,6 +23,17 @@ export function deliverySignalChannel(entityRef: string): string {
   return `delivery:${entityRef}`;
 }
 
+/** Signal channel on which the backend announces changes to a service's flags. */
+export function deliveryFlagsSignalChannel(entityRef: string): string {
+  return `delivery-flags:${entityRef}`;
+}
+
+/** Payload of a flags signal: which service's flags changed, and in which environments. */
+export type DeliveryFlagsSignal = {
+  entityRef: string;
+  environments: string[];
+};
+
 /** Payload of a delivery signal (a type alias, so it satisfies `useSignal`'s JSON constraint). */
 export type DeliverySignal = {
   token: string;

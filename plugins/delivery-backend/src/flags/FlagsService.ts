@@ -145,8 +145,15 @@ export class FlagsService {
       onCallGroup?: string;
       logger?: LoggerService;
       now?: () => Date;
-      /** Told after a change is stored, with the environments it changed. */
-      onChange?: (environments: string[]) => void;
+      /**
+       * Told after a change of a service's flags is stored, with the environments whose served
+       * flags it changed (none for a change that only waits for approval or was decided without
+       * being applied).
+       */
+      onChange?: (change: {
+        entityRef: string;
+        environments: string[];
+      }) => void;
     },
   ) {
     this.#authorizer = new ServiceAuthorizer(deps);
@@ -154,6 +161,10 @@ export class FlagsService {
 
   #now() {
     return this.deps.now?.() ?? new Date();
+  }
+
+  #changed(entityRef: string, environments: string[]) {
+    this.deps.onChange?.({ entityRef, environments });
   }
 
   /** Environments where the service's changes that turn anything on need a second person. */
@@ -266,7 +277,7 @@ export class FlagsService {
       environments,
       { actor: actor.userEntityRef, now: this.#now() },
     );
-    this.deps.onChange?.(this.deps.environments);
+    this.#changed(service.entityRef, this.deps.environments);
     return this.#toApi(created);
   }
 
@@ -320,6 +331,7 @@ export class FlagsService {
         },
         context,
       );
+      this.#changed(service.entityRef, []);
       return {
         result: {
           flag: this.#toApi(flag),
@@ -337,7 +349,7 @@ export class FlagsService {
       // Turning off supersedes what waits to turn it on.
       supersede: !isOn(flag, next),
     });
-    this.deps.onChange?.([environment]);
+    this.#changed(service.entityRef, [environment]);
     return {
       result: { flag: await this.get(service, key) },
       pending: false,
@@ -398,7 +410,7 @@ export class FlagsService {
         supersede: true,
       });
     }
-    this.deps.onChange?.(environments);
+    this.#changed(flag.entityRef, environments);
   }
 
   async archive(
@@ -427,7 +439,7 @@ export class FlagsService {
       now: this.#now(),
       ...(reason ? { reason } : {}),
     });
-    this.deps.onChange?.(this.deps.environments);
+    this.#changed(service.entityRef, this.deps.environments);
     return this.get(service, key);
   }
 
@@ -535,9 +547,10 @@ export class FlagsService {
       now: this.#now(),
       ...(reason ? { reason } : {}),
     });
-    if (decided.status === 'approved') {
-      this.deps.onChange?.([decided.environment]);
-    }
+    this.#changed(
+      decided.entityRef,
+      decided.status === 'approved' ? [decided.environment] : [],
+    );
     return this.#changeToApi(decided);
   }
 
@@ -670,7 +683,9 @@ export class FlagsService {
       });
       changed.push(key);
     }
-    if (changed.length > 0) this.deps.onChange?.([options.environment]);
+    if (changed.length > 0) {
+      this.#changed(options.entityRef, [options.environment]);
+    }
     return { changed, missing, kept };
   }
 
@@ -758,12 +773,12 @@ export class FlagsService {
           },
         );
         created.push(`${entityRef}#${wanted.key}`);
+        this.#changed(entityRef, this.deps.environments);
       } catch (error) {
         // Another replica created it first.
         if (!(error instanceof ConflictError)) throw error;
       }
     }
-    if (created.length > 0) this.deps.onChange?.(this.deps.environments);
     return created;
   }
 

@@ -2,7 +2,9 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import { NotificationService } from '@backstage/plugin-notifications-node';
 import { SignalsService } from '@backstage/plugin-signals-node';
 import {
+  DeliveryFlagsSignal,
   DeliverySignal,
+  deliveryFlagsSignalChannel,
   deliverySignalChannel,
 } from '@internal/plugin-delivery-common';
 import { DeploymentRecord } from '../database/DeploymentStore';
@@ -205,6 +207,20 @@ export class Notifier {
       }
     } catch (error) {
       this.options.logger.warn(`Chat webhook failed for ${token}: ${error}`);
+    }
+  }
+
+  /** Tells browsers showing a service's flags that they changed (the Flags tab reads again). */
+  async flagsChanged(change: DeliveryFlagsSignal): Promise<void> {
+    if (!this.options.signals) return;
+    try {
+      await this.options.signals.publish({
+        recipients: { type: 'broadcast' },
+        channel: deliveryFlagsSignalChannel(change.entityRef),
+        message: { ...change },
+      });
+    } catch (error) {
+      this.options.logger.warn(`Could not publish a flags signal: ${error}`);
     }
   }
 

@@ -103,6 +103,26 @@ describe('useFlags', () => {
     await waitFor(() => expect(api.getFlags).toHaveBeenCalledTimes(2));
   });
 
+  it('reads again at once when the service’s flags change elsewhere (its flags signal)', async () => {
+    const api = fakeFlagsApi();
+    const signals = fakeSignals();
+    const { result } = renderHook(() => useFlags(entity), {
+      wrapper: wrapper(api, signals),
+    });
+    await waitFor(() => expect(result.current.value).toBeDefined());
+    const onMessage = signals.subscribers.get(
+      'delivery-flags:component:default/payments-api',
+    );
+    expect(onMessage).toBeDefined();
+    act(() =>
+      onMessage!({
+        entityRef: 'component:default/payments-api',
+        environments: ['production'],
+      }),
+    );
+    await waitFor(() => expect(api.getFlags).toHaveBeenCalledTimes(2));
+  });
+
   it('asks for archived flags only when told', async () => {
     const api = fakeFlagsApi();
     const { rerender } = renderHook(

@@ -3,22 +3,29 @@ import { useApi } from '@backstage/core-plugin-api';
 import { Entity, getCompoundEntityRef } from '@backstage/catalog-model';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
 import useInterval from 'react-use/esm/useInterval';
-import { FlagsResponse } from '@internal/plugin-delivery-common';
+import { useSignal } from '@backstage/plugin-signals-react';
+import {
+  DeliveryFlagsSignal,
+  FlagsResponse,
+  deliveryFlagsSignalChannel,
+} from '@internal/plugin-delivery-common';
+import { stringifyEntityRef } from '@backstage/catalog-model';
 import { deliveryApiRef } from '../api';
 import { useDeliverySignal } from './useDeployments';
 import { usePageVisible } from './usePageVisible';
 
 /**
- * How often the flags are read again while the page is visible. Flags change from other
- * browsers (a colleague, an approval, the kill switch) and from deployment pipelines, and the
- * backend sends no signal for flag changes, so the tab polls.
+ * How often the flags are read again while the page is visible, in case signals do not reach
+ * the browser: flags change from other browsers (a colleague, an approval, the kill switch) and
+ * from deployment pipelines, and the backend announces each change on the service's flags
+ * signal channel.
  */
 export const FLAGS_POLL_MS = 5_000;
 
 /**
- * The service's flags, pending changes and environments: read every {@link FLAGS_POLL_MS}
- * while the page is visible, at once when it becomes visible again, and on every delivery
- * signal (a deployment's pipeline may turn its flags on). A failed read keeps the last good
+ * The service's flags, pending changes and environments: read at once on every flags signal of
+ * the service and on every delivery signal, every {@link FLAGS_POLL_MS} while the page is
+ * visible, and at once when it becomes visible again. A failed read keeps the last good
  * value beside the error, so a hiccup does not empty the table.
  */
 export function useFlags(entity: Entity, options: { archived?: boolean } = {}) {
@@ -26,10 +33,21 @@ export function useFlags(entity: Entity, options: { archived?: boolean } = {}) {
   const ref = getCompoundEntityRef(entity);
   const archived = options.archived ?? false;
   const lastSignal = useDeliverySignal(entity);
+  const { lastSignal: lastFlagsSignal } = useSignal<DeliveryFlagsSignal>(
+    deliveryFlagsSignalChannel(stringifyEntityRef(entity)),
+  );
   const visible = usePageVisible();
   const state = useAsyncRetry(
     () => api.getFlags(ref, { archived }),
-    [api, ref.kind, ref.namespace, ref.name, archived, lastSignal],
+    [
+      api,
+      ref.kind,
+      ref.namespace,
+      ref.name,
+      archived,
+      lastSignal,
+      lastFlagsSignal,
+    ],
   );
   const { retry } = state;
   useInterval(retry, visible ? FLAGS_POLL_MS : null);
