@@ -1,19 +1,20 @@
 import { useState } from 'react';
-import Button from '@material-ui/core/Button';
 import Dialog from '@material-ui/core/Dialog';
-import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
 import DialogContentText from '@material-ui/core/DialogContentText';
 import DialogTitle from '@material-ui/core/DialogTitle';
-import LinearProgress from '@material-ui/core/LinearProgress';
 import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
-import Alert from '@material-ui/lab/Alert';
 import { ServiceFlag } from '@internal/plugin-delivery-common';
 import { useFlagsContext } from '../../../hooks/FlagsContext';
 import { useFlagActions } from '../../../hooks/useFlagActions';
-import { errorMessage } from '../../DeploymentsTab/shared';
-import { DangerButton, killBlocker, Outcome } from '../shared';
+import {
+  DangerButton,
+  killBlocker,
+  Outcome,
+  DialogFooter,
+  DialogProgress,
+} from '../shared';
 
 const ALL = '';
 
@@ -114,22 +115,13 @@ export function KillDialog({
           onChange={e => setReason(e.target.value)}
           helperText="E.g. “INC-42: checkout errors at 4 %”. Recorded in the history and the audit log."
         />
-        {busy && <LinearProgress />}
-        {error !== undefined && (
-          <Alert severity="error">{errorMessage(error)}</Alert>
-        )}
+        <DialogProgress busy={busy} error={error} />
       </DialogContent>
-      <DialogActions>
-        {blocker && (
-          <Typography
-            variant="caption"
-            color="textSecondary"
-            data-testid="kill-blocker"
-          >
-            {blocker}
-          </Typography>
-        )}
-        <Button onClick={onClose}>Cancel</Button>
+      <DialogFooter
+        blocker={blocker}
+        blockerTestId="kill-blocker"
+        onCancel={onClose}
+      >
         <DangerButton
           variant="contained"
           disabledReason={blocker}
@@ -138,7 +130,7 @@ export function KillDialog({
         >
           Kill in {where}
         </DangerButton>
-      </DialogActions>
+      </DialogFooter>
     </Dialog>
   );
 }

@@ -1,15 +1,10 @@
 import { useMemo, useState } from 'react';
 import Box from '@material-ui/core/Box';
-import Button from '@material-ui/core/Button';
 import Dialog from '@material-ui/core/Dialog';
-import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
 import DialogContentText from '@material-ui/core/DialogContentText';
 import DialogTitle from '@material-ui/core/DialogTitle';
-import LinearProgress from '@material-ui/core/LinearProgress';
 import TextField from '@material-ui/core/TextField';
-import Typography from '@material-ui/core/Typography';
-import Alert from '@material-ui/lab/Alert';
 import {
   FLAG_TYPES,
   FlagType,
@@ -17,13 +12,15 @@ import {
 } from '@internal/plugin-delivery-common';
 import { useFlagActions } from '../../../hooks/useFlagActions';
 import { useFlagsContext } from '../../../hooks/FlagsContext';
-import { errorMessage, GuardedButton } from '../../DeploymentsTab/shared';
+import { GuardedButton } from '../../DeploymentsTab/shared';
 import {
   defaultVariants,
   NewFlagForm,
   newFlagProblems,
   parsedVariants,
   ProblemList,
+  DialogFooter,
+  DialogProgress,
 } from '../shared';
 
 const variantsText = (type: FlagType) =>
@@ -253,22 +250,13 @@ export function NewFlagDialog({
           helperText="The change the flag ships, e.g. PAY-142"
         />
         <ProblemList problems={shown} title="Problems" />
-        {busy && <LinearProgress />}
-        {error !== undefined && (
-          <Alert severity="error">{errorMessage(error)}</Alert>
-        )}
+        <DialogProgress busy={busy} error={error} />
       </DialogContent>
-      <DialogActions>
-        {blocker && (
-          <Typography
-            variant="caption"
-            color="textSecondary"
-            data-testid="create-blocker"
-          >
-            {blocker}
-          </Typography>
-        )}
-        <Button onClick={close}>Cancel</Button>
+      <DialogFooter
+        blocker={blocker}
+        blockerTestId="create-blocker"
+        onCancel={close}
+      >
         <GuardedButton
           variant="contained"
           color="primary"
@@ -278,7 +266,7 @@ export function NewFlagDialog({
         >
           Create
         </GuardedButton>
-      </DialogActions>
+      </DialogFooter>
     </Dialog>
   );
 }

@@ -2,17 +2,14 @@ import { useMemo, useState } from 'react';
 import Box from '@material-ui/core/Box';
 import Button from '@material-ui/core/Button';
 import Dialog from '@material-ui/core/Dialog';
-import DialogActions from '@material-ui/core/DialogActions';
 import DialogContent from '@material-ui/core/DialogContent';
 import DialogTitle from '@material-ui/core/DialogTitle';
-import LinearProgress from '@material-ui/core/LinearProgress';
 import TextField from '@material-ui/core/TextField';
 import Typography from '@material-ui/core/Typography';
-import Alert from '@material-ui/lab/Alert';
 import { rolloutSettings, ServiceFlag } from '@internal/plugin-delivery-common';
 import { useFlagsContext } from '../../../hooks/FlagsContext';
 import { useFlagActions } from '../../../hooks/useFlagActions';
-import { errorMessage, GuardedButton } from '../../DeploymentsTab/shared';
+import { GuardedButton } from '../../DeploymentsTab/shared';
 import {
   approvalNote,
   changeBlocker,
@@ -20,6 +17,8 @@ import {
   Outcome,
   ProblemList,
   targetingProblems,
+  DialogFooter,
+  DialogProgress,
 } from '../shared';
 
 const pretty = (value: unknown) => JSON.stringify(value ?? {}, null, 2);
@@ -217,22 +216,13 @@ export function TargetingDialog({
             {approvalNote(environment)}
           </Typography>
         )}
-        {busy && <LinearProgress />}
-        {error !== undefined && (
-          <Alert severity="error">{errorMessage(error)}</Alert>
-        )}
+        <DialogProgress busy={busy} error={error} />
       </DialogContent>
-      <DialogActions>
-        {blocker && (
-          <Typography
-            variant="caption"
-            color="textSecondary"
-            data-testid="save-blocker"
-          >
-            {blocker}
-          </Typography>
-        )}
-        <Button onClick={onClose}>Cancel</Button>
+      <DialogFooter
+        blocker={blocker}
+        blockerTestId="save-blocker"
+        onCancel={onClose}
+      >
         <GuardedButton
           variant="contained"
           color="primary"
@@ -242,7 +232,7 @@ export function TargetingDialog({
         >
           Save
         </GuardedButton>
-      </DialogActions>
+      </DialogFooter>
     </Dialog>
   );
 }

@@ -3,3 +3,4 @@ export * from './problems';
 export * from './outcome';
 export { ProblemList } from './ProblemList';
 export { DangerButton } from './DangerButton';
+export { DialogFooter, DialogProgress } from './DialogParts';
