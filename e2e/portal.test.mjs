@@ -11,7 +11,7 @@ import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { resultsDir, startPortal } from './portal.mjs';
+import { resultsDir, startPortal, waitFor } from './portal.mjs';
 
 let portal;
 let browser;
@@ -368,9 +368,11 @@ test(
       undefined,
       { timeout: 30_000 },
     );
-    await eventually(
-      async () => (await settings('http2-payment-client', 'canary')).on,
+    await waitFor(
       'http2-payment-client on in canary',
+      async () => (await settings('http2-payment-client', 'canary')).on,
+      30_000,
+      [],
     );
 
     // Production waits for someone other than the guest.
@@ -397,7 +399,8 @@ test(
     await page.getByRole('button', { name: 'Kill new-receipt-email' }).click();
     await page.getByLabel('Reason').fill('INC-7: receipts bounce');
     await page.getByRole('button', { name: /^Kill in / }).click();
-    await eventually(
+    await waitFor(
+      'new-receipt-email off everywhere',
       async () =>
         (
           await Promise.all(
@@ -406,7 +409,8 @@ test(
             ),
           )
         ).every(e => !e.on),
-      'new-receipt-email off everywhere',
+      30_000,
+      [],
     );
     const { history } = await api(`${flags}/new-receipt-email/history`);
     const killed = history.filter(h => h.action === 'killed');
@@ -426,28 +430,16 @@ test(
 );
 
 /** A deployment once it has ended, read from the API (up to 12 minutes). */
-async function finished(token) {
-  const deadline = Date.now() + 12 * 60_000;
-  for (;;) {
-    const deployment = await api(`/deployments/${token}`);
-    if (!['queued', 'called', 'running'].includes(deployment.status)) {
-      return deployment;
-    }
-    if (Date.now() > deadline) {
-      const running = deployment.stages.find(s => s.status !== 'succeeded');
-      throw new Error(
-        `${token} still ${deployment.status} at ${running?.name}`,
-      );
-    }
-    await new Promise(r => setTimeout(r, 2_000));
-  }
-}
-
-/** Waits up to 30 s until `check` answers true. */
-async function eventually(check, what) {
-  const deadline = Date.now() + 30_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting: ${what}`);
-    await new Promise(r => setTimeout(r, 250));
-  }
+function finished(token) {
+  return waitFor(
+    `${token} ended`,
+    async () => {
+      const deployment = await api(`/deployments/${token}`);
+      return ['queued', 'called', 'running'].includes(deployment.status)
+        ? undefined
+        : deployment;
+    },
+    12 * 60_000,
+    [],
+  );
 }

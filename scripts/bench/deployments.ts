@@ -33,6 +33,7 @@ import {
 import { schedulerPhase } from './schedulerTick';
 import { githubPhase } from './githubBudget';
 import { flagsPhase } from './flagPropagation';
+import { percentile } from './stats';
 
 function option(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -53,13 +54,6 @@ function mainCommit(service: string, back: number): string {
   const repo = seed.repositories.find(r => r.name === service)!;
   const main = repo.commits.filter(c => !c.message.startsWith('WIP'));
   return main[main.length - 1 - back].sha;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[
-    Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)
-  ];
 }
 
 const ms = (n: number) => (Number.isNaN(n) ? '-' : n.toFixed(1));

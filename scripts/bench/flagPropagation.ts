@@ -18,6 +18,7 @@ import {
   replicaConfig,
   startReplica,
 } from '../../plugins/delivery-backend/dev/replicas';
+import { percentile } from './stats';
 
 const FLAGS = '/entities/default/component/payments-api/flags';
 const KEY = 'bench-flag';
@@ -27,11 +28,12 @@ const TOKEN = 'bench-sync-token';
 
 function stats(values: number[]) {
   const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) =>
-    sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)];
-  return `median ${at(0.5).toFixed(1)} ms, p95 ${at(0.95).toFixed(
-    1,
-  )} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms (${sorted.length})`;
+  return `median ${percentile(sorted, 50).toFixed(1)} ms, p95 ${percentile(
+    sorted,
+    95,
+  ).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms (${
+    sorted.length
+  })`;
 }
 
 const ok = callReplicaOk;

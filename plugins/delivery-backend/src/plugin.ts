@@ -33,6 +33,7 @@ import {
   createVerifyStage,
   createFlagStepStage,
   createFlagsOffStage,
+  DeploymentFlags,
 } from './deployments/stages';
 import { DatabaseRunStore, RunEngine } from './engine';
 import {
@@ -232,6 +233,11 @@ export const deliveryPlugin = createBackendPlugin({
             backoffMs: errors => Math.min(pollIntervalMs * errors, 30_000),
           },
         });
+        // The flags service as the pipeline drives it.
+        const deploymentFlags: DeploymentFlags = {
+          rollout: o => flags.rollout(o),
+          turnOff: o => flags.turnOffForDeployment(o),
+        };
         const verify = createVerifyStage({
           metrics,
           github,
@@ -268,20 +274,8 @@ export const deliveryPlugin = createBackendPlugin({
                 pollIntervalMs,
               }),
               verify,
-              createFlagStepStage({
-                flags: {
-                  rollout: o => flags.rollout(o),
-                  turnOff: o => flags.turnOffForDeployment(o),
-                },
-                verify,
-              }),
-              createFlagsOffStage({
-                flags: {
-                  rollout: o => flags.rollout(o),
-                  turnOff: o => flags.turnOffForDeployment(o),
-                },
-                pollIntervalMs,
-              }),
+              createFlagStepStage({ flags: deploymentFlags, verify }),
+              createFlagsOffStage({ flags: deploymentFlags, pollIntervalMs }),
               createApprovalStage({
                 approvals: store,
                 pollIntervalMs,

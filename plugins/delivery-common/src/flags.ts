@@ -341,6 +341,67 @@ export function rolloutSettings(
   };
 }
 
+/** The settings of a flag that is off: its off variant for everyone. */
+export function offSettings(flag: {
+  offVariant: string;
+}): Pick<FlagEnvironmentState, 'state' | 'defaultVariant'> {
+  return { state: 'ENABLED', defaultVariant: flag.offVariant };
+}
+
+/** Whether anyone can get a variant other than the off one in an environment. */
+export function isFlagOn(
+  flag: { offVariant: string },
+  settings: Pick<
+    FlagEnvironmentState,
+    'state' | 'defaultVariant' | 'targeting'
+  >,
+): boolean {
+  return (
+    settings.state === 'ENABLED' &&
+    (settings.defaultVariant !== flag.offVariant ||
+      (settings.targeting !== undefined &&
+        Object.keys(settings.targeting).length > 0))
+  );
+}
+
+/** The percentage of a plain rollout (what {@link rolloutSettings} writes), else undefined. */
+export function rolloutPercentOf(
+  flag: { onVariant: string; offVariant: string },
+  settings: Pick<
+    FlagEnvironmentState,
+    'state' | 'defaultVariant' | 'targeting'
+  >,
+): number | undefined {
+  if (settings.state !== 'ENABLED') return undefined;
+  const targeting = settings.targeting;
+  if (!targeting || Object.keys(targeting).length === 0) {
+    if (settings.defaultVariant === flag.offVariant) return 0;
+    if (settings.defaultVariant === flag.onVariant) return 100;
+    return undefined;
+  }
+  const buckets = targeting.fractional;
+  if (
+    Object.keys(targeting).length !== 1 ||
+    settings.defaultVariant !== flag.offVariant ||
+    !Array.isArray(buckets) ||
+    buckets.length !== 2 ||
+    !buckets.every(b => Array.isArray(b))
+  ) {
+    return undefined;
+  }
+  const [[onName, onWeight], [offName, offWeight]] = buckets as [
+    [FlagValue, FlagValue],
+    [FlagValue, FlagValue],
+  ];
+  return onName === flag.onVariant &&
+    offName === flag.offVariant &&
+    typeof onWeight === 'number' &&
+    typeof offWeight === 'number' &&
+    onWeight + offWeight === 100
+    ? onWeight
+    : undefined;
+}
+
 /** A flag as flagd serves it in one environment (one entry of a flag configuration's `flags`). */
 export function flagdFlag(
   flag: FlagDefinition,

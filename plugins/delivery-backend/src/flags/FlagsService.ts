@@ -31,6 +31,9 @@ import {
   deliveryFlagKillPermission,
   deliveryFlagUpdatePermission,
   flagDefinitionProblems,
+  isFlagOn as isOn,
+  offSettings,
+  rolloutPercentOf,
   rolloutSettings,
 } from '@internal/plugin-delivery-common';
 import { FlagdCore, MemoryStorage } from '@openfeature/flagd-core';
@@ -60,51 +63,6 @@ export class FlagValidationError extends CustomErrorBase {
         .join('; ')}`,
     );
   }
-}
-
-/** The settings of a flag that is off: its off variant for everyone. */
-export function offSettings(flag: { offVariant: string }): FlagSettings {
-  return { state: 'ENABLED', defaultVariant: flag.offVariant };
-}
-
-/** Whether anyone can get a variant other than the off one. */
-export function isOn(
-  flag: StoredFlag | { offVariant: string },
-  settings: FlagSettings,
-) {
-  return (
-    settings.state === 'ENABLED' &&
-    (settings.defaultVariant !== flag.offVariant ||
-      (settings.targeting !== undefined &&
-        Object.keys(settings.targeting).length > 0))
-  );
-}
-
-/** The percentage of a plain rollout (what {@link rolloutSettings} writes), else undefined. */
-export function rolloutPercentOf(
-  flag: { onVariant: string; offVariant: string },
-  settings: FlagSettings,
-): number | undefined {
-  if (settings.state !== 'ENABLED') return undefined;
-  const targeting = settings.targeting;
-  if (!targeting || Object.keys(targeting).length === 0) {
-    if (settings.defaultVariant === flag.offVariant) return 0;
-    if (settings.defaultVariant === flag.onVariant) return 100;
-    return undefined;
-  }
-  const buckets = (targeting as any).fractional;
-  if (
-    Object.keys(targeting).length === 1 &&
-    settings.defaultVariant === flag.offVariant &&
-    Array.isArray(buckets) &&
-    buckets.length === 2 &&
-    buckets[0]?.[0] === flag.onVariant &&
-    buckets[1]?.[0] === flag.offVariant &&
-    buckets[0][1] + buckets[1][1] === 100
-  ) {
-    return buckets[0][1];
-  }
-  return undefined;
 }
 
 function describe(flag: StoredFlag, settings: FlagSettings): string {
@@ -653,8 +611,9 @@ export class FlagsService {
     const changed: string[] = [];
     const missing: string[] = [];
     const kept: string[] = [];
+    const flags = await this.#byKey(options.entityRef);
     for (const key of options.keys) {
-      const flag = await this.find(options.entityRef, key);
+      const flag = flags.get(key);
       const current = flag?.settings[options.environment];
       if (!flag || !current) {
         missing.push(key);
@@ -698,8 +657,9 @@ export class FlagsService {
     reason: string;
   }): Promise<{ changed: string[] }> {
     const changed: string[] = [];
+    const flags = await this.#byKey(options.entityRef);
     for (const key of options.keys) {
-      const flag = await this.find(options.entityRef, key);
+      const flag = flags.get(key);
       const current = flag?.settings[options.environment];
       if (!flag || !current || !isOn(flag, current)) continue;
       await this.turnOff(flag, [options.environment], {
@@ -715,11 +675,14 @@ export class FlagsService {
 
   /** The flags of a service that exist and are not archived, of those asked for. */
   async unknownFlags(entityRef: string, keys: string[]): Promise<string[]> {
-    const unknown: string[] = [];
-    for (const key of keys) {
-      if (!(await this.find(entityRef, key))) unknown.push(key);
-    }
-    return unknown;
+    const flags = await this.#byKey(entityRef);
+    return keys.filter(key => !flags.has(key));
+  }
+
+  /** A service's flags that are not archived, by key, in one read. */
+  async #byKey(entityRef: string): Promise<Map<string, StoredFlag>> {
+    const flags = await this.deps.store.list(entityRef);
+    return new Map(flags.map(f => [f.key, f]));
   }
 
   /**
@@ -780,12 +743,6 @@ export class FlagsService {
       }
     }
     return created;
-  }
-
-  /** A service's flag by key, for the pipeline (not archived). */
-  async find(entityRef: string, key: string): Promise<StoredFlag | undefined> {
-    const flag = await this.deps.store.get(entityRef, key);
-    return flag && !flag.archivedAt ? flag : undefined;
   }
 
   #settingsToApi(

@@ -109,9 +109,8 @@ export function createFlagStepStage(deps: {
             }`,
           );
         }
-        const state = { ...ctx.stage.state, applied: true };
-        await ctx.checkpoint(state);
-        ctx.stage.state = state;
+        // The checkpoint also becomes the stage's state, which the verification goes on from.
+        await ctx.checkpoint({ ...ctx.stage.state, applied: true });
       }
       return deps.verify.run(ctx);
     },

@@ -14,6 +14,7 @@ import {
   Outcome,
   DialogFooter,
   DialogProgress,
+  EnvironmentSelect,
 } from '../shared';
 
 const ALL = '';
@@ -87,25 +88,18 @@ export function KillDialog({
             You may kill it as a member of the on-call group.
           </Typography>
         )}
-        <TextField
+        <EnvironmentSelect
           id={`${id}-environment`}
-          select
           label="Where"
           fullWidth
           margin="normal"
           value={environment}
-          onChange={e => setEnvironment(e.target.value)}
-          SelectProps={{ native: true }}
-          InputLabelProps={{ shrink: true }}
+          environments={environments}
+          onChange={setEnvironment}
+          describe={e => (isOn(e) ? ' (on)' : ' (off)')}
         >
           <option value={ALL}>All environments</option>
-          {environments.map(e => (
-            <option key={e} value={e}>
-              {e}
-              {isOn(e) ? ' (on)' : ' (off)'}
-            </option>
-          ))}
-        </TextField>
+        </EnvironmentSelect>
         <TextField
           id={`${id}-reason`}
           label="Reason"

@@ -20,7 +20,12 @@ import useAsyncFn from 'react-use/esm/useAsyncFn';
 import { deliveryApiRef } from '../../../api';
 import { useFlagsContext } from '../../../hooks/FlagsContext';
 import { errorMessage, GuardedButton } from '../../DeploymentsTab/shared';
-import { describeSettings, parseJson, ProblemList } from '../shared';
+import {
+  describeSettings,
+  parseJson,
+  ProblemList,
+  EnvironmentSelect,
+} from '../shared';
 import { DistributionBar } from './DistributionBar';
 import { distribution, SAMPLE_USERS, sampleKeys } from './distribution';
 
@@ -109,21 +114,12 @@ export function PreviewDialog({
           .
         </Typography>
         <Box display="flex" style={{ gap: 16 }}>
-          <TextField
+          <EnvironmentSelect
             id={`${id}-environment`}
-            select
-            label="Environment"
             value={environment}
-            onChange={e => setEnvironment(e.target.value)}
-            SelectProps={{ native: true }}
-            InputLabelProps={{ shrink: true }}
-          >
-            {environments.map(e => (
-              <option key={e} value={e}>
-                {e}
-              </option>
-            ))}
-          </TextField>
+            environments={environments}
+            onChange={setEnvironment}
+          />
           <TextField
             id={`${id}-key`}
             label="Targeting key"

@@ -19,6 +19,7 @@ import {
   targetingProblems,
   DialogFooter,
   DialogProgress,
+  EnvironmentSelect,
 } from '../shared';
 
 const pretty = (value: unknown) => JSON.stringify(value ?? {}, null, 2);
@@ -122,21 +123,12 @@ export function TargetingDialog({
       <DialogTitle id={`${id}-title`}>Targeting of {flag.key}</DialogTitle>
       <DialogContent>
         <Box display="flex" style={{ gap: 16 }}>
-          <TextField
+          <EnvironmentSelect
             id={`${id}-environment`}
-            select
-            label="Environment"
             value={environment}
-            onChange={e => switchEnvironment(e.target.value)}
-            SelectProps={{ native: true }}
-            InputLabelProps={{ shrink: true }}
-          >
-            {environments.map(e => (
-              <option key={e} value={e}>
-                {e}
-              </option>
-            ))}
-          </TextField>
+            environments={environments}
+            onChange={switchEnvironment}
+          />
           <TextField
             id={`${id}-default`}
             select

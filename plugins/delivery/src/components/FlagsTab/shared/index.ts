@@ -4,3 +4,4 @@ export * from './outcome';
 export { ProblemList } from './ProblemList';
 export { DangerButton } from './DangerButton';
 export { DialogFooter, DialogProgress } from './DialogParts';
+export { EnvironmentSelect } from './EnvironmentSelect';
