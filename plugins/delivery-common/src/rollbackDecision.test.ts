@@ -1,6 +1,5 @@
+import type { FlagOfChange, HealthFigures } from './types';
 import {
-  FlagOfChange,
-  HealthFigures,
   alertSeverity,
   decideRollback,
   errorConcentration,

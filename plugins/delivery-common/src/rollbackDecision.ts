@@ -9,41 +9,7 @@
  * metric that drops with no technical breach is held for a person to judge.
  */
 
-/** Errors of one endpoint over the window. */
-export interface EndpointErrors {
-  endpoint: string;
-  requests: number;
-  errors: number;
-}
-
-/** A flag of the newest change and the endpoints its code serves. */
-export interface FlagOfChange {
-  key: string;
-  /** Whether it is on for anyone in the environment (turning it off would change something). */
-  on: boolean;
-  endpoints: string[];
-}
-
-/** What the analysis saw in one environment over its window. */
-export interface HealthFigures {
-  /** Whether the service's health endpoint answers (its pods are up and ready). */
-  up: boolean;
-  /** Share of failed (5xx) requests, 0..1; undefined without traffic. */
-  errorRate?: number;
-  /** Requests in the window (for how sure an error rate is). */
-  requests?: number;
-  /** Errors per endpoint; empty when the metrics do not say. */
-  endpoints: EndpointErrors[];
-  /** 95th percentile latency in seconds. */
-  p95Seconds?: number;
-  /** The business metric (e.g. order completion rate) now and its baseline. */
-  business?: { value: number; baseline: number };
-  /** CPU and memory use as a share of the pods' limits, 0..1. */
-  cpu?: number;
-  memory?: number;
-  /** Container restarts per minute across the service's pods. */
-  restartsPerMinute?: number;
-}
+import type { EndpointErrors, FlagOfChange, HealthFigures } from './types';
 
 /** What happened lately, which changes the answer. */
 export interface DecisionHistory {

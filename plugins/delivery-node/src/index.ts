@@ -5,9 +5,14 @@
  * @packageDocumentation
  */
 export type {
+  AnalysisSample,
+  AnalysisTarget,
+  EndpointSample,
+  HealthAnalysisProvider,
   HealthSample,
   HealthTarget,
   MetricsProvider,
+  SeriesPoint,
 } from './MetricsProvider';
 export { deliveryMetricsExtensionPoint } from './extensions';
 export type {

@@ -22,12 +22,18 @@ import type {
   GetFlagHistory,
   GetFlags,
   GetHealth,
+  GetIncidents,
+  GetRollback,
+  GetRollbackDecisions,
+  GetRollbacks,
+  GetServiceHealth,
   KillFlag,
   LockQueue,
   PreviewFlag,
   RejectFlagChange,
   RequestDeployment,
   StartDeployment,
+  StartRollback,
   UnlockQueue,
 } from '@internal/plugin-delivery-common';
 
@@ -97,6 +103,25 @@ export type EndpointMap = {
   '#get|/health': Omit<GetHealth, 'response'> & {
     response: GetHealth['response'] | ErrorBody;
   };
+  '#get|/entities/{namespace}/{kind}/{name}/incidents': Omit<
+    GetIncidents,
+    'response'
+  > & { response: GetIncidents['response'] | ErrorBody };
+  '#get|/rollbacks/{id}': Omit<GetRollback, 'response'> & {
+    response: GetRollback['response'] | ErrorBody;
+  };
+  '#get|/entities/{namespace}/{kind}/{name}/rollback-decisions': Omit<
+    GetRollbackDecisions,
+    'response'
+  > & { response: GetRollbackDecisions['response'] | ErrorBody };
+  '#get|/entities/{namespace}/{kind}/{name}/rollbacks': Omit<
+    GetRollbacks,
+    'response'
+  > & { response: GetRollbacks['response'] | ErrorBody };
+  '#get|/entities/{namespace}/{kind}/{name}/health': Omit<
+    GetServiceHealth,
+    'response'
+  > & { response: GetServiceHealth['response'] | ErrorBody };
   '#post|/entities/{namespace}/{kind}/{name}/flags/{key}/kill': Omit<
     KillFlag,
     'response'
@@ -119,6 +144,10 @@ export type EndpointMap = {
   '#post|/deployments/{token}/start': Omit<StartDeployment, 'response'> & {
     response: StartDeployment['response'] | ErrorBody;
   };
+  '#post|/entities/{namespace}/{kind}/{name}/rollbacks': Omit<
+    StartRollback,
+    'response'
+  > & { response: StartRollback['response'] | ErrorBody };
   '#post|/entities/{namespace}/{kind}/{name}/queue/unlock': Omit<
     UnlockQueue,
     'response'
@@ -213,6 +242,16 @@ export const spec = {
         schema: {
           type: 'string',
           pattern: '^[0-9]{1,18}$',
+        },
+      },
+      rollbackId: {
+        name: 'id',
+        in: 'path',
+        required: true,
+        description: 'Rollback id (`RB-<timestamp>-<random>`)',
+        schema: {
+          type: 'string',
+          pattern: '^RB-[0-9]{13}-[0-9]{6}$',
         },
       },
     },
@@ -628,7 +667,7 @@ export const spec = {
       },
       StageKind: {
         description:
-          "What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable), `flags` (turn the change's flags on for a share of users, then watch health like `verify`), `flags-off` (turn them off again after a failure, before the version is rolled back).",
+          "What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable), `flags` (turn the change's flags on for a share of users, then watch health like `verify`), `flags-off` (turn them off again after a failure, before the version is rolled back; in a rollback, level 1), `stable-rollback` (return an environment to the version marked stable, level 2), `reroute` (send user traffic away from a failing cluster, level 3), `restore` (return an environment to its pre-deployment backup: image, env, replicas; level 5), `escalate` (page on-call through PagerDuty and tell the on-call group, level 6).",
         type: 'string',
         enum: [
           'validate',
@@ -642,6 +681,10 @@ export const spec = {
           'mark-stable',
           'flags',
           'flags-off',
+          'stable-rollback',
+          'reroute',
+          'restore',
+          'escalate',
         ],
       },
       StageStatus: {
@@ -1411,6 +1454,552 @@ export const spec = {
           },
         },
         required: ['results'],
+      },
+      EndpointErrors: {
+        description:
+          'Requests and failed (5xx) requests of one endpoint over the analysis window.',
+        type: 'object',
+        properties: {
+          endpoint: {
+            type: 'string',
+          },
+          requests: {
+            type: 'number',
+          },
+          errors: {
+            type: 'number',
+          },
+        },
+        required: ['endpoint', 'requests', 'errors'],
+      },
+      HealthFigures: {
+        description:
+          'What the analysis saw in one environment over its window; unknown figures are absent.',
+        type: 'object',
+        properties: {
+          up: {
+            type: 'boolean',
+            description:
+              'Whether the health endpoint answers (some pods ready).',
+          },
+          errorRate: {
+            type: 'number',
+            description: 'Share of 5xx answers, 0..1.',
+          },
+          requests: {
+            type: 'number',
+          },
+          endpoints: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/EndpointErrors',
+            },
+          },
+          p95Seconds: {
+            type: 'number',
+          },
+          business: {
+            type: 'object',
+            description:
+              'The business metric (e.g. order completion rate) now and over its baseline.',
+            properties: {
+              value: {
+                type: 'number',
+              },
+              baseline: {
+                type: 'number',
+              },
+            },
+            required: ['value', 'baseline'],
+          },
+          cpu: {
+            type: 'number',
+            description: 'CPU use of the limit, 0..1.',
+          },
+          memory: {
+            type: 'number',
+            description: 'Memory use of the limit, 0..1.',
+          },
+          restartsPerMinute: {
+            type: 'number',
+          },
+        },
+        required: ['up', 'endpoints'],
+      },
+      FlagOfChange: {
+        description:
+          'A flag of the newest change, whether it is on, and the endpoints its code serves.',
+        type: 'object',
+        properties: {
+          key: {
+            type: 'string',
+          },
+          on: {
+            type: 'boolean',
+          },
+          endpoints: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+        },
+        required: ['key', 'on', 'endpoints'],
+      },
+      RollbackDecision: {
+        description:
+          "The decision engine's recommendation with every reason: level 0 nothing, 1 flag off, 2 stable-version rollback (canary first), 3 reroute then 5 restore, `hold` ask a person, 6 escalate. Severity as in the process's alerting strategy.",
+        type: 'object',
+        properties: {
+          level: {
+            oneOf: [
+              {
+                type: 'integer',
+                enum: [0, 1, 2, 3, 6],
+              },
+              {
+                type: 'string',
+                enum: ['hold'],
+              },
+            ],
+          },
+          action: {
+            type: 'string',
+            enum: [
+              'none',
+              'flag-off',
+              'stable-rollback',
+              'reroute',
+              'ask',
+              'escalate',
+            ],
+          },
+          flags: {
+            type: 'array',
+            description: 'For `flag-off`, the flags to turn off.',
+            items: {
+              type: 'string',
+            },
+          },
+          then: {
+            description:
+              'What follows (3 → 5; a held decision → flag-off or stable-rollback).',
+            oneOf: [
+              {
+                type: 'integer',
+              },
+              {
+                type: 'string',
+              },
+            ],
+          },
+          severity: {
+            type: 'string',
+            enum: ['critical', 'warning', 'info'],
+          },
+          reasons: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+        },
+        required: ['level', 'action', 'severity', 'reasons'],
+      },
+      HealthSeriesPoint: {
+        description: 'One point of the health charts.',
+        type: 'object',
+        properties: {
+          at: {
+            type: 'string',
+          },
+          errorRate: {
+            type: 'number',
+          },
+          p95Seconds: {
+            type: 'number',
+          },
+          requestsPerSecond: {
+            type: 'number',
+          },
+        },
+        required: ['at'],
+      },
+      HealthAutomation: {
+        description:
+          'Whether the engine acts on its own in this environment now, and why (not).',
+        type: 'object',
+        properties: {
+          active: {
+            type: 'boolean',
+          },
+          until: {
+            type: 'string',
+            description: 'When the watch after the last deployment ends.',
+          },
+          why: {
+            type: 'string',
+          },
+        },
+        required: ['active', 'why'],
+      },
+      HealthResponse: {
+        description:
+          "The health of a service in one environment, the window it covers and the engine's recommendation.",
+        type: 'object',
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          environment: {
+            type: 'string',
+          },
+          cluster: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          workload: {
+            type: 'string',
+          },
+          version: {
+            type: 'string',
+            description: 'Commit the environment runs.',
+          },
+          stableVersion: {
+            type: 'string',
+            description: 'Commit marked stable there.',
+          },
+          window: {
+            type: 'object',
+            properties: {
+              from: {
+                type: 'string',
+              },
+              to: {
+                type: 'string',
+              },
+              seconds: {
+                type: 'number',
+              },
+            },
+            required: ['from', 'to', 'seconds'],
+          },
+          figures: {
+            $ref: '#/components/schemas/HealthFigures',
+          },
+          flags: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/FlagOfChange',
+            },
+          },
+          decision: {
+            $ref: '#/components/schemas/RollbackDecision',
+          },
+          thresholds: {
+            type: 'object',
+            description: 'The thresholds the decision used.',
+            additionalProperties: {
+              type: 'number',
+            },
+          },
+          series: {
+            type: 'array',
+            description:
+              'Error rate and p95 latency over the last hour, one point a minute.',
+            items: {
+              $ref: '#/components/schemas/HealthSeriesPoint',
+            },
+          },
+          automation: {
+            $ref: '#/components/schemas/HealthAutomation',
+          },
+        },
+        required: [
+          'entityRef',
+          'environment',
+          'window',
+          'figures',
+          'flags',
+          'decision',
+          'series',
+          'automation',
+        ],
+      },
+      RollbackLevel: {
+        description:
+          '1 flag off, 2 stable-version rollback (canary first), 3 reroute then restore, 5 restore from backup, 6 escalate.',
+        type: 'integer',
+        enum: [1, 2, 3, 5, 6],
+      },
+      RollbackStatus: {
+        type: 'string',
+        enum: ['running', 'succeeded', 'failed'],
+      },
+      Rollback: {
+        description:
+          'A rollback of a service at one level, a durable run with its stages.',
+        type: 'object',
+        properties: {
+          id: {
+            type: 'string',
+          },
+          entityRef: {
+            type: 'string',
+          },
+          environment: {
+            type: 'string',
+            description: 'The environment it was started for.',
+          },
+          level: {
+            $ref: '#/components/schemas/RollbackLevel',
+          },
+          reason: {
+            type: 'string',
+          },
+          requestedBy: {
+            type: 'string',
+            description: 'User entity ref',
+            'or `delivery` for the engine.': null,
+          },
+          automated: {
+            type: 'boolean',
+          },
+          decisionId: {
+            type: 'string',
+          },
+          deploymentToken: {
+            type: 'string',
+            description: 'The deployment whose change it undoes.',
+          },
+          flags: {
+            type: 'array',
+            items: {
+              type: 'string',
+            },
+          },
+          targetVersion: {
+            type: 'string',
+            description: 'The commit it returns to (levels 2 and 5).',
+          },
+          status: {
+            $ref: '#/components/schemas/RollbackStatus',
+          },
+          outcomeReason: {
+            type: 'string',
+          },
+          createdAt: {
+            type: 'string',
+          },
+          finishedAt: {
+            type: 'string',
+          },
+          incidentId: {
+            type: 'string',
+          },
+          stages: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/DeploymentStage',
+            },
+          },
+        },
+        required: [
+          'id',
+          'entityRef',
+          'environment',
+          'level',
+          'reason',
+          'requestedBy',
+          'automated',
+          'status',
+          'createdAt',
+          'stages',
+        ],
+      },
+      RollbacksResponse: {
+        type: 'object',
+        properties: {
+          items: {
+            type: 'array',
+            description: 'Newest first; running ones included.',
+            items: {
+              $ref: '#/components/schemas/Rollback',
+            },
+          },
+        },
+        required: ['items'],
+      },
+      StartRollbackRequest: {
+        description: 'Where, at which level, and why.',
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          environment: {
+            type: 'string',
+            pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$',
+          },
+          level: {
+            $ref: '#/components/schemas/RollbackLevel',
+          },
+          reason: {
+            type: 'string',
+            minLength: 3,
+            maxLength: 500,
+            pattern: '\\S',
+          },
+          flags: {
+            type: 'array',
+            description:
+              "For level 1, the flags to turn off (default the newest change's flags that are on).",
+            maxItems: 20,
+            items: {
+              type: 'string',
+              pattern: '^[A-Za-z][A-Za-z0-9_.-]{0,99}$',
+            },
+          },
+        },
+        required: ['environment', 'level', 'reason'],
+      },
+      StartRollbackResponse: {
+        type: 'object',
+        properties: {
+          rollback: {
+            $ref: '#/components/schemas/Rollback',
+          },
+        },
+        required: ['rollback'],
+      },
+      Incident: {
+        description:
+          'An incident: from the breach detected to health restored, with the level used and who acted. Opened by every automated or manual rollback.',
+        type: 'object',
+        properties: {
+          id: {
+            type: 'string',
+          },
+          entityRef: {
+            type: 'string',
+          },
+          environment: {
+            type: 'string',
+          },
+          deploymentToken: {
+            type: 'string',
+          },
+          level: {
+            $ref: '#/components/schemas/RollbackLevel',
+          },
+          reason: {
+            type: 'string',
+          },
+          severity: {
+            type: 'string',
+            enum: ['critical', 'warning', 'info'],
+          },
+          startedAt: {
+            type: 'string',
+            description: 'When the breach was detected.',
+          },
+          resolvedAt: {
+            type: 'string',
+            description: 'When health was restored.',
+          },
+          actedBy: {
+            type: 'string',
+          },
+          rollbackId: {
+            type: 'string',
+          },
+          githubIssueUrl: {
+            type: 'string',
+          },
+        },
+        required: [
+          'id',
+          'entityRef',
+          'environment',
+          'level',
+          'reason',
+          'severity',
+          'startedAt',
+          'actedBy',
+        ],
+      },
+      IncidentsResponse: {
+        type: 'object',
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/Incident',
+            },
+          },
+        },
+        required: ['items'],
+      },
+      DecisionRecord: {
+        description:
+          'A stored decision of the engine with the figures it was made on.',
+        type: 'object',
+        properties: {
+          id: {
+            type: 'string',
+          },
+          environment: {
+            type: 'string',
+          },
+          decidedAt: {
+            type: 'string',
+          },
+          decidedBy: {
+            type: 'string',
+          },
+          decision: {
+            $ref: '#/components/schemas/RollbackDecision',
+          },
+          figures: {
+            $ref: '#/components/schemas/HealthFigures',
+          },
+          flags: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/FlagOfChange',
+            },
+          },
+          windowSeconds: {
+            type: 'number',
+          },
+          runId: {
+            type: 'string',
+            description: 'The rollback it started',
+            'if it acted.': null,
+          },
+        },
+        required: [
+          'id',
+          'environment',
+          'decidedAt',
+          'decidedBy',
+          'decision',
+          'figures',
+          'flags',
+          'windowSeconds',
+        ],
+      },
+      DecisionsResponse: {
+        type: 'object',
+        properties: {
+          items: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/DecisionRecord',
+            },
+          },
+        },
+        required: ['items'],
       },
       FlagdConfiguration: {
         description:
@@ -2444,6 +3033,262 @@ export const spec = {
             $ref: '#/components/responses/ErrorResponse',
           },
           '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{namespace}/{kind}/{name}/health': {
+      get: {
+        operationId: 'GetServiceHealth',
+        description:
+          "The service's health in one environment (error rate, per-endpoint errors, p95 latency, business metric, CPU, memory, restarts, whether it is up), the window the figures cover, the last hour's chart and the decision engine's recommendation with its reasons.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            name: 'environment',
+            in: 'query',
+            required: true,
+            description: 'Environment name from `delivery.environments`',
+            schema: {
+              type: 'string',
+              pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$',
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Health and recommendation',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/HealthResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '502': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '503': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{namespace}/{kind}/{name}/rollbacks': {
+      get: {
+        operationId: 'GetRollbacks',
+        description:
+          "The service's rollbacks, newest first, running ones with their stages.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Rollbacks',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/RollbacksResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      post: {
+        operationId: 'StartRollback',
+        description:
+          "Starts a rollback at a level: 1 turns the newest change's flags off, 2 returns canary and then production to the stable version, 3 reroutes traffic away and then restores, 5 restores the pre-deployment backup, 6 escalates. Locks the service's queue and opens an incident. Owners and the on-call group only; 409 while another rollback of the service runs.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/StartRollbackRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '202': {
+            description: 'Started',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/StartRollbackResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '422': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '502': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '503': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/rollbacks/{id}': {
+      get: {
+        operationId: 'GetRollback',
+        description: 'One rollback with its stages and their logs.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/rollbackId',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The rollback',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/Rollback',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{namespace}/{kind}/{name}/incidents': {
+      get: {
+        operationId: 'GetIncidents',
+        description: "The service's incidents, newest first.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Incidents',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/IncidentsResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{namespace}/{kind}/{name}/rollback-decisions': {
+      get: {
+        operationId: 'GetRollbackDecisions',
+        description:
+          "The engine's recent decisions for the service, newest first, with the figures they were made on.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+          {
+            name: 'environment',
+            in: 'query',
+            required: false,
+            schema: {
+              type: 'string',
+              pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$',
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Decisions',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/DecisionsResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
             $ref: '#/components/responses/ErrorResponse',
           },
         },

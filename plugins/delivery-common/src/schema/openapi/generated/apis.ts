@@ -17,8 +17,14 @@ import type {
   FlagdConfiguration,
   FlagHistoryResponse,
   FlagsResponse,
+  IncidentsResponse,
+  Rollback,
+  DecisionsResponse,
+  RollbacksResponse,
+  HealthResponse,
   FlagPreviewResponse,
   RequestDeploymentResponse,
+  StartRollbackResponse,
 } from './models';
 
 /**
@@ -167,6 +173,48 @@ export type GetHealth = {
 };
 
 /**
+ * GET /entities/{namespace}/{kind}/{name}/incidents: The service's incidents, newest first.
+ */
+export type GetIncidents = {
+  path: operations['GetIncidents']['parameters']['path'];
+  response: IncidentsResponse;
+};
+
+/**
+ * GET /rollbacks/{id}: One rollback with its stages and their logs.
+ */
+export type GetRollback = {
+  path: operations['GetRollback']['parameters']['path'];
+  response: Rollback;
+};
+
+/**
+ * GET /entities/{namespace}/{kind}/{name}/rollback-decisions: The engine's recent decisions for the service, newest first, with the figures they were made on.
+ */
+export type GetRollbackDecisions = {
+  path: operations['GetRollbackDecisions']['parameters']['path'];
+  query: operations['GetRollbackDecisions']['parameters']['query'];
+  response: DecisionsResponse;
+};
+
+/**
+ * GET /entities/{namespace}/{kind}/{name}/rollbacks: The service's rollbacks, newest first, running ones with their stages.
+ */
+export type GetRollbacks = {
+  path: operations['GetRollbacks']['parameters']['path'];
+  response: RollbacksResponse;
+};
+
+/**
+ * GET /entities/{namespace}/{kind}/{name}/health: The service's health in one environment (error rate, per-endpoint errors, p95 latency, business metric, CPU, memory, restarts, whether it is up), the window the figures cover, the last hour's chart and the decision engine's recommendation with its reasons.
+ */
+export type GetServiceHealth = {
+  path: operations['GetServiceHealth']['parameters']['path'];
+  query: operations['GetServiceHealth']['parameters']['query'];
+  response: HealthResponse;
+};
+
+/**
  * POST /entities/{namespace}/{kind}/{name}/flags/{key}/kill: The kill switch: turns a flag off at once in one environment or all of them, with a reason; never waits for approval, and supersedes pending changes.
  */
 export type KillFlag = {
@@ -227,6 +275,17 @@ export type RequestDeployment = {
 export type StartDeployment = {
   path: operations['StartDeployment']['parameters']['path'];
   response: Deployment;
+};
+
+/**
+ * POST /entities/{namespace}/{kind}/{name}/rollbacks: Starts a rollback at a level: 1 turns the newest change's flags off, 2 returns canary and then production to the stable version, 3 reroutes traffic away and then restores, 5 restores the pre-deployment backup, 6 escalates. Locks the service's queue and opens an incident. Owners and the on-call group only; 409 while another rollback of the service runs.
+ */
+export type StartRollback = {
+  path: operations['StartRollback']['parameters']['path'];
+  body: NonNullable<
+    operations['StartRollback']['requestBody']
+  >['content']['application/json'];
+  response: StartRollbackResponse;
 };
 
 /**

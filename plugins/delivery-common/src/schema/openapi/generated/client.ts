@@ -21,12 +21,18 @@ import type {
   GetFlagHistory,
   GetFlags,
   GetHealth,
+  GetIncidents,
+  GetRollback,
+  GetRollbackDecisions,
+  GetRollbacks,
+  GetServiceHealth,
   KillFlag,
   LockQueue,
   PreviewFlag,
   RejectFlagChange,
   RequestDeployment,
   StartDeployment,
+  StartRollback,
   UnlockQueue,
 } from './apis';
 
@@ -446,6 +452,123 @@ export class DefaultApiClient {
   }
 
   /**
+   * The service's incidents, newest first.
+   */
+  async getIncidents(
+    request: { path: GetIncidents['path'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<GetIncidents['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/incidents`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'GET',
+      headers: {
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+    });
+  }
+
+  /**
+   * One rollback with its stages and their logs.
+   */
+  async getRollback(
+    request: { path: GetRollback['path'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<GetRollback['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/rollbacks/${encodeURIComponent(String(request.path.id))}`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'GET',
+      headers: {
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+    });
+  }
+
+  /**
+   * The engine's recent decisions for the service, newest first, with the figures they were made on.
+   */
+  async getRollbackDecisions(
+    request: {
+      path: GetRollbackDecisions['path'];
+      query: GetRollbackDecisions['query'];
+    },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<GetRollbackDecisions['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/rollback-decisions`;
+    return this.fetchApi.fetch(
+      `${baseUrl}${uri}${queryString(request.query)}`,
+      {
+        method: 'GET',
+        headers: {
+          ...(options?.token
+            ? { Authorization: `Bearer ${options.token}` }
+            : {}),
+        },
+      },
+    );
+  }
+
+  /**
+   * The service's rollbacks, newest first, running ones with their stages.
+   */
+  async getRollbacks(
+    request: { path: GetRollbacks['path'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<GetRollbacks['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/rollbacks`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'GET',
+      headers: {
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+    });
+  }
+
+  /**
+   * The service's health in one environment (error rate, per-endpoint errors, p95 latency, business metric, CPU, memory, restarts, whether it is up), the window the figures cover, the last hour's chart and the decision engine's recommendation with its reasons.
+   */
+  async getServiceHealth(
+    request: {
+      path: GetServiceHealth['path'];
+      query: GetServiceHealth['query'];
+    },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<GetServiceHealth['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/health`;
+    return this.fetchApi.fetch(
+      `${baseUrl}${uri}${queryString(request.query)}`,
+      {
+        method: 'GET',
+        headers: {
+          ...(options?.token
+            ? { Authorization: `Bearer ${options.token}` }
+            : {}),
+        },
+      },
+    );
+  }
+
+  /**
    * The kill switch: turns a flag off at once in one environment or all of them, with a reason; never waits for approval, and supersedes pending changes.
    */
   async killFlag(
@@ -583,6 +706,29 @@ export class DefaultApiClient {
       headers: {
         ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
       },
+    });
+  }
+
+  /**
+   * Starts a rollback at a level: 1 turns the newest change's flags off, 2 returns canary and then production to the stable version, 3 reroutes traffic away and then restores, 5 restores the pre-deployment backup, 6 escalates. Locks the service's queue and opens an incident. Owners and the on-call group only; 409 while another rollback of the service runs.
+   */
+  async startRollback(
+    request: { path: StartRollback['path']; body: StartRollback['body'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<StartRollback['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/rollbacks`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+      body: JSON.stringify(request.body),
     });
   }
 

@@ -104,7 +104,7 @@ export type EligibilityResponse = components['schemas']['EligibilityResponse'];
 export type DeploymentStatus = components['schemas']['DeploymentStatus'];
 
 /**
- * What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable), `flags` (turn the change's flags on for a share of users, then watch health like `verify`), `flags-off` (turn them off again after a failure, before the version is rolled back).
+ * What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable), `flags` (turn the change's flags on for a share of users, then watch health like `verify`), `flags-off` (turn them off again after a failure, before the version is rolled back; in a rollback, level 1), `stable-rollback` (return an environment to the version marked stable, level 2), `reroute` (send user traffic away from a failing cluster, level 3), `restore` (return an environment to its pre-deployment backup: image, env, replicas; level 5), `escalate` (page on-call through PagerDuty and tell the on-call group, level 6).
  */
 export type StageKind = components['schemas']['StageKind'];
 
@@ -253,6 +253,78 @@ export type FlagPreviewResult = components['schemas']['FlagPreviewResult'];
  * What each context gets.
  */
 export type FlagPreviewResponse = components['schemas']['FlagPreviewResponse'];
+
+/**
+ * Requests and failed (5xx) requests of one endpoint over the analysis window.
+ */
+export type EndpointErrors = components['schemas']['EndpointErrors'];
+
+/**
+ * What the analysis saw in one environment over its window; unknown figures are absent.
+ */
+export type HealthFigures = components['schemas']['HealthFigures'];
+
+/**
+ * A flag of the newest change, whether it is on, and the endpoints its code serves.
+ */
+export type FlagOfChange = components['schemas']['FlagOfChange'];
+
+/**
+ * The decision engine's recommendation with every reason: level 0 nothing, 1 flag off, 2 stable-version rollback (canary first), 3 reroute then 5 restore, `hold` ask a person, 6 escalate. Severity as in the process's alerting strategy.
+ */
+export type RollbackDecision = components['schemas']['RollbackDecision'];
+
+/**
+ * One point of the health charts.
+ */
+export type HealthSeriesPoint = components['schemas']['HealthSeriesPoint'];
+
+/**
+ * Whether the engine acts on its own in this environment now, and why (not).
+ */
+export type HealthAutomation = components['schemas']['HealthAutomation'];
+
+/**
+ * The health of a service in one environment, the window it covers and the engine's recommendation.
+ */
+export type HealthResponse = components['schemas']['HealthResponse'];
+
+/**
+ * 1 flag off, 2 stable-version rollback (canary first), 3 reroute then restore, 5 restore from backup, 6 escalate.
+ */
+export type RollbackLevel = components['schemas']['RollbackLevel'];
+
+export type RollbackStatus = components['schemas']['RollbackStatus'];
+
+/**
+ * A rollback of a service at one level, a durable run with its stages.
+ */
+export type Rollback = components['schemas']['Rollback'];
+
+export type RollbacksResponse = components['schemas']['RollbacksResponse'];
+
+/**
+ * Where, at which level, and why.
+ */
+export type StartRollbackRequest =
+  components['schemas']['StartRollbackRequest'];
+
+export type StartRollbackResponse =
+  components['schemas']['StartRollbackResponse'];
+
+/**
+ * An incident: from the breach detected to health restored, with the level used and who acted. Opened by every automated or manual rollback.
+ */
+export type Incident = components['schemas']['Incident'];
+
+export type IncidentsResponse = components['schemas']['IncidentsResponse'];
+
+/**
+ * A stored decision of the engine with the figures it was made on.
+ */
+export type DecisionRecord = components['schemas']['DecisionRecord'];
+
+export type DecisionsResponse = components['schemas']['DecisionsResponse'];
 
 /**
  * A flagd flag configuration (https://flagd.dev/schema/v0/flags.json).

@@ -347,6 +347,92 @@ export type paths = {
     patch?: never;
     trace?: never;
   };
+  '/entities/{namespace}/{kind}/{name}/health': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The service's health in one environment (error rate, per-endpoint errors, p95 latency, business metric, CPU, memory, restarts, whether it is up), the window the figures cover, the last hour's chart and the decision engine's recommendation with its reasons. */
+    get: operations['GetServiceHealth'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/entities/{namespace}/{kind}/{name}/rollbacks': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The service's rollbacks, newest first, running ones with their stages. */
+    get: operations['GetRollbacks'];
+    put?: never;
+    /** @description Starts a rollback at a level: 1 turns the newest change's flags off, 2 returns canary and then production to the stable version, 3 reroutes traffic away and then restores, 5 restores the pre-deployment backup, 6 escalates. Locks the service's queue and opens an incident. Owners and the on-call group only; 409 while another rollback of the service runs. */
+    post: operations['StartRollback'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/rollbacks/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description One rollback with its stages and their logs. */
+    get: operations['GetRollback'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/entities/{namespace}/{kind}/{name}/incidents': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The service's incidents, newest first. */
+    get: operations['GetIncidents'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/entities/{namespace}/{kind}/{name}/rollback-decisions': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The engine's recent decisions for the service, newest first, with the figures they were made on. */
+    get: operations['GetRollbackDecisions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/flagd/{environment}': {
     parameters: {
       query?: never;
@@ -527,7 +613,7 @@ export type components = {
       | 'cancelled'
       | 'expired';
     /**
-     * @description What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable), `flags` (turn the change's flags on for a share of users, then watch health like `verify`), `flags-off` (turn them off again after a failure, before the version is rolled back).
+     * @description What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable), `flags` (turn the change's flags on for a share of users, then watch health like `verify`), `flags-off` (turn them off again after a failure, before the version is rolled back; in a rollback, level 1), `stable-rollback` (return an environment to the version marked stable, level 2), `reroute` (send user traffic away from a failing cluster, level 3), `restore` (return an environment to its pre-deployment backup: image, env, replicas; level 5), `escalate` (page on-call through PagerDuty and tell the on-call group, level 6).
      * @enum {string}
      */
     StageKind:
@@ -541,7 +627,11 @@ export type components = {
       | 'rollback'
       | 'mark-stable'
       | 'flags'
-      | 'flags-off';
+      | 'flags-off'
+      | 'stable-rollback'
+      | 'reroute'
+      | 'restore'
+      | 'escalate';
     /**
      * @description Where a stage is.
      * @enum {string}
@@ -821,6 +911,181 @@ export type components = {
     FlagPreviewResponse: {
       results: components['schemas']['FlagPreviewResult'][];
     };
+    /** @description Requests and failed (5xx) requests of one endpoint over the analysis window. */
+    EndpointErrors: {
+      endpoint: string;
+      requests: number;
+      errors: number;
+    };
+    /** @description What the analysis saw in one environment over its window; unknown figures are absent. */
+    HealthFigures: {
+      /** @description Whether the health endpoint answers (some pods ready). */
+      up: boolean;
+      /** @description Share of 5xx answers, 0..1. */
+      errorRate?: number;
+      requests?: number;
+      endpoints: components['schemas']['EndpointErrors'][];
+      p95Seconds?: number;
+      /** @description The business metric (e.g. order completion rate) now and over its baseline. */
+      business?: {
+        value: number;
+        baseline: number;
+      };
+      /** @description CPU use of the limit, 0..1. */
+      cpu?: number;
+      /** @description Memory use of the limit, 0..1. */
+      memory?: number;
+      restartsPerMinute?: number;
+    };
+    /** @description A flag of the newest change, whether it is on, and the endpoints its code serves. */
+    FlagOfChange: {
+      key: string;
+      on: boolean;
+      endpoints: string[];
+    };
+    /** @description The decision engine's recommendation with every reason: level 0 nothing, 1 flag off, 2 stable-version rollback (canary first), 3 reroute then 5 restore, `hold` ask a person, 6 escalate. Severity as in the process's alerting strategy. */
+    RollbackDecision: {
+      level: (0 | 1 | 2 | 3 | 6) | 'hold';
+      /** @enum {string} */
+      action:
+        | 'none'
+        | 'flag-off'
+        | 'stable-rollback'
+        | 'reroute'
+        | 'ask'
+        | 'escalate';
+      /** @description For `flag-off`, the flags to turn off. */
+      flags?: string[];
+      /** @description What follows (3 → 5; a held decision → flag-off or stable-rollback). */
+      then?: number | string;
+      /** @enum {string} */
+      severity: 'critical' | 'warning' | 'info';
+      reasons: string[];
+    };
+    /** @description One point of the health charts. */
+    HealthSeriesPoint: {
+      at: string;
+      errorRate?: number;
+      p95Seconds?: number;
+      requestsPerSecond?: number;
+    };
+    /** @description Whether the engine acts on its own in this environment now, and why (not). */
+    HealthAutomation: {
+      active: boolean;
+      /** @description When the watch after the last deployment ends. */
+      until?: string;
+      why: string;
+    };
+    /** @description The health of a service in one environment, the window it covers and the engine's recommendation. */
+    HealthResponse: {
+      entityRef: string;
+      environment: string;
+      cluster?: string;
+      namespace?: string;
+      workload?: string;
+      /** @description Commit the environment runs. */
+      version?: string;
+      /** @description Commit marked stable there. */
+      stableVersion?: string;
+      window: {
+        from: string;
+        to: string;
+        seconds: number;
+      };
+      figures: components['schemas']['HealthFigures'];
+      flags: components['schemas']['FlagOfChange'][];
+      decision: components['schemas']['RollbackDecision'];
+      /** @description The thresholds the decision used. */
+      thresholds?: {
+        [key: string]: number;
+      };
+      /** @description Error rate and p95 latency over the last hour, one point a minute. */
+      series: components['schemas']['HealthSeriesPoint'][];
+      automation: components['schemas']['HealthAutomation'];
+    };
+    /**
+     * @description 1 flag off, 2 stable-version rollback (canary first), 3 reroute then restore, 5 restore from backup, 6 escalate.
+     * @enum {integer}
+     */
+    RollbackLevel: 1 | 2 | 3 | 5 | 6;
+    /** @enum {string} */
+    RollbackStatus: 'running' | 'succeeded' | 'failed';
+    /** @description A rollback of a service at one level, a durable run with its stages. */
+    Rollback: {
+      id: string;
+      entityRef: string;
+      /** @description The environment it was started for. */
+      environment: string;
+      level: components['schemas']['RollbackLevel'];
+      reason: string;
+      /** @description User entity ref */
+      requestedBy: string;
+      automated: boolean;
+      decisionId?: string;
+      /** @description The deployment whose change it undoes. */
+      deploymentToken?: string;
+      flags?: string[];
+      /** @description The commit it returns to (levels 2 and 5). */
+      targetVersion?: string;
+      status: components['schemas']['RollbackStatus'];
+      outcomeReason?: string;
+      createdAt: string;
+      finishedAt?: string;
+      incidentId?: string;
+      stages: components['schemas']['DeploymentStage'][];
+    };
+    RollbacksResponse: {
+      /** @description Newest first; running ones included. */
+      items: components['schemas']['Rollback'][];
+    };
+    /** @description Where, at which level, and why. */
+    StartRollbackRequest: {
+      environment: string;
+      level: components['schemas']['RollbackLevel'];
+      reason: string;
+      /** @description For level 1, the flags to turn off (default the newest change's flags that are on). */
+      flags?: string[];
+    };
+    StartRollbackResponse: {
+      rollback: components['schemas']['Rollback'];
+    };
+    /** @description An incident: from the breach detected to health restored, with the level used and who acted. Opened by every automated or manual rollback. */
+    Incident: {
+      id: string;
+      entityRef: string;
+      environment: string;
+      deploymentToken?: string;
+      level: components['schemas']['RollbackLevel'];
+      reason: string;
+      /** @enum {string} */
+      severity: 'critical' | 'warning' | 'info';
+      /** @description When the breach was detected. */
+      startedAt: string;
+      /** @description When health was restored. */
+      resolvedAt?: string;
+      actedBy: string;
+      rollbackId?: string;
+      githubIssueUrl?: string;
+    };
+    IncidentsResponse: {
+      items: components['schemas']['Incident'][];
+    };
+    /** @description A stored decision of the engine with the figures it was made on. */
+    DecisionRecord: {
+      id: string;
+      environment: string;
+      decidedAt: string;
+      decidedBy: string;
+      decision: components['schemas']['RollbackDecision'];
+      figures: components['schemas']['HealthFigures'];
+      flags: components['schemas']['FlagOfChange'][];
+      windowSeconds: number;
+      /** @description The rollback it started */
+      runId?: string;
+    };
+    DecisionsResponse: {
+      items: components['schemas']['DecisionRecord'][];
+    };
     /** @description A flagd flag configuration (https://flagd.dev/schema/v0/flags.json). */
     FlagdConfiguration: {
       flags: {
@@ -856,6 +1121,8 @@ export type components = {
     environment: string;
     /** @description Id of a flag change waiting for approval */
     flagChangeId: string;
+    /** @description Rollback id (`RB-<timestamp>-<random>`) */
+    rollbackId: string;
   };
   requestBodies: never;
   headers: never;
@@ -1584,6 +1851,192 @@ export interface operations {
       403: components['responses']['ErrorResponse'];
       404: components['responses']['ErrorResponse'];
       409: components['responses']['ErrorResponse'];
+    };
+  };
+  GetServiceHealth: {
+    parameters: {
+      query: {
+        /** @description Environment name from `delivery.environments` */
+        environment: string;
+      };
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Health and recommendation */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['HealthResponse'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+      502: components['responses']['ErrorResponse'];
+      503: components['responses']['ErrorResponse'];
+    };
+  };
+  GetRollbacks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Rollbacks */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RollbacksResponse'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+    };
+  };
+  StartRollback: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['StartRollbackRequest'];
+      };
+    };
+    responses: {
+      /** @description Started */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['StartRollbackResponse'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      403: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+      409: components['responses']['ErrorResponse'];
+      422: components['responses']['ErrorResponse'];
+      502: components['responses']['ErrorResponse'];
+      503: components['responses']['ErrorResponse'];
+    };
+  };
+  GetRollback: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Rollback id (`RB-<timestamp>-<random>`) */
+        id: components['parameters']['rollbackId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The rollback */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Rollback'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+    };
+  };
+  GetIncidents: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Incidents */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['IncidentsResponse'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+    };
+  };
+  GetRollbackDecisions: {
+    parameters: {
+      query?: {
+        environment?: string;
+      };
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Decisions */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DecisionsResponse'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
     };
   };
   GetFlagdConfiguration: {

@@ -13,6 +13,10 @@ export const STAGE_LABEL: Record<StageKind, string> = {
   'mark-stable': 'Mark stable',
   flags: 'Turn flags on',
   'flags-off': 'Turn flags off',
+  'stable-rollback': 'Return to the stable version',
+  reroute: 'Reroute traffic away',
+  restore: 'Restore the backup',
+  escalate: 'Escalate to on-call',
 };
 
 /** How a stage reads in the stepper: a flag step names its share of users (`canary.flags-10`). */
