@@ -28,6 +28,20 @@ export function deliveryFlagsSignalChannel(entityRef: string): string {
   return `delivery-flags:${entityRef}`;
 }
 
+/** Signal channel on which the backend announces a service's rollbacks, decisions and incidents. */
+export function deliveryRollbackSignalChannel(entityRef: string): string {
+  return `delivery-rollback:${entityRef}`;
+}
+
+/** Payload of a rollback signal: what changed (a rollback's stage, a decision, an incident). */
+export type DeliveryRollbackSignal = {
+  entityRef: string;
+  environment: string;
+  type: 'rollback' | 'decision' | 'incident';
+  /** The rollback's id, for `rollback`. */
+  id?: string;
+};
+
 /** Payload of a flags signal: which service's flags changed, and in which environments. */
 export type DeliveryFlagsSignal = {
   entityRef: string;

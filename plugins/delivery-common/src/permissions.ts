@@ -71,6 +71,16 @@ export const deliveryFlagKillPermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/**
+ * Start a rollback of the service at any level (flag off, stable version, reroute, restore,
+ * escalate). Owners and the on-call group; the engine's automated rollbacks act as `delivery`.
+ */
+export const deliveryRollbackPermission = createPermission({
+  name: 'delivery.rollback.start',
+  attributes: { action: 'update' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
 /** Every delivery permission, for policies and the permission integration router. */
 export const deliveryPermissions = [
   deliveryDeployPermission,
@@ -83,4 +93,5 @@ export const deliveryPermissions = [
   deliveryFlagApprovePermission,
   deliveryFlagArchivePermission,
   deliveryFlagKillPermission,
+  deliveryRollbackPermission,
 ];
