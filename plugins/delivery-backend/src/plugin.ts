@@ -65,6 +65,22 @@ import { DatabaseFlagStore } from './flags/DatabaseFlagStore';
 import { FlagsService } from './flags/FlagsService';
 import { FlagSync } from './flags/FlagSync';
 import { readFlagsConfig } from './flags/config';
+import { createPagerDutyProvider } from './providers/pagerduty';
+import { DatabaseDecisionStore } from './rollback/DatabaseDecisionStore';
+import { DatabaseRollbackStore } from './rollback/DatabaseRollbackStore';
+import { HealthAnalysisService } from './rollback/HealthAnalysisService';
+import { RollbackAutomation } from './rollback/RollbackAutomation';
+import { createRollbackRunKind } from './rollback/RollbackRunKind';
+import { RollbackService } from './rollback/RollbackService';
+import { readRollbackConfig } from './rollback/config';
+import {
+  createEscalateStage,
+  createRecoveryVerifyStage,
+  createRerouteStage,
+  createRestoreStage,
+  createRollbackFlagsOffStage,
+  createStableRollbackStage,
+} from './rollback/stages';
 
 /**
  * The delivery backend plugin: environments, commits, the deployment queue and the progressive
@@ -304,6 +320,165 @@ export const deliveryPlugin = createBackendPlugin({
           }),
         );
 
+        // Rollback: the health analysis, the rollback runs, and the automation.
+        const rollbackConfig = readRollbackConfig(config);
+        const rollbackStore = await DatabaseRollbackStore.create({ database });
+        const decisions = await DatabaseDecisionStore.create({ database });
+        const pagerduty = createPagerDutyProvider(config);
+        const analysis = new HealthAnalysisService({
+          metrics,
+          kubernetes,
+          environments,
+          rollbacks: rollbackStore,
+          deployments: store,
+          currentStage: async token => {
+            const run = await runs.getRun({ id: token });
+            if (!run || run.status !== 'running') return undefined;
+            const stages = await runs.listStages({ runIds: [token] });
+            const current = stages[run.currentStage];
+            return (
+              current && {
+                kind: current.kind,
+                environment: current.environment,
+              }
+            );
+          },
+          flagsOn: (ref, environment) => flags.onIn(ref, environment),
+          thresholds: rollbackConfig.thresholds,
+          windowSeconds: pipeline.sampleWindowMs / 1000,
+          baselineSeconds: rollbackConfig.baselineSeconds,
+          watchAfterDeployMs: rollbackConfig.watchAfterDeployMs,
+          automation: rollbackConfig.automation,
+        });
+        const deploymentRunning = async (entityRef: string) =>
+          (await store.listQueue({ entityRef })).find(
+            d => d.status === 'running',
+          )?.token;
+        const setVersionDeps = {
+          kubernetes,
+          environments,
+          deploymentRunning,
+          rolloutTimeoutMs,
+          pollIntervalMs,
+        };
+        engine.register(
+          createRollbackRunKind({
+            store: rollbackStore,
+            changed: async (input, what) => {
+              await notifier.rollbackChanged({
+                entityRef: input.entityRef,
+                environment: input.environment,
+                type: 'rollback',
+                id: input.id,
+              });
+              if (what !== 'finished') return;
+              const done = await rollbackStore.getRollback({ id: input.id });
+              if (!done) return;
+              const ok = done.status === 'succeeded';
+              await notifier.rollbackAlert({
+                entityRef: input.entityRef,
+                id: input.id,
+                severity: ok ? 'warning' : 'critical',
+                resolved: ok,
+                title: ok
+                  ? `Rollback ${input.id} finished`
+                  : `Rollback ${input.id} failed`,
+                description: ok
+                  ? `${input.entityRef} in ${input.environment}: level ${input.level} done and health restored. The queue stays locked until an owner unlocks it.`
+                  : `${input.entityRef} in ${input.environment}: ${
+                      done.outcomeReason ?? 'failed'
+                    }. On-call was paged.`,
+              });
+            },
+            handlers: [
+              createRollbackFlagsOffStage({
+                flags: deploymentFlags,
+                pollIntervalMs,
+              }),
+              createStableRollbackStage(setVersionDeps),
+              createRestoreStage(setVersionDeps),
+              createRerouteStage({ kubernetes, environments }),
+              createRecoveryVerifyStage({
+                metrics,
+                kubernetes,
+                environments,
+                thresholds: pipeline.thresholds,
+                consecutiveBreaches: pipeline.consecutiveBreaches,
+                verification: pipeline.verification,
+                sampleWindowMs: pipeline.sampleWindowMs,
+                verifyWithoutMetrics: pipeline.verifyWithoutMetrics,
+              }),
+              createEscalateStage({
+                ...(pagerduty ? { pagerduty } : {}),
+                onCall: notifier,
+                link: ref => notifier.rollbackLink(ref),
+                pollIntervalMs,
+              }),
+            ],
+          }),
+        );
+        const rollbacks = new RollbackService({
+          store: rollbackStore,
+          decisions,
+          analysis,
+          engine,
+          runs,
+          deployments: store,
+          kubernetes,
+          environments,
+          permissions: deps.permissions,
+          userInfo: deps.userInfo,
+          ...(delivery.onCallGroup
+            ? { onCallGroup: delivery.onCallGroup }
+            : {}),
+          started: async (rollback, incident) => {
+            await notifier.rollbackChanged({
+              entityRef: rollback.entityRef,
+              environment: rollback.environment,
+              type: 'incident',
+              id: rollback.id,
+            });
+            await notifier.rollbackAlert({
+              entityRef: rollback.entityRef,
+              id: rollback.id,
+              severity:
+                incident.severity === 'info' ? 'warning' : incident.severity,
+              title: `${
+                rollback.automated ? 'Automated rollback' : 'Rollback'
+              } ${rollback.id} (level ${rollback.level}) of ${
+                rollback.entityRef
+              }`,
+              description: `${rollback.environment}, by ${rollback.requestedBy}: ${rollback.reason}. Incident ${incident.id} opened; the queue is locked.`,
+            });
+          },
+        });
+        const automation = new RollbackAutomation({
+          deployments: store,
+          entities,
+          credentials: () => auth.getOwnServiceCredentials(),
+          analysis,
+          rollbacks,
+          store: rollbackStore,
+          decisions,
+          environments,
+          watchAfterDeployMs: rollbackConfig.watchAfterDeployMs,
+          ask: async (entityRef, found) => {
+            await notifier.rollbackChanged({
+              entityRef,
+              environment: found.environment,
+              type: 'decision',
+            });
+            await notifier.rollbackAlert({
+              entityRef,
+              id: `${entityRef}:${found.environment}:ask`,
+              severity: found.decision.severity,
+              title: `A person must judge ${entityRef} in ${found.environment}`,
+              description: found.decision.reasons.join('; '),
+            });
+          },
+          logger,
+        });
+
         httpRouter.use(
           await createRouter({
             httpAuth,
@@ -349,6 +524,7 @@ export const deliveryPlugin = createBackendPlugin({
               commitMessage: (slug, sha) => github.getCommitMessage(slug, sha),
             }),
             flags,
+            rollback: { analysis, rollbacks },
             flagSync: {
               sync: flagSync,
               ...(flagsConfig.sync.token
@@ -387,6 +563,18 @@ export const deliveryPlugin = createBackendPlugin({
             await engine.runDue();
           },
         });
+        // The rollback automation, on one replica at a time.
+        if (rollbackConfig.automation) {
+          await scheduler.scheduleTask({
+            id: 'delivery-rollback-automation',
+            scope: 'global',
+            frequency: { milliseconds: rollbackConfig.analysisIntervalMs },
+            timeout: { minutes: 2 },
+            fn: async () => {
+              await automation.tick();
+            },
+          });
+        }
         // Retention, on one replica at a time.
         await scheduler.scheduleTask({
           id: 'delivery-retention',

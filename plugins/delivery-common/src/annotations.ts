@@ -19,6 +19,36 @@ export const ANNOTATION_IMAGE_TEMPLATE = 'delivery.backstage.io/image';
 /** Full name of the service's Jenkins job. */
 export const ANNOTATION_JENKINS_JOB = 'jenkins.io/job-full-name';
 
+/**
+ * Which endpoints the code behind each of the service's flags serves, for the rollback decision
+ * (errors concentrated there → turn the flag off): `key=/a,/b; other-key=/c`.
+ */
+export const ANNOTATION_FLAG_ENDPOINTS = 'delivery.backstage.io/flag-endpoints';
+
+/**
+ * Parses {@link ANNOTATION_FLAG_ENDPOINTS}: flag key → endpoints. Entries without a key or
+ * endpoints are skipped; an absent annotation is an empty map.
+ */
+export function parseFlagEndpoints(
+  value: string | undefined,
+): Map<string, string[]> {
+  const endpoints = new Map<string, string[]>();
+  for (const entry of (value ?? '').split(';')) {
+    const at = entry.indexOf('=');
+    if (at < 0) continue;
+    const key = entry.slice(0, at).trim();
+    const paths = entry
+      .slice(at + 1)
+      .split(',')
+      .map(p => p.trim())
+      .filter(Boolean);
+    if (key && paths.length > 0) {
+      endpoints.set(key, [...(endpoints.get(key) ?? []), ...paths]);
+    }
+  }
+  return endpoints;
+}
+
 /** Annotations a service needs for the Deployments tab. */
 export const REQUIRED_DELIVERY_ANNOTATIONS = [
   ANNOTATION_GITHUB_PROJECT_SLUG,

@@ -173,6 +173,14 @@ export class DatabaseDeploymentStore implements DeploymentStore {
     return rows.map(toRecord);
   }
 
+  async listWatched(options: { finishedAfter: Date }): Promise<string[]> {
+    const rows = await this.db<DeploymentRow>(DEPLOYMENTS)
+      .distinct('entity_ref')
+      .where({ status: 'running' })
+      .orWhere('finished_at', '>=', options.finishedAfter);
+    return rows.map(r => r.entity_ref);
+  }
+
   async queuePosition(options: {
     deployment: DeploymentRecord;
   }): Promise<number | undefined> {

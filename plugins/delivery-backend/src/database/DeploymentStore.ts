@@ -79,6 +79,8 @@ export interface DeploymentStore {
     entityRef: string;
     limit: number;
   }): Promise<DeploymentRecord[]>;
+  /** Services with a deployment running, or one that finished after `finishedAfter`. */
+  listWatched(options: { finishedAfter: Date }): Promise<string[]>;
   /** 1-based position among the service's queued and called deployments, if waiting. */
   queuePosition(options: {
     deployment: DeploymentRecord;

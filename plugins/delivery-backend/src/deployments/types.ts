@@ -1,6 +1,7 @@
 import { StageContext, StageHandler, StageRecord } from '../engine';
 import { EnvironmentConfig } from '../config';
 import { DeliveryEntity } from '../services/EntityResolver';
+import { WorkloadEnvVar } from '../providers/kubernetes';
 
 /** The kind name of deployment runs. */
 export const DEPLOYMENT_RUN_KIND = 'deployment';
@@ -53,6 +54,10 @@ export interface Backup {
   image: string;
   commitSha: string;
   revision?: string;
+  /** Desired replicas then. */
+  replicas?: number;
+  /** Plain env vars of the main container then. */
+  env?: WorkloadEnvVar[];
 }
 
 /** State of a `backup` stage. */

@@ -673,6 +673,20 @@ export class FlagsService {
     return { changed };
   }
 
+  /** Whether each of the service's flags is on for anyone in an environment, by key. */
+  async onIn(
+    entityRef: string,
+    environment: string,
+  ): Promise<Map<string, boolean>> {
+    const flags = await this.#byKey(entityRef);
+    return new Map(
+      [...flags].map(([key, flag]) => {
+        const settings = flag.settings[environment];
+        return [key, settings ? isOn(flag, settings) : false];
+      }),
+    );
+  }
+
   /** The flags of a service that exist and are not archived, of those asked for. */
   async unknownFlags(entityRef: string, keys: string[]): Promise<string[]> {
     const flags = await this.#byKey(entityRef);

@@ -12,6 +12,8 @@ import {
 import { FlagsService } from '../flags/FlagsService';
 import { FlagSync } from '../flags/FlagSync';
 import { timingSafeEqual } from 'node:crypto';
+import { HealthAnalysisService } from '../rollback/HealthAnalysisService';
+import { RollbackService } from '../rollback/RollbackService';
 import { AuthenticationError } from '@backstage/errors';
 
 /** The entries of `meta` that have a value. */
@@ -38,6 +40,8 @@ export async function createRouter(options: {
   flags: FlagsService;
   /** flagd's HTTP sync source, and the bearer token it wants (none: it refuses everyone). */
   flagSync: { sync: FlagSync; token?: string };
+  /** Health analysis and rollbacks. */
+  rollback: { analysis: HealthAnalysisService; rollbacks: RollbackService };
 }) {
   const { httpAuth, auditor, entities, environments, commits, deployments } =
     options;
@@ -380,6 +384,57 @@ export async function createRouter(options: {
   const expected = options.flagSync.token
     ? Buffer.from(`Bearer ${options.flagSync.token}`)
     : undefined;
+  const { analysis, rollbacks } = options.rollback;
+  router.get('/entities/:namespace/:kind/:name/health', async (req, res) => {
+    const found = await service(req);
+    res.json(await analysis.health(found, req.query.environment));
+  });
+  router.get('/entities/:namespace/:kind/:name/rollbacks', async (req, res) => {
+    res.json(await rollbacks.list(await service(req)));
+  });
+  router.post(
+    '/entities/:namespace/:kind/:name/rollbacks',
+    async (req, res) => {
+      const found = await service(req);
+      const who = await actor(req);
+      const reason = req.body.reason.trim();
+      const rollback = await audited(
+        req,
+        'rollback-start',
+        definedOnly({
+          entityRef: found.entityRef,
+          actor: who.userEntityRef,
+          environment: req.body.environment,
+          level: String(req.body.level),
+          reason,
+          flags: req.body.flags?.join(','),
+        }),
+        () =>
+          rollbacks.start(
+            found,
+            { ...req.body, reason },
+            { type: 'user', actor: who },
+          ),
+      );
+      res.status(202).json({ rollback });
+    },
+  );
+  router.get('/rollbacks/:id', async (req, res) => {
+    await httpAuth.credentials(req, { allow: ['user'] });
+    res.json(await rollbacks.get(req.params.id));
+  });
+  router.get('/entities/:namespace/:kind/:name/incidents', async (req, res) => {
+    res.json(await rollbacks.incidents(await service(req)));
+  });
+  router.get(
+    '/entities/:namespace/:kind/:name/rollback-decisions',
+    async (req, res) => {
+      res.json(
+        await rollbacks.decisions(await service(req), req.query?.environment),
+      );
+    },
+  );
+
   router.get('/flagd/:environment', async (req, res) => {
     const given = Buffer.from(req.header('authorization') ?? '');
     if (

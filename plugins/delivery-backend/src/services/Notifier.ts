@@ -3,8 +3,10 @@ import { NotificationService } from '@backstage/plugin-notifications-node';
 import { SignalsService } from '@backstage/plugin-signals-node';
 import {
   DeliveryFlagsSignal,
+  DeliveryRollbackSignal,
   DeliverySignal,
   deliveryFlagsSignalChannel,
+  deliveryRollbackSignalChannel,
   deliverySignalChannel,
 } from '@internal/plugin-delivery-common';
 import { DeploymentRecord } from '../database/DeploymentStore';
@@ -222,6 +224,84 @@ export class Notifier {
     } catch (error) {
       this.options.logger.warn(`Could not publish a flags signal: ${error}`);
     }
+  }
+
+  /** Tells browsers showing a service's Rollback tab that something changed there. */
+  async rollbackChanged(change: DeliveryRollbackSignal): Promise<void> {
+    if (!this.options.signals) return;
+    try {
+      await this.options.signals.publish({
+        recipients: { type: 'broadcast' },
+        channel: deliveryRollbackSignalChannel(change.entityRef),
+        message: { ...change },
+      });
+    } catch (error) {
+      this.options.logger.warn(`Could not publish a rollback signal: ${error}`);
+    }
+  }
+
+  /**
+   * Tells people about a rollback as loud as its severity, as the process's alerting strategy
+   * has it: critical pages the on-call group (notification and chat), warning goes to chat and
+   * the group's notifications, info to chat only. Never throws.
+   */
+  async rollbackAlert(alert: {
+    entityRef: string;
+    id: string;
+    severity: 'critical' | 'warning' | 'info';
+    title: string;
+    description: string;
+    resolved?: boolean;
+  }): Promise<void> {
+    const { notifications, onCallGroup, logger } = this.options;
+    const link = this.rollbackLink(alert.entityRef);
+    logger[alert.severity === 'critical' && !alert.resolved ? 'error' : 'info'](
+      `${alert.title}: ${alert.description}`,
+    );
+    const loud = !alert.resolved && alert.severity !== 'info';
+    let icon = '';
+    if (loud)
+      icon = alert.severity === 'critical' ? ':rotating_light: ' : ':warning: ';
+    let severity: 'normal' | 'high' | 'critical' = 'normal';
+    if (loud) severity = alert.severity === 'critical' ? 'critical' : 'high';
+    await Promise.all([
+      notifications && onCallGroup && alert.severity !== 'info'
+        ? notifications
+            .send({
+              recipients: { type: 'entity', entityRef: onCallGroup },
+              payload: {
+                title: alert.title,
+                description: alert.description,
+                link,
+                severity,
+                topic: `delivery:${alert.id}`,
+                scope: `delivery:${alert.id}:${
+                  alert.resolved ? 'resolved' : 'alert'
+                }`,
+              },
+            })
+            .catch(error =>
+              logger.warn(
+                `Could not tell ${onCallGroup} about ${alert.id}: ${error}`,
+              ),
+            )
+        : undefined,
+      this.#postChat(
+        `${icon}*${alert.title}* — ${alert.description}${
+          onCallGroup && alert.severity === 'critical'
+            ? ` (${onCallGroup})`
+            : ''
+        } <${link}|open>`,
+        alert.id,
+      ),
+    ]);
+  }
+
+  /** Link to a service's Rollback tab. */
+  rollbackLink(entityRef: string): string {
+    const [kind, rest] = entityRef.split(':');
+    const [namespace, name] = rest.split('/');
+    return `${this.options.appBaseUrl}/catalog/${namespace}/${kind}/${name}/rollback`;
   }
 
   async #signal(message: DeliverySignal, entityRef: string) {

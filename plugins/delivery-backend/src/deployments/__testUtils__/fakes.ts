@@ -25,7 +25,11 @@ import {
   JenkinsProvider,
   JenkinsTriggerOptions,
 } from '../../providers/jenkins/JenkinsProvider';
-import { KubernetesProvider, Workload } from '../../providers/kubernetes';
+import {
+  KubernetesProvider,
+  TrafficWeight,
+  Workload,
+} from '../../providers/kubernetes';
 import {
   HealthSample,
   HealthTarget,
@@ -171,6 +175,27 @@ export class FakeKubernetes implements KubernetesProvider {
     this.journal.record('kubernetes.upsertConfigMap');
     this.upserts.push(options);
     this.configMaps.set(configMapKey(options), options);
+  }
+
+  /** Canary weights of Ingresses by `cluster/namespace/kubernetesId` → ingress → weight. */
+  readonly weights = new Map<string, Map<string, number>>();
+
+  async setTrafficWeight(
+    options: Parameters<KubernetesProvider['setTrafficWeight']>[0],
+  ): Promise<TrafficWeight[]> {
+    this.journal.record('kubernetes.setTrafficWeight');
+    const ingresses =
+      this.weights.get(
+        `${options.cluster}/${options.namespace}/${options.kubernetesId}`,
+      ) ?? new Map<string, number>();
+    return [...ingresses].map(([ingress, before]) => {
+      const after =
+        typeof options.weight === 'function'
+          ? options.weight(ingress, before)
+          : options.weight;
+      ingresses.set(ingress, after);
+      return { ingress, before, after };
+    });
   }
 
   #find(ref: { cluster: string; namespace: string; name: string }) {

@@ -88,6 +88,9 @@ export function createBackupStage(deps: {
         image: workload.version.image,
         commitSha: workload.version.commitSha ?? '',
         ...(workload.revision ? { revision: workload.revision } : {}),
+        // What a restore (rollback level 5) returns too: the scale and the plain env.
+        replicas: workload.replicas.desired,
+        ...(workload.env ? { env: workload.env } : {}),
       };
       await ctx.log(
         'info',

@@ -3,9 +3,13 @@ import {
   AppsV1Api,
   CoreV1Api,
   KubeConfig,
+  NetworkingV1Api,
+  PatchStrategy,
   ServerConfiguration,
   V1ConfigMap,
+  V1EnvVar,
   createConfiguration,
+  setHeaderOptions,
   V1Deployment,
 } from '@kubernetes/client-node';
 import {
@@ -23,9 +27,24 @@ import {
 } from '../UpstreamError';
 import {
   KubernetesProvider,
+  TrafficWeight,
   Workload,
+  WorkloadEnvVar,
   WorkloadRef,
 } from './KubernetesProvider';
+
+/** NGINX ingress's canary annotations: a weighted share of a host's traffic. */
+export const INGRESS_CANARY = 'nginx.ingress.kubernetes.io/canary';
+export const INGRESS_CANARY_WEIGHT =
+  'nginx.ingress.kubernetes.io/canary-weight';
+
+/** A container's plain env vars (those with values; references are left as they are). */
+function plainEnv(env: V1EnvVar[] | undefined): WorkloadEnvVar[] {
+  return (env ?? []).map(e => ({
+    name: e.name,
+    ...(e.value !== undefined ? { value: e.value } : {}),
+  }));
+}
 
 /** A write met a stale resourceVersion (409): read again and retry. */
 class ConflictRetry extends Error {}
@@ -34,6 +53,7 @@ interface ClusterClients {
   config: ClusterConfig;
   apps: AppsV1Api;
   core: CoreV1Api;
+  networking: NetworkingV1Api;
 }
 
 /** The domain view of a Deployment read from a cluster. */
@@ -42,6 +62,9 @@ function toWorkload(cluster: string, deployment: V1Deployment): Workload {
   const version = deployedVersion(deployment, WORKLOAD_ANNOTATION_COMMIT_SHA);
   const revision = annotations['deployment.kubernetes.io/revision'];
   const deployedAt = workloadDeployedAt(deployment);
+  const containers = deployment.spec?.template?.spec?.containers ?? [];
+  const main =
+    containers.find(c => c.name === deployment.metadata?.name) ?? containers[0];
   return {
     cluster,
     namespace: deployment.metadata?.namespace ?? '',
@@ -52,6 +75,7 @@ function toWorkload(cluster: string, deployment: V1Deployment): Workload {
     ...(revision ? { revision } : {}),
     ...(deployedAt ? { deployedAt } : {}),
     annotations,
+    env: plainEnv(main?.env),
   };
 }
 
@@ -116,6 +140,7 @@ export class ClientNodeKubernetesProvider implements KubernetesProvider {
         config: cluster,
         apps: new AppsV1Api(configuration),
         core: new CoreV1Api(configuration),
+        networking: new NetworkingV1Api(configuration),
       });
     }
   }
@@ -194,6 +219,8 @@ export class ClientNodeKubernetesProvider implements KubernetesProvider {
       commitSha: string;
       deployedAt: Date;
       annotations?: Record<string, string>;
+      replicas?: number;
+      env?: WorkloadEnvVar[];
     },
   ): Promise<boolean> {
     const { cluster, namespace, name, ...version } = options;
@@ -216,13 +243,23 @@ export class ClientNodeKubernetesProvider implements KubernetesProvider {
           message: `Deployment ${namespace}/${name} in cluster '${cluster}' has no containers`,
         });
       }
+      const sameEnv =
+        version.env === undefined ||
+        JSON.stringify(plainEnv(main.env)) === JSON.stringify(version.env);
       if (
         main.image === version.image &&
-        annotations[WORKLOAD_ANNOTATION_COMMIT_SHA] === version.commitSha
+        annotations[WORKLOAD_ANNOTATION_COMMIT_SHA] === version.commitSha &&
+        (version.replicas === undefined ||
+          deployment.spec?.replicas === version.replicas) &&
+        sameEnv
       ) {
         return false;
       }
       main.image = version.image;
+      if (version.env !== undefined) main.env = version.env;
+      if (version.replicas !== undefined && deployment.spec) {
+        deployment.spec.replicas = version.replicas;
+      }
       deployment.metadata = {
         ...deployment.metadata,
         annotations: {
@@ -253,6 +290,55 @@ export class ClientNodeKubernetesProvider implements KubernetesProvider {
       statusCode: 502,
       message: `Deployment ${namespace}/${name} in cluster '${cluster}' kept changing under five updates in a row`,
     });
+  }
+
+  async setTrafficWeight(options: {
+    cluster: string;
+    namespace: string;
+    kubernetesId: string;
+    weight: number | ((ingress: string, before: number) => number);
+  }): Promise<TrafficWeight[]> {
+    const { cluster, namespace, kubernetesId } = options;
+    const list = await this.#call(
+      cluster,
+      `list ingresses in ${namespace}`,
+      c =>
+        c.networking.listNamespacedIngress({
+          namespace,
+          labelSelector: `backstage.io/kubernetes-id=${kubernetesId}`,
+        }),
+    );
+    const changed: TrafficWeight[] = [];
+    for (const ingress of list?.items ?? []) {
+      const annotations = ingress.metadata?.annotations ?? {};
+      if (annotations[INGRESS_CANARY] !== 'true') continue;
+      const name = ingress.metadata?.name ?? '';
+      const before = Number(annotations[INGRESS_CANARY_WEIGHT] ?? 0);
+      const weight =
+        typeof options.weight === 'function'
+          ? options.weight(name, before)
+          : options.weight;
+      changed.push({ ingress: name, before, after: weight });
+      if (before === weight) continue;
+      await this.#call(
+        cluster,
+        `set the canary weight of ingress ${namespace}/${name}`,
+        c =>
+          c.networking.patchNamespacedIngress(
+            {
+              name,
+              namespace,
+              body: {
+                metadata: {
+                  annotations: { [INGRESS_CANARY_WEIGHT]: String(weight) },
+                },
+              },
+            },
+            setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+          ),
+      );
+    }
+    return changed;
   }
 
   async upsertConfigMap(options: {

@@ -22,6 +22,21 @@ export interface Workload {
    */
   deployedAt?: Date;
   annotations: Record<string, string>;
+  /** Plain env vars of its main container (values only; references keep no value). */
+  env?: WorkloadEnvVar[];
+}
+
+/** An env var of a container. */
+export interface WorkloadEnvVar {
+  name: string;
+  value?: string;
+}
+
+/** A weighted share of user traffic that was changed (NGINX ingress canary weight, 0..100). */
+export interface TrafficWeight {
+  ingress: string;
+  before: number;
+  after: number;
 }
 
 /** Where a workload is. */
@@ -54,8 +69,24 @@ export interface KubernetesProvider {
       commitSha: string;
       deployedAt: Date;
       annotations?: Record<string, string>;
+      /** Also sets the replica count (a restore of a backup). */
+      replicas?: number;
+      /** Also replaces the main container's env (a restore of a backup). */
+      env?: WorkloadEnvVar[];
     },
   ): Promise<boolean>;
+  /**
+   * Sets the share of user traffic the service gets in a namespace: the canary weight of its
+   * NGINX canary Ingresses (`nginx.ingress.kubernetes.io/canary: "true"`, labelled with its
+   * kubernetes-id). Returns each Ingress with its weight before and after; empty when it has none.
+   */
+  setTrafficWeight(options: {
+    cluster: string;
+    namespace: string;
+    kubernetesId: string;
+    /** 0..100, or per Ingress (e.g. the weights recorded before a reroute). */
+    weight: number | ((ingress: string, before: number) => number);
+  }): Promise<TrafficWeight[]>;
   /** A ConfigMap's data, or undefined when it does not exist. */
   readConfigMap(options: {
     cluster: string;

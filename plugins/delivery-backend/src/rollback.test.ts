@@ -1,0 +1,310 @@
+import {
+  mockCredentials,
+  mockServices,
+  startTestBackend,
+} from '@backstage/backend-test-utils';
+import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
+import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
+import { AuthorizeResult } from '@backstage/plugin-permission-common';
+import { Sandbox, buildSeed, startSandbox } from '@internal/sandbox';
+import request from 'supertest';
+import deliveryPlugin from './index';
+import { createTestBackendDatabase } from './__testUtils__/databases';
+import { sandboxConfig, seedComponent } from '../dev/replicas';
+
+/*
+ * Rollbacks through HTTP against the sandbox's clusters, traffic and PagerDuty over real
+ * sockets: a bad version in canary and production is returned to the stable version, canary
+ * first; the queue locks, an incident is opened and resolved; bad requests change nothing.
+ */
+
+jest.setTimeout(120_000);
+
+const database = createTestBackendDatabase();
+const seed = buildSeed(Date.now());
+const ADA = 'user:default/ada';
+const OUTSIDER = 'user:default/outsider';
+const SERVICE = '/entities/default/component/payments-api';
+
+function mainCommit(back: number) {
+  const repo = seed.repositories.find(r => r.name === 'payments-api')!;
+  const main = repo.commits.filter(c => !c.message.startsWith('WIP'));
+  return main[main.length - 1 - back];
+}
+
+const as = (user: string) => mockCredentials.user.header(user);
+
+describe('rollbacks', () => {
+  let sandbox: Sandbox;
+  let server: Awaited<ReturnType<typeof startTestBackend>>['server'];
+  const auditor = mockServices.auditor.mock();
+  const events: Array<{ eventId: string; outcome: string; meta: any }> = [];
+  auditor.createEvent.mockImplementation(async options => ({
+    success: async () => {
+      events.push({ ...options, outcome: 'success' } as any);
+    },
+    fail: async () => {
+      events.push({ ...options, outcome: 'failure' } as any);
+    },
+  }));
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({
+      rolloutStepMs: 20,
+      traffic: { tickMs: 100, rps: 200, seed: 17 },
+    });
+    ({ server } = await startTestBackend({
+      features: [
+        await database(),
+        auditor.factory,
+        deliveryPlugin,
+        schedulerServiceFactory,
+        mockServices.httpAuth.factory({
+          defaultCredentials: mockCredentials.none(),
+        }),
+        mockServices.permissions.mock({
+          authorize: async (requests, options) => {
+            const principal = (options.credentials as any).principal;
+            return requests.map(() => ({
+              result:
+                principal?.userEntityRef === OUTSIDER
+                  ? AuthorizeResult.DENY
+                  : AuthorizeResult.ALLOW,
+            }));
+          },
+        }).factory,
+        catalogServiceMock.factory({
+          entities: [
+            seedComponent(seed.services.find(s => s.name === 'payments-api')!),
+          ],
+        }),
+        mockServices.rootConfig.factory({
+          data: sandboxConfig(sandbox, {
+            pagerduty: {
+              baseUrl: sandbox.pagerdutyUrl,
+              routingKey: sandbox.pagerdutyRoutingKey,
+            },
+            // Only what a test starts: the automation is tested on its own.
+            rollback: { automation: { enabled: false } },
+          }),
+        }),
+      ],
+    }));
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  const get = (path: string, user = ADA) =>
+    request(server).get(`/api/delivery${path}`).set('Authorization', as(user));
+  const post = (path: string, body: object, user = ADA) =>
+    request(server)
+      .post(`/api/delivery${path}`)
+      .set('Authorization', as(user))
+      .send(body);
+
+  async function waitFor<T>(fn: () => Promise<T>, done: (v: T) => boolean) {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const value = await fn();
+      if (done(value)) return value;
+      if (Date.now() > deadline) {
+        throw new Error(`Timed out; last: ${JSON.stringify(value, null, 2)}`);
+      }
+      await new Promise(r => setTimeout(r, 100));
+    }
+  }
+
+  function workload(cluster: string) {
+    return sandbox.clusters[cluster].store.get(
+      'deployments',
+      'payments',
+      'payments-api',
+    )!;
+  }
+
+  /** Puts a version on the workload behind the portal's back, as a bad hotfix would. */
+  function runVersion(cluster: string, sha: string) {
+    const w = workload(cluster);
+    w.spec.template.spec.containers[0].image = `ghcr.io/acme/payments-api:${sha}`;
+    w.metadata.annotations!['delivery.backstage.io/commit-sha'] = sha;
+    sandbox.clusters[cluster].store.update(undefined, w);
+  }
+
+  it('400s bad input and 403s a user who neither owns the service nor is on call', async () => {
+    const bad = [
+      { environment: 'production', level: 4, reason: 'bad level' },
+      { environment: 'production', level: 2 },
+      { environment: 'production', level: 2, reason: '  ' },
+      { environment: 'Prod!', level: 2, reason: 'bad env' },
+      { environment: 'production', level: 2, reason: 'extra', force: true },
+    ];
+    for (const body of bad) {
+      const res = await post(`${SERVICE}/rollbacks`, body);
+      expect(res.status).toBe(400);
+    }
+    const unknown = await post(`${SERVICE}/rollbacks`, {
+      environment: 'staging',
+      level: 2,
+      reason: 'no such environment',
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toMatch(/No environment 'staging'/);
+    const denied = await post(
+      `${SERVICE}/rollbacks`,
+      { environment: 'production', level: 2, reason: 'not mine' },
+      OUTSIDER,
+    );
+    expect(denied.status).toBe(403);
+    expect(denied.body.error.message).toMatch(/owners and the on-call group/);
+    const flagOff = await post(`${SERVICE}/rollbacks`, {
+      environment: 'production',
+      level: 1,
+      reason: 'no flag is on',
+    });
+    expect(flagOff.status).toBe(422);
+    expect(flagOff.body.error.message).toMatch(/No flag of the newest change/);
+    expect((await get(`${SERVICE}/rollbacks`)).body.items).toEqual([]);
+    expect((await get(`${SERVICE}/deployments`)).body.lock).toBeUndefined();
+  });
+
+  it('returns canary, then production, to the stable version; locks the queue; opens and resolves an incident', async () => {
+    const stable =
+      workload('production').metadata.annotations![
+        'delivery.backstage.io/commit-sha'
+      ];
+    const bad = mainCommit(2).sha;
+    runVersion('canary', bad);
+    runVersion('production', bad);
+
+    const health = await waitFor(
+      () => get(`${SERVICE}/health?environment=production`),
+      res => res.status === 200 && res.body.version === bad,
+    );
+    expect(health.body).toMatchObject({
+      environment: 'production',
+      cluster: 'production',
+      stableVersion: stable,
+      figures: { up: true },
+    });
+
+    const started = await post(`${SERVICE}/rollbacks`, {
+      environment: 'production',
+      level: 2,
+      reason: 'Errors since the hotfix',
+    });
+    expect(started.status).toBe(202);
+    const { rollback } = started.body;
+    expect(rollback).toMatchObject({
+      level: 2,
+      environment: 'production',
+      requestedBy: ADA,
+      automated: false,
+      status: 'running',
+      targetVersion: stable,
+    });
+    expect(rollback.id).toMatch(/^RB-\d{13}-\d{6}$/);
+    expect(rollback.stages.map((s: any) => s.name)).toEqual([
+      'canary.stable-rollback',
+      'canary.verify',
+      'production.stable-rollback',
+      'production.verify',
+    ]);
+
+    const again = await post(`${SERVICE}/rollbacks`, {
+      environment: 'canary',
+      level: 2,
+      reason: 'A second one',
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.error.message).toContain(rollback.id);
+
+    const lock = (await get(`${SERVICE}/deployments`)).body.lock;
+    expect(lock).toMatchObject({ lockedBy: 'delivery' });
+    expect(lock.reason).toContain(rollback.id);
+
+    const done = await waitFor(
+      async () => (await get(`/rollbacks/${rollback.id}`)).body,
+      r => r.status !== 'running',
+    );
+    expect({ status: done.status, why: done.outcomeReason }).toEqual({
+      status: 'succeeded',
+      why: undefined,
+    });
+    // Canary first: production was touched only after canary verified.
+    const byName = Object.fromEntries(done.stages.map((s: any) => [s.name, s]));
+    expect(
+      Date.parse(byName['production.stable-rollback'].startedAt),
+    ).toBeGreaterThanOrEqual(Date.parse(byName['canary.verify'].finishedAt));
+    for (const cluster of ['canary', 'production']) {
+      expect(
+        workload(cluster).metadata.annotations![
+          'delivery.backstage.io/commit-sha'
+        ],
+      ).toBe(stable);
+      expect(
+        workload(cluster).metadata.annotations![
+          'delivery.backstage.io/rollback'
+        ],
+      ).toBe(rollback.id);
+    }
+    // The queue stays locked until an owner has looked.
+    expect((await get(`${SERVICE}/deployments`)).body.lock).toBeDefined();
+
+    const incidents = (await get(`${SERVICE}/incidents`)).body.items;
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]).toMatchObject({
+      id: done.incidentId,
+      environment: 'production',
+      level: 2,
+      actedBy: ADA,
+      rollbackId: rollback.id,
+      reason: 'Errors since the hotfix',
+    });
+    expect(Date.parse(incidents[0].resolvedAt)).toBeGreaterThanOrEqual(
+      Date.parse(incidents[0].startedAt),
+    );
+    expect((await get(`${SERVICE}/rollbacks`)).body.items[0].id).toBe(
+      rollback.id,
+    );
+    const audit = events.filter(e => e.eventId === 'rollback-start');
+    expect(audit.map(e => e.outcome)).toEqual(
+      expect.arrayContaining(['success', 'failure']),
+    );
+    expect(audit.find(e => e.outcome === 'success')!.meta).toMatchObject({
+      actor: ADA,
+      environment: 'production',
+      level: '2',
+      reason: 'Errors since the hotfix',
+    });
+  });
+
+  it('escalates to PagerDuty at level 6', async () => {
+    await post(`${SERVICE}/queue/unlock`, {});
+    const res = await post(`${SERVICE}/rollbacks`, {
+      environment: 'production',
+      level: 6,
+      reason: 'Nothing helps; page a person',
+    });
+    expect(res.status).toBe(202);
+    const done = await waitFor(
+      async () => (await get(`/rollbacks/${res.body.rollback.id}`)).body,
+      r => r.status !== 'running',
+    );
+    expect(done.status).toBe('succeeded');
+    const incidents = await waitFor(
+      async () =>
+        (await fetch(`${sandbox.pagerdutyUrl}/_sandbox/incidents`)).json(),
+      (list: any) => JSON.stringify(list).includes(done.incidentId),
+    );
+    expect(JSON.stringify(incidents)).toContain('Nothing helps; page a person');
+  });
+
+  it('404s an unknown rollback and answers the decisions list', async () => {
+    expect((await get('/rollbacks/RB-0000000000000-000000')).status).toBe(404);
+    expect((await get('/rollbacks/nope')).status).toBe(400);
+    const decisions = await get(`${SERVICE}/rollback-decisions`);
+    expect(decisions.status).toBe(200);
+    expect(decisions.body.items).toEqual([]);
+  });
+});

@@ -1,0 +1,118 @@
+import { EnvironmentConfig } from '../../config';
+import { KubernetesProvider, Workload } from '../../providers/kubernetes';
+import { RollbackStageContext } from '../types';
+
+/** Where the service runs in the stage's environment. */
+export function placeOf(
+  environments: EnvironmentConfig[],
+  ctx: RollbackStageContext<object>,
+): { env: EnvironmentConfig; namespace: string } {
+  const env = environments.find(e => e.name === ctx.stage.environment);
+  if (!env) {
+    throw new Error(
+      `Stage ${ctx.stage.name} acts on environment '${ctx.stage.environment}', which delivery.environments does not list`,
+    );
+  }
+  return {
+    env,
+    namespace: ctx.run.input.kubernetesNamespace ?? env.namespace,
+  };
+}
+
+/** The service's workload in the stage's environment; a step error when it is missing. */
+export async function workloadOf(
+  kubernetes: KubernetesProvider,
+  environments: EnvironmentConfig[],
+  ctx: RollbackStageContext<object>,
+): Promise<Workload> {
+  const { env, namespace } = placeOf(environments, ctx);
+  const workload = await kubernetes.findWorkload({
+    cluster: env.cluster,
+    namespace,
+    kubernetesId: ctx.run.input.kubernetesId,
+  });
+  if (!workload) {
+    throw new Error(
+      `No Deployment labelled backstage.io/kubernetes-id=${ctx.run.input.kubernetesId} in ${env.cluster}/${namespace}`,
+    );
+  }
+  return workload;
+}
+
+/** Whether a deployment of the service is running (a rollback waits for it to stop). */
+export type DeploymentRunning = (
+  entityRef: string,
+) => Promise<string | undefined>;
+
+/**
+ * Waits while a deployment of the service runs: the rollback asked it to stop, and its own
+ * compensation returns what it changed; then this stage writes. Undefined when none runs.
+ */
+export async function waitForDeployment(
+  running: DeploymentRunning,
+  ctx: RollbackStageContext<{ waitedFor?: string }>,
+  pollIntervalMs: number,
+) {
+  const token = await running(ctx.run.input.entityRef);
+  if (!token) return undefined;
+  if (ctx.stage.state.waitedFor !== token) {
+    await ctx.log('info', `Waiting for ${token} to stop before writing`);
+  }
+  return {
+    type: 'wait' as const,
+    afterMs: pollIntervalMs,
+    state: { ...ctx.stage.state, waitedFor: token },
+  };
+}
+
+/** Follows a workload's rollout to `image`: done, a failure after `timeoutMs`, or wait. */
+export async function followWorkload(
+  kubernetes: KubernetesProvider,
+  ctx: RollbackStageContext<{ lastProgress?: string }>,
+  options: {
+    workload: Pick<Workload, 'cluster' | 'namespace' | 'name'>;
+    image: string;
+    startedAt: Date;
+    timeoutMs: number;
+    pollIntervalMs: number;
+  },
+) {
+  const workload = await kubernetes.getWorkload({
+    cluster: options.workload.cluster,
+    namespace: options.workload.namespace,
+    name: options.workload.name,
+  });
+  const ready = workload?.replicas.ready ?? 0;
+  const desired = workload?.replicas.desired ?? 0;
+  if (
+    workload?.version?.image === options.image &&
+    workload.rollout === 'complete'
+  ) {
+    await ctx.log(
+      'info',
+      `Rollout complete: ${ready}/${desired} replicas ready on ${options.image}`,
+    );
+    return { type: 'done' as const };
+  }
+  if (ctx.now.getTime() - options.startedAt.getTime() > options.timeoutMs) {
+    return {
+      type: 'fail' as const,
+      reason: `The rollout of ${
+        options.image
+      } did not complete within ${Math.round(
+        options.timeoutMs / 1000,
+      )} s (${ready}/${desired} ready)`,
+    };
+  }
+  const progress = `${
+    workload?.replicas.updated ?? 0
+  }/${desired} updated, ${ready} ready`;
+  if (ctx.stage.state.lastProgress !== progress) {
+    await ctx.log('info', `Rolling out: ${progress}`);
+  }
+  return {
+    type: 'wait' as const,
+    afterMs: options.pollIntervalMs,
+    state: { ...ctx.stage.state, lastProgress: progress },
+  };
+}
