@@ -151,6 +151,44 @@ export interface Config {
       timeout?: HumanDuration | string;
     };
     /**
+     * Rollback: the health analysis, the decision engine's thresholds (the process's values by
+     * default) and the automation.
+     */
+    rollback?: {
+      automation?: {
+        /**
+         * Whether the engine acts on its own while a deployment verifies an environment and for
+         * `watchAfterDeploy` after one succeeded. Defaults to true.
+         */
+        enabled?: boolean;
+      };
+      /** How often the automation analyses watched services. Defaults to 10 seconds. */
+      analysisInterval?: HumanDuration | string;
+      /** How long after a deployment succeeded the automation watches. Defaults to 10 minutes. */
+      watchAfterDeploy?: HumanDuration | string;
+      /** Baseline window of the business metric. Defaults to 1 hour. */
+      baseline?: HumanDuration | string;
+      /** Thresholds of the decision engine. */
+      thresholds?: {
+        /** Error rate that triggers a rollback, 0..1. Defaults to 0.01. */
+        errorRate?: number;
+        /** Share of the errors on the change's endpoints that makes it a flag-off. Defaults to 0.8. */
+        concentration?: number;
+        /** p95 latency in seconds. Defaults to 2. */
+        p95Seconds?: number;
+        /** CPU use of the limit, 0..1. Defaults to 0.8. */
+        cpu?: number;
+        /** Memory use of the limit, 0..1. Defaults to 0.85. */
+        memory?: number;
+        /** Pod restarts per minute. Defaults to 5. */
+        restartsPerMinute?: number;
+        /** Drop of the business metric against its baseline, 0..1. Defaults to 0.2. */
+        businessDrop?: number;
+        /** A breach this soon after an automated action escalates. Defaults to 10 minutes. */
+        secondBreachWindow?: HumanDuration | string;
+      };
+    };
+    /**
      * How long finished deployments and other runs are kept. A task (one replica at a time)
      * prunes every hour.
      */
