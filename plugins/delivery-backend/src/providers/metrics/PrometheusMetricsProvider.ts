@@ -324,9 +324,7 @@ export class PrometheusMetricsProvider implements MetricsProvider {
           : requestsPerSecond * windowSeconds,
       sampledAt: at.toISOString(),
       up: available === undefined ? undefined : available > 0,
-      endpoints: [...endpoints.values()].sort((a, b) =>
-        a.endpoint < b.endpoint ? -1 : a.endpoint > b.endpoint ? 1 : 0,
-      ),
+      endpoints: [...endpoints.values()].sort(byEndpoint),
       business:
         businessValue === undefined || businessBaseline === undefined
           ? undefined
@@ -490,6 +488,12 @@ export class PrometheusMetricsProvider implements MetricsProvider {
     }
     return body.data;
   }
+}
+
+/** Endpoints in code point order (the same in every locale). */
+function byEndpoint(a: EndpointSample, b: EndpointSample): number {
+  if (a.endpoint === b.endpoint) return 0;
+  return a.endpoint < b.endpoint ? -1 : 1;
 }
 
 function parseSampleValue(value: unknown): number | undefined {
