@@ -67,6 +67,11 @@ export interface Config {
       provider: 'prometheus' | 'sandbox';
       /** Window each health sample covers (the range of rate()). Defaults to 1 minute. */
       window?: HumanDuration | string;
+      /**
+       * Window of the business metric's baseline, which ends where the analysis window starts.
+       * Defaults to 1 hour.
+       */
+      baseline?: HumanDuration | string;
       prometheus?: {
         /** Base URL of the Prometheus HTTP API, e.g. `http://prometheus:9090`. */
         baseUrl: string;
@@ -83,6 +88,41 @@ export interface Config {
         p95Query?: string;
         /** PromQL for requests per second, same placeholders. */
         requestRateQuery?: string;
+        /**
+         * The label that names the endpoint (route template) in the per-endpoint queries and
+         * their results. Defaults to `handler`.
+         */
+        endpointLabel?: string;
+        /**
+         * PromQL of the rollback analysis, same placeholders; each defaults to a query over the
+         * standard metric names (see the plugin's README, "Health analysis queries").
+         */
+        queries?: {
+          /**
+           * Requests counted over the window, one series per endpoint (labelled with
+           * `endpointLabel`). Default: `sum by (handler) (increase(http_requests_total{...}[{{window}}]))`.
+           */
+          endpointRequests?: string;
+          /** 5xx requests counted over the window, one series per endpoint. */
+          endpointErrors?: string;
+          /**
+           * Ready pods of the workload (the health endpoint answers above 0). Default: the sum of
+           * kube-state-metrics' `kube_deployment_status_replicas_available`.
+           */
+          up?: string;
+          /** CPU use as a share of the limit (0..1), the busiest pod. Default: cAdvisor over kube-state-metrics. */
+          cpu?: string;
+          /** Memory working set as a share of the limit (0..1), the fullest pod. */
+          memory?: string;
+          /** Container restarts per minute across the workload's pods. */
+          restarts?: string;
+          /**
+           * The business metric (e.g. order completion rate); no default, so none is read unless
+           * set. Its baseline is the same query with `{{window}}` = `delivery.metrics.baseline`,
+           * evaluated where the analysis window starts.
+           */
+          business?: string;
+        };
       };
       sandbox?: {
         /** Base URL of the sandbox's simulated traffic, e.g. `http://127.0.0.1:7014`. */

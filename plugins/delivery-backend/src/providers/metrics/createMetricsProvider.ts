@@ -5,22 +5,55 @@ import {
   MetricsProvider,
   MetricsProviderFactory,
 } from '@internal/plugin-delivery-node';
-import { PrometheusMetricsProvider } from './PrometheusMetricsProvider';
+import {
+  PrometheusMetricsProvider,
+  PrometheusQueries,
+} from './PrometheusMetricsProvider';
 import { SandboxMetricsProvider } from './SandboxMetricsProvider';
 
-/** Prometheus (PromQL templates from `delivery.metrics.prometheus`). */
+/** The analysis queries configurable under `delivery.metrics.prometheus.queries`. */
+const ANALYSIS_QUERIES = [
+  'endpointRequests',
+  'endpointErrors',
+  'up',
+  'cpu',
+  'memory',
+  'restarts',
+  'business',
+] as const;
+
+/**
+ * Prometheus (PromQL templates from `delivery.metrics.prometheus`; the business metric's
+ * baseline window from `delivery.metrics.baseline`, default 1 hour).
+ */
 export const prometheusMetricsProviderFactory: MetricsProviderFactory = {
   type: 'prometheus',
   create({ config, windowSeconds, timeoutMs }) {
     const prometheus = config.getConfig('prometheus');
+    const queries: Partial<PrometheusQueries> = {
+      errorRate: prometheus.getOptionalString('errorRateQuery'),
+      p95: prometheus.getOptionalString('p95Query'),
+      requestRate: prometheus.getOptionalString('requestRateQuery'),
+    };
+    for (const name of ANALYSIS_QUERIES) {
+      queries[name] = prometheus.getOptionalString(`queries.${name}`);
+    }
+    let baselineSeconds: number | undefined;
+    if (config.has('baseline')) {
+      baselineSeconds =
+        durationToMilliseconds(
+          readDurationFromConfig(config, { key: 'baseline' }),
+        ) / 1000;
+      if (!(baselineSeconds > 0)) {
+        throw new InputError('delivery.metrics.baseline must be longer than 0');
+      }
+    }
     return new PrometheusMetricsProvider({
       baseUrl: prometheus.getString('baseUrl'),
-      queries: {
-        errorRate: prometheus.getOptionalString('errorRateQuery'),
-        p95: prometheus.getOptionalString('p95Query'),
-        requestRate: prometheus.getOptionalString('requestRateQuery'),
-      },
+      queries,
+      endpointLabel: prometheus.getOptionalString('endpointLabel'),
       windowSeconds,
+      baselineSeconds,
       timeoutMs,
     });
   },

@@ -6,6 +6,7 @@ export type {
 } from '@internal/plugin-delivery-node';
 export {
   DEFAULT_PROMETHEUS_QUERIES,
+  defaultPrometheusQueries,
   PrometheusMetricsProvider,
   renderQuery,
 } from './PrometheusMetricsProvider';
