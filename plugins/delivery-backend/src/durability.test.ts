@@ -816,3 +816,131 @@ for (const connection of POSTGRES) {
     });
   });
 }
+
+for (const connection of POSTGRES) {
+  describe('a rollback whose replica is killed mid-rollback', () => {
+    const env = useEnvironment({
+      connection,
+      name: 'rollback',
+      // Slow rollouts leave time to kill inside the rollback's stages.
+      sandbox: {
+        rolloutStepMs: 300,
+        traffic: { tickMs: 100, rps: 200, seed: 19 },
+      },
+      delivery: {
+        rollback: { automation: { enabled: false } },
+        pipeline: {
+          tick: { milliseconds: 100 },
+          pollInterval: { milliseconds: 100 },
+          rolloutTimeout: { seconds: 60 },
+          lease: { seconds: 2 },
+          verification: Object.fromEntries(
+            ENVIRONMENTS.map(e => [
+              e,
+              {
+                window: { seconds: 1 },
+                interval: { milliseconds: 100 },
+                evidenceTimeout: { seconds: 10 },
+              },
+            ]),
+          ),
+        },
+      },
+    });
+    const service = 'payments-api';
+    const { namespace } = SERVICES[service];
+
+    it('finishes on the next replica: canary first, each environment set once, the incident resolved', async () => {
+      const store = (e: string) => env.sandbox.clusters[e].store;
+      const shaOf = (e: string) =>
+        store(e).get('deployments', namespace, service)!.metadata.annotations![
+          'delivery.backstage.io/commit-sha'
+        ];
+      const stable = shaOf('production');
+      const bad = mainCommit(service, 2);
+      for (const e of ['canary', 'production']) {
+        const w = store(e).get('deployments', namespace, service)!;
+        w.spec.template.spec.containers[0].image = `ghcr.io/acme/${service}:${bad}`;
+        w.metadata.annotations!['delivery.backstage.io/commit-sha'] = bad;
+        store(e).update(undefined, w);
+      }
+      const before = revisions(env.sandbox, service);
+      const a = await env.replica('A');
+      const { rollback } = await expectOk(
+        a,
+        'POST',
+        `/entities/default/component/${service}/rollbacks`,
+        {
+          environment: 'production',
+          level: 2,
+          reason: 'The hotfix fails half the payments',
+        },
+      );
+      const kills: string[] = [];
+      for (const at of [
+        'canary.stable-rollback',
+        'production.stable-rollback',
+      ]) {
+        await waitFor(
+          `${rollback.id} to reach ${at}`,
+          async () =>
+            (
+              await expectOk(env.current!, 'GET', `/rollbacks/${rollback.id}`)
+            ).stages.find((s: any) => s.name === at)?.status,
+          status => status === 'running',
+        );
+        await env.current!.kill();
+        kills.push(`${env.current!.name} killed in ${at}`);
+        await env.replica(at === 'canary.stable-rollback' ? 'B' : 'C');
+      }
+      const done = await waitFor(
+        `${rollback.id} to finish (${kills})`,
+        () => expectOk(env.current!, 'GET', `/rollbacks/${rollback.id}`),
+        r => r.status !== 'running',
+        60_000,
+      );
+      expect({ kills, status: done.status, why: done.outcomeReason }).toEqual({
+        kills,
+        status: 'succeeded',
+        why: undefined,
+      });
+      for (const e of ['canary', 'production']) {
+        expect(shaOf(e)).toBe(stable);
+      }
+      // Each environment was set once: one new revision each, uat untouched.
+      const after = revisions(env.sandbox, service);
+      expect({
+        uat: after.uat - before.uat,
+        canary: after.canary - before.canary,
+        production: after.production - before.production,
+      }).toEqual({ uat: 0, canary: 1, production: 1 });
+      const logs = (name: string): string[] =>
+        done.stages
+          .find((s: any) => s.name === name)
+          .logs.map((l: any) => l.message as string);
+      // A replica killed between the write and its log leaves the next one saying "Kept".
+      for (const e of ['canary', 'production']) {
+        expect(
+          logs(`${e}.stable-rollback`).filter(m => m.startsWith('Returned '))
+            .length,
+        ).toBeLessThanOrEqual(1);
+        expect(
+          logs(`${e}.stable-rollback`).filter(m =>
+            m.includes('Rollout complete'),
+          ),
+        ).toHaveLength(1);
+      }
+      const { items } = await expectOk(
+        env.current!,
+        'GET',
+        `/entities/default/component/${service}/incidents`,
+      );
+      expect(items[0]).toMatchObject({
+        rollbackId: rollback.id,
+        level: 2,
+        environment: 'production',
+      });
+      expect(items[0].resolvedAt).toBeDefined();
+    });
+  });
+}

@@ -25,16 +25,19 @@ describe('backup stage', () => {
     return { journal, kubernetes, locks, stage };
   }
 
-  it('records where the environment runs and which version, and says so', async () => {
+  it('records where the environment runs, which version, its scale and env, and says so', async () => {
     const { journal, kubernetes, stage } = setup();
-    kubernetes.put(
-      workload({
-        cluster: 'prod-cluster',
-        namespace: 'canary-apps',
-        name: 'payments-api',
-        revision: '12',
-      }),
-    );
+    const running = workload({
+      cluster: 'prod-cluster',
+      namespace: 'canary-apps',
+      name: 'payments-api',
+      revision: '12',
+    });
+    running.env = [
+      { name: 'LOG_LEVEL', value: 'info' },
+      { name: 'SECRET_REF' },
+    ];
+    kubernetes.put(running);
 
     const result = await stage.run(
       deploymentStageContext<BackupState>(journal, {
@@ -53,6 +56,8 @@ describe('backup stage', () => {
           image: OLD_IMAGE,
           commitSha: OLD_COMMIT,
           revision: '12',
+          replicas: 3,
+          env: [{ name: 'LOG_LEVEL', value: 'info' }, { name: 'SECRET_REF' }],
         },
       },
     });
@@ -87,6 +92,7 @@ describe('backup stage', () => {
         workload: 'payments',
         image: OLD_IMAGE,
         commitSha: OLD_COMMIT,
+        replicas: 3,
       },
     });
   });
@@ -113,6 +119,7 @@ describe('backup stage', () => {
           workload: 'payments',
           image: 'registry.example.com/payments@sha256:abc',
           commitSha: '',
+          replicas: 3,
         },
       },
     });
