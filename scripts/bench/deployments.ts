@@ -12,7 +12,7 @@
  *   (e) A flag change from the API call to in-process flagd providers' evaluations, on the same
  *       and on another replica (scripts/bench/flagPropagation.ts).
  *
- * `--only scheduler` runs (c) alone, `--only github` (d) alone, `--only flags` (e) alone.
+ * `--only scheduler` runs (c) alone, `--only github` (d) alone, `--only flags` (e) alone, `--only rollback` (f) alone.
  */
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Sandbox, buildSeed, startSandbox } from '@internal/sandbox';
@@ -33,6 +33,7 @@ import {
 import { schedulerPhase } from './schedulerTick';
 import { githubPhase } from './githubBudget';
 import { flagsPhase } from './flagPropagation';
+import { rollbackPhase } from './rollback';
 import { percentile } from './stats';
 
 function option(name: string, fallback: string): string {
@@ -443,6 +444,10 @@ async function main() {
     await flagsPhase(POSTGRES);
     return;
   }
+  if (option('only', '') === 'rollback') {
+    await rollbackPhase(POSTGRES);
+    return;
+  }
 
   const sandbox = await startSandbox({
     rolloutStepMs: 20,
@@ -498,6 +503,7 @@ async function main() {
   }
   await githubPhase(POSTGRES);
   await flagsPhase(POSTGRES);
+  await rollbackPhase(POSTGRES);
 }
 
 main().catch(error => {
