@@ -103,7 +103,6 @@ export function RollbackDialog({
           label="Reason"
           required
           fullWidth
-          autoFocus
           value={reason}
           onChange={e => setReason(e.target.value)}
           helperText="Said in the incident and to the people watching the service, e.g. INC-42: checkout errors at 4 %"
