@@ -93,10 +93,10 @@ function RollbackCards() {
       <Grid item xs={12}>
         <RollbacksHistoryCard />
       </Grid>
-      <Grid item xs={12} lg={6}>
+      <Grid item xs={12}>
         <IncidentsCard />
       </Grid>
-      <Grid item xs={12} lg={6}>
+      <Grid item xs={12}>
         <DecisionsCard />
       </Grid>
     </Grid>
