@@ -26,9 +26,9 @@ import { HealthCharts } from './HealthCharts';
 import { LevelButtons } from './LevelButtons';
 
 /**
- * One environment: whether the service is up, its figures against the thresholds (breaches in
- * red), errors per endpoint, the last hour's charts, the engine's recommendation and whether it
- * acts on its own, and the rollback buttons. Metrics that cannot be read (a 503 or 502) are
+ * One environment, what matters most first: whether the service is up, its figures against the
+ * thresholds (breaches in red), the engine's recommendation and whether it acts on its own, the
+ * rollback buttons; then the last hour's charts and the errors per endpoint. Metrics that cannot be read (a 503 or 502) are
  * said here with a Retry, and the buttons stay (escalating needs no metrics).
  */
 export function HealthCard({
@@ -104,6 +104,21 @@ export function HealthCard({
               {formatTime(health.window.from)} to {formatTime(health.window.to)}
             </Typography>
             <FigureTiles environment={environment} figures={figures} />
+            <DecisionPanel
+              environment={environment}
+              decision={health.decision}
+              automation={health.automation}
+            />
+          </>
+        )}
+        <LevelButtons
+          situation={situation}
+          recommended={recommendedLevel(health?.decision)}
+          onStarted={onStarted}
+        />
+        {health && (
+          <>
+            <Divider />
             <HealthCharts
               series={health.series}
               errorRateLimit={t.errorRate}
@@ -115,19 +130,8 @@ export function HealthCard({
               flags={health.flags}
               errorRateLimit={t.errorRate}
             />
-            <DecisionPanel
-              environment={environment}
-              decision={health.decision}
-              automation={health.automation}
-            />
           </>
         )}
-        <Divider />
-        <LevelButtons
-          situation={situation}
-          recommended={recommendedLevel(health?.decision)}
-          onStarted={onStarted}
-        />
       </Box>
     </InfoCard>
   );
