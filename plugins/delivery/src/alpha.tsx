@@ -42,6 +42,21 @@ export const flagsEntityContent = EntityContentBlueprint.make({
 });
 
 /**
+ * The Rollback tab on the same Component pages: health per environment, the decision engine's
+ * recommendation, the rollback levels, the running rollback and the incidents.
+ */
+export const rollbackEntityContent = EntityContentBlueprint.make({
+  name: 'rollback',
+  params: {
+    path: '/rollback',
+    title: 'Rollback',
+    filter: isDeliveryAvailable,
+    loader: () =>
+      import('./components/RollbackTab').then(m => <m.RollbackTab />),
+  },
+});
+
+/**
  * The delivery plugin for apps on the new frontend system.
  *
  * @alpha
@@ -49,5 +64,10 @@ export const flagsEntityContent = EntityContentBlueprint.make({
 export default createFrontendPlugin({
   pluginId: 'delivery',
   title: 'Delivery',
-  extensions: [deliveryApi, deploymentsEntityContent, flagsEntityContent],
+  extensions: [
+    deliveryApi,
+    deploymentsEntityContent,
+    flagsEntityContent,
+    rollbackEntityContent,
+  ],
 });

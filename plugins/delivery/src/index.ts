@@ -8,6 +8,7 @@ export {
   deliveryPlugin,
   EntityDeploymentsContent,
   EntityFlagsContent,
+  EntityRollbackContent,
 } from './plugin';
 export { isDeliveryAvailable } from './conditions';
 export * from './api';

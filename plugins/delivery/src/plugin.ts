@@ -46,3 +46,16 @@ export const EntityFlagsContent = deliveryPlugin.provide(
     },
   }),
 );
+
+/**
+ * The Rollback tab content for legacy apps: put it in an `EntityLayout.Route` with
+ * `if={isDeliveryAvailable}`, next to the Flags tab.
+ */
+export const EntityRollbackContent = deliveryPlugin.provide(
+  createComponentExtension({
+    name: 'EntityRollbackContent',
+    component: {
+      lazy: () => import('./components/RollbackTab').then(m => m.RollbackTab),
+    },
+  }),
+);

@@ -17,6 +17,11 @@ import {
   FlagsResponse,
   KillFlagRequest,
   ServiceFlag,
+  DecisionRecord,
+  HealthResponse,
+  Incident,
+  Rollback,
+  StartRollbackRequest,
 } from '@internal/plugin-delivery-common';
 
 /**
@@ -111,6 +116,35 @@ export interface DeliveryApi {
   approveFlagChange(id: string, reason?: string): Promise<FlagChange>;
   /** Rejects a pending change (its requester withdraws it this way). */
   rejectFlagChange(id: string, reason?: string): Promise<FlagChange>;
+
+  /**
+   * The service's health in one environment, the window it covers, the last hour's series, the
+   * decision engine's recommendation and whether it acts on its own there. A 503 or 502 when the
+   * metrics cannot be read.
+   */
+  getServiceHealth(
+    entity: CompoundEntityRef,
+    environment: string,
+  ): Promise<HealthResponse>;
+  /** The service's rollbacks, newest first, running ones included. */
+  getRollbacks(entity: CompoundEntityRef): Promise<Rollback[]>;
+  /** One rollback with its stages and their logs. */
+  getRollback(id: string): Promise<Rollback>;
+  /**
+   * Starts a rollback (202); a 409 while another rollback of the service runs, a 403 when the
+   * user may not.
+   */
+  startRollback(
+    entity: CompoundEntityRef,
+    request: StartRollbackRequest,
+  ): Promise<Rollback>;
+  /** The service's incidents, newest first. */
+  getIncidents(entity: CompoundEntityRef): Promise<Incident[]>;
+  /** The engine's recent decisions, newest first, in one environment or all. */
+  getRollbackDecisions(
+    entity: CompoundEntityRef,
+    environment?: string,
+  ): Promise<DecisionRecord[]>;
 }
 
 /** Reference to the {@link DeliveryApi}. */

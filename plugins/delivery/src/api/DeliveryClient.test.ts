@@ -293,4 +293,92 @@ describe('DeliveryClient', () => {
       });
     });
   });
+
+  describe('rollbacks', () => {
+    const entity = {
+      kind: 'Component',
+      namespace: 'default',
+      name: 'Payments-API',
+    };
+    const base =
+      'http://backend/api/delivery/entities/default/component/payments-api';
+    const json = (value: unknown, status = 200) =>
+      new Response(JSON.stringify(value), {
+        status,
+        headers: { 'Content-Type': 'application/json' },
+      });
+    function client(...responses: Response[]) {
+      const fetch = jest.fn<
+        Promise<Response>,
+        Parameters<typeof globalThis.fetch>
+      >();
+      for (const r of responses) fetch.mockResolvedValueOnce(r);
+      return {
+        fetch,
+        client: new DeliveryClient({ discoveryApi, fetchApi: { fetch } }),
+      };
+    }
+
+    it('reads the health of one environment and the lists', async () => {
+      const { fetch, client: c } = client(
+        json({ environment: 'canary' }),
+        json({ items: [{ id: 'RB-1' }] }),
+        json({ items: [{ id: 'inc-1' }] }),
+        json({ items: [{ id: 'd-1' }] }),
+        json({ items: [] }),
+        json({ id: 'RB-1' }),
+      );
+      await expect(c.getServiceHealth(entity, 'canary')).resolves.toEqual({
+        environment: 'canary',
+      });
+      expect(fetch.mock.calls[0][0]).toBe(`${base}/health?environment=canary`);
+      await expect(c.getRollbacks(entity)).resolves.toEqual([{ id: 'RB-1' }]);
+      expect(fetch.mock.calls[1][0]).toBe(`${base}/rollbacks`);
+      await expect(c.getIncidents(entity)).resolves.toEqual([{ id: 'inc-1' }]);
+      expect(fetch.mock.calls[2][0]).toBe(`${base}/incidents`);
+      await expect(c.getRollbackDecisions(entity)).resolves.toEqual([
+        { id: 'd-1' },
+      ]);
+      expect(fetch.mock.calls[3][0]).toBe(`${base}/rollback-decisions`);
+      await c.getRollbackDecisions(entity, 'production');
+      expect(fetch.mock.calls[4][0]).toBe(
+        `${base}/rollback-decisions?environment=production`,
+      );
+      await c.getRollback('RB-1');
+      expect(fetch.mock.calls[5][0]).toBe(
+        'http://backend/api/delivery/rollbacks/RB-1',
+      );
+    });
+
+    it('starts a rollback and throws the 409 while another runs', async () => {
+      const request = {
+        environment: 'production',
+        level: 1 as const,
+        reason: 'Errors on checkout',
+        flags: ['new-checkout'],
+      };
+      const { fetch, client: c } = client(
+        json({ rollback: { id: 'RB-1', status: 'running' } }, 202),
+        json(
+          {
+            error: { name: 'ConflictError', message: 'RB-1 is running' },
+            response: { statusCode: 409 },
+          },
+          409,
+        ),
+      );
+      await expect(c.startRollback(entity, request)).resolves.toEqual({
+        id: 'RB-1',
+        status: 'running',
+      });
+      expect(fetch.mock.calls[0][0]).toBe(`${base}/rollbacks`);
+      expect(fetch.mock.calls[0][1]).toMatchObject({
+        method: 'POST',
+        body: JSON.stringify(request),
+      });
+      await expect(c.startRollback(entity, request)).rejects.toMatchObject({
+        statusCode: 409,
+      });
+    });
+  });
 });

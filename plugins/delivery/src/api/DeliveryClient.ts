@@ -19,6 +19,11 @@ import {
   FlagsResponse,
   KillFlagRequest,
   ServiceFlag,
+  DecisionRecord,
+  HealthResponse,
+  Incident,
+  Rollback,
+  StartRollbackRequest,
 } from '@internal/plugin-delivery-common';
 import { DeliveryApi, FlagChangeOutcome } from './DeliveryApi';
 
@@ -214,6 +219,59 @@ export class DeliveryClient implements DeliveryApi {
         ...(reason ? { body: { reason } } : {}),
       }),
     );
+  }
+
+  getServiceHealth(
+    entity: CompoundEntityRef,
+    environment: string,
+  ): Promise<HealthResponse> {
+    return body(
+      this.#api.getServiceHealth({
+        path: entityPath(entity),
+        query: { environment },
+      }),
+    );
+  }
+
+  async getRollbacks(entity: CompoundEntityRef): Promise<Rollback[]> {
+    const { items } = await body(
+      this.#api.getRollbacks({ path: entityPath(entity) }),
+    );
+    return items;
+  }
+
+  getRollback(id: string): Promise<Rollback> {
+    return body(this.#api.getRollback({ path: { id } }));
+  }
+
+  async startRollback(
+    entity: CompoundEntityRef,
+    request: StartRollbackRequest,
+  ): Promise<Rollback> {
+    const { rollback } = await body(
+      this.#api.startRollback({ path: entityPath(entity), body: request }),
+    );
+    return rollback;
+  }
+
+  async getIncidents(entity: CompoundEntityRef): Promise<Incident[]> {
+    const { items } = await body(
+      this.#api.getIncidents({ path: entityPath(entity) }),
+    );
+    return items;
+  }
+
+  async getRollbackDecisions(
+    entity: CompoundEntityRef,
+    environment?: string,
+  ): Promise<DecisionRecord[]> {
+    const { items } = await body(
+      this.#api.getRollbackDecisions({
+        path: entityPath(entity),
+        query: environment ? { environment } : {},
+      }),
+    );
+    return items;
   }
 }
 

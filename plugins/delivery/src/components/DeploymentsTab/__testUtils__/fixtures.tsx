@@ -200,6 +200,13 @@ export function fakeApi(overrides: Partial<DeliveryApi> = {}): DeliveryApi {
     previewFlag: jest.fn(),
     approveFlagChange: jest.fn(),
     rejectFlagChange: jest.fn(),
+    // The Rollback tab's calls; its own fixtures give them answers.
+    getServiceHealth: jest.fn(),
+    getRollbacks: jest.fn(),
+    getRollback: jest.fn(),
+    startRollback: jest.fn(),
+    getIncidents: jest.fn(),
+    getRollbackDecisions: jest.fn(),
     ...overrides,
   };
 }

@@ -1,0 +1,5 @@
+export {
+  DecisionsCard,
+  IncidentsCard,
+  RollbacksHistoryCard,
+} from './HistoryCards';

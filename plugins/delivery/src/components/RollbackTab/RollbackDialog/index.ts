@@ -1,0 +1,1 @@
+export { RollbackDialog, MIN_REASON_LENGTH } from './RollbackDialog';

@@ -1,0 +1,1 @@
+export { RunningRollbackCard } from './RunningRollbackCard';
