@@ -77,7 +77,8 @@ beforeAll(async () => {
   }
   traffic = await startTrafficServer({
     clusters: { canary: store },
-    isUnhealthy: sha => sha === BAD,
+    faultOf: sha =>
+      sha === BAD ? { fault: { kind: 'unhealthy' } } : undefined,
     rps: 100,
     paused: true,
     now: () => clock,
