@@ -218,6 +218,8 @@ interface Workload {
   /** Version → when it first had pods (ms). */
   startedAt: Map<string, number>;
   limits: { cpu: number; memoryBytes: number };
+  /** The exposition's counters of its versions, by handler (a shortcut into the series). */
+  series: Map<string, Map<string, SeriesCounters>>;
   available: number;
   completed: number;
   abandoned: number;
@@ -491,6 +493,7 @@ export class TrafficSimulator {
             pods: new Map(),
             startedAt: new Map(),
             limits: limitsOf(d),
+            series: new Map(),
             available: 0,
             completed: 0,
             abandoned: 0,
@@ -747,8 +750,16 @@ export class TrafficSimulator {
     code: string,
     latency: number,
   ) {
-    const key = `${w.cluster}/${w.namespace}/${w.name}/${version}/${handler}`;
-    let s = this.#series.get(key);
+    let byHandler = w.series.get(version);
+    if (!byHandler) {
+      byHandler = new Map();
+      w.series.set(version, byHandler);
+    }
+    let s = byHandler.get(handler);
+    if (!s) {
+      const key = `${w.cluster}/${w.namespace}/${w.name}/${version}/${handler}`;
+      s = this.#series.get(key);
+    }
     if (!s) {
       s = {
         labels: {
@@ -763,8 +774,12 @@ export class TrafficSimulator {
         sum: 0,
         count: 0,
       };
-      this.#series.set(key, s);
+      this.#series.set(
+        `${w.cluster}/${w.namespace}/${w.name}/${version}/${handler}`,
+        s,
+      );
     }
+    byHandler.set(handler, s);
     s.codes.set(code, (s.codes.get(code) ?? 0) + 1);
     let bucket = LATENCY_BUCKETS.findIndex(le => latency <= le);
     if (bucket < 0) bucket = LATENCY_BUCKETS.length;
