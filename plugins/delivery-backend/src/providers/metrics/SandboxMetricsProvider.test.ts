@@ -7,6 +7,7 @@ import {
 } from '@internal/sandbox';
 import { Server, Socket, createServer } from 'node:net';
 import { UpstreamError } from '../UpstreamError';
+import { decideRollback } from '@internal/plugin-delivery-common';
 import { AnalysisTarget } from '@internal/plugin-delivery-node';
 import { PrometheusMetricsProvider } from './PrometheusMetricsProvider';
 import { SandboxMetricsProvider } from './SandboxMetricsProvider';
@@ -264,6 +265,40 @@ describe('SandboxMetricsProvider analysis', () => {
     expect(
       (checkout.baseline - checkout.value) / checkout.baseline,
     ).toBeGreaterThan(0.3);
+  });
+
+  it('gives the decision engine the figures of every level', async () => {
+    const decide = async (workload: string, flagOn = false) => {
+      const a = await provider().analyze(
+        target(workload, { windowSeconds: 30, baselineSeconds: 30 }),
+      );
+      return decideRollback({
+        figures: { ...a, up: a.up ?? true },
+        flags: [
+          { key: 'http2-payment-client', on: flagOn, endpoints: ['/payments'] },
+        ],
+        now: new Date(clock),
+      });
+    };
+    expect((await decide('steady')).action).toBe('none');
+    expect(await decide('payments-api', true)).toMatchObject({
+      level: 1,
+      action: 'flag-off',
+      flags: ['http2-payment-client'],
+    });
+    // The same errors with no flag of the change on: a rollback.
+    expect((await decide('payments-api')).action).toBe('stable-rollback');
+    for (const workload of ['broken', 'hot', 'crashy', 'leaky']) {
+      expect([workload, (await decide(workload)).action]).toEqual([
+        workload,
+        'stable-rollback',
+      ]);
+    }
+    expect(await decide('dead')).toMatchObject({ level: 3, action: 'reroute' });
+    expect(await decide('checkout')).toMatchObject({
+      level: 'hold',
+      action: 'ask',
+    });
   });
 
   it('passes the version through', async () => {
