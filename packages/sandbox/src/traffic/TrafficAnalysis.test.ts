@@ -525,6 +525,35 @@ describe('rollback figures of the simulated traffic', () => {
     expect(server.health({ ...q, windowSeconds: 10 })!.requests).toBe(1000);
   });
 
+  it('counts no pod ready while the Deployment has none available', () => {
+    const q = {
+      cluster: 'prod',
+      namespace: 'shop',
+      workload: 'web',
+      windowSeconds: 5,
+      baselineSeconds: 60,
+    };
+    run(5);
+    expect(server.simulator.analysis(q)!.up).toBe(true);
+    const d = store.read('deployments', 'shop', 'web');
+    store.updateStatus('deployments', 'shop', 'web', {
+      ...d.status,
+      readyReplicas: 0,
+      availableReplicas: 0,
+    });
+    run(5);
+    const starting = server.simulator.analysis(q)!;
+    expect(starting.up).toBe(false);
+    expect(starting.requests).toBe(0);
+    expect(
+      parseExposition(server.simulator.exposition()).find(
+        s =>
+          s.name === 'kube_deployment_status_replicas_available' &&
+          s.labels.deployment === 'web',
+      )!.value,
+    ).toBe(0);
+  });
+
   it('keeps an injected fault on its version: a new version runs healthy', async () => {
     const set = await fault('spread', { kind: 'errors', errorRate: 0.5 });
     expect(set).toEqual({

@@ -516,12 +516,13 @@ export class TrafficSimulator {
           return verdicts.get(v);
         };
         const podsByVersion = this.#podCounts(w, d);
-        if (isServing(d)) {
+        const serving = isServing(d);
+        if (serving) {
           this.#serve(w, d, record, canaryShare(store, d), verdictOf);
         } else {
           w.carry = 0;
         }
-        this.#runPods(w, record, podsByVersion, verdictOf);
+        this.#runPods(w, record, podsByVersion, verdictOf, serving);
         w.ticks.push(record);
         this.#compact(w, at);
       }
@@ -635,6 +636,7 @@ export class TrafficSimulator {
     record: TickRecord,
     counts: Map<string, number>,
     verdictOf: (version: string) => FaultVerdict | undefined,
+    serving: boolean,
   ) {
     for (const version of [...w.pods.keys()]) {
       if (!counts.has(version)) {
@@ -694,6 +696,8 @@ export class TrafficSimulator {
       tally.memory = fullest;
       if (fault?.kind !== 'down') available += count;
     }
+    // Pods the Deployment does not count available yet (starting up) are not ready either.
+    if (!serving) available = 0;
     w.available = available;
     record.up = available > 0;
   }
