@@ -10,7 +10,12 @@ import {
   freePort,
   keepingAlive,
 } from './__testUtils__/flags';
-import { deployPayments, paymentsHealth } from './__testUtils__/payments';
+import {
+  deployPayments,
+  errorShareOn,
+  paymentsAnalysis,
+  paymentsHealth,
+} from './__testUtils__/payments';
 import { Sandbox, buildSeed, startSandbox, unhealthyShas } from './index';
 
 jest.setTimeout(60_000);
@@ -82,28 +87,40 @@ describe('startSandbox with flags', () => {
     expect(off.p95Seconds).toBeLessThan(0.4);
   });
 
-  it('makes it unhealthy for every request with the flag on for everyone', async () => {
+  it('makes it fail on the flag endpoint for every request with the flag on for everyone', async () => {
     source.setRollout('canary', 100);
-    await eventually(async () => ((await canary(1)).p95Seconds ?? 0) > 1.5);
+    await eventually(async () => ((await canary(1)).errorRate ?? 0) > 0.05);
     await settle(2100);
     const on = await canary(2);
-    expect(on.errorRate).toBeGreaterThan(0.03);
-    expect(on.p95Seconds).toBeGreaterThan(1.5);
+    expect(on.errorRate).toBeGreaterThan(0.05);
+    // Errors on /payments (the flag's endpoint), not slowness.
+    expect(on.p95Seconds).toBeLessThan(0.4);
+    const analysis = await paymentsAnalysis(sandbox, 'canary', {
+      version: bad,
+    });
+    expect(errorShareOn(analysis, '/payments')).toBeGreaterThan(0.8);
     // Other environments' flags are theirs: production still runs healthy.
     const production = await paymentsHealth(sandbox, 'production');
-    expect(production.p95Seconds).toBeLessThan(0.4);
+    expect(production.errorRate).toBeLessThan(0.02);
   });
 
-  it('makes it unhealthy for about a tenth of the requests at 10 %', async () => {
+  it('makes it fail for about a tenth of the requests at 10 %', async () => {
     source.setRollout('canary', 10);
-    await settle(4500);
-    const partly = await canary(4);
-    expect(partly.requests).toBeGreaterThan(600);
-    // A tenth of the requests slow (median ~1.1 s) puts the p95 near that median: far above a
-    // healthy version's 0.2 s and below an unhealthy one's 2.5 s. Errors: ~1 % against 8 %.
-    expect(partly.p95Seconds).toBeGreaterThan(0.5);
-    expect(partly.p95Seconds).toBeLessThan(2);
-    expect(partly.errorRate).toBeLessThan(0.04);
+    await settle(6500);
+    const partly = await paymentsAnalysis(sandbox, 'canary', {
+      version: bad,
+      windowSeconds: 6,
+    });
+    expect(partly.requests).toBeGreaterThan(900);
+    // A tenth of /payments' requests fail 30 % of the time: ~1.5 % of all requests, against
+    // ~13.5 % with the flag on for everyone; and they sit on /payments.
+    expect(partly.errorRate).toBeLessThan(0.05);
+    const onPayments = partly.endpoints.find(
+      e => e.endpoint === '/payments',
+    )!.errors;
+    expect(onPayments).toBeGreaterThanOrEqual(5);
+    expect(errorShareOn(partly, '/payments')).toBeGreaterThan(0.6);
+    expect(partly.p95Seconds).toBeLessThan(0.4);
   });
 
   it('is healthy again within a couple of seconds of turning the flag off', async () => {

@@ -1,9 +1,19 @@
-import { deployPayments, paymentsHealth } from './__testUtils__/payments';
+import {
+  deployPayments,
+  errorShareOn,
+  paymentsAnalysis,
+  paymentsHealth,
+} from './__testUtils__/payments';
+import { KubeStore } from './kube/KubeStore';
 import {
   DEFAULT_SANDBOX_PORTS,
   SANDBOX_PAGERDUTY_ROUTING_KEY,
   Sandbox,
   buildSeed,
+  endpointsOf,
+  faultyCommits,
+  seedFaults,
+  startTrafficServer,
   startSandbox,
   unhealthyCommits,
   unhealthyShas,
@@ -30,6 +40,11 @@ describe('the demo seed', () => {
       'Switch payment provider client to HTTP/2\n\nFlag: http2-payment-client',
     );
     expect(c.flag).toBe('http2-payment-client');
+    // Its errors sit on the flag's endpoint: payments go through the new client.
+    expect(c.fault).toEqual({
+      kind: 'endpoint-errors',
+      endpoints: ['/payments'],
+    });
     expect(c.checks.every(check => check.state === 'success')).toBe(true);
     expect(unhealthyShas(seed)).toEqual([c.sha]);
     expect(unhealthyCommits(seed)).toEqual([
@@ -38,6 +53,142 @@ describe('the demo seed', () => {
     // Not running anywhere yet: deploying it is the demo.
     const service = seed.services.find(s => s.name === 'payments-api')!;
     expect(Object.values(service.deployed)).not.toContain(c.sha);
+  });
+
+  it('has a technically healthy payments-api commit that drops the order completion rate, running in canary', () => {
+    const seed = buildSeed(NOW);
+    const payments = seed.repositories.find(r => r.name === 'payments-api')!;
+    const main = payments.commits.filter(x => !x.message.startsWith('WIP'));
+    const c = main[main.length - 5];
+    expect(c.message).toBe('Simplify the checkout form');
+    expect(c.fault).toEqual({ kind: 'business-drop', drop: 0.35 });
+    expect(c.unhealthy).toBeUndefined();
+    expect(c.flag).toBeUndefined();
+    expect(c.checks.every(check => check.state === 'success')).toBe(true);
+    // Canary runs it (it passed canary verification); production does not yet.
+    const service = seed.services.find(s => s.name === 'payments-api')!;
+    expect(service.deployed.canary).toBe(c.sha);
+    expect(service.deployed.production).not.toBe(c.sha);
+    expect(faultyCommits(seed)).toEqual([
+      {
+        sha: c.sha,
+        service: 'payments-api',
+        fault: { kind: 'business-drop', drop: 0.35 },
+      },
+      {
+        sha: unhealthyShas(seed)[0],
+        service: 'payments-api',
+        flag: 'http2-payment-client',
+        fault: { kind: 'endpoint-errors', endpoints: ['/payments'] },
+      },
+    ]);
+  });
+
+  it('gives every demo service an NGINX canary Ingress at weight 100 in canary only', () => {
+    const seed = buildSeed(NOW);
+    const ingresses = (cluster: string) =>
+      seed.clusters[cluster].filter(o => o.kind === 'Ingress');
+    expect(ingresses('uat')).toEqual([]);
+    expect(ingresses('production')).toEqual([]);
+    expect(
+      ingresses('canary').map(i => [
+        i.metadata.namespace,
+        i.metadata.labels['backstage.io/kubernetes-id'],
+        i.metadata.annotations,
+      ]),
+    ).toEqual(
+      seed.services.map(s => [
+        s.namespace,
+        s.name,
+        {
+          'nginx.ingress.kubernetes.io/canary': 'true',
+          'nginx.ingress.kubernetes.io/canary-weight': '100',
+        },
+      ]),
+    );
+  });
+
+  it('simulates the demo: the flagged change fails on /payments in canary, the checkout change drops orders in production', async () => {
+    const seed = buildSeed(NOW);
+    const stores: Record<string, KubeStore> = {};
+    for (const cluster of ['uat', 'canary', 'production']) {
+      const store = (stores[cluster] = new KubeStore(cluster));
+      store.load(seed.clusters[cluster]);
+      for (const d of store.list('deployments')) {
+        store.updateStatus(
+          'deployments',
+          d.metadata.namespace,
+          d.metadata.name,
+          {
+            observedGeneration: d.metadata.generation,
+            replicas: d.spec.replicas,
+            updatedReplicas: d.spec.replicas,
+            readyReplicas: d.spec.replicas,
+            availableReplicas: d.spec.replicas,
+          },
+        );
+      }
+    }
+    let clock = NOW;
+    const traffic = await startTrafficServer({
+      clusters: stores,
+      faultOf: seedFaults(seed),
+      rps: 50,
+      paused: true,
+      now: () => clock,
+    });
+    const run = (ticks: number) => {
+      for (let i = 0; i < ticks; i++) {
+        clock += 1000;
+        traffic.tick();
+      }
+    };
+    const deploy = (cluster: string, sha: string) => {
+      const store = stores[cluster];
+      const d = store.read('deployments', 'payments', 'payments-api');
+      d.metadata.annotations['delivery.backstage.io/commit-sha'] = sha;
+      store.update('deployments', d);
+      const updated = store.read('deployments', 'payments', 'payments-api');
+      store.updateStatus('deployments', 'payments', 'payments-api', {
+        ...updated.status,
+        observedGeneration: updated.metadata.generation,
+      });
+    };
+    const analysis = (cluster: string, window = 300) =>
+      traffic.simulator.analysis({
+        cluster,
+        namespace: 'payments',
+        workload: 'payments-api',
+        windowSeconds: window,
+        baselineSeconds: window,
+      })!;
+    try {
+      run(300);
+      const [bad] = unhealthyShas(seed);
+      const checkout = faultyCommits(seed).find(
+        c => c.fault.kind === 'business-drop',
+      )!.sha;
+      deploy('canary', bad);
+      deploy('uat', bad);
+      deploy('production', checkout);
+      run(300);
+      const canary = analysis('canary');
+      expect(canary.version).toBe(bad);
+      // The canary Ingress (weight 100) sends it all of its traffic.
+      expect(canary.requests).toBe(15_000);
+      expect(canary.errorRate).toBeGreaterThan(0.05);
+      expect(errorShareOn(canary, '/payments')).toBeGreaterThan(0.9);
+      expect(canary.p95Seconds).toBeLessThan(0.3);
+      // UAT's light synthetic load does not show it.
+      expect(analysis('uat').errorRate).toBeLessThan(0.01);
+      const production = analysis('production');
+      expect(production.errorRate).toBeLessThan(0.01);
+      expect(production.p95Seconds).toBeLessThan(0.3);
+      const { value, baseline } = production.business!;
+      expect((baseline - value) / baseline).toBeGreaterThan(0.25);
+    } finally {
+      await traffic.close();
+    }
   });
 
   it('adds the traffic, Jenkins and PagerDuty ports to the demo ports', () => {
@@ -68,7 +219,11 @@ describe('startSandbox', () => {
     for (const service of seed.services) {
       for (const [cluster, sha] of Object.entries(service.deployed)) {
         expect(text).toContain(
-          `http_requests_total{cluster="${cluster}",namespace="${service.namespace}",deployment="${service.name}",version="${sha}",code="200"}`,
+          `http_requests_total{cluster="${cluster}",namespace="${
+            service.namespace
+          }",deployment="${service.name}",version="${sha}",handler="${
+            endpointsOf(service.name)[0].endpoint
+          }",code="200"}`,
         );
       }
     }
@@ -87,7 +242,12 @@ describe('startSandbox', () => {
     expect(canary.version).toBe(bad);
     expect(canary.requests).toBeGreaterThan(200);
     expect(canary.errorRate).toBeGreaterThan(0.03);
-    expect(canary.p95Seconds).toBeGreaterThan(1.5);
+    // Errors, not slowness, and on the flag's endpoint.
+    expect(canary.p95Seconds).toBeLessThan(0.4);
+    const analysis = await paymentsAnalysis(sandbox, 'canary', {
+      version: bad,
+    });
+    expect(errorShareOn(analysis, '/payments')).toBeGreaterThan(0.8);
     const uat = await paymentsHealth(sandbox, 'uat', { version: bad });
     expect(uat.errorRate).toBeLessThan(0.02);
     expect(uat.p95Seconds).toBeLessThan(0.4);

@@ -14,13 +14,14 @@ import {
   startPagerDutyServer,
 } from './pagerduty';
 import {
+  FaultyCommit,
   SANDBOX_CLUSTERS,
   SeedData,
-  UnhealthyCommit,
   buildSeed,
-  unhealthyCommits,
+  faultyCommits,
 } from './seed';
 import {
+  FaultVerdict,
   TrafficServer,
   TrafficServerOptions,
   sameVersion,
@@ -56,9 +57,9 @@ export const DEFAULT_SANDBOX_PORTS: SandboxPorts = {
 };
 
 /**
- * Clusters where the seed's unhealthy versions misbehave: the problem shows only under
- * production traffic, which UAT's light synthetic load does not reproduce, so the demo's bad
- * commit passes UAT and is caught in canary.
+ * Clusters where the seed's faulty versions misbehave: the problem shows only under
+ * production traffic (and real customers), which UAT's light synthetic load does not
+ * reproduce, so the demo's bad commit passes UAT and is caught in canary.
  */
 export const UNHEALTHY_CLUSTERS = ['canary', 'production'];
 
@@ -101,12 +102,12 @@ export interface Sandbox {
 let sandboxes = 0;
 
 /**
- * One simulated service per (cluster, service) with a flag-bound unhealthy commit, reading its
+ * One simulated service per (cluster, service) with a flag-bound faulty commit, reading its
  * flags from the sync server at `address`.
  */
 function connectServiceFlags(
   address: FlagSyncAddress,
-  commits: UnhealthyCommit[],
+  commits: FaultyCommit[],
   seed: number,
 ): Map<string, ServiceFlags> {
   const instance = ++sandboxes;
@@ -131,21 +132,22 @@ function connectServiceFlags(
 }
 
 /**
- * Whether a version runs unhealthy in a cluster: the seed's unhealthy commits do, under
- * production traffic only (`UNHEALTHY_CLUSTERS`). One with a flag, when the services read
- * flags, only for the requests whose user gets the flag on; otherwise for every request.
+ * The fault of a version in a cluster: the seed's faulty commits have theirs, under production
+ * traffic only (`UNHEALTHY_CLUSTERS`). One with a flag, when the services read flags, only for
+ * the requests whose user gets the flag on; otherwise for every request.
  */
-function unhealthiness(
+export function seedFaults(
   seed: SeedData,
-  serviceFlags: Map<string, ServiceFlags>,
-): TrafficServerOptions['isUnhealthy'] {
-  const commits = unhealthyCommits(seed);
+  serviceFlags: Map<string, ServiceFlags> = new Map(),
+): (version: string, cluster: string) => FaultVerdict | undefined {
+  const commits = faultyCommits(seed);
   return (version, cluster) => {
-    if (!UNHEALTHY_CLUSTERS.includes(cluster)) return false;
+    if (!UNHEALTHY_CLUSTERS.includes(cluster)) return undefined;
     const commit = commits.find(c => sameVersion(c.sha, version));
-    if (!commit) return false;
+    if (!commit) return undefined;
     const flags = serviceFlags.get(`${cluster}/${commit.service}`);
-    return commit.flag && flags ? flags.verdict(commit.flag) : true;
+    const hits = commit.flag && flags ? flags.verdict(commit.flag) : undefined;
+    return { fault: commit.fault, ...(hits ? { hits } : {}) };
   };
 }
 
@@ -179,7 +181,7 @@ export async function startSandbox(options?: {
     const serviceFlags = options?.flags
       ? connectServiceFlags(
           options.flags,
-          unhealthyCommits(seed),
+          faultyCommits(seed),
           options.traffic?.seed ?? 1,
         )
       : new Map<string, ServiceFlags>();
@@ -209,7 +211,7 @@ export async function startSandbox(options?: {
       clusters: Object.fromEntries(
         Object.entries(clusters).map(([n, c]) => [n, c.store]),
       ),
-      isUnhealthy: unhealthiness(seed, serviceFlags),
+      faultOf: seedFaults(seed, serviceFlags),
     });
     started.push(traffic);
     const jenkins = await startJenkinsServer({

@@ -28,7 +28,7 @@ async function main() {
     process.stdout.write(`sandbox: Kubernetes cluster ${name} at ${url}\n`);
   }
   process.stdout.write(
-    `sandbox: simulated traffic at ${sandbox.trafficUrl} (/metrics, /health)\n`,
+    `sandbox: simulated traffic at ${sandbox.trafficUrl} (/metrics, /health, /analysis, /series, /_sandbox/faults)\n`,
   );
   process.stdout.write(
     `sandbox: Jenkins at ${sandbox.jenkinsUrl} (user ${sandbox.jenkinsCredentials.username})\n`,

@@ -4,6 +4,7 @@
  * a different version. Deterministic: the same `now` gives the same data.
  */
 import { createHash } from 'node:crypto';
+import type { VersionFault } from './traffic/faults';
 
 /** A commit in a sandbox repository. `parents` lists parent shas (first parent = main line). */
 export interface SeedCommit {
@@ -17,14 +18,18 @@ export interface SeedCommit {
   /** CI results recorded for this commit. */
   checks: SeedCheck[];
   /**
-   * When true, the sandbox's simulated traffic makes this version unhealthy (about 8% 5xx, p95
-   * latency about 2.5 s) under production traffic, i.e. in the canary and production clusters
-   * (see `UNHEALTHY_CLUSTERS`), so a deployment of it passes UAT and is caught in canary.
+   * When true, the version has a technical fault (see `fault`) that a canary verification
+   * catches: it passes UAT and is caught in canary.
    */
   unhealthy?: boolean;
   /**
+   * How the sandbox's simulated traffic makes this version misbehave under production traffic,
+   * i.e. in the canary and production clusters (see `UNHEALTHY_CLUSTERS`).
+   */
+  fault?: VersionFault;
+  /**
    * The feature flag the commit's change sits behind (its `Flag:` trailer). When the sandbox is
-   * connected to a flag sync server, an unhealthy version with a flag misbehaves only for the
+   * connected to a flag sync server, a faulty version with a flag misbehaves only for the
    * requests whose user gets the flag on; without one, always.
    */
   flag?: string;
@@ -151,10 +156,21 @@ interface ServiceSpec {
   deployedBack: Record<string, number>;
   stableBack: Record<string, number>;
   /**
-   * A main-line commit (counted back from the head) whose version runs unhealthy, and the
-   * feature flag its change sits behind, if any (written as a `Flag:` trailer of the message).
+   * A main-line commit (counted back from the head) whose version runs unhealthy, its fault,
+   * and the feature flag its change sits behind, if any (written as a `Flag:` trailer of the
+   * message).
    */
-  unhealthy?: { back: number; message: string; flag?: string };
+  unhealthy?: {
+    back: number;
+    message: string;
+    flag?: string;
+    fault: VersionFault;
+  };
+  /**
+   * A technically healthy main-line commit with green CI whose version drops the business
+   * metric (the order completion rate): canary verification passes it.
+   */
+  businessDrop?: { back: number; message: string; drop: number };
   /** A healthy main-line commit with green CI whose change ships behind a flag (its trailer). */
   flagged?: { back: number; message: string; flag: string };
 }
@@ -170,11 +186,20 @@ const SERVICES: ServiceSpec[] = [
     deployedBack: { uat: 1, canary: 4, production: 6 },
     stableBack: { uat: 1, canary: 4, production: 6 },
     // Green CI, not deployed anywhere: the demo's bad change, caught in canary. It sits
-    // behind a flag, so with flags it hurts only the users the flag is rolled out to.
+    // behind a flag, so with flags it hurts only the users the flag is rolled out to, and
+    // only on the flag's endpoint (payments go through the new client): a flag-off case.
     unhealthy: {
       back: 2,
       message: 'Switch payment provider client to HTTP/2',
       flag: 'http2-payment-client',
+      fault: { kind: 'endpoint-errors', endpoints: ['/payments'] },
+    },
+    // What canary runs: technically healthy (it passed canary verification), but fewer orders
+    // complete; promoting it to production shows a business drop with no technical breach.
+    businessDrop: {
+      back: 4,
+      message: 'Simplify the checkout form',
+      drop: 0.35,
     },
     // Running in UAT; on its way to canary and production behind its flag.
     flagged: {
@@ -241,6 +266,9 @@ function buildRepository(
   const flaggedIndex = spec.flagged
     ? spec.commitCount - 1 - spec.flagged.back
     : -1;
+  const dropIndex = spec.businessDrop
+    ? spec.commitCount - 1 - spec.businessDrop.back
+    : -1;
   for (let i = 0; i < spec.commitCount; i++) {
     const author = AUTHORS[(i + salt) % AUTHORS.length];
     const sha = sha1(`${spec.name}:main:${i}`);
@@ -255,6 +283,12 @@ function buildRepository(
       flag = spec.flagged!.flag;
       message = spec.flagged!.message;
     }
+    let fault: VersionFault | undefined;
+    if (i === unhealthyIndex) fault = spec.unhealthy!.fault;
+    if (i === dropIndex) {
+      message = spec.businessDrop!.message;
+      fault = { kind: 'business-drop', drop: spec.businessDrop!.drop };
+    }
     // A git trailer after a blank line, as `git commit --trailer` writes it.
     if (flag) message = `${message}\n\nFlag: ${flag}`;
     commits.push({
@@ -268,13 +302,14 @@ function buildRepository(
       ).toISOString(),
       parents: parent ? [parent] : [],
       checks:
-        i === flaggedIndex
+        i === flaggedIndex || i === dropIndex
           ? ['build', 'unit-tests', 'lint'].map(name => ({
               name,
               state: 'success' as const,
             }))
           : checksFor(i, spec.commitCount, salt),
       ...(i === unhealthyIndex ? { unhealthy: true } : {}),
+      ...(fault ? { fault } : {}),
       ...(flag ? { flag } : {}),
     });
     parent = sha;
@@ -410,6 +445,28 @@ export function unhealthyCommits(seed: SeedData): UnhealthyCommit[] {
   );
 }
 
+/** A seeded commit whose version has a fault (technical or business), with its service. */
+export interface FaultyCommit extends UnhealthyCommit {
+  fault: VersionFault;
+}
+
+/** The seeded commits whose versions misbehave in the simulated traffic, with their faults. */
+export function faultyCommits(seed: SeedData): FaultyCommit[] {
+  return seed.repositories.flatMap(r =>
+    r.commits
+      .filter(c => c.fault)
+      .map(c => ({
+        sha: c.sha,
+        service: r.name,
+        fault: c.fault!,
+        ...(c.flag ? { flag: c.flag } : {}),
+      })),
+  );
+}
+
+/** Clusters where each demo service gets an NGINX canary Ingress (weight 100: all traffic). */
+export const CANARY_INGRESS_CLUSTERS = ['canary'];
+
 /** Builds the demo data as of `now` (milliseconds since the epoch). */
 export function buildSeed(now: number = Date.now()): SeedData {
   const repositories: SeedRepository[] = [];
@@ -474,6 +531,41 @@ export function buildSeed(now: number = Date.now()): SeedData {
           ports: [{ port: 80, targetPort: 8080, protocol: 'TCP' }],
         },
       });
+      if (CANARY_INGRESS_CLUSTERS.includes(cluster)) {
+        // The route the rollback's reroute turns down (canary-weight 0: no user traffic).
+        objects.push({
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'Ingress',
+          metadata: {
+            name: `${spec.name}-canary`,
+            namespace: spec.namespace,
+            labels: { 'backstage.io/kubernetes-id': spec.name },
+            annotations: {
+              'nginx.ingress.kubernetes.io/canary': 'true',
+              'nginx.ingress.kubernetes.io/canary-weight': '100',
+            },
+          },
+          spec: {
+            ingressClassName: 'nginx',
+            rules: [
+              {
+                host: `${spec.name}.acme.example`,
+                http: {
+                  paths: [
+                    {
+                      path: '/',
+                      pathType: 'Prefix',
+                      backend: {
+                        service: { name: spec.name, port: { number: 80 } },
+                      },
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        });
+      }
       const stableSha = service.stable[cluster];
       if (stableSha) {
         objects.push({

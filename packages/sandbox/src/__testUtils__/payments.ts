@@ -70,3 +70,39 @@ export async function paymentsHealth(
   }
   return res.json();
 }
+
+/** Every rollback figure of payments-api in `cluster` over the last `windowSeconds` (default 2). */
+export async function paymentsAnalysis(
+  sandbox: Sandbox,
+  cluster: string,
+  options?: { version?: string; windowSeconds?: number },
+): Promise<{
+  requests: number;
+  errorRate: number | null;
+  p95Seconds: number | null;
+  up: boolean;
+  endpoints: Array<{ endpoint: string; requests: number; errors: number }>;
+}> {
+  const q = new URLSearchParams({
+    cluster,
+    namespace: 'payments',
+    workload: 'payments-api',
+    windowSeconds: String(options?.windowSeconds ?? 2),
+    ...(options?.version ? { version: options.version } : {}),
+  });
+  const res = await fetch(`${sandbox.trafficUrl}/analysis?${q}`);
+  if (res.status !== 200) {
+    throw new Error(`Analysis of payments-api in ${cluster}: ${res.status}`);
+  }
+  return res.json();
+}
+
+/** The share of a sample's errors that sit on `endpoint` (0 without errors). */
+export function errorShareOn(
+  sample: { endpoints: Array<{ endpoint: string; errors: number }> },
+  endpoint: string,
+): number {
+  const total = sample.endpoints.reduce((n, e) => n + e.errors, 0);
+  const there = sample.endpoints.find(e => e.endpoint === endpoint)?.errors;
+  return total > 0 ? (there ?? 0) / total : 0;
+}

@@ -105,6 +105,89 @@ describe('@kubernetes/client-node against the sandbox', () => {
     expect(server.store.get('configmaps', 'team', 'settings')).toBeUndefined();
   });
 
+  it('creates, lists by label, patches, replaces and deletes Ingresses (NGINX canary weight)', async () => {
+    const net = kc.makeApiClient(k8s.NetworkingV1Api);
+    const labelsOf = { 'backstage.io/kubernetes-id': 'api' };
+    await net.createNamespacedIngress({
+      namespace: 'team',
+      body: {
+        metadata: {
+          name: 'api-canary',
+          labels: labelsOf,
+          annotations: {
+            'nginx.ingress.kubernetes.io/canary': 'true',
+            'nginx.ingress.kubernetes.io/canary-weight': '100',
+          },
+        },
+        spec: {
+          rules: [
+            {
+              http: {
+                paths: [
+                  {
+                    path: '/',
+                    pathType: 'Prefix',
+                    backend: { service: { name: 'api', port: { number: 80 } } },
+                  },
+                ],
+              },
+            },
+          ],
+        },
+      },
+    });
+    const list = await net.listNamespacedIngress({
+      namespace: 'team',
+      labelSelector: 'backstage.io/kubernetes-id=api',
+    });
+    expect(list.items.map(i => i.metadata?.name)).toEqual(['api-canary']);
+    expect(
+      (
+        await net.listIngressForAllNamespaces({
+          labelSelector: 'backstage.io/kubernetes-id=other',
+        })
+      ).items,
+    ).toEqual([]);
+    const patched = await net.patchNamespacedIngress(
+      {
+        name: 'api-canary',
+        namespace: 'team',
+        body: {
+          metadata: {
+            annotations: { 'nginx.ingress.kubernetes.io/canary-weight': '0' },
+          },
+        },
+      },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    );
+    expect(
+      patched.metadata?.annotations?.[
+        'nginx.ingress.kubernetes.io/canary-weight'
+      ],
+    ).toBe('0');
+    const read = await net.readNamespacedIngress({
+      name: 'api-canary',
+      namespace: 'team',
+    });
+    read.metadata!.annotations!['nginx.ingress.kubernetes.io/canary-weight'] =
+      '25';
+    const replaced = await net.replaceNamespacedIngress({
+      name: 'api-canary',
+      namespace: 'team',
+      body: read,
+    });
+    expect(
+      replaced.metadata?.annotations?.[
+        'nginx.ingress.kubernetes.io/canary-weight'
+      ],
+    ).toBe('25');
+    await net.deleteNamespacedIngress({
+      name: 'api-canary',
+      namespace: 'team',
+    });
+    expect(server.store.get('ingresses', 'team', 'api-canary')).toBeUndefined();
+  });
+
   it('watches a rollout through an informer', async () => {
     const apps = kc.makeApiClient(k8s.AppsV1Api);
     const informer = k8s.makeInformer(

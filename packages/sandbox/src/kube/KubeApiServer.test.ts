@@ -860,6 +860,107 @@ data: {LOG_LEVEL: debug}
     ]);
   });
 
+  it('serves networking.k8s.io/v1 Ingresses: create, get with a selector, annotate, delete', async () => {
+    const file = writeFile('ingress.yaml', {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: {
+        name: 'web-canary',
+        namespace: 'shop',
+        labels: { 'backstage.io/kubernetes-id': 'web' },
+        annotations: {
+          'nginx.ingress.kubernetes.io/canary': 'true',
+          'nginx.ingress.kubernetes.io/canary-weight': '100',
+        },
+      },
+      spec: {
+        ingressClassName: 'nginx',
+        rules: [
+          {
+            host: 'web.example',
+            http: {
+              paths: [
+                {
+                  path: '/',
+                  pathType: 'Prefix',
+                  backend: { service: { name: 'web', port: { number: 80 } } },
+                },
+              ],
+            },
+          },
+        ],
+      },
+    });
+    const created = await kubectl('create', '-f', file);
+    expect(created.stderr).toBe('');
+    expect(created.stdout).toBe(
+      'ingress.networking.k8s.io/web-canary created\n',
+    );
+    const table = await kubectl(
+      'get',
+      'ingress',
+      '-n',
+      'shop',
+      '-l',
+      'backstage.io/kubernetes-id=web',
+    );
+    expect(table.stderr).toBe('');
+    const lines = table.stdout.trim().split('\n');
+    expect(lines[0].split(/\s+/)).toEqual([
+      'NAME',
+      'CLASS',
+      'HOSTS',
+      'ADDRESS',
+      'PORTS',
+      'AGE',
+    ]);
+    expect(lines[1].split(/\s+/).slice(0, 3)).toEqual([
+      'web-canary',
+      'nginx',
+      'web.example',
+    ]);
+    const none = await kubectl('get', 'ing', '-n', 'shop', '-l', 'app=none');
+    expect(none.stderr).toBe('No resources found in shop namespace.\n');
+
+    const annotate = await kubectl(
+      'annotate',
+      'ingress',
+      'web-canary',
+      '-n',
+      'shop',
+      '--overwrite',
+      'nginx.ingress.kubernetes.io/canary-weight=0',
+    );
+    expect(annotate.stderr).toBe('');
+    expect(
+      server.store.get('ingresses', 'shop', 'web-canary')!.metadata.annotations[
+        'nginx.ingress.kubernetes.io/canary-weight'
+      ],
+    ).toBe('0');
+    const weight = await kubectl(
+      'get',
+      'ingress',
+      'web-canary',
+      '-n',
+      'shop',
+      '-o',
+      'jsonpath={.metadata.annotations.nginx\\.ingress\\.kubernetes\\.io/canary-weight}',
+    );
+    expect(weight.stdout).toBe('0');
+
+    const deleted = await kubectl(
+      'delete',
+      'ingress',
+      'web-canary',
+      '-n',
+      'shop',
+    );
+    expect(deleted.stdout).toBe(
+      'ingress.networking.k8s.io "web-canary" deleted\n',
+    );
+    expect(server.store.get('ingresses', 'shop', 'web-canary')).toBeUndefined();
+  });
+
   it('deletes a namespace with everything in it', async () => {
     expect(server.store.list('deployments', 'billing')).toHaveLength(2);
     const run = await kubectl('delete', 'namespace', 'billing', 'imperative');
@@ -915,6 +1016,27 @@ describe('HTTP API', () => {
       name: 'networkpolicies',
       shortNames: ['netpol'],
     });
+    expect(
+      netpol.body.resources.find((r: any) => r.name === 'ingresses'),
+    ).toMatchObject({
+      name: 'ingresses',
+      singularName: 'ingress',
+      kind: 'Ingress',
+      namespaced: true,
+      shortNames: ['ing'],
+      verbs: expect.arrayContaining([
+        'create',
+        'delete',
+        'get',
+        'list',
+        'patch',
+        'update',
+        'watch',
+      ]),
+    });
+    expect(
+      netpol.body.resources.find((r: any) => r.name === 'ingresses/status'),
+    ).toMatchObject({ kind: 'Ingress' });
   });
 
   it('lists across namespaces and per namespace', async () => {

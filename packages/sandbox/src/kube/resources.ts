@@ -129,6 +129,21 @@ export const RESOURCE_TYPES: readonly ResourceType[] = [
     hasGeneration: true,
     hasStatus: false,
   },
+  {
+    group: 'networking.k8s.io',
+    version: 'v1',
+    resource: 'ingresses',
+    singular: 'ingress',
+    kind: 'Ingress',
+    listKind: 'IngressList',
+    namespaced: true,
+    shortNames: ['ing'],
+    categories: [],
+    subresources: ['status'],
+    nameRule: 'subdomain',
+    hasGeneration: true,
+    hasStatus: true,
+  },
 ];
 
 export { VERBS as RESOURCE_VERBS };

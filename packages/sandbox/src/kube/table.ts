@@ -277,6 +277,40 @@ const PRINTERS: Record<string, Printer> = {
     ],
     cells: o => [o.metadata.name, formatSelector(o.spec?.podSelector), age(o)],
   },
+  ingresses: {
+    columns: [
+      NAME,
+      col('Class', 'string', 'The name of the IngressClass cluster resource.'),
+      col(
+        'Hosts',
+        'string',
+        'Hosts that incoming requests are matched against.',
+      ),
+      col(
+        'Address',
+        'string',
+        'Address is a list containing ingress points for the load-balancer.',
+      ),
+      col('Ports', 'string', 'Ports of TLS configurations that open.'),
+      AGE,
+    ],
+    cells: o => {
+      const hosts = (o.spec?.rules ?? [])
+        .map((r: KubeObject) => r.host)
+        .filter(Boolean);
+      const address = (o.status?.loadBalancer?.ingress ?? [])
+        .map((i: KubeObject) => i.ip ?? i.hostname)
+        .filter(Boolean);
+      return [
+        o.metadata.name,
+        o.spec?.ingressClassName ?? '<none>',
+        hosts.length > 0 ? hosts.join(',') : '*',
+        address.join(','),
+        o.spec?.tls?.length ? '80, 443' : '80',
+        age(o),
+      ];
+    },
+  },
 };
 
 /** What rows carry, from the `includeObject` query parameter. */

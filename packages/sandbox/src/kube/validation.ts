@@ -252,6 +252,11 @@ export function applyDefaults(type: ResourceType, obj: Record<string, any>) {
       }
       break;
     }
+    case 'ingresses': {
+      obj.spec ??= {};
+      obj.status ??= { loadBalancer: {} };
+      break;
+    }
     default:
       break;
   }

@@ -130,7 +130,10 @@ describe('simulated traffic', () => {
     }
     server = await startTrafficServer({
       clusters: { prod: store },
-      isUnhealthy: sha => sha === BAD || sha === NEXT,
+      faultOf: sha =>
+        sha === BAD || sha === NEXT
+          ? { fault: { kind: 'unhealthy' } }
+          : undefined,
       rps: 100,
       paused: true,
       seed: 42,
@@ -282,7 +285,18 @@ describe('simulated traffic', () => {
     expect(text).toContain('# TYPE http_request_duration_seconds histogram');
     const key = (s: Sample) => `${s.name}${JSON.stringify(s.labels)}`;
     const previous = new Map(before.map(s => [key(s), s.value]));
-    for (const s of after) {
+    // Counters only: gauges (memory, limits, available replicas) may go down.
+    const gauges = new Set(
+      [...text.matchAll(/^# TYPE (\S+) gauge$/gm)].map(m => m[1]),
+    );
+    expect(gauges).toEqual(
+      new Set([
+        'container_memory_working_set_bytes',
+        'kube_pod_container_resource_limits',
+        'kube_deployment_status_replicas_available',
+      ]),
+    );
+    for (const s of after.filter(x => !gauges.has(x.name))) {
       expect(s.value).toBeGreaterThanOrEqual(previous.get(key(s)) ?? 0);
     }
 
@@ -290,7 +304,11 @@ describe('simulated traffic', () => {
       s => s.name === 'http_requests_total' && s.labels.deployment === 'bad',
     );
     expect(new Set(badRequests.map(s => s.labels.code))).toEqual(
-      new Set(['200', '404', '500']),
+      new Set(['200', '404', '500', '503']),
+    );
+    // One series per route template of the default endpoints.
+    expect(new Set(badRequests.map(s => s.labels.handler))).toEqual(
+      new Set(['/api/items', '/api/items/:id']),
     );
     expect(badRequests[0].labels).toMatchObject({
       cluster: 'prod',
@@ -300,22 +318,34 @@ describe('simulated traffic', () => {
     });
     expect(badRequests.reduce((sum, s) => sum + s.value, 0)).toBe(600);
 
-    const buckets = after.filter(
-      s =>
-        s.name === 'http_request_duration_seconds_bucket' &&
-        s.labels.deployment === 'bad',
+    const perHandler = (name: string, handler: string) =>
+      after.filter(
+        s =>
+          s.name === name &&
+          s.labels.deployment === 'bad' &&
+          s.labels.handler === handler,
+      );
+    const buckets = perHandler(
+      'http_request_duration_seconds_bucket',
+      '/api/items',
     );
     const values = buckets.map(s => s.value);
     expect([...values].sort((x, y) => x - y)).toEqual(values);
     expect(buckets[buckets.length - 1].labels.le).toBe('+Inf');
-    expect(buckets[buckets.length - 1].value).toBe(600);
-    const count = after.find(
-      s =>
-        s.name === 'http_request_duration_seconds_count' &&
-        s.labels.deployment === 'bad',
+    const counts = ['/api/items', '/api/items/:id'].map(
+      h => perHandler('http_request_duration_seconds_count', h)[0].value,
     );
-    expect(count?.value).toBe(600);
-    expect(after.some(s => s.labels.deployment === 'idle')).toBe(false);
+    expect(buckets[buckets.length - 1].value).toBe(counts[0]);
+    expect(counts[0] + counts[1]).toBe(600);
+    // Scaled to 0: no requests, no pods, no orders; kube-state-metrics still reports it.
+    expect(
+      after
+        .filter(
+          s =>
+            s.labels.deployment === 'idle' || s.labels.pod?.startsWith('idle-'),
+        )
+        .map(s => [s.name, s.value]),
+    ).toEqual([['kube_deployment_status_replicas_available', 0]]);
 
     // Prometheus' own checker parses it.
     if (!existsSync(PROMTOOL)) {
@@ -332,7 +362,10 @@ describe('simulated traffic', () => {
     const one = server.simulator.exposition();
     const again = await startTrafficServer({
       clusters: { prod: store },
-      isUnhealthy: sha => sha === BAD || sha === NEXT,
+      faultOf: sha =>
+        sha === BAD || sha === NEXT
+          ? { fault: { kind: 'unhealthy' } }
+          : undefined,
       rps: 100,
       paused: true,
       seed: 42,
@@ -349,7 +382,6 @@ describe('simulated traffic', () => {
   it('ticks on its own unless paused', async () => {
     const live = await startTrafficServer({
       clusters: { prod: store },
-      isUnhealthy: () => false,
       rps: 100,
       tickMs: 50,
     });

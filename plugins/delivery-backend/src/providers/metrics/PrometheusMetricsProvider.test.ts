@@ -106,7 +106,8 @@ describe('PrometheusMetricsProvider against Debian Prometheus', () => {
     }
     traffic = await startTrafficServer({
       clusters: { canary: store },
-      isUnhealthy: sha => sha === BAD,
+      faultOf: sha =>
+        sha === BAD ? { fault: { kind: 'unhealthy' } } : undefined,
       rps: 250,
       tickMs: 200,
       seed: 3,
