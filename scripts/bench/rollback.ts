@@ -285,17 +285,25 @@ export async function rollbackPhase(postgres: string) {
           currentContext: cluster,
         });
         const apps = kc.makeApiClient(AppsV1Api);
-        const d = await apps.readNamespacedDeployment({
-          name: NAME,
-          namespace: NAMESPACE,
-        });
-        d.spec!.template.spec!.containers[0].image = `ghcr.io/acme/payments-api:${stable}`;
-        d.metadata!.annotations!['delivery.backstage.io/commit-sha'] = stable;
-        await apps.replaceNamespacedDeployment({
-          name: NAME,
-          namespace: NAMESPACE,
-          body: d,
-        });
+        // Read, change, replace; again on a 409 (the rollout controller wrote meanwhile).
+        for (let attempt = 0; ; attempt++) {
+          const d = await apps.readNamespacedDeployment({
+            name: NAME,
+            namespace: NAMESPACE,
+          });
+          d.spec!.template.spec!.containers[0].image = `ghcr.io/acme/payments-api:${stable}`;
+          d.metadata!.annotations!['delivery.backstage.io/commit-sha'] = stable;
+          try {
+            await apps.replaceNamespacedDeployment({
+              name: NAME,
+              namespace: NAMESPACE,
+              body: d,
+            });
+            break;
+          } catch (error: any) {
+            if (error?.code !== 409 || attempt >= 5) throw error;
+          }
+        }
         await until(
           `${cluster} stable by hand`,
           async () => rolledOut(sandbox, cluster, stable),

@@ -78,6 +78,10 @@ export function createRecoveryVerifyStage(
       let version: string | undefined;
       if (level === 2) version = target?.commitSha;
       else if (level !== 1) version = backup?.commitSha;
+      const windowSeconds = Math.max(
+        1,
+        Math.floor(Math.min(elapsed, deps.sampleWindowMs) / 1000),
+      );
       const sample = await deps.metrics.health({
         ...(version ? { version } : {}),
         environment: ctx.stage.environment ?? '',
@@ -85,16 +89,18 @@ export function createRecoveryVerifyStage(
         namespace: workload.namespace,
         workload: workload.name,
         entityRef: ctx.run.input.entityRef,
-        windowSeconds: Math.max(
-          1,
-          Math.floor(Math.min(elapsed, deps.sampleWindowMs) / 1000),
-        ),
+        windowSeconds,
       });
       const samples = (state.samples ?? 0) + 1;
       const traffic =
         sample.requestsPerSecond > 0 && sample.errorRate !== undefined;
+      // A few errors in a small sample are not a breach: the bound must be over the limit.
       const breach = traffic
-        ? healthBreach(sample, deps.thresholds)
+        ? healthBreach(
+            sample,
+            deps.thresholds,
+            Math.round(sample.requestsPerSecond * windowSeconds),
+          )
         : undefined;
       const streak = breach ? (state.streak ?? 0) + 1 : 0;
       const evidence = (state.evidence ?? 0) + (traffic && !breach ? 1 : 0);
