@@ -208,6 +208,26 @@ describe('the deployment run kind', () => {
           ],
         });
       });
+
+      it('ends rolled back, not cancelled, when the rollback automation stopped it', () => {
+        expect(
+          onFailure(
+            failure('canary.flags-10', {
+              plan,
+              cancelledBy: 'delivery',
+            }),
+          ),
+        ).toMatchObject({
+          outcome: 'rolled_back',
+          compensate: [
+            { name: 'canary.flags-off' },
+            { name: 'canary.rollback' },
+          ],
+        });
+        expect(
+          onFailure(failure('uat.backup', { cancelledBy: 'delivery' })),
+        ).toMatchObject({ outcome: 'failed' });
+      });
     });
 
     it('rolls back when the deploy stage itself fails (it may have set the image)', () => {

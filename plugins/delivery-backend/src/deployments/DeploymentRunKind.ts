@@ -7,6 +7,7 @@ import { DeploymentStore } from '../database/DeploymentStore';
 import { DeployQueue } from '../queue/DeployQueue';
 import { EntityResolver } from '../services/EntityResolver';
 import { Notifier } from '../services/Notifier';
+import { SYSTEM_ACTOR } from './stages/rollback';
 import {
   DEPLOYMENT_RUN_KIND,
   DeploymentRunInput,
@@ -111,6 +112,9 @@ export function createDeploymentRunKind(deps: {
         };
       }
       const fullReason = stage ? `${stage.name}: ${reason}` : reason;
+      // Stopped by a person: cancelled; stopped by the rollback automation: a failure caught.
+      const stopped =
+        cancelledBy && cancelledBy !== SYSTEM_ACTOR ? 'cancelled' : undefined;
       const environment = stage?.environment;
       const deploy = stages.find(
         s => s.kind === 'deploy' && s.environment === environment,
@@ -119,7 +123,7 @@ export function createDeploymentRunKind(deps: {
         deploy && deploy.status !== 'pending' && deploy.status !== 'skipped';
       if (!environment || !touched) {
         return {
-          outcome: cancelledBy ? 'cancelled' : 'failed',
+          outcome: stopped ?? 'failed',
           reason: fullReason,
         };
       }
@@ -132,7 +136,7 @@ export function createDeploymentRunKind(deps: {
           s.status !== 'skipped',
       );
       return {
-        outcome: cancelledBy ? 'cancelled' : 'rolled_back',
+        outcome: stopped ?? 'rolled_back',
         reason: fullReason,
         compensate: [
           ...(flagsOn
