@@ -75,8 +75,10 @@ function runVersion(sandbox: Sandbox, cluster: string, sha: string) {
 
 function rolledOut(sandbox: Sandbox, cluster: string, sha: string) {
   const w = workload(sandbox, cluster);
+  // As `kubectl rollout status` reads it: the controller saw this generation, and all is updated.
   return (
     w.metadata.annotations?.['delivery.backstage.io/commit-sha'] === sha &&
+    w.status?.observedGeneration === (w.metadata.generation ?? 1) &&
     (w.status?.updatedReplicas ?? 0) >= (w.spec.replicas ?? 1) &&
     (w.status?.readyReplicas ?? 0) >= (w.spec.replicas ?? 1) &&
     (w.status?.replicas ?? 0) === (w.spec.replicas ?? 1)

@@ -10,7 +10,7 @@ import { Sandbox, buildSeed, startSandbox } from '@internal/sandbox';
 import request from 'supertest';
 import deliveryPlugin from './index';
 import { createTestBackendDatabase } from './__testUtils__/databases';
-import { sandboxConfig, seedComponent } from '../dev/replicas';
+import { freePort, sandboxConfig, seedComponent } from '../dev/replicas';
 
 /*
  * Rollbacks through HTTP against the sandbox's clusters, traffic and PagerDuty over real
@@ -21,6 +21,7 @@ import { sandboxConfig, seedComponent } from '../dev/replicas';
 jest.setTimeout(120_000);
 
 const database = createTestBackendDatabase();
+const automationDatabase = createTestBackendDatabase();
 const seed = buildSeed(Date.now());
 const ADA = 'user:default/ada';
 const OUTSIDER = 'user:default/outsider';
@@ -306,5 +307,199 @@ describe('rollbacks', () => {
     const decisions = await get(`${SERVICE}/rollback-decisions`);
     expect(decisions.status).toBe(200);
     expect(decisions.body.items).toEqual([]);
+  });
+});
+
+describe('the rollback automation', () => {
+  let sandbox: Sandbox;
+  let server: Awaited<ReturnType<typeof startTestBackend>>['server'];
+
+  beforeAll(async () => {
+    const grpcPort = await freePort();
+    sandbox = await startSandbox({
+      rolloutStepMs: 20,
+      traffic: { tickMs: 100, rps: 200, seed: 23 },
+      // The sandbox's services read their flags from this backend, as in the demo.
+      flags: { host: '127.0.0.1', port: grpcPort },
+    });
+    ({ server } = await startTestBackend({
+      features: [
+        await automationDatabase(),
+        deliveryPlugin,
+        schedulerServiceFactory,
+        mockServices.httpAuth.factory({
+          defaultCredentials: mockCredentials.none(),
+        }),
+        catalogServiceMock.factory({
+          entities: [
+            seedComponent(seed.services.find(s => s.name === 'payments-api')!, {
+              'delivery.backstage.io/flag-endpoints':
+                'http2-payment-client=/payments',
+            }),
+          ],
+        }),
+        mockServices.rootConfig.factory({
+          data: sandboxConfig(sandbox, {
+            flags: {
+              sync: { grpc: { host: '127.0.0.1', port: grpcPort } },
+              initial: [
+                { service: 'payments-api', key: 'http2-payment-client' },
+              ],
+            },
+            rollback: { analysisInterval: { milliseconds: 200 } },
+            // Enough requests in a window to tell a breach from chance.
+            metrics: {
+              provider: 'sandbox',
+              sandbox: { baseUrl: sandbox.trafficUrl },
+              window: { seconds: 5 },
+            },
+            pipeline: {
+              tick: { milliseconds: 100 },
+              pollInterval: { milliseconds: 100 },
+              rolloutTimeout: { seconds: 30 },
+              // The pipeline's own verification is slow to judge here: the automation acts first.
+              consecutiveBreaches: 1000,
+              verification: {
+                uat: {
+                  window: { milliseconds: 500 },
+                  interval: { milliseconds: 100 },
+                },
+                canary: {
+                  window: { seconds: 3 },
+                  interval: { milliseconds: 100 },
+                },
+                production: {
+                  window: { seconds: 3 },
+                  interval: { milliseconds: 100 },
+                },
+              },
+            },
+          }),
+        }),
+      ],
+    }));
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  const get = (path: string) =>
+    request(server).get(`/api/delivery${path}`).set('Authorization', as(ADA));
+  const post = (path: string, body: object = {}) =>
+    request(server)
+      .post(`/api/delivery${path}`)
+      .set('Authorization', as(ADA))
+      .send(body);
+
+  async function waitFor<T>(fn: () => Promise<T>, done: (v: T) => boolean) {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const value = await fn();
+      if (done(value)) return value;
+      if (Date.now() > deadline) {
+        throw new Error(`Timed out; last: ${JSON.stringify(value, null, 2)}`);
+      }
+      await new Promise(r => setTimeout(r, 100));
+    }
+  }
+
+  async function deploy(sha: string) {
+    const requested = await post(`${SERVICE}/deployments`, { commitSha: sha });
+    expect(requested.status).toBe(201);
+    const { token } = requested.body.deployment;
+    expect((await post(`/deployments/${token}/start`)).status).toBe(200);
+    return token as string;
+  }
+
+  it("turns a bad change's flag off in canary on its own; the deployment ends rolled back and the queue locks", async () => {
+    const token = await deploy(mainCommit(2).sha);
+    const [rollback] = await waitFor(
+      async () => (await get(`${SERVICE}/rollbacks`)).body.items,
+      (items: any[]) => items.length > 0,
+    );
+    expect({ ...rollback, stages: undefined }).toMatchObject({
+      level: 1,
+      environment: 'canary',
+      automated: true,
+      requestedBy: 'delivery',
+      flags: ['http2-payment-client'],
+      deploymentToken: token,
+      reason: expect.stringMatching(
+        /Automated .*on the new change's endpoints \(\/payments\)/,
+      ),
+    });
+    expect(rollback.reason).toMatch(
+      /Automated .*on the new change's endpoints \(\/payments\)/,
+    );
+
+    const { items: decisions } = (
+      await get(`${SERVICE}/rollback-decisions?environment=canary`)
+    ).body;
+    const acted = decisions.find((d: any) => d.runId === rollback.id);
+    expect(acted).toMatchObject({
+      decidedBy: 'delivery',
+      decision: {
+        level: 1,
+        action: 'flag-off',
+        flags: ['http2-payment-client'],
+      },
+    });
+    expect(acted.figures.errorRate).toBeGreaterThan(0.01);
+
+    const done = await waitFor(
+      async () => (await get(`/rollbacks/${rollback.id}`)).body,
+      r => r.status !== 'running',
+    );
+    expect(done.status).toBe('succeeded');
+    const flags = (await get(`${SERVICE}/flags`)).body.flags;
+    const flag = flags.find((f: any) => f.key === 'http2-payment-client');
+    expect(
+      flag.environments.find((e: any) => e.environment === 'canary').on,
+    ).toBe(false);
+
+    const deployment = await waitFor(
+      async () => (await get(`/deployments/${token}`)).body,
+      d => !['called', 'running'].includes(d.status),
+    );
+    expect(deployment.status).toBe('rolled_back');
+    expect(deployment.reason).toContain(`Stopped for rollback ${rollback.id}`);
+    const lock = (await get(`${SERVICE}/deployments`)).body.lock;
+    expect(lock).toMatchObject({ lockedBy: 'delivery' });
+    const [incident] = (await get(`${SERVICE}/incidents`)).body.items;
+    expect(incident).toMatchObject({
+      rollbackId: rollback.id,
+      level: 1,
+      actedBy: 'delivery',
+      deploymentToken: token,
+    });
+    expect(incident.resolvedAt).toBeDefined();
+  });
+
+  it('asks a person about a business drop with no technical breach, and acts on nothing', async () => {
+    expect((await post(`${SERVICE}/queue/unlock`)).status).toBe(200);
+    const before = (await get(`${SERVICE}/rollbacks`)).body.items.length;
+    const token = await deploy(mainCommit(4).sha);
+    const asked = await waitFor(
+      async () =>
+        (
+          await get(`${SERVICE}/rollback-decisions?environment=production`)
+        ).body.items,
+      (items: any[]) => items.some(d => d.decision.action === 'ask'),
+    );
+    const ask = asked.find((d: any) => d.decision.action === 'ask');
+    expect(ask.decision).toMatchObject({
+      level: 'hold',
+      then: 'stable-rollback',
+    });
+    expect(ask.decision.reasons.join(' ')).toMatch(
+      /business metric .* below its baseline/,
+    );
+    expect(ask.runId).toBeUndefined();
+    const deployment = await waitFor(
+      async () => (await get(`/deployments/${token}`)).body,
+      d => !['called', 'running'].includes(d.status),
+    );
+    expect(deployment.status).toBe('succeeded');
+    expect((await get(`${SERVICE}/rollbacks`)).body.items).toHaveLength(before);
   });
 });

@@ -208,6 +208,38 @@ describe('decideRollback', () => {
     ).toMatchObject({ level: 0 });
   });
 
+  it('acts on an error rate over the limit only beyond chance, given the requests behind it', () => {
+    const few: HealthFigures = {
+      ...HEALTHY,
+      errorRate: 5 / 380,
+      requests: 380,
+      endpoints: [
+        { endpoint: '/pay', requests: 180, errors: 4 },
+        { endpoint: '/refund', requests: 200, errors: 1 },
+      ],
+    };
+    expect(
+      decideRollback({ figures: few, flags: [HTTP2], now: NOW }).action,
+    ).toBe('none');
+    const many: HealthFigures = {
+      ...few,
+      errorRate: 70 / 4000,
+      requests: 4000,
+      endpoints: [
+        { endpoint: '/pay', requests: 1800, errors: 66 },
+        { endpoint: '/refund', requests: 2200, errors: 4 },
+      ],
+    };
+    expect(
+      decideRollback({ figures: many, flags: [HTTP2], now: NOW }),
+    ).toMatchObject({ level: 1, flags: [HTTP2.key] });
+    // Without a request count the rate is taken as it is.
+    const { requests, ...unknown } = few;
+    expect(
+      decideRollback({ figures: unknown, flags: [HTTP2], now: NOW }).action,
+    ).not.toBe('none');
+  });
+
   it('takes thresholds from config', () => {
     const figures = { ...HEALTHY, errorRate: 0.015, endpoints: [] };
     expect(decideRollback({ figures, flags: [], now: NOW }).level).toBe(2);

@@ -71,6 +71,22 @@ export type Decision = Recommendation & {
 const percent = (share: number) =>
   `${(share * 100).toFixed(share < 0.1 ? 2 : 1)} %`;
 
+/**
+ * Lower bound of the one-sided 95 % Wilson score interval of a failure share: the error rate the
+ * sample shows for sure, given how few requests it saw.
+ */
+export function errorRateLowerBound(errorRate: number, requests: number) {
+  const z = 1.645;
+  const z2 = z * z;
+  const centre = errorRate + z2 / (2 * requests);
+  const spread =
+    z *
+    Math.sqrt(
+      (errorRate * (1 - errorRate)) / requests + z2 / (4 * requests * requests),
+    );
+  return Math.max(0, (centre - spread) / (1 + z2 / requests));
+}
+
 /** The severity of what was seen: critical → page, warning → chat, info otherwise. */
 export function alertSeverity(
   figures: HealthFigures,
@@ -171,8 +187,12 @@ export function decideRollback(input: {
       } s)`,
     );
   }
+  // Over the limit beyond chance: 2 failures in 120 requests are not a reason to act.
   const failing =
-    figures.errorRate !== undefined && figures.errorRate > t.errorRate;
+    figures.errorRate !== undefined &&
+    figures.errorRate > t.errorRate &&
+    (figures.requests === undefined ||
+      errorRateLowerBound(figures.errorRate, figures.requests) > t.errorRate);
   if (failing) {
     breaches.push(
       `error rate ${percent(figures.errorRate!)} (over ${percent(

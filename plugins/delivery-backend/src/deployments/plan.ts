@@ -1,4 +1,5 @@
 import { StagePlan } from '../engine';
+import { errorRateLowerBound } from '@internal/plugin-delivery-common';
 
 /** What shapes a service's pipeline. */
 export interface PlanOptions {
@@ -106,22 +107,6 @@ export function imageForCommit(
   return template.replace(PLACEHOLDER, (_, name: string) =>
     name === 'repository' ? repository : commitSha,
   );
-}
-
-/**
- * Lower bound of the one-sided 95 % Wilson score interval of a failure share: the error rate the
- * sample shows for sure, given how few requests it saw.
- */
-export function errorRateLowerBound(errorRate: number, requests: number) {
-  const z = 1.645;
-  const z2 = z * z;
-  const centre = errorRate + z2 / (2 * requests);
-  const spread =
-    z *
-    Math.sqrt(
-      (errorRate * (1 - errorRate)) / requests + z2 / (4 * requests * requests),
-    );
-  return Math.max(0, (centre - spread) / (1 + z2 / requests));
 }
 
 /**

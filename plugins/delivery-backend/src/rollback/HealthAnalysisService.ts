@@ -44,6 +44,8 @@ export interface Watch {
   why: string;
   /** A deployment running a verify or flag step in the environment. */
   verifying?: DeploymentRecord;
+  /** When that step began: the analysis covers only the time since (the change's own traffic). */
+  since?: Date;
 }
 
 export interface HealthAnalysisOptions {
@@ -62,7 +64,9 @@ export interface HealthAnalysisOptions {
   /** The stage a running deployment is at (kind and environment). */
   currentStage(
     token: string,
-  ): Promise<{ kind: string; environment?: string } | undefined>;
+  ): Promise<
+    { kind: string; environment?: string; startedAt?: Date } | undefined
+  >;
   /** Whether each of a service's flags is on in an environment. */
   flagsOn(
     entityRef: string,
@@ -106,15 +110,28 @@ export class HealthAnalysisService {
     return env;
   }
 
+  /**
+   * Analyses the service in an environment over the configured window, or over the time
+   * `since` when it is shorter (at least a second).
+   */
   async analyze(
     service: DeliveryEntity,
     environment: string,
+    options?: { since?: Date },
   ): Promise<Analysis> {
     const env = this.environment(environment);
     const { kubernetes, metrics } = this.options;
     const namespace = service.kubernetesNamespace ?? env.namespace;
     const now = this.#now();
-    const windowSeconds = this.options.windowSeconds;
+    const windowSeconds = options?.since
+      ? Math.max(
+          1,
+          Math.min(
+            this.options.windowSeconds,
+            Math.floor((now.getTime() - options.since.getTime()) / 1000),
+          ),
+        )
+      : this.options.windowSeconds;
     const workload = await kubernetes.findWorkload({
       cluster: env.cluster,
       namespace,
@@ -247,6 +264,7 @@ export class HealthAnalysisService {
           active: true,
           why: `${running.token} is verifying ${environment}`,
           verifying: running,
+          ...(stage.startedAt ? { since: stage.startedAt } : {}),
         };
       }
     }

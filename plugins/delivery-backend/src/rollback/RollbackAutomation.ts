@@ -78,7 +78,9 @@ export class RollbackAutomation {
       if (await this.deps.store.running({ entityRef: ref })) return undefined;
       const watch = await this.deps.analysis.watch(service, env.name);
       if (!watch.active) continue;
-      const analysis = await this.deps.analysis.analyze(service, env.name);
+      const analysis = await this.deps.analysis.analyze(service, env.name, {
+        ...(watch.since ? { since: watch.since } : {}),
+      });
       const { decision } = analysis;
       if (decision.action === 'none') continue;
       const level = LEVEL_OF[decision.action];
