@@ -325,7 +325,7 @@ export const deliveryPlugin = createBackendPlugin({
         const rollbackStore = await DatabaseRollbackStore.create({ database });
         const decisions = await DatabaseDecisionStore.create({ database });
         const pagerduty = createPagerDutyProvider(config);
-        const analysis = new HealthAnalysisService({
+        const analysis: HealthAnalysisService = new HealthAnalysisService({
           metrics,
           kubernetes,
           environments,
@@ -344,6 +344,9 @@ export const deliveryPlugin = createBackendPlugin({
             );
           },
           flagsOn: (ref, environment) => flags.onIn(ref, environment),
+          // The rollback service is made below, with this analysis.
+          stableTarget: (service, environment, running) =>
+            rollbacks.stableTarget(service, environment, running),
           thresholds: rollbackConfig.thresholds,
           windowSeconds: pipeline.sampleWindowMs / 1000,
           baselineSeconds: rollbackConfig.baselineSeconds,
@@ -417,7 +420,7 @@ export const deliveryPlugin = createBackendPlugin({
             ],
           }),
         );
-        const rollbacks = new RollbackService({
+        const rollbacks: RollbackService = new RollbackService({
           store: rollbackStore,
           decisions,
           analysis,

@@ -413,6 +413,11 @@ describe('the rollback automation', () => {
 
   it('asks a person about a business drop with no technical breach, and acts on nothing', async () => {
     const before = (await get(`${SERVICE}/rollbacks`)).body.items.length;
+    const previous = sandbox.clusters.production.store.get(
+      'deployments',
+      'payments',
+      'payments-api',
+    )!.metadata.annotations!['delivery.backstage.io/commit-sha'];
     const token = await deploy(mainCommit(4).sha);
     const { asked } = await waitFor(
       async () => ({
@@ -438,6 +443,13 @@ describe('the rollback automation', () => {
     );
     expect(deployment.status).toBe('succeeded');
     expect((await get(`${SERVICE}/rollbacks`)).body.items).toHaveLength(before);
+    // It passed the pipeline, so it is marked stable: a stable-version rollback returns to the
+    // version it replaced.
+    const health = (await get(`${SERVICE}/health?environment=production`)).body;
+    expect({
+      version: health.version,
+      stableVersion: health.stableVersion,
+    }).toEqual({ version: mainCommit(4).sha, stableVersion: previous });
   });
 
   it("turns a bad change's flag off in canary on its own; the deployment ends rolled back and the queue locks", async () => {

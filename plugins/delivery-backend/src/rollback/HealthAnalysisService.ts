@@ -67,6 +67,12 @@ export interface HealthAnalysisOptions {
   ): Promise<
     { kind: string; environment?: string; startedAt?: Date } | undefined
   >;
+  /** The version a stable-version rollback of the environment would return to. */
+  stableTarget?(
+    service: DeliveryEntity,
+    environment: string,
+    running: string | undefined,
+  ): Promise<{ commitSha: string } | undefined>;
   /** Whether each of a service's flags is on in an environment. */
   flagsOn(
     entityRef: string,
@@ -303,13 +309,13 @@ export class HealthAnalysisService {
     const [series, watch, stable] = await Promise.all([
       this.series(service, analysis).catch(() => []),
       this.watch(service, environment),
-      analysis.workload
-        ? this.options.kubernetes
-            .readConfigMap({
-              cluster: analysis.cluster,
-              namespace: analysis.namespace,
-              name: `delivery-stable-${service.kubernetesId}`,
-            })
+      analysis.workload && this.options.stableTarget
+        ? this.options
+            .stableTarget(
+              service,
+              environment,
+              analysis.workload.version?.commitSha,
+            )
             .catch(() => undefined)
         : undefined,
     ]);

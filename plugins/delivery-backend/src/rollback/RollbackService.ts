@@ -279,7 +279,11 @@ export class RollbackService {
       }
       case 2: {
         const chain = this.#canaryFirst(env);
-        const target = await this.#stable(service, chain);
+        const target = await this.stableTarget(
+          service,
+          env.name,
+          analysis.workload?.version?.commitSha,
+        );
         if (!target) {
           throw new UnprocessableRollback(
             `No stable version of ${
@@ -347,6 +351,27 @@ export class RollbackService {
   }
 
   /** The stable version recorded in the environments (the failing one's first). */
+  /**
+   * The version a level-2 rollback of an environment returns to: the one marked stable (the
+   * failing environment's record first, then the earlier ones'). When the failing version is
+   * itself the one marked stable (it passed the pipeline and went bad later), the version it
+   * replaced there, which was the stable one before it.
+   */
+  async stableTarget(
+    service: DeliveryEntity,
+    environment: string,
+    running: string | undefined,
+  ): Promise<{ commitSha: string; image: string } | undefined> {
+    const env = this.deps.environments.find(e => e.name === environment);
+    if (!env) return undefined;
+    const marked = await this.#stable(service, this.#canaryFirst(env));
+    if (!marked || marked.commitSha !== running) return marked;
+    const backup = await this.#backup(service, environment);
+    return backup && backup.commitSha !== running
+      ? { commitSha: backup.commitSha, image: backup.image }
+      : undefined;
+  }
+
   async #stable(
     service: DeliveryEntity,
     chain: EnvironmentConfig[],

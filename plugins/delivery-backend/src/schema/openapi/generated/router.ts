@@ -1669,7 +1669,8 @@ export const spec = {
           },
           stableVersion: {
             type: 'string',
-            description: 'Commit marked stable there.',
+            description:
+              'The commit a stable-version rollback (level 2) returns to: the one marked stable, or, when the running version is itself marked stable, the version it replaced.',
           },
           window: {
             type: 'object',

@@ -985,7 +985,7 @@ export type components = {
       workload?: string;
       /** @description Commit the environment runs. */
       version?: string;
-      /** @description Commit marked stable there. */
+      /** @description The commit a stable-version rollback (level 2) returns to: the one marked stable, or, when the running version is itself marked stable, the version it replaced. */
       stableVersion?: string;
       window: {
         from: string;
