@@ -260,6 +260,12 @@ function portalConfig({
       metrics: { sandbox: { baseUrl: sandbox.trafficUrl } },
       jenkins: { baseUrl: sandbox.jenkinsUrl },
       flags: { sync: { grpc: { host: '127.0.0.1', port: flagsPort } } },
+      // Escalations page this portal's own sandbox, never the demo's.
+      pagerduty: { baseUrl: sandbox.pagerdutyUrl },
+      // Only the rollback engine may catch a bad change here: the pipeline's own verification
+      // needs more unhealthy samples in a row than a test lasts, so the browser test shows what
+      // the engine decided and did, not whichever of the two was first.
+      pipeline: { consecutiveBreaches: 1000 },
     },
   };
 }

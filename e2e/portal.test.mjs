@@ -6,7 +6,9 @@
 // step to production and sees a bad one caught in canary with its flag on, the flag turned off
 // before the version is rolled back (deployment-succeeded.png, deployment-rolled-back.png); then
 // uses the Flags tab: a toggle, a production change waiting for a second person, the kill switch
-// (flags-tab.png, flags-tab-after-kill.png).
+// (flags-tab.png, flags-tab-after-kill.png); last, the Rollback tab: a bad version in production
+// returned to the version before it, canary first, with one click (rollback-tab.png,
+// rollback-tab-after.png).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -248,29 +250,49 @@ test(
     const panel = page.getByRole('region', { name: `Deployment ${badToken}` });
     await finished(badToken);
     await panel.getByText('Rolled back').first().waitFor({ timeout: 60_000 });
-    await panel
-      .getByText(/Unhealthy in canary/)
-      .first()
-      .waitFor();
     const rolledBack = await api(`/deployments/${badToken}`);
     assert.equal(rolledBack.status, 'rolled_back');
     // The bad version fails on /payments (30 % of those requests, 13.5 % of all with the flag
-    // on for everyone); the error rate shows it (the p95 alternative stays for other faults).
-    // With its flag off the bad version is healthy (canary.verify passes); once the flag is on
-    // for enough users, a flag step sees it.
-    assert.match(
-      rolledBack.reason,
-      /^canary\.flags-\d+: Unhealthy in canary: (error rate|p95 latency)/,
-    );
+    // on for everyone). With its flag off it is healthy (canary.verify passes); once the flag is
+    // on for enough users in canary, the rollback engine sees the errors sit on the flag's
+    // endpoint, turns the flag off on its own (level 1) and stops the deployment.
     const byName = Object.fromEntries(rolledBack.stages.map(s => [s.name, s]));
     assert.equal(byName['canary.verify'].status, 'succeeded');
-    // The flag went off first, and only then was the version rolled back.
-    assert.equal(byName['canary.flags-off'].status, 'succeeded');
+    assert.match(
+      rolledBack.reason,
+      /^canary\.flags-\d+: Stopped for rollback RB-\d{13}-\d{6}: Automated/,
+    );
+    const { items: rollbacks } = await api(
+      '/entities/default/component/payments-api/rollbacks',
+    );
+    const automated = rollbacks.find(r => rolledBack.reason.includes(r.id));
+    assert.deepEqual(
+      {
+        level: automated.level,
+        environment: automated.environment,
+        automated: automated.automated,
+        flags: automated.flags,
+        status: automated.status,
+      },
+      {
+        level: 1,
+        environment: 'canary',
+        automated: true,
+        flags: ['http2-payment-client'],
+        status: 'succeeded',
+      },
+    );
+    assert.match(
+      automated.reason,
+      /on the new change's endpoints \(\/payments\)/,
+    );
+    // The flag went off first (the engine's rollback), and only then was the version rolled back.
     assert.equal(byName['canary.rollback'].status, 'succeeded');
+    const flagOff = automated.stages.find(s => s.name === 'canary.flags-off');
+    assert.equal(flagOff.status, 'succeeded');
     assert.ok(
-      byName['canary.flags-off'].finishedAt <=
-        byName['canary.rollback'].startedAt,
-      'flags off before the rollback',
+      flagOff.finishedAt <= byName['canary.rollback'].startedAt,
+      'flag off before the rollback',
     );
     const http2 = await api(
       '/entities/default/component/payments-api/flags/http2-payment-client',
@@ -287,10 +309,17 @@ test(
         h =>
           h.action === 'killed' &&
           h.environment === 'canary' &&
-          h.deployment === badToken,
+          h.deployment === automated.id,
       ),
-      'the kill is recorded with the deployment',
+      'the kill is recorded with the rollback',
     );
+    // An incident was opened and, health restored, resolved.
+    const { items: incidents } = await api(
+      '/entities/default/component/payments-api/incidents',
+    );
+    const incident = incidents.find(i => i.rollbackId === automated.id);
+    assert.equal(incident.actedBy, 'delivery');
+    assert.ok(incident.resolvedAt, 'resolved');
     // Canary is back on the good version, and production never saw the bad one.
     assert.equal(await runningTag('canary'), good.sha);
     assert.equal(await runningTag('production'), good.sha);
@@ -424,6 +453,110 @@ test(
     );
     await page.screenshot({
       path: join(resultsDir, 'flags-tab-after-kill.png'),
+      fullPage: true,
+    });
+  },
+);
+
+// Runs last: after the bad change was caught in canary, which left the queue locked.
+test(
+  'an on-call engineer rolls a bad production version back canary-first with one click on the Rollback tab',
+  { timeout: 1_200_000 },
+  async () => {
+    const service = '/entities/default/component/payments-api';
+    // The lock the engine left after the bad change; an owner unlocks it once understood.
+    const { lock } = await api(`${service}/deployments`);
+    assert.equal(lock?.lockedBy, 'delivery');
+    await api(`${service}/queue/unlock`, { method: 'POST' });
+    const before = await runningTag('production');
+
+    // A technically healthy change that loses orders reaches production: the engine holds it
+    // for a person (a business drop alone is not a technical breach).
+    const { commits } = await api(`${service}/commits`);
+    const checkout = commits.find(
+      c => c.message.split('\n')[0] === 'Simplify the checkout form',
+    );
+    assert.ok(checkout, 'the demo commit is there');
+    const requested = await api(`${service}/deployments`, {
+      method: 'POST',
+      body: JSON.stringify({ commitSha: checkout.sha }),
+    });
+    const token = requested.deployment.token;
+    await api(`/deployments/${token}/start`, { method: 'POST' });
+    const deployed = await finished(token);
+    assert.equal(deployed.status, 'succeeded', deployed.reason);
+    assert.equal(await runningTag('production'), checkout.sha);
+
+    const page = await browser.newPage({
+      viewport: { width: 1400, height: 1400 },
+    });
+    await signIn(page);
+    await page.goto(
+      `${portal.appUrl}/catalog/default/component/payments-api/rollback`,
+    );
+    const production = page.getByTestId('health-production');
+    await production.waitFor({ timeout: 60_000 });
+    // The engine asks a person, naming the business drop.
+    await page
+      .getByTestId('decision-production')
+      .getByText(/below its baseline/)
+      .first()
+      .waitFor({ timeout: 120_000 });
+    await page.screenshot({
+      path: join(resultsDir, 'rollback-tab.png'),
+      fullPage: true,
+    });
+
+    await production
+      .getByRole('group', { name: 'Rollback levels in production' })
+      .getByRole('button', { name: /^2 · Roll back to stable/ })
+      .click();
+    const dialog = page.getByRole('dialog', {
+      name: 'Level 2 · Roll back to stable in production',
+    });
+    await dialog.getByText(/First returns canary/).waitFor();
+    await dialog
+      .getByLabel(/Reason/)
+      .fill('Orders dropped by a third since the checkout change');
+    await dialog.getByRole('button', { name: 'Start level 2' }).click();
+
+    const rollback = await waitFor(
+      'the rollback to finish',
+      async () => {
+        const { items } = await api(`${service}/rollbacks`);
+        const found = items.find(r => r.level === 2 && !r.automated);
+        return found && found.status !== 'running' ? found : undefined;
+      },
+      5 * 60_000,
+      [],
+    );
+    assert.equal(rollback.status, 'succeeded', rollback.outcomeReason);
+    assert.equal(rollback.requestedBy, 'user:default/guest');
+    // Canary first, then production, each verified, both on the version production ran before.
+    assert.deepEqual(
+      rollback.stages.map(s => `${s.name}:${s.status}`),
+      [
+        'canary.stable-rollback:succeeded',
+        'canary.verify:succeeded',
+        'production.stable-rollback:succeeded',
+        'production.verify:succeeded',
+      ],
+    );
+    assert.equal(rollback.targetVersion, before);
+    assert.equal(await runningTag('canary'), before);
+    assert.equal(await runningTag('production'), before);
+    // The queue is locked with the reason, and the incident is recorded.
+    const after = await api(`${service}/deployments`);
+    assert.equal(after.lock?.lockedBy, 'delivery');
+    assert.match(after.lock.reason, new RegExp(rollback.id));
+    const { items: incidents } = await api(`${service}/incidents`);
+    const incident = incidents.find(i => i.rollbackId === rollback.id);
+    assert.equal(incident.actedBy, 'user:default/guest');
+    assert.equal(incident.level, 2);
+    assert.ok(incident.resolvedAt, 'resolved once health was restored');
+    await page.getByText(rollback.id).first().waitFor({ timeout: 60_000 });
+    await page.screenshot({
+      path: join(resultsDir, 'rollback-tab-after.png'),
       fullPage: true,
     });
   },

@@ -137,6 +137,9 @@ export function sandboxConfig(
         // The sandbox's risky commit names this flag in its Flag: trailer.
         initial: [{ service: 'payments-api', key: 'http2-payment-client' }],
       },
+      // The rollback automation acts only where a test asks for it (`rollback: {...}`): the
+      // pipeline's own verification is what most tests watch.
+      rollback: { automation: { enabled: false } },
       ...delivery,
     },
   };

@@ -161,11 +161,11 @@ export class HealthAnalysisService {
       }
       return { ...(await metrics.health(target)), endpoints: [] };
     };
-    const [sample, deployment, history] = await Promise.all([
+    const [sample, deployment] = await Promise.all([
       sampled(),
       this.#deploymentOf(service, workload),
-      this.#history(service, environment),
     ]);
+    const history = await this.#history(service, environment, deployment);
     const ready = (workload?.replicas.ready ?? 0) > 0;
     const figures: HealthFigures = {
       up: sample?.up ?? ready,
@@ -384,17 +384,27 @@ export class HealthAnalysisService {
     }));
   }
 
-  /** What happened lately: a failed rollback not followed by a good one; the last automated act. */
+  /**
+   * What happened lately: a failed rollback not followed by a good one; the last automated act
+   * on the running change.
+   */
   async #history(
     service: DeliveryEntity,
     environment: string,
+    deployment: DeploymentRecord | undefined,
   ): Promise<DecisionHistory> {
     const recent = await this.options.rollbacks.listRollbacks({
       entityRef: service.entityRef,
       limit: 10,
     });
     const here = recent.filter(r => r.environment === environment);
-    const lastAutomated = here.find(r => r.automated);
+    // An action before the running version was deployed was about another change: a breach of
+    // this one is a first breach, not a second.
+    const lastAutomated = here.find(
+      r =>
+        r.automated &&
+        !(deployment?.startedAt && deployment.startedAt > r.createdAt),
+    );
     return {
       ...(here[0]?.status === 'failed' ? { rollbackFailed: true } : {}),
       ...(lastAutomated ? { lastActionAt: lastAutomated.createdAt } : {}),
