@@ -325,7 +325,8 @@ export const deliveryPlugin = createBackendPlugin({
         const rollbackStore = await DatabaseRollbackStore.create({ database });
         const decisions = await DatabaseDecisionStore.create({ database });
         const pagerduty = createPagerDutyProvider(config);
-        const analysis: HealthAnalysisService = new HealthAnalysisService({
+        const rollbackTargets: { current?: RollbackService } = {};
+        const analysis = new HealthAnalysisService({
           metrics,
           kubernetes,
           environments,
@@ -345,8 +346,12 @@ export const deliveryPlugin = createBackendPlugin({
           },
           flagsOn: (ref, environment) => flags.onIn(ref, environment),
           // The rollback service is made below, with this analysis.
-          stableTarget: (service, environment, running) =>
-            rollbacks.stableTarget(service, environment, running),
+          stableTarget: async (service, environment, running) =>
+            rollbackTargets.current?.stableTarget(
+              service,
+              environment,
+              running,
+            ),
           thresholds: rollbackConfig.thresholds,
           windowSeconds: pipeline.sampleWindowMs / 1000,
           baselineSeconds: rollbackConfig.baselineSeconds,
@@ -420,7 +425,7 @@ export const deliveryPlugin = createBackendPlugin({
             ],
           }),
         );
-        const rollbacks: RollbackService = new RollbackService({
+        const rollbacks = new RollbackService({
           store: rollbackStore,
           decisions,
           analysis,
@@ -455,6 +460,7 @@ export const deliveryPlugin = createBackendPlugin({
             });
           },
         });
+        rollbackTargets.current = rollbacks;
         const automation = new RollbackAutomation({
           deployments: store,
           entities,

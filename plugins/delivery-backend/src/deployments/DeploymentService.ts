@@ -15,7 +15,6 @@ import {
   DeploymentsResponse,
   Eligibility,
   RequestDeploymentResponse,
-  StageKind,
   approvalReason,
   deliveryApprovePermission,
   deliveryCancelPermission,
@@ -47,6 +46,7 @@ import { Notifier } from '../services/Notifier';
 import { deploymentCancelRefusal } from './DeploymentRunKind';
 import { OwnershipChecker, OwnershipProblem, workloadKey } from './ownership';
 import { imageForCommit, imageTemplateProblem, planStages } from './plan';
+import { stagesToApi } from '../services/stagesToApi';
 import { DEPLOYMENT_RUN_KIND, DeploymentRunInput } from './types';
 import { Actor, ServiceAuthorizer } from '../services/ServiceAuthorizer';
 
@@ -621,23 +621,7 @@ export class DeploymentService {
         at: a.approvedAt.toISOString(),
         kind: a.kind,
       })),
-      stages: stages.map(stage => ({
-        position: stage.position,
-        name: stage.name,
-        kind: stage.kind as StageKind,
-        ...(stage.environment ? { environment: stage.environment } : {}),
-        status: stage.status,
-        ...(stage.startedAt ? { startedAt: iso(stage.startedAt) } : {}),
-        ...(stage.finishedAt ? { finishedAt: iso(stage.finishedAt) } : {}),
-        ...(stage.actor ? { actor: stage.actor } : {}),
-        logs: logs
-          .filter(l => l.position === stage.position)
-          .map(l => ({
-            at: l.at.toISOString(),
-            level: l.level,
-            message: l.message,
-          })),
-      })),
+      stages: stagesToApi(stages, logs),
     };
   }
 }

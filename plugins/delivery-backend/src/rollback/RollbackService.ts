@@ -25,6 +25,7 @@ import { RunEngine, RunStore, StagePlan } from '../engine';
 import { KubernetesProvider } from '../providers/kubernetes';
 import { DeliveryEntity } from '../services/EntityResolver';
 import { Actor, ServiceAuthorizer } from '../services/ServiceAuthorizer';
+import { stagesToApi } from '../services/stagesToApi';
 import { DatabaseDecisionStore } from './DatabaseDecisionStore';
 import {
   DatabaseRollbackStore,
@@ -510,25 +511,10 @@ export class RollbackService {
         createdAt: r.createdAt.toISOString(),
         ...(r.finishedAt ? { finishedAt: iso(r.finishedAt) } : {}),
         ...(incident ? { incidentId: incident.id } : {}),
-        stages: stages
-          .filter(s => s.runId === r.id)
-          .map(stage => ({
-            position: stage.position,
-            name: stage.name,
-            kind: stage.kind as StageKind,
-            ...(stage.environment ? { environment: stage.environment } : {}),
-            status: stage.status,
-            ...(stage.startedAt ? { startedAt: iso(stage.startedAt) } : {}),
-            ...(stage.finishedAt ? { finishedAt: iso(stage.finishedAt) } : {}),
-            ...(stage.actor ? { actor: stage.actor } : {}),
-            logs: logs
-              .filter(l => l.runId === r.id && l.position === stage.position)
-              .map(l => ({
-                at: l.at.toISOString(),
-                level: l.level,
-                message: l.message,
-              })),
-          })),
+        stages: stagesToApi(
+          stages.filter(s => s.runId === r.id),
+          logs,
+        ),
       };
     });
   }

@@ -1,6 +1,6 @@
 import { GitHubProvider, DeploymentState } from '../../providers/github';
-import { KubernetesProvider } from '../../providers/kubernetes';
-import { StageRecord } from '../../engine';
+import { KubernetesProvider, WorkloadRef } from '../../providers/kubernetes';
+import { StageContext, StageRecord } from '../../engine';
 import {
   Backup,
   BackupState,
@@ -92,12 +92,36 @@ export async function followRollout(
     pollIntervalMs: number;
   },
 ) {
-  const { backup, image, timeoutMs, pollIntervalMs } = options;
-  const workload = await kubernetes.getWorkload({
-    cluster: backup.cluster,
-    namespace: backup.namespace,
-    name: backup.workload,
+  const { backup, ...rest } = options;
+  return followWorkloadRollout(kubernetes, ctx, {
+    ...rest,
+    workload: {
+      cluster: backup.cluster,
+      namespace: backup.namespace,
+      name: backup.workload,
+    },
+    startedAt: ctx.stage.startedAt ?? ctx.now,
   });
+}
+
+/**
+ * Follows the rollout of `image` on a workload, for any kind of run: done when it runs everywhere
+ * and is ready, a failure once `timeoutMs` passed since `startedAt`, else another look after
+ * `pollIntervalMs` (the progress logged when it changed).
+ */
+export async function followWorkloadRollout(
+  kubernetes: KubernetesProvider,
+  ctx: StageContext<unknown, unknown, RolloutState>,
+  options: {
+    workload: WorkloadRef;
+    image: string;
+    startedAt: Date;
+    timeoutMs: number;
+    pollIntervalMs: number;
+  },
+) {
+  const { image, timeoutMs, pollIntervalMs } = options;
+  const workload = await kubernetes.getWorkload(options.workload);
   const ready = workload?.replicas.ready ?? 0;
   const desired = workload?.replicas.desired ?? 0;
   if (workload?.version?.image === image && workload.rollout === 'complete') {
@@ -107,8 +131,7 @@ export async function followRollout(
     );
     return { type: 'done' as const };
   }
-  const elapsed =
-    ctx.now.getTime() - (ctx.stage.startedAt?.getTime() ?? ctx.now.getTime());
+  const elapsed = ctx.now.getTime() - options.startedAt.getTime();
   if (elapsed > timeoutMs) {
     return {
       type: 'fail' as const,

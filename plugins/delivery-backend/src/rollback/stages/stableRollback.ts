@@ -7,12 +7,8 @@ import {
   RollbackTarget,
   WORKLOAD_ANNOTATION_ROLLBACK,
 } from '../types';
-import {
-  DeploymentRunning,
-  followWorkload,
-  waitForDeployment,
-  workloadOf,
-} from './shared';
+import { followWorkloadRollout } from '../../deployments/stages/shared';
+import { DeploymentRunning, waitForDeployment, workloadOf } from './shared';
 
 /** State of a `stable-rollback` or `restore` stage. */
 export interface SetVersionState {
@@ -71,11 +67,15 @@ export async function setVersionStep(
     state = { ...state, applied: true, appliedAt: ctx.now.toISOString() };
     await ctx.checkpoint(state);
   }
-  const result = await followWorkload(
+  const result = await followWorkloadRollout(
     deps.kubernetes,
     { ...ctx, stage: { ...ctx.stage, state } },
     {
-      workload,
+      workload: {
+        cluster: workload.cluster,
+        namespace: workload.namespace,
+        name: workload.name,
+      },
       image: version.image,
       startedAt: new Date(state.appliedAt ?? ctx.now.toISOString()),
       timeoutMs: deps.rolloutTimeoutMs,
