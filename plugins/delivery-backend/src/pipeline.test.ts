@@ -7,8 +7,6 @@ import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { Entity } from '@backstage/catalog-model';
 import { Sandbox, buildSeed, startSandbox } from '@internal/sandbox';
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import request from 'supertest';
 import { schedulerServiceFactory } from '@backstage/backend-defaults/scheduler';
 import { JsonObject } from '@backstage/types';
@@ -19,6 +17,7 @@ import {
 import { deliveryMetricsExtensionPoint } from '@internal/plugin-delivery-node';
 import deliveryPlugin from './index';
 import { createTestBackendDatabase } from './__testUtils__/databases';
+import { ChatReceiver, startChatReceiver } from './__testUtils__/chat';
 
 const database = createTestBackendDatabase();
 import { sandboxConfig, seedComponent } from '../dev/replicas';
@@ -93,32 +92,6 @@ const entities = [
     },
   },
 ];
-
-interface ChatReceiver {
-  url: string;
-  messages: string[];
-  close(): Promise<void>;
-}
-
-async function startChatReceiver(): Promise<ChatReceiver> {
-  const messages: string[] = [];
-  const server: Server = createServer((req, res) => {
-    let body = '';
-    req.on('data', chunk => (body += chunk));
-    req.on('end', () => {
-      messages.push(JSON.parse(body).text);
-      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
-    });
-  });
-  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${
-      (server.address() as AddressInfo).port
-    }/hooks/delivery`,
-    messages,
-    close: () => new Promise(resolve => server.close(() => resolve())),
-  };
-}
 
 async function startDelivery(
   sandbox: Sandbox,

@@ -10,6 +10,7 @@ import { Sandbox, buildSeed, startSandbox } from '@internal/sandbox';
 import request from 'supertest';
 import deliveryPlugin from './index';
 import { createTestBackendDatabase } from './__testUtils__/databases';
+import { ChatReceiver, startChatReceiver } from './__testUtils__/chat';
 import { freePort, sandboxConfig, seedComponent } from '../dev/replicas';
 
 /*
@@ -37,6 +38,7 @@ const as = (user: string) => mockCredentials.user.header(user);
 
 describe('rollbacks', () => {
   let sandbox: Sandbox;
+  let chat: ChatReceiver;
   let server: Awaited<ReturnType<typeof startTestBackend>>['server'];
   const auditor = mockServices.auditor.mock();
   const events: Array<{ eventId: string; outcome: string; meta: any }> = [];
@@ -54,6 +56,7 @@ describe('rollbacks', () => {
       rolloutStepMs: 20,
       traffic: { tickMs: 100, rps: 200, seed: 17 },
     });
+    chat = await startChatReceiver();
     ({ server } = await startTestBackend({
       features: [
         await database(),
@@ -85,6 +88,7 @@ describe('rollbacks', () => {
               baseUrl: sandbox.pagerdutyUrl,
               routingKey: sandbox.pagerdutyRoutingKey,
             },
+            chat: { webhookUrl: chat.url },
             // Only what a test starts: the automation is tested on its own.
             rollback: { automation: { enabled: false } },
           }),
@@ -93,6 +97,7 @@ describe('rollbacks', () => {
     }));
   });
   afterAll(async () => {
+    await chat?.close();
     await sandbox?.close();
   });
 
@@ -267,6 +272,15 @@ describe('rollbacks', () => {
     );
     expect((await get(`${SERVICE}/rollbacks`)).body.items[0].id).toBe(
       rollback.id,
+    );
+    // The chat hears of it when it starts (as loud as what was seen) and when health is back.
+    expect(chat.messages.join('\n')).toMatch(
+      new RegExp(
+        `(:warning:|:rotating_light:) \\*Rollback ${rollback.id} \\(level 2\\)`,
+      ),
+    );
+    expect(chat.messages.join('\n')).toContain(
+      `*Rollback ${rollback.id} finished*`,
     );
     const audit = events.filter(e => e.eventId === 'rollback-start');
     expect(audit.map(e => e.outcome)).toEqual(
