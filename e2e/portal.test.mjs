@@ -262,10 +262,19 @@ test(
       rolledBack.reason,
       /^canary\.flags-\d+: Stopped for rollback RB-\d{13}-\d{6}: Automated/,
     );
-    const { items: rollbacks } = await api(
-      '/entities/default/component/payments-api/rollbacks',
+    // The engine's rollback ends with its own health verification of canary.
+    const automated = await waitFor(
+      'the automated rollback to finish',
+      async () => {
+        const { items } = await api(
+          '/entities/default/component/payments-api/rollbacks',
+        );
+        const found = items.find(r => rolledBack.reason.includes(r.id));
+        return found && found.status !== 'running' ? found : undefined;
+      },
+      3 * 60_000,
+      [],
     );
-    const automated = rollbacks.find(r => rolledBack.reason.includes(r.id));
     assert.deepEqual(
       {
         level: automated.level,
