@@ -352,6 +352,8 @@ export const deliveryPlugin = createBackendPlugin({
               environment,
               running,
             ),
+          backupTarget: async (service, environment) =>
+            rollbackTargets.current?.backupTarget(service, environment),
           thresholds: rollbackConfig.thresholds,
           windowSeconds: pipeline.sampleWindowMs / 1000,
           baselineSeconds: rollbackConfig.baselineSeconds,

@@ -273,14 +273,16 @@ describe('rollbacks', () => {
     expect((await get(`${SERVICE}/rollbacks`)).body.items[0].id).toBe(
       rollback.id,
     );
-    // The chat hears of it when it starts (as loud as what was seen) and when health is back.
-    expect(chat.messages.join('\n')).toMatch(
+    // The chat hears of it when it starts (as loud as what was seen) and, once it has ended,
+    // that it finished (told right after the end is written).
+    const heard = await waitFor(
+      async () => chat.messages.join('\n'),
+      text => text.includes(`*Rollback ${rollback.id} finished*`),
+    );
+    expect(heard).toMatch(
       new RegExp(
         `(:warning:|:rotating_light:) \\*Rollback ${rollback.id} \\(level 2\\)`,
       ),
-    );
-    expect(chat.messages.join('\n')).toContain(
-      `*Rollback ${rollback.id} finished*`,
     );
     const audit = events.filter(e => e.eventId === 'rollback-start');
     expect(audit.map(e => e.outcome)).toEqual(

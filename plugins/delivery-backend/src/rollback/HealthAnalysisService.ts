@@ -73,6 +73,11 @@ export interface HealthAnalysisOptions {
     environment: string,
     running: string | undefined,
   ): Promise<{ commitSha: string } | undefined>;
+  /** The pre-deployment backup a restore of the environment would return to. */
+  backupTarget?(
+    service: DeliveryEntity,
+    environment: string,
+  ): Promise<{ commitSha: string } | undefined>;
   /** Whether each of a service's flags is on in an environment. */
   flagsOn(
     entityRef: string,
@@ -306,7 +311,7 @@ export class HealthAnalysisService {
     environment: string,
   ): Promise<HealthResponse> {
     const analysis = await this.analyze(service, environment);
-    const [series, watch, stable] = await Promise.all([
+    const [series, watch, stable, backup] = await Promise.all([
       this.series(service, analysis).catch(() => []),
       this.watch(service, environment),
       analysis.workload && this.options.stableTarget
@@ -318,6 +323,9 @@ export class HealthAnalysisService {
             )
             .catch(() => undefined)
         : undefined,
+      this.options.backupTarget
+        ? this.options.backupTarget(service, environment).catch(() => undefined)
+        : undefined,
     ]);
     const version = analysis.workload?.version?.commitSha;
     return {
@@ -328,6 +336,7 @@ export class HealthAnalysisService {
       ...(analysis.workload ? { workload: analysis.workload.name } : {}),
       ...(version ? { version } : {}),
       ...(stable?.commitSha ? { stableVersion: stable.commitSha } : {}),
+      ...(backup?.commitSha ? { backupVersion: backup.commitSha } : {}),
       window: {
         from: analysis.window.from.toISOString(),
         to: analysis.window.to.toISOString(),

@@ -373,6 +373,14 @@ export class RollbackService {
       : undefined;
   }
 
+  /** The pre-deployment backup a restore of the environment (levels 3 and 5) returns to. */
+  async backupTarget(
+    service: DeliveryEntity,
+    environment: string,
+  ): Promise<Backup | undefined> {
+    return this.#backup(service, environment);
+  }
+
   async #stable(
     service: DeliveryEntity,
     chain: EnvironmentConfig[],

@@ -153,7 +153,7 @@ describe('RollbackTab', () => {
     expect(stable).toBeDisabled();
     await userEvent.hover(stable.parentElement!);
     expect(await screen.findByRole('tooltip')).toHaveTextContent(
-      'No stable version is recorded in uat.',
+      'No stable version is recorded in uat to return to.',
     );
     await userEvent.unhover(stable.parentElement!);
     await waitFor(() =>

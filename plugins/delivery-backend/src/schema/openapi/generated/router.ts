@@ -1672,6 +1672,11 @@ export const spec = {
             description:
               'The commit a stable-version rollback (level 2) returns to: the one marked stable, or, when the running version is itself marked stable, the version it replaced.',
           },
+          backupVersion: {
+            type: 'string',
+            description:
+              'The commit of the pre-deployment backup a restore (levels 3 and 5) returns to; absent when no deployment through the portal changed the environment lately.',
+          },
           window: {
             type: 'object',
             properties: {

@@ -67,6 +67,7 @@ export function healthy(environment: string): HealthResponse {
     workload: 'payments-api',
     version: sha('c'),
     stableVersion: environment === 'uat' ? undefined : sha('b'),
+    backupVersion: sha('a'),
     window: { from: minutesAgo(5), to: minutesAgo(0), seconds: 300 },
     figures: {
       up: true,

@@ -16,6 +16,7 @@ function health(overrides: Partial<HealthResponse> = {}): HealthResponse {
     environment: 'production',
     version: sha('c'),
     stableVersion: sha('b'),
+    backupVersion: sha('a'),
     window: { from: '', to: '', seconds: 300 },
     figures: { up: true, endpoints: [] },
     flags: [{ key: 'new-checkout', on: true, endpoints: [] }],
@@ -119,18 +120,34 @@ describe('rollback levels', () => {
       ),
     ).toBe('No flag of the newest change is on in production.');
     expect(levelBlocker(1, situation({ health: {} }))).toMatch(/unknown/);
-    // Canary goes first, so its stable version is needed too.
+    // Canary goes first, to the same version as production: production's target is needed.
     expect(
       levelBlocker(
         2,
         situation({
           health: {
-            canary: health({ environment: 'canary', stableVersion: undefined }),
-            production: health(),
+            canary: health({ environment: 'canary' }),
+            production: health({ stableVersion: undefined }),
           },
         }),
       ),
-    ).toBe('No stable version is recorded in canary.');
+    ).toBe('No stable version is recorded in production to return to.');
+    // A restore needs the pre-deployment backup the pipeline recorded.
+    for (const level of [3, 5] as const) {
+      expect(
+        levelBlocker(
+          level,
+          situation({
+            health: { production: health({ backupVersion: undefined }) },
+          }),
+        ),
+      ).toBe(
+        'No pre-deployment backup of production is recorded: no deployment through the portal changed it lately.',
+      );
+      expect(
+        levelBlocker(level, situation({ health: { production: health() } })),
+      ).toBeUndefined();
+    }
     // The environments read stands in for a health read that failed.
     expect(
       levelBlocker(

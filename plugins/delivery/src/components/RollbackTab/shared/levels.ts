@@ -147,19 +147,24 @@ export function levelBlocker(
     }
   }
   if (level === 2) {
-    for (const env of stableRollbackEnvironments(
-      environment,
-      situation.pipeline,
-    )) {
-      if (!stableVersionIn(situation, env)) {
-        return `No stable version is recorded in ${env}.`;
-      }
+    // Every environment of the chain returns to the failing one's target.
+    if (!stableVersionIn(situation, environment)) {
+      return `No stable version is recorded in ${environment} to return to.`;
     }
     const version = versionIn(situation, environment);
     if (version && version === stableVersionIn(situation, environment)) {
       return `${environment} already runs its stable version (${shortSha(
         version,
       )}).`;
+    }
+  }
+  if (level === 3 || level === 5) {
+    const health = situation.health[environment];
+    if (!health) {
+      return `Whether ${environment} has a pre-deployment backup is unknown while its health cannot be read.`;
+    }
+    if (!health.backupVersion) {
+      return `No pre-deployment backup of ${environment} is recorded: no deployment through the portal changed it lately.`;
     }
   }
   return undefined;
@@ -183,6 +188,9 @@ export function levelConsequences(
     : environment;
   const common =
     'The service’s deployment queue is locked and an incident is opened.';
+  const backup = health?.backupVersion
+    ? ` ${shortSha(health.backupVersion)}`
+    : '';
   switch (level) {
     case 1:
       return [
@@ -194,7 +202,7 @@ export function levelConsequences(
       return [
         ...stableRollbackEnvironments(environment, situation.pipeline).map(
           (env, i) => {
-            const stable = stableVersionIn(situation, env);
+            const stable = stableVersionIn(situation, environment);
             return `${i === 0 ? 'First' : 'Then'} returns ${env} from ${version(
               env,
             )} to the stable version ${stable ? shortSha(stable) : '—'}.`;
@@ -205,14 +213,14 @@ export function levelConsequences(
     case 3:
       return [
         `Reroutes user traffic away from the failing pods in ${where}.`,
-        `Then restores ${environment} to its pre-deployment backup (image, environment variables, replicas), replacing ${version(
+        `Then restores ${environment} to its pre-deployment backup${backup} (image, environment variables, replicas), replacing ${version(
           environment,
         )}.`,
         common,
       ];
     case 5:
       return [
-        `Restores ${where} to its pre-deployment backup (image, environment variables, replicas), replacing ${version(
+        `Restores ${where} to its pre-deployment backup${backup} (image, environment variables, replicas), replacing ${version(
           environment,
         )}.`,
         common,
