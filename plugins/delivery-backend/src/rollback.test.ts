@@ -468,6 +468,98 @@ describe('the rollback automation', () => {
     }).toEqual({ version: mainCommit(4).sha, stableVersion: previous });
   });
 
+  it('restores the pre-deployment backup (level 5), and reroutes traffic away and back around a restore (level 3)', async () => {
+    // After the business-drop deployment: production's backup is the version it replaced.
+    const store = (cluster: string) => sandbox.clusters[cluster].store;
+    const shaIn = (cluster: string) =>
+      store(cluster).get('deployments', 'payments', 'payments-api')!.metadata
+        .annotations!['delivery.backstage.io/commit-sha'];
+    const health = (await get(`${SERVICE}/health?environment=production`)).body;
+    expect(health.backupVersion).toBeDefined();
+    expect(health.backupVersion).not.toBe(shaIn('production'));
+    // Someone scaled production down and set an env var since: the restore undoes both.
+    const w = store('production').get(
+      'deployments',
+      'payments',
+      'payments-api',
+    )!;
+    const replicas = w.spec.replicas;
+    w.spec.replicas = 1;
+    w.spec.template.spec.containers[0].env = [
+      { name: 'CHECKOUT_V2', value: 'on' },
+    ];
+    store('production').update(undefined, w);
+
+    const restore = await post(`${SERVICE}/rollbacks`, {
+      environment: 'production',
+      level: 5,
+      reason: 'Orders dropped since the checkout change',
+    });
+    expect(restore.status).toBe(202);
+    expect(restore.body.rollback).toMatchObject({
+      level: 5,
+      targetVersion: health.backupVersion,
+    });
+    const restored = await waitFor(
+      async () => (await get(`/rollbacks/${restore.body.rollback.id}`)).body,
+      r => r.status !== 'running',
+    );
+    expect(restored.status).toBe('succeeded');
+    expect(restored.stages.map((s: any) => s.name)).toEqual([
+      'production.restore',
+      'production.verify',
+    ]);
+    expect(shaIn('production')).toBe(health.backupVersion);
+    const after = store('production').get(
+      'deployments',
+      'payments',
+      'payments-api',
+    )!;
+    expect(after.spec.replicas).toBe(replicas);
+    // The seed's Deployment has no env vars: the one set since is gone.
+    expect(after.spec.template.spec.containers[0].env ?? []).toEqual([]);
+
+    // Level 3 in canary, whose NGINX canary Ingress takes its share of user traffic.
+    expect((await post(`${SERVICE}/queue/unlock`)).status).toBe(200);
+    const weight = () =>
+      store('canary').get('ingresses', 'payments', 'payments-api-canary')!
+        .metadata.annotations!['nginx.ingress.kubernetes.io/canary-weight'];
+    expect(weight()).toBe('100');
+    const reroute = await post(`${SERVICE}/rollbacks`, {
+      environment: 'canary',
+      level: 3,
+      reason: 'Canary pods answer nothing',
+    });
+    expect(reroute.status).toBe(202);
+    const weights: string[] = [];
+    const rerouted = await waitFor(
+      async () => {
+        weights.push(weight());
+        return (await get(`/rollbacks/${reroute.body.rollback.id}`)).body;
+      },
+      r => r.status !== 'running',
+    );
+    expect(rerouted.status).toBe('succeeded');
+    expect(rerouted.stages.map((s: any) => `${s.name}:${s.status}`)).toEqual([
+      'canary.reroute:succeeded',
+      'canary.restore:succeeded',
+      'canary.traffic-back:succeeded',
+      'canary.verify:succeeded',
+    ]);
+    const logs = (name: string) =>
+      rerouted.stages
+        .find((s: any) => s.name === name)
+        .logs.map((l: any) => l.message)
+        .join('\n');
+    expect(logs('canary.reroute')).toContain('payments-api-canary 100 % → 0 %');
+    expect(logs('canary.traffic-back')).toContain(
+      'Gave traffic back: payments-api-canary at 100 %',
+    );
+    expect(weights).toContain('0');
+    expect(weight()).toBe('100');
+    expect((await post(`${SERVICE}/queue/unlock`)).status).toBe(200);
+  });
+
   it("turns a bad change's flag off in canary on its own; the deployment ends rolled back and the queue locks", async () => {
     const before = (await get(`${SERVICE}/rollbacks`)).body.items.length;
     const token = await deploy(mainCommit(2).sha);

@@ -1,6 +1,6 @@
 import { EnvironmentConfig } from '../../config';
 import { createStageHandler } from '../../engine';
-import { KubernetesProvider } from '../../providers/kubernetes';
+import { KubernetesProvider, WorkloadEnvVar } from '../../providers/kubernetes';
 import {
   RollbackRunInput,
   RollbackStageContext,
@@ -33,7 +33,12 @@ export async function setVersionStep(
     pollIntervalMs: number;
   },
   ctx: RollbackStageContext<SetVersionState>,
-  version: { image: string; commitSha: string; replicas?: number },
+  version: {
+    image: string;
+    commitSha: string;
+    replicas?: number;
+    env?: WorkloadEnvVar[];
+  },
   what: string,
 ) {
   let state = ctx.stage.state;
@@ -54,6 +59,7 @@ export async function setVersionStep(
       commitSha: version.commitSha,
       deployedAt: ctx.now,
       ...(version.replicas !== undefined ? { replicas: version.replicas } : {}),
+      ...(version.env ? { env: version.env } : {}),
       annotations: { [WORKLOAD_ANNOTATION_ROLLBACK]: ctx.run.input.id },
     });
     await ctx.log(
