@@ -253,15 +253,23 @@ for (const connection of POSTGRES) {
           pollInterval: { milliseconds: 100 },
           rolloutTimeout: { seconds: 60 },
           lease: { seconds: 2 },
+          // Two replicas may die inside one window (the third kill is at a random moment), and
+          // each new one takes seconds to start on a loaded machine: evidence may come in late.
           verification: {
             uat: {
               window: { milliseconds: 500 },
               interval: { milliseconds: 100 },
+              evidenceTimeout: { seconds: 20 },
             },
-            canary: { window: { seconds: 3 }, interval: { milliseconds: 200 } },
+            canary: {
+              window: { seconds: 3 },
+              interval: { milliseconds: 200 },
+              evidenceTimeout: { seconds: 20 },
+            },
             production: {
               window: { seconds: 1 },
               interval: { milliseconds: 100 },
+              evidenceTimeout: { seconds: 20 },
             },
           },
         },
