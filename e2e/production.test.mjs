@@ -320,6 +320,8 @@ describe('the built backend', () => {
             delivery: {
               // Any free port for flagd's gRPC sync: the demo portal may hold 8015.
               flags: { sync: { grpc: { host: '127.0.0.1', port: 0 } } },
+              // An escalation pages this test's sandbox, never PagerDuty itself.
+              pagerduty: { baseUrl: sandbox.pagerdutyUrl },
               metrics: {
                 provider: 'sandbox',
                 window: '15s',
@@ -359,6 +361,7 @@ describe('the built backend', () => {
         PROMETHEUS_URL: 'http://127.0.0.1:9',
         DELIVERY_ONCALL_GROUP: 'group:default/oncall',
         FLAGD_SYNC_TOKEN: 'sandbox-flagd-token',
+        PAGERDUTY_ROUTING_KEY: 'sandboxpagerdutyroutingkey000001',
         ...Object.fromEntries(
           Object.entries(sandbox.clusterUrls).flatMap(([name, url]) => [
             [`K8S_${name.toUpperCase()}_URL`, url],
