@@ -597,12 +597,21 @@ export const deliveryPlugin = createBackendPlugin({
             const pruned = await pruneDelivery({
               runs,
               deployments: store,
+              rollbacks: rollbackStore,
+              decisions,
               retention: delivery.retention,
               now: new Date(),
             });
-            if (pruned.logs + pruned.runs + pruned.deployments > 0) {
+            if (
+              pruned.logs +
+                pruned.runs +
+                pruned.deployments +
+                pruned.rollbacks +
+                pruned.decisions >
+              0
+            ) {
               logger.info(
-                `Retention: deleted ${pruned.logs} log lines, ${pruned.runs} runs and ${pruned.deployments} deployments`,
+                `Retention: deleted ${pruned.logs} log lines, ${pruned.runs} runs, ${pruned.deployments} deployments, ${pruned.rollbacks} rollbacks and ${pruned.decisions} rollback decisions`,
               );
             }
           },

@@ -317,12 +317,25 @@ describe('rollbacks', () => {
     expect(JSON.stringify(incidents)).toContain('Nothing helps; page a person');
   });
 
-  it('404s an unknown rollback and answers the decisions list', async () => {
+  it('404s an unknown rollback, and keeps what the engine saw when a person chose a level', async () => {
     expect((await get('/rollbacks/RB-0000000000000-000000')).status).toBe(404);
     expect((await get('/rollbacks/nope')).status).toBe(400);
     const decisions = await get(`${SERVICE}/rollback-decisions`);
     expect(decisions.status).toBe(200);
-    expect(decisions.body.items).toEqual([]);
+    const rollbacks = (await get(`${SERVICE}/rollbacks`)).body.items;
+    // One per rollback started above, each linked to it, with the figures of its moment.
+    expect(
+      decisions.body.items.map((d: any) => [
+        d.decidedBy,
+        d.environment,
+        d.runId,
+      ]),
+    ).toEqual(rollbacks.map((r: any) => [ADA, r.environment, r.id]));
+    expect(decisions.body.items[0].figures.up).toBe(true);
+    expect(
+      (await get(`${SERVICE}/rollback-decisions?environment=canary`)).body
+        .items,
+    ).toEqual([]);
   });
 });
 

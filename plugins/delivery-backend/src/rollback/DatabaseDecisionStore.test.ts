@@ -91,6 +91,11 @@ describe.each(databases.eachSupportedId())(
       expect(
         await store.list({ entityRef: 'component:default/other' }),
       ).toEqual([]);
+      // Retention: decisions made before the cut go.
+      expect(await store.prune({ before: later })).toBe(1);
+      expect(
+        (await store.list({ entityRef: SERVICE })).map(d => d.environment),
+      ).toEqual(['production']);
     });
   },
 );

@@ -96,6 +96,11 @@ export class DatabaseDecisionStore {
     await this.db(TABLE).where({ id }).update({ run_id: runId });
   }
 
+  /** Retention: deletes decisions made before `before`; returns how many went. */
+  async prune(options: { before: Date }): Promise<number> {
+    return this.db(TABLE).where('decided_at', '<', options.before).delete();
+  }
+
   async get(id: string): Promise<DecisionRecord | undefined> {
     const row = await this.db<Row>(TABLE).where({ id }).first();
     return row ? toRecord(row) : undefined;

@@ -198,6 +198,17 @@ export class DatabaseRollbackStore {
     return rows.map(toRollback);
   }
 
+  /**
+   * Retention: deletes rollbacks that finished before `before` (never a running one). Incidents
+   * stay: DORA counts them over long periods.
+   */
+  async pruneRollbacks(options: { before: Date }): Promise<number> {
+    return this.db(ROLLBACKS)
+      .whereNot({ status: 'running' })
+      .andWhere('finished_at', '<', options.before)
+      .delete();
+  }
+
   /** Opens an incident (idempotent by id), in `transaction` when given. */
   async openIncident(options: {
     incident: IncidentRecord;

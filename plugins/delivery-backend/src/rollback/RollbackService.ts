@@ -218,6 +218,24 @@ export class RollbackService {
     });
     if (by.type === 'automation') {
       await this.deps.decisions.actedBy(by.decisionId, id);
+    } else {
+      // What the engine saw when a person chose the level: their choice and its figures, side by
+      // side in the history.
+      const record = await this.deps.decisions.record({
+        entityRef: service.entityRef,
+        environment: env.name,
+        decidedAt: now,
+        decidedBy: requestedBy,
+        decision: found.decision,
+        inputs: {
+          figures: found.figures,
+          flags: found.flags,
+          history: found.history,
+          thresholds: this.deps.analysis.thresholds,
+          windowSeconds: found.window.seconds,
+        },
+      });
+      await this.deps.decisions.actedBy(record.id, id);
     }
     // Nothing else deploys until an owner has looked: the lock stays after the rollback.
     if (
