@@ -346,14 +346,9 @@ export const deliveryPlugin = createBackendPlugin({
           },
           flagsOn: (ref, environment) => flags.onIn(ref, environment),
           // The rollback service is made below, with this analysis.
-          stableTarget: async (service, environment, running) =>
-            rollbackTargets.current?.stableTarget(
-              service,
-              environment,
-              running,
-            ),
-          backupTarget: async (service, environment) =>
-            rollbackTargets.current?.backupTarget(service, environment),
+          targets: async (service, environment, running) =>
+            rollbackTargets.current?.targets(service, environment, running) ??
+            {},
           thresholds: rollbackConfig.thresholds,
           windowSeconds: pipeline.sampleWindowMs / 1000,
           baselineSeconds: rollbackConfig.baselineSeconds,

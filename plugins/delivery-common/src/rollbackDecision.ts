@@ -87,6 +87,19 @@ export function errorRateLowerBound(errorRate: number, requests: number) {
   return Math.max(0, (centre - spread) / (1 + z2 / requests));
 }
 
+/**
+ * The environments a level-2 (stable-version) rollback returns, in order, canary first: every
+ * environment after the entry one (UAT) up to the failing one; the entry environment alone when
+ * it is the one failing. Each is verified before the next.
+ */
+export function stableRollbackEnvironments(
+  environment: string,
+  pipeline: string[],
+): string[] {
+  const at = pipeline.indexOf(environment);
+  return at <= 0 ? [environment] : pipeline.slice(1, at + 1);
+}
+
 /** The severity of what was seen: critical → page, warning → chat, info otherwise. */
 export function alertSeverity(
   figures: HealthFigures,

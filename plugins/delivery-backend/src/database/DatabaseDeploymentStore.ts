@@ -1,5 +1,6 @@
 import { DatabaseService } from '@backstage/backend-plugin-api';
 import { Knex } from 'knex';
+import { isUniqueViolation } from './uniqueViolation';
 import {
   DeploymentStatus,
   TERMINAL_DEPLOYMENT_STATUSES,
@@ -75,16 +76,6 @@ export function formatToken(ms: number, seq: number): string {
 function parseToken(token: string): { ms: number; seq: number } | undefined {
   const match = /^DEP-(\d{13})-(\d{6})$/.exec(token);
   return match ? { ms: Number(match[1]), seq: Number(match[2]) } : undefined;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; message?: string };
-  return (
-    e?.code === '23505' ||
-    e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
-    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    /UNIQUE constraint failed|duplicate key value/.test(e?.message ?? '')
-  );
 }
 
 /** {@link DeploymentStore} on the plugin's database (SQLite or PostgreSQL). */

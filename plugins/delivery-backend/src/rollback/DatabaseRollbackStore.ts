@@ -2,6 +2,7 @@ import { DatabaseService } from '@backstage/backend-plugin-api';
 import { ConflictError } from '@backstage/errors';
 import { Knex } from 'knex';
 import { migrateDeliveryDatabase } from '../database/DatabaseObservedVersionsStore';
+import { isUniqueViolation } from '../database/uniqueViolation';
 
 /** Levels a rollback can run at: 1 flag off, 2 stable version, 3 reroute, 5 restore, 6 escalate. */
 export type RollbackLevel = 1 | 2 | 3 | 5 | 6;
@@ -81,16 +82,6 @@ type IncidentRow = {
 };
 
 const date = (value: Date | string) => new Date(value);
-
-function isUniqueViolation(error: unknown): boolean {
-  const e = error as { code?: string; message?: string };
-  return (
-    e?.code === '23505' ||
-    e?.code === 'SQLITE_CONSTRAINT' ||
-    e?.code === 'SQLITE_CONSTRAINT_UNIQUE' ||
-    /UNIQUE constraint failed/.test(e?.message ?? '')
-  );
-}
 
 /**
  * Rollbacks and incidents on the plugin's database (SQLite or PostgreSQL). One rollback of a

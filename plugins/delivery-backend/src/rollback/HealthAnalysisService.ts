@@ -67,17 +67,15 @@ export interface HealthAnalysisOptions {
   ): Promise<
     { kind: string; environment?: string; startedAt?: Date } | undefined
   >;
-  /** The version a stable-version rollback of the environment would return to. */
-  stableTarget?(
+  /** Where a stable-version rollback (level 2) and a restore (levels 3 and 5) would return. */
+  targets?(
     service: DeliveryEntity,
     environment: string,
     running: string | undefined,
-  ): Promise<{ commitSha: string } | undefined>;
-  /** The pre-deployment backup a restore of the environment would return to. */
-  backupTarget?(
-    service: DeliveryEntity,
-    environment: string,
-  ): Promise<{ commitSha: string } | undefined>;
+  ): Promise<{
+    stable?: { commitSha: string };
+    backup?: { commitSha: string };
+  }>;
   /** Whether each of a service's flags is on in an environment. */
   flagsOn(
     entityRef: string,
@@ -311,22 +309,16 @@ export class HealthAnalysisService {
     environment: string,
   ): Promise<HealthResponse> {
     const analysis = await this.analyze(service, environment);
-    const [series, watch, stable, backup] = await Promise.all([
+    const [series, watch, targets] = await Promise.all([
       this.series(service, analysis).catch(() => []),
       this.watch(service, environment),
-      analysis.workload && this.options.stableTarget
-        ? this.options
-            .stableTarget(
-              service,
-              environment,
-              analysis.workload.version?.commitSha,
-            )
-            .catch(() => undefined)
-        : undefined,
-      this.options.backupTarget
-        ? this.options.backupTarget(service, environment).catch(() => undefined)
-        : undefined,
+      this.options
+        .targets?.(service, environment, analysis.workload?.version?.commitSha)
+        .catch(() => undefined),
     ]);
+    // A stable-version rollback needs the workload; a backup is shown either way.
+    const stable = analysis.workload ? targets?.stable : undefined;
+    const backup = targets?.backup;
     const version = analysis.workload?.version?.commitSha;
     return {
       entityRef: service.entityRef,

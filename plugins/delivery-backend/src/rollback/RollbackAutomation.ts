@@ -10,7 +10,7 @@ import { DatabaseDecisionStore } from './DatabaseDecisionStore';
 import { DatabaseRollbackStore, RollbackLevel } from './DatabaseRollbackStore';
 import { Analysis, HealthAnalysisService } from './HealthAnalysisService';
 import { RollbackService, UnprocessableRollback } from './RollbackService';
-import { AUTOMATION_ACTOR } from './types';
+import { SYSTEM_ACTOR } from '../deployments/stages/rollback';
 
 /** The level the automation starts for each action it takes on its own. */
 const LEVEL_OF: Partial<Record<string, RollbackLevel>> = {
@@ -98,7 +98,7 @@ export class RollbackAutomation {
         entityRef: ref,
         environment: env.name,
         decidedAt: now,
-        decidedBy: AUTOMATION_ACTOR,
+        decidedBy: SYSTEM_ACTOR,
         decision,
         inputs: {
           figures: analysis.figures,

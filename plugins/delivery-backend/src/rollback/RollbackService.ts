@@ -16,6 +16,7 @@ import {
   StartRollbackRequest,
   deliveryRollbackPermission,
   stableConfigMapName,
+  stableRollbackEnvironments,
 } from '@internal/plugin-delivery-common';
 import { randomInt } from 'node:crypto';
 import { EnvironmentConfig } from '../config';
@@ -34,7 +35,8 @@ import {
   RollbackRecord,
 } from './DatabaseRollbackStore';
 import { Analysis, HealthAnalysisService } from './HealthAnalysisService';
-import { AUTOMATION_ACTOR, ROLLBACK_RUN_KIND, RollbackRunInput } from './types';
+import { ROLLBACK_RUN_KIND, RollbackRunInput } from './types';
+import { SYSTEM_ACTOR } from '../deployments/stages/rollback';
 
 /** `RB-` + 13-digit ms + `-` + 6 random digits (like deployment tokens, sortable). */
 function newId(prefix: string, now: Date): string {
@@ -135,7 +137,7 @@ export class RollbackService {
       );
     }
     const requestedBy =
-      by.type === 'user' ? by.actor.userEntityRef : AUTOMATION_ACTOR;
+      by.type === 'user' ? by.actor.userEntityRef : SYSTEM_ACTOR;
     if (
       by.type === 'user' &&
       !(await this.mayRollBack(service.entityRef, by.actor))
@@ -244,7 +246,7 @@ export class RollbackService {
       await this.deps.deployments.lock({
         lock: {
           entityRef: service.entityRef,
-          lockedBy: AUTOMATION_ACTOR,
+          lockedBy: SYSTEM_ACTOR,
           reason: `Rollback ${id} (level ${level}, ${LEVEL_NAMES[level]} in ${env.name}) by ${requestedBy}: ${request.reason}. Unlock once the cause is understood.`,
           lockedAt: now,
         },
@@ -298,7 +300,7 @@ export class RollbackService {
       }
       case 2: {
         const chain = this.#canaryFirst(env);
-        const target = await this.stableTarget(
+        const { stable: target } = await this.targets(
           service,
           env.name,
           analysis.workload?.version?.commitSha,
@@ -362,43 +364,47 @@ export class RollbackService {
     return [...new Set(flags)];
   }
 
-  /** Every environment from the first after the entry one up to `env`, in pipeline order. */
+  /** The environments a level-2 rollback of `env` returns, canary first (delivery-common's rule). */
   #canaryFirst(env: EnvironmentConfig): EnvironmentConfig[] {
     const all = this.deps.environments;
-    const at = all.findIndex(e => e.name === env.name);
-    return at === 0 ? [env] : all.slice(1, at + 1);
+    return stableRollbackEnvironments(
+      env.name,
+      all.map(e => e.name),
+    ).map(name => all.find(e => e.name === name)!);
   }
 
-  /** The stable version recorded in the environments (the failing one's first). */
   /**
-   * The version a level-2 rollback of an environment returns to: the one marked stable (the
-   * failing environment's record first, then the earlier ones'). When the failing version is
-   * itself the one marked stable (it passed the pipeline and went bad later), the version it
-   * replaced there, which was the stable one before it.
+   * Where the rollbacks of an environment return to, read once: the pre-deployment backup a
+   * restore (levels 3 and 5) returns to, and the version of a level-2 rollback. That is the one
+   * marked stable (the failing environment's record first, then the earlier ones'), or, when the
+   * failing version is itself the one marked stable (it passed the pipeline and went bad later),
+   * the version it replaced there: its backup, which was the stable one before it.
    */
-  async stableTarget(
+  async targets(
     service: DeliveryEntity,
     environment: string,
     running: string | undefined,
-  ): Promise<{ commitSha: string; image: string } | undefined> {
+  ): Promise<{
+    stable?: { commitSha: string; image: string };
+    backup?: Backup;
+  }> {
     const env = this.deps.environments.find(e => e.name === environment);
-    if (!env) return undefined;
-    const marked = await this.#stable(service, this.#canaryFirst(env));
-    if (!marked || marked.commitSha !== running) return marked;
-    const backup = await this.#backup(service, environment);
-    return backup && backup.commitSha !== running
-      ? { commitSha: backup.commitSha, image: backup.image }
-      : undefined;
+    if (!env) return {};
+    const [marked, backup] = await Promise.all([
+      this.#stable(service, this.#canaryFirst(env)),
+      this.#backup(service, environment),
+    ]);
+    let stable = marked;
+    if (marked?.commitSha === running) {
+      stable =
+        backup && backup.commitSha !== running
+          ? { commitSha: backup.commitSha, image: backup.image }
+          : undefined;
+    }
+    return { ...(stable ? { stable } : {}), ...(backup ? { backup } : {}) };
   }
 
-  /** The pre-deployment backup a restore of the environment (levels 3 and 5) returns to. */
-  async backupTarget(
-    service: DeliveryEntity,
-    environment: string,
-  ): Promise<Backup | undefined> {
-    return this.#backup(service, environment);
-  }
-
+  /** The stable version recorded in the environments (the failing one's first). */
   async #stable(
     service: DeliveryEntity,
     chain: EnvironmentConfig[],

@@ -5,9 +5,6 @@ import { RollbackLevel } from './DatabaseRollbackStore';
 /** The kind name of rollback runs. */
 export const ROLLBACK_RUN_KIND = 'rollback';
 
-/** Who acts when the engine acts on its own. */
-export const AUTOMATION_ACTOR = 'delivery';
-
 /**
  * What a rollback run is given when it starts (its run id is the rollback's id). It carries
  * where the service runs, so a rollback needs neither the catalog nor its annotations.

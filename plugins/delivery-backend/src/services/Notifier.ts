@@ -137,9 +137,16 @@ export class Notifier {
   }
 
   #link(deployment: Pick<DeploymentRecord, 'token' | 'entityRef'>): string {
-    const [kind, rest] = deployment.entityRef.split(':');
+    return `${this.#entityPage(deployment.entityRef)}/deployments?token=${
+      deployment.token
+    }`;
+  }
+
+  /** The service's page in the portal. */
+  #entityPage(entityRef: string): string {
+    const [kind, rest] = entityRef.split(':');
     const [namespace, name] = rest.split('/');
-    return `${this.options.appBaseUrl}/catalog/${namespace}/${kind}/${name}/deployments?token=${deployment.token}`;
+    return `${this.options.appBaseUrl}/catalog/${namespace}/${kind}/${name}`;
   }
 
   #describe(
@@ -214,30 +221,20 @@ export class Notifier {
 
   /** Tells browsers showing a service's flags that they changed (the Flags tab reads again). */
   async flagsChanged(change: DeliveryFlagsSignal): Promise<void> {
-    if (!this.options.signals) return;
-    try {
-      await this.options.signals.publish({
-        recipients: { type: 'broadcast' },
-        channel: deliveryFlagsSignalChannel(change.entityRef),
-        message: { ...change },
-      });
-    } catch (error) {
-      this.options.logger.warn(`Could not publish a flags signal: ${error}`);
-    }
+    await this.#publish(
+      deliveryFlagsSignalChannel(change.entityRef),
+      change,
+      'flags',
+    );
   }
 
   /** Tells browsers showing a service's Rollback tab that something changed there. */
   async rollbackChanged(change: DeliveryRollbackSignal): Promise<void> {
-    if (!this.options.signals) return;
-    try {
-      await this.options.signals.publish({
-        recipients: { type: 'broadcast' },
-        channel: deliveryRollbackSignalChannel(change.entityRef),
-        message: { ...change },
-      });
-    } catch (error) {
-      this.options.logger.warn(`Could not publish a rollback signal: ${error}`);
-    }
+    await this.#publish(
+      deliveryRollbackSignalChannel(change.entityRef),
+      change,
+      'rollback',
+    );
   }
 
   /**
@@ -299,21 +296,28 @@ export class Notifier {
 
   /** Link to a service's Rollback tab. */
   rollbackLink(entityRef: string): string {
-    const [kind, rest] = entityRef.split(':');
-    const [namespace, name] = rest.split('/');
-    return `${this.options.appBaseUrl}/catalog/${namespace}/${kind}/${name}/rollback`;
+    return `${this.#entityPage(entityRef)}/rollback`;
   }
 
   async #signal(message: DeliverySignal, entityRef: string) {
+    await this.#publish(deliverySignalChannel(entityRef), message, 'delivery');
+  }
+
+  /** Broadcasts a signal on a channel; a failure is logged, never thrown. */
+  async #publish(
+    channel: string,
+    message: DeliverySignal | DeliveryFlagsSignal | DeliveryRollbackSignal,
+    what: string,
+  ) {
     if (!this.options.signals) return;
     try {
       await this.options.signals.publish({
         recipients: { type: 'broadcast' },
-        channel: deliverySignalChannel(entityRef),
+        channel,
         message: { ...message },
       });
     } catch (error) {
-      this.options.logger.warn(`Could not publish a delivery signal: ${error}`);
+      this.options.logger.warn(`Could not publish a ${what} signal: ${error}`);
     }
   }
 }

@@ -1,4 +1,5 @@
 import { EnvironmentConfig } from '../../config';
+import { environmentOf } from '../../deployments/types';
 import { KubernetesProvider, Workload } from '../../providers/kubernetes';
 import { RollbackStageContext } from '../types';
 
@@ -7,12 +8,7 @@ export function placeOf(
   environments: EnvironmentConfig[],
   ctx: RollbackStageContext<object>,
 ): { env: EnvironmentConfig; namespace: string } {
-  const env = environments.find(e => e.name === ctx.stage.environment);
-  if (!env) {
-    throw new Error(
-      `Stage ${ctx.stage.name} acts on environment '${ctx.stage.environment}', which delivery.environments does not list`,
-    );
-  }
+  const env = environmentOf(environments, ctx.stage);
   return {
     env,
     namespace: ctx.run.input.kubernetesNamespace ?? env.namespace,

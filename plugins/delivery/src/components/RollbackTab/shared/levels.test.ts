@@ -1,10 +1,12 @@
-import { HealthResponse } from '@internal/plugin-delivery-common';
+import {
+  HealthResponse,
+  stableRollbackEnvironments,
+} from '@internal/plugin-delivery-common';
 import {
   LevelSituation,
   levelBlocker,
   levelConsequences,
   recommendedLevel,
-  stableRollbackEnvironments,
 } from './levels';
 import { figuresOf, thresholdsOf } from './figures';
 

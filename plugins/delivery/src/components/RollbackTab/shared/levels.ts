@@ -3,6 +3,7 @@ import {
   Rollback,
   RollbackDecision,
   RollbackLevel,
+  stableRollbackEnvironments,
 } from '@internal/plugin-delivery-common';
 import { shortSha } from '../../DeploymentsTab/shared';
 
@@ -70,21 +71,6 @@ export function recommendedLevel(
 /** The flags a level-1 rollback turns off in an environment: the change's flags that are on. */
 export function flagsOn(health: HealthResponse | undefined): string[] {
   return (health?.flags ?? []).filter(f => f.on).map(f => f.key);
-}
-
-/**
- * The environments a level-2 rollback returns to the stable version, in order: canary first
- * when the environment comes after canary in the pipeline, then the environment itself.
- */
-export function stableRollbackEnvironments(
-  environment: string,
-  pipeline: string[],
-): string[] {
-  const canary = pipeline.indexOf('canary');
-  const at = pipeline.indexOf(environment);
-  return canary >= 0 && at > canary
-    ? [pipeline[canary], environment]
-    : [environment];
 }
 
 /** What the tab knows about an environment when it decides about a level. */
