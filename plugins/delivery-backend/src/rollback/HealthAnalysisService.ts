@@ -37,6 +37,13 @@ export interface Analysis {
   deployment?: DeploymentRecord;
 }
 
+/** A service's running deployment and its newest finished ones, read once per analysis. */
+export interface RecentDeployments {
+  running?: DeploymentRecord;
+  /** Newest first. */
+  history: DeploymentRecord[];
+}
+
 /** Where the automation watches, and until when. */
 export interface Watch {
   active: boolean;
@@ -119,14 +126,27 @@ export class HealthAnalysisService {
     return env;
   }
 
+  /** The service's running deployment and its last 20 finished ones. */
+  async recent(service: DeliveryEntity): Promise<RecentDeployments> {
+    const [queue, history] = await Promise.all([
+      this.options.deployments.listQueue({ entityRef: service.entityRef }),
+      this.options.deployments.listHistory({
+        entityRef: service.entityRef,
+        limit: 20,
+      }),
+    ]);
+    const running = queue.find(d => d.status === 'running');
+    return { ...(running ? { running } : {}), history };
+  }
+
   /**
    * Analyses the service in an environment over the configured window, or over the time
-   * `since` when it is shorter (at least a second).
+   * `since` when it is shorter (at least a second). `recent` saves reading the deployments again.
    */
   async analyze(
     service: DeliveryEntity,
     environment: string,
-    options?: { since?: Date },
+    options?: { since?: Date; recent?: RecentDeployments },
   ): Promise<Analysis> {
     const env = this.environment(environment);
     const { kubernetes, metrics } = this.options;
@@ -166,7 +186,7 @@ export class HealthAnalysisService {
     };
     const [sample, deployment] = await Promise.all([
       sampled(),
-      this.#deploymentOf(service, workload),
+      this.#deploymentOf(options?.recent ?? this.recent(service), workload),
     ]);
     const history = await this.#history(service, environment, deployment);
     const ready = (workload?.replicas.ready ?? 0) > 0;
@@ -252,16 +272,18 @@ export class HealthAnalysisService {
    * Whether the automation acts in an environment now: while a deployment verifies there (a
    * verify or flag step), and for a while after a deployment succeeded.
    */
-  async watch(service: DeliveryEntity, environment: string): Promise<Watch> {
+  async watch(
+    service: DeliveryEntity,
+    environment: string,
+    recent?: RecentDeployments,
+  ): Promise<Watch> {
     if (!this.options.automation) {
       return {
         active: false,
         why: 'automation is off (delivery.rollback.automation.enabled: false)',
       };
     }
-    const running = (
-      await this.options.deployments.listQueue({ entityRef: service.entityRef })
-    ).find(d => d.status === 'running');
+    const { running, history } = recent ?? (await this.recent(service));
     if (running) {
       const stage = await this.options.currentStage(running.token);
       if (
@@ -277,10 +299,7 @@ export class HealthAnalysisService {
         };
       }
     }
-    const [last] = await this.options.deployments.listHistory({
-      entityRef: service.entityRef,
-      limit: 1,
-    });
+    const [last] = history;
     if (last?.status === 'succeeded' && last.finishedAt) {
       const until = new Date(
         last.finishedAt.getTime() + this.options.watchAfterDeployMs,
@@ -308,10 +327,11 @@ export class HealthAnalysisService {
     service: DeliveryEntity,
     environment: string,
   ): Promise<HealthResponse> {
-    const analysis = await this.analyze(service, environment);
+    const recent = await this.recent(service);
+    const analysis = await this.analyze(service, environment, { recent });
     const [series, watch, targets] = await Promise.all([
       this.series(service, analysis).catch(() => []),
-      this.watch(service, environment),
+      this.watch(service, environment, recent),
       this.options
         .targets?.(service, environment, analysis.workload?.version?.commitSha)
         .catch(() => undefined),
@@ -349,19 +369,13 @@ export class HealthAnalysisService {
 
   /** The deployment that put the running version there (the newest of that commit). */
   async #deploymentOf(
-    service: DeliveryEntity,
+    recent: RecentDeployments | Promise<RecentDeployments>,
     workload: Workload | undefined,
   ): Promise<DeploymentRecord | undefined> {
     const sha = workload?.version?.commitSha;
     if (!sha) return undefined;
-    const [queue, history] = await Promise.all([
-      this.options.deployments.listQueue({ entityRef: service.entityRef }),
-      this.options.deployments.listHistory({
-        entityRef: service.entityRef,
-        limit: 20,
-      }),
-    ]);
-    return [...queue.filter(d => d.status === 'running'), ...history].find(
+    const { running, history } = await recent;
+    return [...(running ? [running] : []), ...history].find(
       d => d.commitSha === sha,
     );
   }

@@ -74,11 +74,14 @@ export class RollbackAutomation {
       parseEntityRef(ref),
       await this.deps.credentials(),
     );
+    // Its deployments, read once for every environment of this round.
+    const recent = await this.deps.analysis.recent(service);
     for (const env of this.deps.environments) {
       if (await this.deps.store.running({ entityRef: ref })) return undefined;
-      const watch = await this.deps.analysis.watch(service, env.name);
+      const watch = await this.deps.analysis.watch(service, env.name, recent);
       if (!watch.active) continue;
       const analysis = await this.deps.analysis.analyze(service, env.name, {
+        recent,
         ...(watch.since ? { since: watch.since } : {}),
       });
       const { decision } = analysis;
