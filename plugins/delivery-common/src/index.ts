@@ -12,3 +12,4 @@ export * from './deployments';
 export * from './eligibility';
 export * from './flags';
 export * from './rollbackDecision';
+export * from './dora';

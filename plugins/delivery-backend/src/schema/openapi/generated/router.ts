@@ -15,6 +15,8 @@ import type {
   GetCommits,
   GetDeployment,
   GetDeployments,
+  GetDora,
+  GetDoraDetails,
   GetEligibility,
   GetEnvironments,
   GetFlag,
@@ -77,6 +79,12 @@ export type EndpointMap = {
     GetDeployments,
     'response'
   > & { response: GetDeployments['response'] | ErrorBody };
+  '#get|/dora': Omit<GetDora, 'response'> & {
+    response: GetDora['response'] | ErrorBody;
+  };
+  '#get|/dora/details': Omit<GetDoraDetails, 'response'> & {
+    response: GetDoraDetails['response'] | ErrorBody;
+  };
   '#get|/entities/{namespace}/{kind}/{name}/eligibility': Omit<
     GetEligibility,
     'response'
@@ -202,6 +210,49 @@ export const spec = {
         schema: {
           type: 'string',
           pattern: '^[a-zA-Z0-9][-a-zA-Z0-9._]{0,62}$',
+        },
+      },
+      doraEntity: {
+        name: 'entity',
+        in: 'query',
+        required: false,
+        description:
+          "A service's entity ref (e.g. component:default/payments-api); give this or group.",
+        schema: {
+          type: 'string',
+          maxLength: 255,
+        },
+      },
+      doraGroup: {
+        name: 'group',
+        in: 'query',
+        required: false,
+        description:
+          "A group's entity ref (e.g. group:default/payments-team), rolled up over the services it and its sub-groups own.",
+        schema: {
+          type: 'string',
+          maxLength: 255,
+        },
+      },
+      doraFrom: {
+        name: 'from',
+        in: 'query',
+        required: false,
+        description:
+          "Start of the period (ISO 8601 with offset; the trend's intervals start here, so a local midnight gives local days). Default twelve weeks before to.",
+        schema: {
+          type: 'string',
+          format: 'date-time',
+        },
+      },
+      doraTo: {
+        name: 'to',
+        in: 'query',
+        required: false,
+        description: 'End of the period, exclusive (ISO 8601). Default now.',
+        schema: {
+          type: 'string',
+          format: 'date-time',
         },
       },
       token: {
@@ -2007,6 +2058,409 @@ export const spec = {
         },
         required: ['items'],
       },
+      DoraTier: {
+        description:
+          "A tier of DORA's 2024 State of DevOps report (`delivery.dora.tiers`).",
+        type: 'string',
+        enum: ['elite', 'high', 'medium', 'low'],
+      },
+      DoraTarget: {
+        description:
+          "Our process's target for a metric (`delivery.dora.targets`) and whether the value meets it.",
+        type: 'object',
+        properties: {
+          value: {
+            type: 'number',
+            description: 'The target',
+            "in the metric's unit.": null,
+          },
+          comparison: {
+            type: 'string',
+            enum: ['atLeast', 'atMost'],
+            description:
+              'atLeast means the value must be at least the target; atMost, at most.',
+          },
+          met: {
+            type: 'boolean',
+            description:
+              'Whether the value meets the target; absent when there is no value or the target does not apply to this scope.',
+          },
+          note: {
+            type: 'string',
+            description: 'Why the target does not apply',
+            'or how it is scaled to the scope.': null,
+          },
+        },
+        required: ['value', 'comparison'],
+      },
+      DoraMetric: {
+        description: 'One metric over the period, with its tier and target.',
+        type: 'object',
+        properties: {
+          value: {
+            type: 'number',
+            description:
+              "The value in the metric's unit; absent when nothing happened to measure (no deployments, no commits, no incidents).",
+          },
+          unit: {
+            type: 'string',
+            enum: ['perDay', 'milliseconds', 'ratio'],
+          },
+          count: {
+            type: 'integer',
+            description:
+              'How many items the value is computed from (deployments, commits or incidents).',
+          },
+          numerator: {
+            type: 'integer',
+            description:
+              'For ratios: the items counted above the line (failed, succeeded or rework deployments); for recovery time, the incidents started in the period (count is those resolved).',
+          },
+          p90: {
+            type: 'number',
+            description: 'Lead time only, the 90th percentile in milliseconds.',
+          },
+          perWeek: {
+            type: 'number',
+            description: 'Deployment frequency only, deployments per week.',
+          },
+          bucket: {
+            type: 'string',
+            enum: ['onDemand', 'daily', 'weekly', 'monthly', 'fewer', 'none'],
+            description:
+              "Deployment frequency only: DORA's bucket (several a day, between daily and weekly, weekly to monthly, monthly to every six months, fewer), or none without deployments.",
+          },
+          tier: {
+            $ref: '#/components/schemas/DoraTier',
+          },
+          target: {
+            $ref: '#/components/schemas/DoraTarget',
+          },
+        },
+        required: ['unit', 'count'],
+      },
+      DoraMetrics: {
+        type: 'object',
+        properties: {
+          deploymentFrequency: {
+            $ref: '#/components/schemas/DoraMetric',
+          },
+          leadTime: {
+            $ref: '#/components/schemas/DoraMetric',
+          },
+          changeFailureRate: {
+            $ref: '#/components/schemas/DoraMetric',
+          },
+          recoveryTime: {
+            $ref: '#/components/schemas/DoraMetric',
+          },
+          successRate: {
+            $ref: '#/components/schemas/DoraMetric',
+          },
+          reworkRate: {
+            $ref: '#/components/schemas/DoraMetric',
+          },
+        },
+        required: [
+          'deploymentFrequency',
+          'leadTime',
+          'changeFailureRate',
+          'recoveryTime',
+          'successRate',
+          'reworkRate',
+        ],
+      },
+      DoraTrendPoint: {
+        description:
+          'The metrics of one interval of the period; values are absent where nothing happened to measure.',
+        type: 'object',
+        properties: {
+          from: {
+            type: 'string',
+            format: 'date-time',
+          },
+          to: {
+            type: 'string',
+            format: 'date-time',
+          },
+          deployments: {
+            type: 'integer',
+            description: 'Successful production deployments.',
+          },
+          deploymentsPerDay: {
+            type: 'number',
+          },
+          leadTimeMedian: {
+            type: 'number',
+            description: 'Milliseconds.',
+          },
+          leadTimeP90: {
+            type: 'number',
+            description: 'Milliseconds.',
+          },
+          changeFailureRate: {
+            type: 'number',
+          },
+          recoveryTimeMedian: {
+            type: 'number',
+            description: 'Milliseconds.',
+          },
+          successRate: {
+            type: 'number',
+          },
+          reworkRate: {
+            type: 'number',
+          },
+        },
+        required: ['from', 'to', 'deployments', 'deploymentsPerDay'],
+      },
+      DoraScope: {
+        type: 'object',
+        properties: {
+          kind: {
+            type: 'string',
+            enum: ['entity', 'group'],
+          },
+          ref: {
+            type: 'string',
+            description: 'The entity or group asked for.',
+          },
+          title: {
+            type: 'string',
+          },
+          services: {
+            type: 'integer',
+            description:
+              "How many services the figures cover (a group's own and its sub-teams').",
+          },
+          teams: {
+            type: 'integer',
+            description:
+              "How many teams (the group and its sub-groups that own services); deployment frequency's target is per team.",
+          },
+        },
+        required: ['kind', 'ref', 'services', 'teams'],
+      },
+      DoraResponse: {
+        description:
+          "DORA's metrics of a service or a group over [from, to), with their tiers, our targets and a trend by interval.",
+        type: 'object',
+        properties: {
+          scope: {
+            $ref: '#/components/schemas/DoraScope',
+          },
+          from: {
+            type: 'string',
+            format: 'date-time',
+          },
+          to: {
+            type: 'string',
+            format: 'date-time',
+          },
+          interval: {
+            type: 'string',
+            enum: ['day', 'week'],
+          },
+          metrics: {
+            $ref: '#/components/schemas/DoraMetrics',
+          },
+          trend: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/DoraTrendPoint',
+            },
+          },
+        },
+        required: ['scope', 'from', 'to', 'interval', 'metrics', 'trend'],
+      },
+      DoraDeployment: {
+        description:
+          'A production deployment (or, with status failure, a failed attempt) behind the numbers.',
+        type: 'object',
+        properties: {
+          id: {
+            type: 'string',
+            description: 'The source id it was ingested under.',
+          },
+          entityRef: {
+            type: 'string',
+          },
+          sha: {
+            type: 'string',
+          },
+          deployedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          status: {
+            type: 'string',
+            enum: ['success', 'failure'],
+          },
+          production: {
+            type: 'boolean',
+            description: 'Whether it changed production.',
+          },
+          source: {
+            type: 'string',
+            enum: ['portal', 'github'],
+          },
+          token: {
+            type: 'string',
+            description: "The portal's deployment token (DEP-…).",
+          },
+          url: {
+            type: 'string',
+            description: 'Where it was made',
+            'for deployments made elsewhere.': null,
+          },
+          commits: {
+            type: 'integer',
+            description: 'Commits it brought to production first.',
+          },
+          leadTimeMedian: {
+            type: 'number',
+            description: 'Milliseconds',
+            'over those commits.': null,
+          },
+          failed: {
+            type: 'boolean',
+            description: 'Linked to an incident or a rollback',
+            'or rolled back in production.': null,
+          },
+          rework: {
+            type: 'boolean',
+            description: 'Made while an incident of the service was open.',
+          },
+        },
+        required: [
+          'id',
+          'entityRef',
+          'sha',
+          'deployedAt',
+          'status',
+          'production',
+          'source',
+          'commits',
+          'failed',
+          'rework',
+        ],
+      },
+      DoraCommit: {
+        type: 'object',
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          sha: {
+            type: 'string',
+          },
+          committedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          deployedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          leadTime: {
+            type: 'number',
+            description:
+              'Milliseconds from commit to its first production deployment.',
+          },
+          deploymentId: {
+            type: 'string',
+          },
+          token: {
+            type: 'string',
+          },
+        },
+        required: [
+          'entityRef',
+          'sha',
+          'committedAt',
+          'deployedAt',
+          'leadTime',
+          'deploymentId',
+        ],
+      },
+      DoraIncident: {
+        type: 'object',
+        properties: {
+          id: {
+            type: 'string',
+          },
+          entityRef: {
+            type: 'string',
+          },
+          title: {
+            type: 'string',
+          },
+          source: {
+            type: 'string',
+            enum: ['portal', 'github'],
+          },
+          startedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          resolvedAt: {
+            type: 'string',
+            format: 'date-time',
+          },
+          recoveryTime: {
+            type: 'number',
+            description: 'Milliseconds from start to resolution.',
+          },
+          deploymentId: {
+            type: 'string',
+            description: 'The deployment that caused it',
+            'when known.': null,
+          },
+          token: {
+            type: 'string',
+          },
+          sha: {
+            type: 'string',
+          },
+          url: {
+            type: 'string',
+          },
+        },
+        required: ['id', 'entityRef', 'title', 'source', 'startedAt'],
+      },
+      DoraDetailsResponse: {
+        description:
+          'The items behind one metric, newest first, a page at a time.',
+        type: 'object',
+        properties: {
+          kind: {
+            type: 'string',
+            enum: ['deployments', 'commits', 'incidents'],
+          },
+          total: {
+            type: 'integer',
+          },
+          deployments: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/DoraDeployment',
+            },
+          },
+          commits: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/DoraCommit',
+            },
+          },
+          incidents: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/DoraIncident',
+            },
+          },
+        },
+        required: ['kind', 'total'],
+      },
       FlagdConfiguration: {
         description:
           'A flagd flag configuration (https://flagd.dev/schema/v0/flags.json).',
@@ -3287,6 +3741,136 @@ export const spec = {
               'application/json': {
                 schema: {
                   $ref: '#/components/schemas/DecisionsResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/dora': {
+      get: {
+        operationId: 'GetDora',
+        description:
+          "DORA's metrics of a service (`entity`) or a team (`group`, with its sub-teams) over a period: deployment frequency, lead time for changes (median and p90), change failure rate, failed-deployment recovery time, deployment success rate and rework rate, each with its DORA tier and our target, and a trend by `interval`.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/doraEntity',
+          },
+          {
+            $ref: '#/components/parameters/doraGroup',
+          },
+          {
+            $ref: '#/components/parameters/doraFrom',
+          },
+          {
+            $ref: '#/components/parameters/doraTo',
+          },
+          {
+            name: 'interval',
+            in: 'query',
+            required: false,
+            description: "Length of the trend's intervals (default week).",
+            schema: {
+              type: 'string',
+              enum: ['day', 'week'],
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The metrics',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/DoraResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/dora/details': {
+      get: {
+        operationId: 'GetDoraDetails',
+        description:
+          'The deployments, commits or incidents behind the numbers of a service or a team over a period, newest first; `format=csv` answers the whole list as CSV (up to 100,000 rows).',
+        parameters: [
+          {
+            $ref: '#/components/parameters/doraEntity',
+          },
+          {
+            $ref: '#/components/parameters/doraGroup',
+          },
+          {
+            $ref: '#/components/parameters/doraFrom',
+          },
+          {
+            $ref: '#/components/parameters/doraTo',
+          },
+          {
+            name: 'kind',
+            in: 'query',
+            required: true,
+            schema: {
+              type: 'string',
+              enum: ['deployments', 'commits', 'incidents'],
+            },
+          },
+          {
+            name: 'format',
+            in: 'query',
+            required: false,
+            schema: {
+              type: 'string',
+              enum: ['json', 'csv'],
+            },
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 1000,
+            },
+          },
+          {
+            name: 'offset',
+            in: 'query',
+            required: false,
+            schema: {
+              type: 'integer',
+              minimum: 0,
+            },
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The items',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/DoraDetailsResponse',
+                },
+              },
+              'text/csv': {
+                schema: {
+                  type: 'string',
                 },
               },
             },

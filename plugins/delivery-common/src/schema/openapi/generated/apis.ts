@@ -12,6 +12,8 @@ import type {
   FlagChangeResult,
   CommitsResponse,
   DeploymentsResponse,
+  DoraResponse,
+  DoraDetailsResponse,
   EligibilityResponse,
   EnvironmentsResponse,
   FlagdConfiguration,
@@ -112,6 +114,22 @@ export type GetDeployment = {
 export type GetDeployments = {
   path: operations['GetDeployments']['parameters']['path'];
   response: DeploymentsResponse;
+};
+
+/**
+ * GET /dora: DORA's metrics of a service (`entity`) or a team (`group`, with its sub-teams) over a period: deployment frequency, lead time for changes (median and p90), change failure rate, failed-deployment recovery time, deployment success rate and rework rate, each with its DORA tier and our target, and a trend by `interval`.
+ */
+export type GetDora = {
+  query: operations['GetDora']['parameters']['query'];
+  response: DoraResponse;
+};
+
+/**
+ * GET /dora/details: The deployments, commits or incidents behind the numbers of a service or a team over a period, newest first; `format=csv` answers the whole list as CSV (up to 100,000 rows).
+ */
+export type GetDoraDetails = {
+  query: operations['GetDoraDetails']['parameters']['query'];
+  response: DoraDetailsResponse;
 };
 
 /**

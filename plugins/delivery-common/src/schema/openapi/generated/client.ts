@@ -14,6 +14,8 @@ import type {
   GetCommits,
   GetDeployment,
   GetDeployments,
+  GetDora,
+  GetDoraDetails,
   GetEligibility,
   GetEnvironments,
   GetFlag,
@@ -290,6 +292,50 @@ export class DefaultApiClient {
         ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
       },
     });
+  }
+
+  /**
+   * DORA's metrics of a service (`entity`) or a team (`group`, with its sub-teams) over a period: deployment frequency, lead time for changes (median and p90), change failure rate, failed-deployment recovery time, deployment success rate and rework rate, each with its DORA tier and our target, and a trend by `interval`.
+   */
+  async getDora(
+    request: { query: GetDora['query'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<GetDora['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/dora`;
+    return this.fetchApi.fetch(
+      `${baseUrl}${uri}${queryString(request.query)}`,
+      {
+        method: 'GET',
+        headers: {
+          ...(options?.token
+            ? { Authorization: `Bearer ${options.token}` }
+            : {}),
+        },
+      },
+    );
+  }
+
+  /**
+   * The deployments, commits or incidents behind the numbers of a service or a team over a period, newest first; `format=csv` answers the whole list as CSV (up to 100,000 rows).
+   */
+  async getDoraDetails(
+    request: { query: GetDoraDetails['query'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<GetDoraDetails['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/dora/details`;
+    return this.fetchApi.fetch(
+      `${baseUrl}${uri}${queryString(request.query)}`,
+      {
+        method: 'GET',
+        headers: {
+          ...(options?.token
+            ? { Authorization: `Bearer ${options.token}` }
+            : {}),
+        },
+      },
+    );
   }
 
   /**

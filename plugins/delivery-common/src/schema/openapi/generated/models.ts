@@ -327,6 +327,49 @@ export type DecisionRecord = components['schemas']['DecisionRecord'];
 export type DecisionsResponse = components['schemas']['DecisionsResponse'];
 
 /**
+ * A tier of DORA's 2024 State of DevOps report (`delivery.dora.tiers`).
+ */
+export type DoraTier = components['schemas']['DoraTier'];
+
+/**
+ * Our process's target for a metric (`delivery.dora.targets`) and whether the value meets it.
+ */
+export type DoraTarget = components['schemas']['DoraTarget'];
+
+/**
+ * One metric over the period, with its tier and target.
+ */
+export type DoraMetric = components['schemas']['DoraMetric'];
+
+export type DoraMetrics = components['schemas']['DoraMetrics'];
+
+/**
+ * The metrics of one interval of the period; values are absent where nothing happened to measure.
+ */
+export type DoraTrendPoint = components['schemas']['DoraTrendPoint'];
+
+export type DoraScope = components['schemas']['DoraScope'];
+
+/**
+ * DORA's metrics of a service or a group over [from, to), with their tiers, our targets and a trend by interval.
+ */
+export type DoraResponse = components['schemas']['DoraResponse'];
+
+/**
+ * A production deployment (or, with status failure, a failed attempt) behind the numbers.
+ */
+export type DoraDeployment = components['schemas']['DoraDeployment'];
+
+export type DoraCommit = components['schemas']['DoraCommit'];
+
+export type DoraIncident = components['schemas']['DoraIncident'];
+
+/**
+ * The items behind one metric, newest first, a page at a time.
+ */
+export type DoraDetailsResponse = components['schemas']['DoraDetailsResponse'];
+
+/**
  * A flagd flag configuration (https://flagd.dev/schema/v0/flags.json).
  */
 export type FlagdConfiguration = components['schemas']['FlagdConfiguration'];

@@ -433,6 +433,40 @@ export type paths = {
     patch?: never;
     trace?: never;
   };
+  '/dora': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description DORA's metrics of a service (`entity`) or a team (`group`, with its sub-teams) over a period: deployment frequency, lead time for changes (median and p90), change failure rate, failed-deployment recovery time, deployment success rate and rework rate, each with its DORA tier and our target, and a trend by `interval`. */
+    get: operations['GetDora'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/dora/details': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The deployments, commits or incidents behind the numbers of a service or a team over a period, newest first; `format=csv` answers the whole list as CSV (up to 100,000 rows). */
+    get: operations['GetDoraDetails'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/flagd/{environment}': {
     parameters: {
       query?: never;
@@ -1088,6 +1122,163 @@ export type components = {
     DecisionsResponse: {
       items: components['schemas']['DecisionRecord'][];
     };
+    /**
+     * @description A tier of DORA's 2024 State of DevOps report (`delivery.dora.tiers`).
+     * @enum {string}
+     */
+    DoraTier: 'elite' | 'high' | 'medium' | 'low';
+    /** @description Our process's target for a metric (`delivery.dora.targets`) and whether the value meets it. */
+    DoraTarget: {
+      /** @description The target */
+      value: number;
+      /**
+       * @description atLeast means the value must be at least the target; atMost, at most.
+       * @enum {string}
+       */
+      comparison: 'atLeast' | 'atMost';
+      /** @description Whether the value meets the target; absent when there is no value or the target does not apply to this scope. */
+      met?: boolean;
+      /** @description Why the target does not apply */
+      note?: string;
+    };
+    /** @description One metric over the period, with its tier and target. */
+    DoraMetric: {
+      /** @description The value in the metric's unit; absent when nothing happened to measure (no deployments, no commits, no incidents). */
+      value?: number;
+      /** @enum {string} */
+      unit: 'perDay' | 'milliseconds' | 'ratio';
+      /** @description How many items the value is computed from (deployments, commits or incidents). */
+      count: number;
+      /** @description For ratios: the items counted above the line (failed, succeeded or rework deployments); for recovery time, the incidents started in the period (count is those resolved). */
+      numerator?: number;
+      /** @description Lead time only, the 90th percentile in milliseconds. */
+      p90?: number;
+      /** @description Deployment frequency only, deployments per week. */
+      perWeek?: number;
+      /**
+       * @description Deployment frequency only: DORA's bucket (several a day, between daily and weekly, weekly to monthly, monthly to every six months, fewer), or none without deployments.
+       * @enum {string}
+       */
+      bucket?: 'onDemand' | 'daily' | 'weekly' | 'monthly' | 'fewer' | 'none';
+      tier?: components['schemas']['DoraTier'];
+      target?: components['schemas']['DoraTarget'];
+    };
+    DoraMetrics: {
+      deploymentFrequency: components['schemas']['DoraMetric'];
+      leadTime: components['schemas']['DoraMetric'];
+      changeFailureRate: components['schemas']['DoraMetric'];
+      recoveryTime: components['schemas']['DoraMetric'];
+      successRate: components['schemas']['DoraMetric'];
+      reworkRate: components['schemas']['DoraMetric'];
+    };
+    /** @description The metrics of one interval of the period; values are absent where nothing happened to measure. */
+    DoraTrendPoint: {
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      /** @description Successful production deployments. */
+      deployments: number;
+      deploymentsPerDay: number;
+      /** @description Milliseconds. */
+      leadTimeMedian?: number;
+      /** @description Milliseconds. */
+      leadTimeP90?: number;
+      changeFailureRate?: number;
+      /** @description Milliseconds. */
+      recoveryTimeMedian?: number;
+      successRate?: number;
+      reworkRate?: number;
+    };
+    DoraScope: {
+      /** @enum {string} */
+      kind: 'entity' | 'group';
+      /** @description The entity or group asked for. */
+      ref: string;
+      title?: string;
+      /** @description How many services the figures cover (a group's own and its sub-teams'). */
+      services: number;
+      /** @description How many teams (the group and its sub-groups that own services); deployment frequency's target is per team. */
+      teams: number;
+    };
+    /** @description DORA's metrics of a service or a group over [from, to), with their tiers, our targets and a trend by interval. */
+    DoraResponse: {
+      scope: components['schemas']['DoraScope'];
+      /** Format: date-time */
+      from: string;
+      /** Format: date-time */
+      to: string;
+      /** @enum {string} */
+      interval: 'day' | 'week';
+      metrics: components['schemas']['DoraMetrics'];
+      trend: components['schemas']['DoraTrendPoint'][];
+    };
+    /** @description A production deployment (or, with status failure, a failed attempt) behind the numbers. */
+    DoraDeployment: {
+      /** @description The source id it was ingested under. */
+      id: string;
+      entityRef: string;
+      sha: string;
+      /** Format: date-time */
+      deployedAt: string;
+      /** @enum {string} */
+      status: 'success' | 'failure';
+      /** @description Whether it changed production. */
+      production: boolean;
+      /** @enum {string} */
+      source: 'portal' | 'github';
+      /** @description The portal's deployment token (DEP-…). */
+      token?: string;
+      /** @description Where it was made */
+      url?: string;
+      /** @description Commits it brought to production first. */
+      commits: number;
+      /** @description Milliseconds */
+      leadTimeMedian?: number;
+      /** @description Linked to an incident or a rollback */
+      failed: boolean;
+      /** @description Made while an incident of the service was open. */
+      rework: boolean;
+    };
+    DoraCommit: {
+      entityRef: string;
+      sha: string;
+      /** Format: date-time */
+      committedAt: string;
+      /** Format: date-time */
+      deployedAt: string;
+      /** @description Milliseconds from commit to its first production deployment. */
+      leadTime: number;
+      deploymentId: string;
+      token?: string;
+    };
+    DoraIncident: {
+      id: string;
+      entityRef: string;
+      title: string;
+      /** @enum {string} */
+      source: 'portal' | 'github';
+      /** Format: date-time */
+      startedAt: string;
+      /** Format: date-time */
+      resolvedAt?: string;
+      /** @description Milliseconds from start to resolution. */
+      recoveryTime?: number;
+      /** @description The deployment that caused it */
+      deploymentId?: string;
+      token?: string;
+      sha?: string;
+      url?: string;
+    };
+    /** @description The items behind one metric, newest first, a page at a time. */
+    DoraDetailsResponse: {
+      /** @enum {string} */
+      kind: 'deployments' | 'commits' | 'incidents';
+      total: number;
+      deployments?: components['schemas']['DoraDeployment'][];
+      commits?: components['schemas']['DoraCommit'][];
+      incidents?: components['schemas']['DoraIncident'][];
+    };
     /** @description A flagd flag configuration (https://flagd.dev/schema/v0/flags.json). */
     FlagdConfiguration: {
       flags: {
@@ -1115,6 +1306,14 @@ export type components = {
     kind: string;
     /** @description Catalog name of the entity */
     name: string;
+    /** @description A service's entity ref (e.g. component:default/payments-api); give this or group. */
+    doraEntity: string;
+    /** @description A group's entity ref (e.g. group:default/payments-team), rolled up over the services it and its sub-groups own. */
+    doraGroup: string;
+    /** @description Start of the period (ISO 8601 with offset; the trend's intervals start here, so a local midnight gives local days). Default twelve weeks before to. */
+    doraFrom: string;
+    /** @description End of the period, exclusive (ISO 8601). Default now. */
+    doraTo: string;
     /** @description Deployment token */
     token: string;
     /** @description The flag's key within its service */
@@ -2035,6 +2234,75 @@ export interface operations {
         };
         content: {
           'application/json': components['schemas']['DecisionsResponse'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+    };
+  };
+  GetDora: {
+    parameters: {
+      query?: {
+        /** @description A service's entity ref (e.g. component:default/payments-api); give this or group. */
+        entity?: components['parameters']['doraEntity'];
+        /** @description A group's entity ref (e.g. group:default/payments-team), rolled up over the services it and its sub-groups own. */
+        group?: components['parameters']['doraGroup'];
+        /** @description Start of the period (ISO 8601 with offset; the trend's intervals start here, so a local midnight gives local days). Default twelve weeks before to. */
+        from?: components['parameters']['doraFrom'];
+        /** @description End of the period, exclusive (ISO 8601). Default now. */
+        to?: components['parameters']['doraTo'];
+        /** @description Length of the trend's intervals (default week). */
+        interval?: 'day' | 'week';
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The metrics */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DoraResponse'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+    };
+  };
+  GetDoraDetails: {
+    parameters: {
+      query: {
+        /** @description A service's entity ref (e.g. component:default/payments-api); give this or group. */
+        entity?: components['parameters']['doraEntity'];
+        /** @description A group's entity ref (e.g. group:default/payments-team), rolled up over the services it and its sub-groups own. */
+        group?: components['parameters']['doraGroup'];
+        /** @description Start of the period (ISO 8601 with offset; the trend's intervals start here, so a local midnight gives local days). Default twelve weeks before to. */
+        from?: components['parameters']['doraFrom'];
+        /** @description End of the period, exclusive (ISO 8601). Default now. */
+        to?: components['parameters']['doraTo'];
+        kind: 'deployments' | 'commits' | 'incidents';
+        format?: 'json' | 'csv';
+        limit?: number;
+        offset?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The items */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['DoraDetailsResponse'];
+          'text/csv': string;
         };
       };
       400: components['responses']['ErrorResponse'];
