@@ -2,6 +2,7 @@ import {
   coreServices,
   createBackendPlugin,
 } from '@backstage/backend-plugin-api';
+import { actionsRegistryServiceRef } from '@backstage/backend-plugin-api/alpha';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
@@ -73,6 +74,11 @@ import { RollbackAutomation } from './rollback/RollbackAutomation';
 import { createRollbackRunKind } from './rollback/RollbackRunKind';
 import { RollbackService } from './rollback/RollbackService';
 import { readRollbackConfig } from './rollback/config';
+import { DatabaseDoraStore } from './dora/DatabaseDoraStore';
+import { DoraService } from './dora/DoraService';
+import { PortalDoraIngestion } from './dora/PortalDoraIngestion';
+import { readDoraConfig } from './dora/config';
+import { registerDoraAction } from './dora/action';
 import {
   createEscalateStage,
   createRecoveryVerifyStage,
@@ -119,6 +125,7 @@ export const deliveryPlugin = createBackendPlugin({
         cache: coreServices.cache,
         lifecycle: coreServices.lifecycle,
         catalog: catalogServiceRef,
+        actionsRegistry: actionsRegistryServiceRef,
         notifications: notificationService,
         signals: signalsServiceRef,
       },
@@ -235,6 +242,21 @@ export const deliveryPlugin = createBackendPlugin({
             } flags of delivery.flags.initial: ${seeded.join(', ')}`,
           );
         }
+        // DORA: one store every source is ingested into.
+        const doraConfig = readDoraConfig(config);
+        const dora = await DatabaseDoraStore.create({ database });
+        const rollbackStore = await DatabaseRollbackStore.create({ database });
+        const portalDora = new PortalDoraIngestion({
+          store: dora,
+          deployments: store,
+          runs,
+          rollbacks: rollbackStore,
+          github,
+          catalog: deps.catalog,
+          credentials: () => auth.getOwnServiceCredentials(),
+          productionEnvironment: environments[environments.length - 1].name,
+          logger,
+        });
         const { pollIntervalMs, rolloutTimeoutMs } = pipeline;
         const engine = new RunEngine({
           store: runs,
@@ -271,6 +293,7 @@ export const deliveryPlugin = createBackendPlugin({
             queue,
             store,
             notifier,
+            finished: token => portalDora.deploymentFinished(token),
             handlers: [
               createValidateStage({
                 eligibility,
@@ -322,7 +345,6 @@ export const deliveryPlugin = createBackendPlugin({
 
         // Rollback: the health analysis, the rollback runs, and the automation.
         const rollbackConfig = readRollbackConfig(config);
-        const rollbackStore = await DatabaseRollbackStore.create({ database });
         const decisions = await DatabaseDecisionStore.create({ database });
         const pagerduty = createPagerDutyProvider(config);
         const rollbackTargets: { current?: RollbackService } = {};
@@ -379,6 +401,11 @@ export const deliveryPlugin = createBackendPlugin({
               if (what !== 'finished') return;
               const done = await rollbackStore.getRollback({ id: input.id });
               if (!done) return;
+              for (const incident of await rollbackStore.incidentsOf({
+                rollbackIds: [input.id],
+              })) {
+                await portalDora.incidentChanged(incident);
+              }
               const ok = done.status === 'succeeded';
               await notifier.rollbackAlert({
                 entityRef: input.entityRef,
@@ -437,6 +464,7 @@ export const deliveryPlugin = createBackendPlugin({
             ? { onCallGroup: delivery.onCallGroup }
             : {}),
           started: async (rollback, incident) => {
+            await portalDora.incidentChanged(incident);
             await notifier.rollbackChanged({
               entityRef: rollback.entityRef,
               environment: rollback.environment,
@@ -485,6 +513,13 @@ export const deliveryPlugin = createBackendPlugin({
           logger,
         });
 
+        const doraService = new DoraService({
+          store: dora,
+          catalog: deps.catalog,
+          config: doraConfig,
+        });
+        registerDoraAction(deps.actionsRegistry, doraService);
+
         httpRouter.use(
           await createRouter({
             httpAuth,
@@ -531,6 +566,7 @@ export const deliveryPlugin = createBackendPlugin({
             }),
             flags,
             rollback: { analysis, rollbacks },
+            dora: doraService,
             flagSync: {
               sync: flagSync,
               ...(flagsConfig.sync.token
@@ -581,6 +617,20 @@ export const deliveryPlugin = createBackendPlugin({
             },
           });
         }
+        // DORA's catch-up: whatever a finished deployment's or rollback's hook could not ingest.
+        await scheduler.scheduleTask({
+          id: 'delivery-dora-catch-up',
+          scope: 'global',
+          frequency: { minutes: 5 },
+          timeout: { minutes: 5 },
+          initialDelay: { seconds: 30 },
+          fn: async () => {
+            const ingested = await portalDora.catchUp();
+            if (ingested > 0) {
+              logger.info(`DORA: caught up with ${ingested} portal events`);
+            }
+          },
+        });
         // Retention, on one replica at a time.
         await scheduler.scheduleTask({
           id: 'delivery-retention',

@@ -64,6 +64,8 @@ export function createDeploymentRunKind(deps: {
   queue: DeployQueue;
   store: Pick<DeploymentStore, 'getDeployment'>;
   notifier: Notifier;
+  /** Told once the deployment's final status is stored (DORA ingests it); must not throw. */
+  finished?: (token: string) => Promise<void>;
 }): RunKind<DeploymentRunInput, DeploymentTarget> {
   const stageChanged = async (
     run: RunRecord<DeploymentRunInput>,
@@ -158,6 +160,7 @@ export function createDeploymentRunKind(deps: {
         status: (run.outcome ?? 'failed') as DeploymentStatus,
         reason: run.reason,
       });
+      await deps.finished?.(run.id);
     },
     async onEvent(event) {
       await stageChanged(event.run, event.stage.name);

@@ -177,6 +177,19 @@ export class DatabaseDoraStore {
     }
   }
 
+  /** The sha of a service's last successful production deployment before a time. */
+  async lastProductionSha(
+    entityRef: string,
+    before: number,
+  ): Promise<string | undefined> {
+    const row = await this.#db(DEPLOYMENTS)
+      .where({ entity_ref: entityRef, production: true, status: 'success' })
+      .andWhere('deployed_at', '<', before)
+      .orderBy('deployed_at', 'desc')
+      .first('sha');
+    return row?.sha;
+  }
+
   /** The counts of a set of services over a period and each of its intervals. */
   async aggregate(options: {
     entityRefs: string[];

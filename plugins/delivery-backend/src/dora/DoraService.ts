@@ -218,12 +218,22 @@ export class DoraService {
           [`metadata.annotations.${ANNOTATION_GITHUB_PROJECT_SLUG}`]:
             CATALOG_FILTER_EXISTS,
         },
-        fields: ['kind', 'metadata.namespace', 'metadata.name', 'relations'],
+        fields: [
+          'kind',
+          'metadata.namespace',
+          'metadata.name',
+          'metadata.annotations',
+          'relations',
+        ],
       },
       { credentials },
     );
+    // The filter says so already; a catalog that ignores it (some test doubles do) is checked.
+    const services = owned.items.filter(
+      e => !!e.metadata.annotations?.[ANNOTATION_GITHUB_PROJECT_SLUG],
+    );
     const owners = new Set<string>();
-    for (const e of owned.items) {
+    for (const e of services) {
       for (const r of e.relations ?? []) {
         if (r.type === 'ownedBy' && groups.has(r.targetRef)) {
           owners.add(r.targetRef);
@@ -234,7 +244,7 @@ export class DoraService {
       kind: 'group',
       ref,
       title: root.metadata.title ?? root.metadata.name,
-      entityRefs: owned.items.map(e => stringifyEntityRef(e)).sort(),
+      entityRefs: services.map(e => stringifyEntityRef(e)).sort(),
       teams: owners.size,
     };
   }

@@ -257,6 +257,17 @@ export class DatabaseRollbackStore {
     return this.db.transaction(fn);
   }
 
+  /** Every service's incidents started or resolved since a time (DORA's catch-up). */
+  async listIncidentsSince(options: {
+    since: Date;
+  }): Promise<IncidentRecord[]> {
+    const rows = await this.db<IncidentRow>(INCIDENTS)
+      .where('started_at', '>=', options.since)
+      .orWhere('resolved_at', '>=', options.since)
+      .orderBy('started_at', 'asc');
+    return rows.map(toIncident);
+  }
+
   /** A service's incidents, newest first. */
   async listIncidents(options: {
     entityRef: string;

@@ -15,6 +15,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { HealthAnalysisService } from '../rollback/HealthAnalysisService';
 import { RollbackService } from '../rollback/RollbackService';
 import { AuthenticationError } from '@backstage/errors';
+import { CSV_LIMIT, DoraService, detailsToCsv } from '../dora/DoraService';
 
 /** The entries of `meta` that have a value. */
 function definedOnly(
@@ -42,6 +43,8 @@ export async function createRouter(options: {
   flagSync: { sync: FlagSync; token?: string };
   /** Health analysis and rollbacks. */
   rollback: { analysis: HealthAnalysisService; rollbacks: RollbackService };
+  /** DORA's metrics. */
+  dora: DoraService;
 }) {
   const { httpAuth, auditor, entities, environments, commits, deployments } =
     options;
@@ -434,6 +437,39 @@ export async function createRouter(options: {
       );
     },
   );
+
+  router.get('/dora', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    res.json(await options.dora.metrics(req.query ?? {}, credentials));
+  });
+  router.get('/dora/details', async (req, res) => {
+    const credentials = await httpAuth.credentials(req, { allow: ['user'] });
+    const csv = req.query.format === 'csv';
+    const details = await options.dora.details(
+      {
+        ...req.query,
+        limit: csv ? CSV_LIMIT : req.query.limit ?? 50,
+        offset: csv ? 0 : req.query.offset ?? 0,
+      },
+      credentials,
+    );
+    if (!csv) {
+      res.json(details);
+      return;
+    }
+    const scope = (req.query.entity ?? req.query.group ?? 'dora').replace(
+      /[^A-Za-z0-9._-]+/g,
+      '-',
+    );
+    res
+      .status(200)
+      .setHeader('Content-Type', 'text/csv; charset=utf-8')
+      .setHeader(
+        'Content-Disposition',
+        `attachment; filename="dora-${scope}-${details.kind}.csv"`,
+      )
+      .end(detailsToCsv(details));
+  });
 
   router.get('/flagd/:environment', async (req, res) => {
     const given = Buffer.from(req.header('authorization') ?? '');

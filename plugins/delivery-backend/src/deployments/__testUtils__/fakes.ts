@@ -266,6 +266,10 @@ export class FakeGitHub implements GitHubProvider {
     throw new Error('Stages do not list commits');
   }
 
+  async commitsBetween(): Promise<Array<{ sha: string; committedAt: number }>> {
+    throw new Error('Stages do not compare commits');
+  }
+
   async getCiChecks(_slug: string, sha: string): Promise<CiCheck[]> {
     this.journal.record('github.getCiChecks');
     return this.commits.get(sha)?.checks ?? [];

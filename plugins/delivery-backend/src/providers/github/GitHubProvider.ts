@@ -46,6 +46,15 @@ export interface GitHubProvider {
   listCommits(slug: string, branch: string, limit: number): Promise<Commit[]>;
   /** The full message of a commit (subject, body and trailers). */
   getCommitMessage(slug: string, sha: string): Promise<string>;
+  /**
+   * The commits `head` brings since `base` (base excluded, oldest first, at most 250 as GitHub's
+   * compare gives), with their author times; only `head` when there is no base.
+   */
+  commitsBetween(
+    slug: string,
+    base: string | undefined,
+    head: string,
+  ): Promise<Array<{ sha: string; committedAt: number }>>;
   /** Every CI result of a commit: check runs and commit statuses. */
   getCiChecks(slug: string, sha: string): Promise<CiCheck[]>;
   commitOnBranch(

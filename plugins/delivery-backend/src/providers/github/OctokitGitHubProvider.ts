@@ -143,6 +143,43 @@ export class OctokitGitHubProvider implements GitHubProvider {
     );
   }
 
+  async commitsBetween(
+    slug: string,
+    base: string | undefined,
+    head: string,
+  ): Promise<Array<{ sha: string; committedAt: number }>> {
+    const [owner, repo] = splitSlug(slug);
+    const time = (c: {
+      sha: string;
+      commit: {
+        author?: { date?: string } | null;
+        committer?: { date?: string } | null;
+      };
+    }) => ({
+      sha: c.sha,
+      committedAt: Date.parse(
+        c.commit.author?.date ?? c.commit.committer?.date ?? '',
+      ),
+    });
+    if (!base) {
+      const { data } = await this.#call(slug, `get commit ${head}`, octokit =>
+        octokit.repos.getCommit({ owner, repo, ref: head, per_page: 1 }),
+      );
+      return [time(data)].filter(c => !Number.isNaN(c.committedAt));
+    }
+    const { data } = await this.#call(
+      slug,
+      `compare ${base} with ${head}`,
+      octokit =>
+        octokit.repos.compareCommitsWithBasehead({
+          owner,
+          repo,
+          basehead: `${base}...${head}`,
+        }),
+    );
+    return data.commits.map(time).filter(c => !Number.isNaN(c.committedAt));
+  }
+
   /**
    * Every CI result of a commit: all pages of its check runs and of its commit statuses (GitHub
    * keeps both; a status context and a check run of the same name are one check, the check run
