@@ -12,7 +12,7 @@
  *   (e) A flag change from the API call to in-process flagd providers' evaluations, on the same
  *       and on another replica (scripts/bench/flagPropagation.ts).
  *
- * `--only scheduler` runs (c) alone, `--only github` (d) alone, `--only flags` (e) alone, `--only rollback` (f) alone.
+ * `--only scheduler` runs (c) alone, `--only github` (d) alone, `--only flags` (e) alone, `--only rollback` (f) alone, `--only dora` (g) alone.
  */
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Sandbox, buildSeed, startSandbox } from '@internal/sandbox';
@@ -34,6 +34,7 @@ import { schedulerPhase } from './schedulerTick';
 import { githubPhase } from './githubBudget';
 import { flagsPhase } from './flagPropagation';
 import { rollbackPhase } from './rollback';
+import { doraPhase } from './dora';
 import { percentile } from './stats';
 
 function option(name: string, fallback: string): string {
@@ -446,6 +447,10 @@ async function main() {
   }
   if (option('only', '') === 'rollback') {
     await rollbackPhase(POSTGRES);
+    return;
+  }
+  if (option('only', '') === 'dora') {
+    await doraPhase(POSTGRES);
     return;
   }
 

@@ -544,6 +544,31 @@ describe('deploying through the queue and the pipeline', () => {
         expect.arrayContaining(['in_progress', 'success']),
       );
     }
+    // DORA counts it, with the commit GitHub says it brought (the service's first production
+    // version: the commit alone) and its lead time from the commit's time.
+    const dora = await waitFor(
+      async () =>
+        (await get('/dora?entity=component%3Adefault%2Fpayments-api')).body,
+      d => d.metrics?.deploymentFrequency.count === 1,
+    );
+    expect(dora.metrics.successRate).toMatchObject({ numerator: 1, count: 1 });
+    const commits = (
+      await get(
+        '/dora/details?entity=component%3Adefault%2Fpayments-api&kind=commits',
+      )
+    ).body;
+    expect(commits.commits).toEqual([
+      expect.objectContaining({ sha: commit.sha, token }),
+    ]);
+    const [{ deployedAt, committedAt, leadTime }] = commits.commits;
+    expect(leadTime).toBe(Date.parse(deployedAt) - Date.parse(committedAt));
+    // The sandbox's seed is built a moment apart from this file's.
+    expect(
+      Math.abs(Date.parse(committedAt) - Date.parse(commit.date)),
+    ).toBeLessThan(5_000);
+    expect(
+      Math.abs(Date.parse(deployedAt) - Date.parse(done.finishedAt)),
+    ).toBeLessThan(5_000);
     // The next in line is called, and the requester heard about it.
     expect((await deployment(second.body.deployment.token)).status).toBe(
       'called',
