@@ -25,6 +25,9 @@ import { fileURLToPath } from 'node:url';
 export const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const resultsDir = join(root, 'test-results');
 
+/** The demo's GitHub webhook secret (app-config.yaml's delivery.dora.github.webhookSecret). */
+export const WEBHOOK_SECRET = 'sandbox-demo-webhook-secret';
+
 /** Process groups started here and not yet stopped, and temp dirs not yet removed. */
 const groups = new Set();
 const tempDirs = new Set();
@@ -161,13 +164,14 @@ export async function stopGroup({ child }, graceMs = 10_000) {
 
 /**
  * Starts a sandbox of its own on free ports (its process added to `started`), writing its URLs to
- * a file in `tmp`; resolves with them once it listens.
+ * a file in `tmp`; resolves with them once it listens. With `webhookUrl`, its GitHub sends signed
+ * webhooks there (the DORA history, then what changes), retrying until the portal is up.
  */
 export async function startSandbox(
   tmp,
   started,
   logName = 'sandbox.log',
-  { flagsPort } = {},
+  { flagsPort, webhookUrl } = {},
 ) {
   const urlsFile = join(tmp, 'sandbox-urls.json');
   const sandboxProcess = startGroup(
@@ -185,6 +189,12 @@ export async function startSandbox(
       SANDBOX_URLS_FILE: urlsFile,
       // The portal's flagd gRPC sync, which the simulated services read their flags from.
       ...(flagsPort ? { SANDBOX_FLAGS_PORT: String(flagsPort) } : {}),
+      ...(webhookUrl
+        ? {
+            SANDBOX_GITHUB_WEBHOOK_URL: webhookUrl,
+            SANDBOX_GITHUB_WEBHOOK_SECRET: WEBHOOK_SECRET,
+          }
+        : {}),
     },
     logName,
   );
@@ -262,6 +272,8 @@ function portalConfig({
       flags: { sync: { grpc: { host: '127.0.0.1', port: flagsPort } } },
       // Escalations page this portal's own sandbox, never the demo's.
       pagerduty: { baseUrl: sandbox.pagerdutyUrl },
+      // The secret this portal's sandbox signs its GitHub webhooks with.
+      dora: { github: { webhookSecret: WEBHOOK_SECRET } },
       // Only the rollback engine may catch a bad change here: the pipeline's own verification
       // needs more unhealthy samples in a row than a test lasts, so the browser test shows what
       // the engine decided and did, not whichever of the two was first.
@@ -301,17 +313,25 @@ export async function startPortal({ timeoutMs = 240_000 } = {}) {
     tempDirs.delete(tmp);
   };
   try {
-    // The portal's flagd gRPC sync port, chosen first: the sandbox connects to it (retrying
-    // until the portal is up).
+    // The portal's flagd gRPC sync port and backend port, chosen first: the sandbox connects to
+    // the first and sends its GitHub webhooks to the second (retrying until the portal is up).
     const flagsPort = await freePort([]);
+    const backendPort = await freePort([flagsPort]);
     const { sandboxProcess, sandbox, sandboxPorts } = await startSandbox(
       tmp,
       started,
       'sandbox.log',
-      { flagsPort },
+      {
+        flagsPort,
+        webhookUrl: `http://127.0.0.1:${backendPort}/api/events/http/github`,
+      },
     );
+    if (sandboxPorts.includes(backendPort)) {
+      throw new Error(
+        `the sandbox took port ${backendPort}, chosen for the backend; run the test again`,
+      );
+    }
 
-    const backendPort = await freePort([...sandboxPorts, flagsPort]);
     const appPort = await freePort([...sandboxPorts, backendPort, flagsPort]);
     const appUrl = `http://localhost:${appPort}`;
     const backendUrl = `http://localhost:${backendPort}`;

@@ -362,6 +362,7 @@ describe('the built backend', () => {
         DELIVERY_ONCALL_GROUP: 'group:default/oncall',
         FLAGD_SYNC_TOKEN: 'sandbox-flagd-token',
         PAGERDUTY_ROUTING_KEY: 'sandboxpagerdutyroutingkey000001',
+        GITHUB_WEBHOOK_SECRET: 'production-test-webhook-secret',
         ...Object.fromEntries(
           Object.entries(sandbox.clusterUrls).flatMap(([name, url]) => [
             [`K8S_${name.toUpperCase()}_URL`, url],

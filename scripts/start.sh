@@ -29,7 +29,12 @@ done
 
 # The simulated services evaluate their flags through OpenFeature's flagd provider, streaming
 # from the portal's gRPC sync (delivery.flags.sync.grpc.port); they retry until it is up.
-SANDBOX_FLAGS_PORT=8015 yarn workspace @internal/sandbox start &
+# The sandbox GitHub sends signed webhooks (the demo's DORA history, then what changes) to the
+# backend's events endpoint with delivery.dora.github.webhookSecret; it retries until it is up.
+SANDBOX_FLAGS_PORT=8015 \
+  SANDBOX_GITHUB_WEBHOOK_URL=http://localhost:7007/api/events/http/github \
+  SANDBOX_GITHUB_WEBHOOK_SECRET=sandbox-demo-webhook-secret \
+  yarn workspace @internal/sandbox start &
 pids+=($!)
 # The backend reads the sandbox at start-up; wait until its last server answers.
 for _ in $(seq 1 100); do

@@ -413,5 +413,18 @@ export interface Config {
         rollout?: { [environment: string]: number };
       }>;
     };
+    /** DORA metrics. */
+    dora?: {
+      /** GitHub webhooks (`push`, `deployment_status`, `issues` labelled `incident`). */
+      github?: {
+        /**
+         * The secret GitHub signs webhook deliveries with (`X-Hub-Signature-256`); deliveries to
+         * `/api/events/http/github` without a valid signature are refused with 401, and all of
+         * them are while it is unset.
+         * @visibility secret
+         */
+        webhookSecret?: string;
+      };
+    };
   };
 }

@@ -3,6 +3,7 @@
  * notifications, signals and the delivery orchestrator.
  */
 import { createBackend } from '@backstage/backend-defaults';
+import { deliveryEventsModuleGitHub } from '@internal/plugin-delivery-backend';
 
 const backend = createBackend();
 
@@ -28,6 +29,8 @@ backend.add(
 backend.add(import('@backstage/plugin-user-settings-backend'));
 backend.add(import('@backstage/plugin-notifications-backend'));
 backend.add(import('@backstage/plugin-events-backend'));
+// GitHub webhooks (signature-checked) on /api/events/http/github, for DORA.
+backend.add(deliveryEventsModuleGitHub);
 backend.add(import('@backstage/plugin-signals-backend'));
 
 backend.add(import('@internal/plugin-delivery-backend'));

@@ -5,7 +5,13 @@
  * so the portal's real clients run against them on a dev machine and in tests.
  */
 import { FlagSyncAddress, ServiceFlags } from './flags';
-import { GitHubServer, startGitHubServer } from './github';
+import {
+  GitHubServer,
+  WebhookSender,
+  buildDoraHistory,
+  doraHistoryDeliveries,
+  startGitHubServer,
+} from './github';
 import { JenkinsServer, startJenkinsServer } from './jenkins';
 import { KubeServer, startKubeServer } from './kube';
 import {
@@ -91,6 +97,13 @@ export interface Sandbox {
   /** The routing key (integration key) the sandbox PagerDuty accepts. */
   pagerdutyRoutingKey: string;
   /**
+   * Where the sandbox GitHub's webhooks go (with `webhooks`): runtime changes and the DORA
+   * history. `webhooks.idle()` resolves once everything queued was delivered or dropped.
+   */
+  webhooks?: WebhookSender;
+  /** How many deliveries of DORA history were queued at start (0 without webhooks). */
+  historyDeliveries: number;
+  /**
    * The OpenFeature domains of the simulated services that read flags (with `flags`), by
    * selector (`<cluster>/<service>`); empty without.
    */
@@ -171,12 +184,37 @@ export async function startSandbox(options?: {
    * The sandbox does not wait for the portal: the providers keep retrying.
    */
   flags?: FlagSyncAddress;
+  /**
+   * The portal's GitHub webhook endpoint and secret. With them, the sandbox GitHub sends signed
+   * `push`, `issues` and `deployment_status` deliveries for what changes at runtime, and at start
+   * the demo's DORA history (see ./github/doraHistory.ts; `history: false` leaves it out). Each
+   * delivery is retried until the portal takes it, so the portal may start later.
+   */
+  webhooks?: {
+    url: string;
+    secret: string;
+    history?: boolean;
+    /** Progress and problems; default nowhere. */
+    log?: (line: string) => void;
+  };
 }): Promise<Sandbox> {
-  const seed = buildSeed(options?.now ?? Date.now());
+  const now = options?.now ?? Date.now();
+  const seed = buildSeed(now);
   const ports = options?.ports ?? { github: 0, clusters: {} };
   const githubToken = options?.githubToken ?? 'sandbox-token';
   const started: Array<{ close(): Promise<void> }> = [];
-  const closeAll = () => Promise.all(started.map(s => s.close()));
+  const webhooks = options?.webhooks
+    ? new WebhookSender({
+        url: options.webhooks.url,
+        secret: options.webhooks.secret,
+        log: options.webhooks.log,
+      })
+    : undefined;
+  const closeAll = async () => {
+    // Deliveries first: nothing is sent once the sandbox closes.
+    await webhooks?.close();
+    await Promise.all(started.map(s => s.close()));
+  };
   try {
     const serviceFlags = options?.flags
       ? connectServiceFlags(
@@ -191,6 +229,7 @@ export async function startSandbox(options?: {
       host: options?.host,
       repositories: seed.repositories,
       token: githubToken,
+      webhooks,
     });
     started.push(github);
     const clusters: Sandbox['clusters'] = {};
@@ -228,6 +267,20 @@ export async function startSandbox(options?: {
       routingKeys: [SANDBOX_PAGERDUTY_ROUTING_KEY],
     });
     started.push(pagerduty);
+    let historyDeliveries = 0;
+    if (webhooks && options?.webhooks?.history !== false) {
+      const deliveries = doraHistoryDeliveries(
+        buildDoraHistory({ now }),
+        github,
+      );
+      for (const d of deliveries) {
+        webhooks.send(d.event, d.payload, {
+          key: d.key,
+          deliveryId: d.deliveryId,
+        });
+      }
+      historyDeliveries = deliveries.length;
+    }
     return {
       githubUrl: github.url,
       clusterUrls: Object.fromEntries(
@@ -247,6 +300,8 @@ export async function startSandbox(options?: {
         apiToken: SANDBOX_JENKINS.apiToken,
       },
       pagerdutyRoutingKey: SANDBOX_PAGERDUTY_ROUTING_KEY,
+      webhooks,
+      historyDeliveries,
       flagDomains: Object.fromEntries(
         [...serviceFlags].map(([selector, f]) => [selector, f.domain]),
       ),

@@ -8,6 +8,10 @@
  * SANDBOX_FLAGS_PORT (and SANDBOX_FLAGS_HOST, default 127.0.0.1) points the simulated services at
  * the portal's flagd sync server: the demo's bad commit then hurts only the users its flag is
  * rolled out to. Without it, the bad commit is unhealthy for every request.
+ * SANDBOX_GITHUB_WEBHOOK_URL and SANDBOX_GITHUB_WEBHOOK_SECRET (both, or neither) make the sandbox
+ * GitHub send signed webhooks there (the portal's /api/events/http/github): at start the demo's
+ * DORA history (unless SANDBOX_GITHUB_WEBHOOK_HISTORY=false), then pushes, issues and deployment
+ * statuses as they happen; each is retried until the portal takes it.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { startSandbox } from './index';
@@ -18,10 +22,27 @@ async function main() {
     process.env.SANDBOX_FLAGS_PORT,
     process.env.SANDBOX_FLAGS_HOST,
   );
+  const webhookUrl = process.env.SANDBOX_GITHUB_WEBHOOK_URL?.trim();
+  const webhookSecret = process.env.SANDBOX_GITHUB_WEBHOOK_SECRET;
+  if (!webhookUrl !== !webhookSecret) {
+    throw new Error(
+      'Set both SANDBOX_GITHUB_WEBHOOK_URL and SANDBOX_GITHUB_WEBHOOK_SECRET, or neither',
+    );
+  }
   const sandbox = await startSandbox({
     ports: parseSandboxPorts(process.env.SANDBOX_PORTS),
     host: process.env.SANDBOX_HOST,
     flags,
+    ...(webhookUrl && webhookSecret
+      ? {
+          webhooks: {
+            url: webhookUrl,
+            secret: webhookSecret,
+            history: process.env.SANDBOX_GITHUB_WEBHOOK_HISTORY !== 'false',
+            log: (line: string) => process.stdout.write(`sandbox: ${line}\n`),
+          },
+        }
+      : {}),
   });
   process.stdout.write(`sandbox: GitHub API at ${sandbox.githubUrl}\n`);
   for (const [name, url] of Object.entries(sandbox.clusterUrls)) {
@@ -43,6 +64,22 @@ async function main() {
       }:${flags.port} (${Object.keys(sandbox.flagDomains).join(', ')})\n`,
     );
   }
+  let stopping = false;
+  const webhooks = sandbox.webhooks;
+  if (webhooks) {
+    process.stdout.write(
+      `sandbox: GitHub webhooks to ${webhooks.url} (signed), starting with ${sandbox.historyDeliveries} deliveries of DORA history\n`,
+    );
+    const history = sandbox.historyDeliveries;
+    webhooks.idle().then(() => {
+      const { delivered, dropped } = webhooks.stats();
+      if (history > 0 && !stopping) {
+        process.stdout.write(
+          `sandbox: DORA history sent: ${delivered} deliveries taken, ${dropped} dropped\n`,
+        );
+      }
+    });
+  }
   const urlsFile = process.env.SANDBOX_URLS_FILE;
   if (urlsFile) {
     // Written whole, then renamed, so a reader never sees half a file.
@@ -59,6 +96,7 @@ async function main() {
     renameSync(`${urlsFile}.tmp`, urlsFile);
   }
   const stop = async () => {
+    stopping = true;
     await sandbox.close();
     process.exit(0);
   };

@@ -4,3 +4,4 @@
  * @packageDocumentation
  */
 export { deliveryPlugin as default } from './plugin';
+export { deliveryEventsModuleGitHub } from './dora/github/module';

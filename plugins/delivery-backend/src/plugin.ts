@@ -4,6 +4,7 @@ import {
 } from '@backstage/backend-plugin-api';
 import { actionsRegistryServiceRef } from '@backstage/backend-plugin-api/alpha';
 import { catalogServiceRef } from '@backstage/plugin-catalog-node';
+import { eventsServiceRef } from '@backstage/plugin-events-node';
 import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import {
@@ -80,6 +81,10 @@ import { PortalDoraIngestion } from './dora/PortalDoraIngestion';
 import { readDoraConfig } from './dora/config';
 import { registerDoraAction } from './dora/action';
 import {
+  createGitHubDoraSubscriber,
+  createRepositoryEntities,
+} from './dora/github';
+import {
   createEscalateStage,
   createRecoveryVerifyStage,
   createRerouteStage,
@@ -126,6 +131,7 @@ export const deliveryPlugin = createBackendPlugin({
         lifecycle: coreServices.lifecycle,
         catalog: catalogServiceRef,
         actionsRegistry: actionsRegistryServiceRef,
+        events: eventsServiceRef,
         notifications: notificationService,
         signals: signalsServiceRef,
       },
@@ -245,6 +251,17 @@ export const deliveryPlugin = createBackendPlugin({
         // DORA: one store every source is ingested into.
         const doraConfig = readDoraConfig(config);
         const dora = await DatabaseDoraStore.create({ database });
+        // GitHub's signed webhooks (deployments made elsewhere, pushes, incident issues).
+        await createGitHubDoraSubscriber({
+          events: deps.events,
+          ingest: event => dora.ingest(event),
+          entitiesOfRepository: createRepositoryEntities({
+            catalog: deps.catalog,
+            credentials: () => auth.getOwnServiceCredentials(),
+          }),
+          productionEnvironments: doraConfig.productionEnvironments,
+          logger,
+        });
         const rollbackStore = await DatabaseRollbackStore.create({ database });
         const portalDora = new PortalDoraIngestion({
           store: dora,

@@ -17,6 +17,12 @@ import {
 } from './budget.ts';
 import type { GitHubCallCounts, RateLimitWindow } from './budget.ts';
 import {
+  deploymentStatusPayload,
+  issuesPayload,
+  pushPayload,
+} from './webhooks.ts';
+import type { WebhookSender } from './webhooks.ts';
+import {
   COMMIT_STATUS_STATES,
   DEPLOYMENT_STATUS_STATES,
   GitHubState,
@@ -30,6 +36,7 @@ import type {
   DeploymentRecord,
   DeploymentStatusRecord,
   DeploymentStatusState,
+  GitHubStateChange,
   IssueRecord,
   PullRecord,
   RepositoryState,
@@ -52,12 +59,27 @@ export interface GitHubServerOptions {
    * defaults to 5000, as for a personal access token. 304 answers do not count.
    */
   rateLimit?: number;
+  /**
+   * Where the repositories' webhook deliveries go: a `push` for every commit added (through
+   * `/_sandbox` or the state's helpers), `issues` for issues opened, closed, reopened, edited
+   * and (un)labelled, `deployment_status` for every status created. None without.
+   */
+  webhooks?: WebhookSender;
 }
 
 export interface GitHubServer {
   /** Base URL of the API, e.g. `http://127.0.0.1:41234` (no trailing slash). */
   url: string;
   state: GitHubState;
+  /** Where webhook deliveries go, when configured. */
+  webhooks?: WebhookSender;
+  /** A repository as GitHub's REST API and webhook payloads show it; undefined when unknown. */
+  renderRepository(
+    owner: string,
+    repo: string,
+  ): Record<string, any> | undefined;
+  /** A user as payloads show it (`sender`, `creator`). */
+  renderUser(login: string): Record<string, unknown>;
   /** The API calls served since the start or the last `resetCalls()`. */
   calls(): GitHubCallCounts;
   resetCalls(): void;
@@ -1278,9 +1300,7 @@ class Router {
         const labels = this.labelNames(body, docs);
         const now = this.state.nowIso();
         if (issue) {
-          if (title !== undefined) issue.title = title;
-          if (text !== undefined) issue.body = text;
-          if (labels !== undefined) issue.labels = labels;
+          this.state.updateIssue(issue, { title, body: text, labels });
           if (state !== undefined) {
             this.state.setIssueState(
               issue,
@@ -2028,17 +2048,91 @@ export async function startGitHubServer(
 
   const { url, close } = await listen(server, options.port, host);
   const publicUrl = (options.publicUrl ?? url).replace(/\/+$/, '');
-  context.router = new Router(
-    state,
-    new Views(state, publicUrl, publicUrl),
-    budget,
-  );
+  const views = new Views(state, publicUrl, publicUrl);
+  context.router = new Router(state, views, budget);
+  const webhooks = options.webhooks;
+  const unsubscribe = webhooks
+    ? state.onChange(change => {
+        const { event, payload } = webhookOf(state, views, change);
+        webhooks.send(event, payload, {
+          key: `${change.repo.owner}/${change.repo.name}`,
+        });
+      })
+    : () => {};
 
   return {
     url,
     state,
+    webhooks,
+    renderRepository: (owner, repo) => {
+      const found = state.getRepository(owner, repo);
+      return found ? views.repository(found) : undefined;
+    },
+    renderUser: login => views.user(login),
     calls: () => budget.calls(),
     resetCalls: () => budget.resetCalls(),
-    close,
+    close: async () => {
+      unsubscribe();
+      await close();
+    },
+  };
+}
+
+/** The webhook delivery GitHub sends for a change, rendered now (the records are live). */
+function webhookOf(
+  state: GitHubState,
+  views: Views,
+  change: GitHubStateChange,
+): { event: string; payload: Record<string, unknown> } {
+  const repository = views.repository(change.repo);
+  const sender = views.user(state.viewerLogin);
+  if (change.kind === 'push') {
+    const head = change.commits[change.commits.length - 1];
+    return {
+      event: 'push',
+      payload: pushPayload({
+        repository,
+        ref: `refs/heads/${change.branch}`,
+        before: change.before ?? '0'.repeat(40),
+        after: change.after,
+        commits: change.commits.map(c => ({
+          sha: c.sha,
+          message: c.message,
+          timestamp: c.date,
+          author: {
+            name: c.authorName,
+            email: c.authorEmail,
+            username: c.authorLogin,
+          },
+        })),
+        pushedAt: Math.max(Date.parse(state.nowIso()), Date.parse(head.date)),
+        pusher: { name: head.authorLogin, email: head.authorEmail },
+        sender: views.user(head.authorLogin),
+      }),
+    };
+  }
+  if (change.kind === 'issue') {
+    return {
+      event: 'issues',
+      payload: issuesPayload({
+        action: change.action,
+        issue: views.issue(change.repo, change.issue),
+        repository,
+        sender,
+        ...(change.label
+          ? { label: views.labels(change.repo, [change.label])[0] }
+          : {}),
+        ...(change.changes ? { changes: change.changes } : {}),
+      }),
+    };
+  }
+  return {
+    event: 'deployment_status',
+    payload: deploymentStatusPayload({
+      deploymentStatus: views.deploymentStatus(change.repo, change.status),
+      deployment: views.deployment(change.repo, change.deployment),
+      repository,
+      sender,
+    }),
   };
 }

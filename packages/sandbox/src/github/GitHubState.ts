@@ -217,6 +217,45 @@ export interface CreateDeploymentStatusInput {
   autoInactive?: boolean;
 }
 
+/**
+ * A change GitHub would send a webhook for: commits added to a branch (`push`), an issue opened,
+ * closed, reopened, edited or (un)labelled (`issues`), a deployment status created
+ * (`deployment_status`). Pull requests are not issues here.
+ */
+export type GitHubStateChange =
+  | {
+      kind: 'push';
+      repo: RepositoryState;
+      branch: string;
+      /** The branch head before (undefined when the push created the branch). */
+      before: string | undefined;
+      after: string;
+      /** The commits pushed, oldest first. */
+      commits: CommitRecord[];
+    }
+  | {
+      kind: 'issue';
+      repo: RepositoryState;
+      issue: IssueRecord;
+      action:
+        | 'opened'
+        | 'closed'
+        | 'reopened'
+        | 'edited'
+        | 'labeled'
+        | 'unlabeled';
+      /** The label added or removed. */
+      label?: string;
+      /** What `edited` changed: the previous values. */
+      changes?: { title?: { from: string }; body?: { from: string | null } };
+    }
+  | {
+      kind: 'deployment_status';
+      repo: RepositoryState;
+      deployment: DeploymentRecord;
+      status: DeploymentStatusRecord;
+    };
+
 export interface GitHubStateOptions {
   /** Clock for timestamps of new objects; defaults to `Date.now`. */
   now?: () => number;
@@ -272,6 +311,7 @@ export class GitHubState {
   private readonly counters = new Map<string, number>();
   private readonly clock: () => number;
   private commitCounter = 0;
+  private readonly listeners = new Set<(change: GitHubStateChange) => void>();
   readonly viewerLogin: string;
 
   constructor(
@@ -281,6 +321,21 @@ export class GitHubState {
     this.clock = options.now ?? Date.now;
     this.viewerLogin = options.viewerLogin ?? 'sandbox-bot';
     for (const seed of repositories) this.addRepository(seed);
+  }
+
+  /**
+   * Calls `listener` with every change GitHub would send a webhook for, as it happens (the
+   * records are live: render them at once). Returns the unsubscribe function.
+   */
+  onChange(listener: (change: GitHubStateChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  private emit(change: GitHubStateChange) {
+    for (const listener of this.listeners) listener(change);
   }
 
   /** Next id of a kind ("repo", "check_run", "status", ...); ids start high, like GitHub's. */
@@ -679,6 +734,7 @@ export class GitHubState {
       date,
       parents: parentSha ? [parentSha] : [],
     };
+    const before = repo.branches.get(branch);
     repo.commits.set(sha, commit);
     repo.branches.set(branch, sha);
     if (date > repo.pushedAt) repo.pushedAt = date;
@@ -686,6 +742,14 @@ export class GitHubState {
     for (const check of options.checks ?? []) {
       this.recordCheck(repo, sha, check.name, check.state, date);
     }
+    this.emit({
+      kind: 'push',
+      repo,
+      branch,
+      before,
+      after: sha,
+      commits: [commit],
+    });
     return sha;
   }
 
@@ -770,6 +834,7 @@ export class GitHubState {
       closedAt: null,
     };
     repo.issues.set(issue.number, issue);
+    this.emit({ kind: 'issue', repo, issue, action: 'opened' });
     return issue;
   }
 
@@ -808,6 +873,72 @@ export class GitHubState {
     } else {
       issue.closedAt = null;
       issue.stateReason = 'reopened';
+    }
+    const repo = this.repositoryOfIssue(issue);
+    if (repo) {
+      this.emit({
+        kind: 'issue',
+        repo,
+        issue,
+        action: state === 'closed' ? 'closed' : 'reopened',
+      });
+    }
+  }
+
+  private repositoryOfIssue(issue: IssueRecord): RepositoryState | undefined {
+    for (const repo of this.repos.values()) {
+      if (repo.issues.get(issue.number) === issue) return repo;
+    }
+    return undefined;
+  }
+
+  /**
+   * Changes an issue's title, body or labels (what is given), as `PATCH .../issues/{n}` does:
+   * `edited` for the title or body, `labeled`/`unlabeled` per label added or removed.
+   */
+  updateIssue(
+    issue: IssueRecord,
+    update: { title?: string; body?: string | null; labels?: string[] },
+  ): void {
+    const repo = this.repositoryOfIssue(issue);
+    const now = this.nowIso();
+    const changes: {
+      title?: { from: string };
+      body?: { from: string | null };
+    } = {};
+    if (update.title !== undefined && update.title !== issue.title) {
+      changes.title = { from: issue.title };
+      issue.title = update.title;
+    }
+    if (update.body !== undefined && update.body !== issue.body) {
+      changes.body = { from: issue.body };
+      issue.body = update.body;
+    }
+    const added: string[] = [];
+    const removed: string[] = [];
+    if (update.labels !== undefined) {
+      const next = update.labels.map(l =>
+        repo ? this.ensureLabel(repo, l).name : l,
+      );
+      const lower = (names: string[]) => names.map(n => n.toLowerCase());
+      added.push(
+        ...next.filter(l => !lower(issue.labels).includes(l.toLowerCase())),
+      );
+      removed.push(
+        ...issue.labels.filter(l => !lower(next).includes(l.toLowerCase())),
+      );
+      issue.labels = [...new Set(next)];
+    }
+    issue.updatedAt = now;
+    if (!repo) return;
+    if (changes.title || changes.body) {
+      this.emit({ kind: 'issue', repo, issue, action: 'edited', changes });
+    }
+    for (const label of added) {
+      this.emit({ kind: 'issue', repo, issue, action: 'labeled', label });
+    }
+    for (const label of removed) {
+      this.emit({ kind: 'issue', repo, issue, action: 'unlabeled', label });
     }
   }
 
@@ -880,6 +1011,7 @@ export class GitHubState {
       updatedAt: now,
     };
     repo.deploymentStatuses.push(status);
+    this.emit({ kind: 'deployment_status', repo, deployment, status });
     if (input.state === 'success' && (input.autoInactive ?? true)) {
       // GitHub: prior non-transient, non-production deployments to the same environment whose
       // latest status is success get an `inactive` status.

@@ -13,6 +13,7 @@ export type {
   DeploymentRecord,
   DeploymentStatusRecord,
   DeploymentStatusState,
+  GitHubStateChange,
   GitHubStateOptions,
   IssueRecord,
   OpenIssueOptions,
@@ -24,3 +25,32 @@ export type {
   GitHubRouteCalls,
   RateLimitWindow,
 } from './budget.ts';
+export {
+  WebhookSender,
+  deploymentStatusPayload,
+  deterministicDeliveryId,
+  issuesPayload,
+  pushPayload,
+  signWebhookBody,
+} from './webhooks.ts';
+export type {
+  PushCommit,
+  WebhookDelivery,
+  WebhookSenderOptions,
+  WebhookSenderStats,
+} from './webhooks.ts';
+export {
+  DORA_HISTORY_REPOSITORIES,
+  INCIDENT_LABEL,
+  buildDoraHistory,
+  doraHistoryDeliveries,
+  isoWithOffset,
+} from './doraHistory.ts';
+export type {
+  DoraHistoryAuthor,
+  DoraHistoryCommit,
+  DoraHistoryDelivery,
+  DoraHistoryEvent,
+  DoraHistoryOptions,
+  DoraHistoryRenderer,
+} from './doraHistory.ts';

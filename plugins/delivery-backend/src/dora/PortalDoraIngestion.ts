@@ -16,6 +16,13 @@ import {
 } from '../rollback/DatabaseRollbackStore';
 import { DatabaseDoraStore } from './DatabaseDoraStore';
 
+/** How a finished portal deployment counts; cancelled and expired ones never tried. */
+const DEPLOYMENT_STATUS: Partial<Record<string, 'success' | 'failure'>> = {
+  succeeded: 'success',
+  failed: 'failure',
+  rolled_back: 'failure',
+};
+
 /** How far back the catch-up looks for what the hooks missed (a crash, GitHub down). */
 const CATCH_UP_MS = 7 * 86_400_000;
 
@@ -96,12 +103,7 @@ export class PortalDoraIngestion {
     if (await store.has(sourceId)) return false;
     const d = await deployments.getDeployment({ token });
     if (!d?.finishedAt) return false;
-    const status =
-      d.status === 'succeeded'
-        ? 'success'
-        : d.status === 'failed' || d.status === 'rolled_back'
-        ? 'failure'
-        : undefined;
+    const status = DEPLOYMENT_STATUS[d.status];
     // Cancelled and expired requests never tried to deploy.
     if (!status) return false;
     const stages = await runs.listStages({ runIds: [token] });

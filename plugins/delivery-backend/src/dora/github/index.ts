@@ -1,0 +1,3 @@
+export * from './GitHubDoraEvents';
+export * from './module';
+export * from './entities';
