@@ -548,7 +548,9 @@ describe('deploying through the queue and the pipeline', () => {
     // version: the commit alone) and its lead time from the commit's time.
     const dora = await waitFor(
       async () =>
-        (await get('/dora?entity=component%3Adefault%2Fpayments-api')).body,
+        (
+          await get('/dora?entity=component%3Adefault%2Fpayments-api')
+        ).body,
       d => d.metrics?.deploymentFrequency.count === 1,
     );
     expect(dora.metrics.successRate).toMatchObject({ numerator: 1, count: 1 });

@@ -2071,8 +2071,7 @@ export const spec = {
         properties: {
           value: {
             type: 'number',
-            description: 'The target',
-            "in the metric's unit.": null,
+            description: "The target, in the metric's unit.",
           },
           comparison: {
             type: 'string',
@@ -2087,8 +2086,8 @@ export const spec = {
           },
           note: {
             type: 'string',
-            description: 'Why the target does not apply',
-            'or how it is scaled to the scope.': null,
+            description:
+              'Why the target does not apply, or how it is scaled to the scope.',
           },
         },
         required: ['value', 'comparison'],
@@ -2310,8 +2309,7 @@ export const spec = {
           },
           url: {
             type: 'string',
-            description: 'Where it was made',
-            'for deployments made elsewhere.': null,
+            description: 'Where it was made, for deployments made elsewhere.',
           },
           commits: {
             type: 'integer',
@@ -2319,13 +2317,12 @@ export const spec = {
           },
           leadTimeMedian: {
             type: 'number',
-            description: 'Milliseconds',
-            'over those commits.': null,
+            description: 'Milliseconds, over those commits.',
           },
           failed: {
             type: 'boolean',
-            description: 'Linked to an incident or a rollback',
-            'or rolled back in production.': null,
+            description:
+              'Linked to an incident or a rollback, or rolled back in production.',
           },
           rework: {
             type: 'boolean',
@@ -2413,8 +2410,7 @@ export const spec = {
           },
           deploymentId: {
             type: 'string',
-            description: 'The deployment that caused it',
-            'when known.': null,
+            description: 'The deployment that caused it, when known.',
           },
           token: {
             type: 'string',

@@ -1129,7 +1129,7 @@ export type components = {
     DoraTier: 'elite' | 'high' | 'medium' | 'low';
     /** @description Our process's target for a metric (`delivery.dora.targets`) and whether the value meets it. */
     DoraTarget: {
-      /** @description The target */
+      /** @description The target, in the metric's unit. */
       value: number;
       /**
        * @description atLeast means the value must be at least the target; atMost, at most.
@@ -1138,7 +1138,7 @@ export type components = {
       comparison: 'atLeast' | 'atMost';
       /** @description Whether the value meets the target; absent when there is no value or the target does not apply to this scope. */
       met?: boolean;
-      /** @description Why the target does not apply */
+      /** @description Why the target does not apply, or how it is scaled to the scope. */
       note?: string;
     };
     /** @description One metric over the period, with its tier and target. */
@@ -1229,13 +1229,13 @@ export type components = {
       source: 'portal' | 'github';
       /** @description The portal's deployment token (DEP-…). */
       token?: string;
-      /** @description Where it was made */
+      /** @description Where it was made, for deployments made elsewhere. */
       url?: string;
       /** @description Commits it brought to production first. */
       commits: number;
-      /** @description Milliseconds */
+      /** @description Milliseconds, over those commits. */
       leadTimeMedian?: number;
-      /** @description Linked to an incident or a rollback */
+      /** @description Linked to an incident or a rollback, or rolled back in production. */
       failed: boolean;
       /** @description Made while an incident of the service was open. */
       rework: boolean;
@@ -1264,7 +1264,7 @@ export type components = {
       resolvedAt?: string;
       /** @description Milliseconds from start to resolution. */
       recoveryTime?: number;
-      /** @description The deployment that caused it */
+      /** @description The deployment that caused it, when known. */
       deploymentId?: string;
       token?: string;
       sha?: string;
