@@ -425,6 +425,40 @@ export interface Config {
          */
         webhookSecret?: string;
       };
+      /** GitHub deployment environments that count as production. Defaults to ['production']. */
+      productionEnvironments?: string[];
+      /** Tier boundaries (DORA 2024 by default): the value for elite, high and medium. */
+      tiers?: {
+        /** Deployments per service per day, at least. Defaults to 1, 1/7, 1/30. */
+        deploymentsPerDay?: { elite?: number; high?: number; medium?: number };
+        /** Median lead time, at most. Defaults to 1 day, 7 days, 30 days. */
+        leadTime?: {
+          elite?: HumanDuration | string;
+          high?: HumanDuration | string;
+          medium?: HumanDuration | string;
+        };
+        /** Change failure rate (0..1), at most. Defaults to 0.05, 0.1, 0.2. */
+        changeFailureRate?: { elite?: number; high?: number; medium?: number };
+        /** Median recovery time, at most. Defaults to 1 hour, 1 day, 7 days. */
+        recoveryTime?: {
+          elite?: HumanDuration | string;
+          high?: HumanDuration | string;
+          medium?: HumanDuration | string;
+        };
+      };
+      /** The process's targets. */
+      targets?: {
+        /** Successful production deployments per day per team, at least. Defaults to 5. */
+        deploymentsPerDayPerTeam?: number;
+        /** Median lead time, below. Defaults to 2 hours. */
+        leadTime?: HumanDuration | string;
+        /** Change failure rate (0..1), below. Defaults to 0.05. */
+        changeFailureRate?: number;
+        /** Median recovery time, below. Defaults to 5 minutes. */
+        recoveryTime?: HumanDuration | string;
+        /** Deployment success rate (0..1), at least. Defaults to 0.95. */
+        successRate?: number;
+      };
     };
   };
 }
