@@ -3,10 +3,19 @@ import {
   createFrontendPlugin,
   discoveryApiRef,
   fetchApiRef,
+  PageBlueprint,
 } from '@backstage/frontend-plugin-api';
-import { EntityContentBlueprint } from '@backstage/plugin-catalog-react/alpha';
+import { Content } from '@backstage/core-components';
+import {
+  EntityCardBlueprint,
+  EntityContentBlueprint,
+} from '@backstage/plugin-catalog-react/alpha';
+import { Entity } from '@backstage/catalog-model';
+import AssessmentIcon from '@material-ui/icons/Assessment';
 import { DeliveryClient, deliveryApiRef } from './api';
 import { isDeliveryAvailable } from './conditions';
+import { isDoraAvailable } from './components/DoraTab/conditions';
+import { doraRouteRef } from './routes';
 
 const deliveryApi = ApiBlueprint.make({
   params: defineParams =>
@@ -57,6 +66,60 @@ export const rollbackEntityContent = EntityContentBlueprint.make({
 });
 
 /**
+ * The DORA tab on Component pages with a GitHub repository: the six metrics with tiers, targets,
+ * trends and the lists behind them.
+ */
+export const doraEntityContent = EntityContentBlueprint.make({
+  name: 'dora',
+  params: {
+    path: '/dora',
+    title: 'DORA',
+    filter: isDoraAvailable,
+    loader: () => import('./components/DoraTab').then(m => <m.DoraTab />),
+  },
+});
+
+/** The DORA summary card on the same Components' overview, linking to the tab. */
+export const doraEntityCard = EntityCardBlueprint.make({
+  name: 'dora',
+  params: {
+    filter: isDoraAvailable,
+    loader: () =>
+      import('./components/DoraTab').then(m => <m.EntityDoraCard />),
+  },
+});
+
+function isGroup(entity: Entity): boolean {
+  return entity.kind.toLocaleLowerCase('en-US') === 'group';
+}
+
+/** The DORA summary card on Group pages, rolled up over what the group and its sub-teams own. */
+export const groupDoraEntityCard = EntityCardBlueprint.make({
+  name: 'group-dora',
+  params: {
+    filter: isGroup,
+    loader: () => import('./components/DoraTab').then(m => <m.GroupDoraCard />),
+  },
+});
+
+/** The DORA organisation page at `/dora`, in the sidebar as "DORA". */
+export const doraPage = PageBlueprint.make({
+  name: 'dora',
+  params: {
+    path: '/dora',
+    title: 'DORA',
+    icon: <AssessmentIcon />,
+    routeRef: doraRouteRef,
+    loader: () =>
+      import('./components/DoraTab').then(m => (
+        <Content>
+          <m.DoraOrganisationPage />
+        </Content>
+      )),
+  },
+});
+
+/**
  * The delivery plugin for apps on the new frontend system.
  *
  * @alpha
@@ -64,10 +127,15 @@ export const rollbackEntityContent = EntityContentBlueprint.make({
 export default createFrontendPlugin({
   pluginId: 'delivery',
   title: 'Delivery',
+  routes: { dora: doraRouteRef },
   extensions: [
     deliveryApi,
     deploymentsEntityContent,
     flagsEntityContent,
     rollbackEntityContent,
+    doraEntityContent,
+    doraEntityCard,
+    groupDoraEntityCard,
+    doraPage,
   ],
 });

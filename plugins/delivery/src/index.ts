@@ -9,6 +9,12 @@ export {
   EntityDeploymentsContent,
   EntityFlagsContent,
   EntityRollbackContent,
+  EntityDoraContent,
+  EntityDoraCard,
+  GroupDoraCard,
+  DoraPage,
 } from './plugin';
 export { isDeliveryAvailable } from './conditions';
+export { isDoraAvailable } from './components/DoraTab/conditions';
+export { doraRouteRef } from './routes';
 export * from './api';

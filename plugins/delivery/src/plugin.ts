@@ -2,10 +2,12 @@ import {
   createApiFactory,
   createComponentExtension,
   createPlugin,
+  createRoutableExtension,
   discoveryApiRef,
   fetchApiRef,
 } from '@backstage/core-plugin-api';
 import { DeliveryClient, deliveryApiRef } from './api';
+import { doraRouteRef } from './routes';
 
 /** The delivery plugin for apps on the legacy frontend system. */
 export const deliveryPlugin = createPlugin({
@@ -18,6 +20,7 @@ export const deliveryPlugin = createPlugin({
         new DeliveryClient({ discoveryApi, fetchApi }),
     }),
   ],
+  routes: { dora: doraRouteRef },
 });
 
 /**
@@ -57,5 +60,56 @@ export const EntityRollbackContent = deliveryPlugin.provide(
     component: {
       lazy: () => import('./components/RollbackTab').then(m => m.RollbackTab),
     },
+  }),
+);
+
+/**
+ * The DORA tab content for legacy apps: put it in an `EntityLayout.Route` at `/dora` with
+ * `if={isDoraAvailable}`.
+ */
+export const EntityDoraContent = deliveryPlugin.provide(
+  createComponentExtension({
+    name: 'EntityDoraContent',
+    component: {
+      lazy: () => import('./components/DoraTab').then(m => m.DoraTab),
+    },
+  }),
+);
+
+/**
+ * The DORA summary card for a service's overview (the four keys and their tiers, linking to the
+ * DORA tab): put it in the overview's grid with `if={isDoraAvailable}`.
+ */
+export const EntityDoraCard = deliveryPlugin.provide(
+  createComponentExtension({
+    name: 'EntityDoraCard',
+    component: {
+      lazy: () => import('./components/DoraTab').then(m => m.EntityDoraCard),
+    },
+  }),
+);
+
+/**
+ * The DORA summary card for Group pages, rolled up over the services the group and its
+ * sub-teams own.
+ */
+export const GroupDoraCard = deliveryPlugin.provide(
+  createComponentExtension({
+    name: 'GroupDoraCard',
+    component: {
+      lazy: () => import('./components/DoraTab').then(m => m.GroupDoraCard),
+    },
+  }),
+);
+
+/**
+ * The DORA organisation page for legacy apps: a group picker, the group's cards and a table of
+ * its teams. Mount it on a route, e.g. `<Route path="/dora" element={<DoraPage />} />`.
+ */
+export const DoraPage = deliveryPlugin.provide(
+  createRoutableExtension({
+    name: 'DoraPage',
+    component: () => import('./components/DoraTab').then(m => m.DoraPage),
+    mountPoint: doraRouteRef,
   }),
 );

@@ -22,6 +22,8 @@ import {
   Incident,
   Rollback,
   StartRollbackRequest,
+  DoraDetailsResponse,
+  DoraResponse,
 } from '@internal/plugin-delivery-common';
 
 /**
@@ -31,6 +33,43 @@ import {
 export interface FlagChangeOutcome {
   result: FlagChangeResult;
   pending: boolean;
+}
+
+/**
+ * Whose DORA metrics: a service (`entity`, e.g. `component:default/payments-api`) or a team
+ * (`group`, e.g. `group:default/team-payments`, rolled up over the services it and its sub-teams
+ * own). Exactly one of the two.
+ */
+export type DoraScopeQuery = { entity: string } | { group: string };
+
+/**
+ * A DORA query: the scope and the period [from, to). `from` should carry the user's offset
+ * (a local midnight), since the trend's intervals start there.
+ */
+export type DoraQuery = DoraScopeQuery & {
+  from?: string;
+  to?: string;
+  /** The trend's intervals (week by default). */
+  interval?: 'day' | 'week';
+};
+
+/** Which list lies behind a DORA metric. */
+export type DoraDetailsKind = 'deployments' | 'commits' | 'incidents';
+
+/** A page of the list behind a metric. */
+export type DoraDetailsQuery = DoraScopeQuery & {
+  from?: string;
+  to?: string;
+  kind: DoraDetailsKind;
+  limit?: number;
+  offset?: number;
+};
+
+/** A CSV export as the backend answered it, ready to be saved. */
+export interface DoraCsvFile {
+  blob: Blob;
+  /** The name the backend suggests (Content-Disposition), if any. */
+  filename?: string;
 }
 
 /** The delivery backend, as the tabs use it. */
@@ -145,6 +184,18 @@ export interface DeliveryApi {
     entity: CompoundEntityRef,
     environment?: string,
   ): Promise<DecisionRecord[]>;
+
+  /** DORA's metrics of a service or a team over a period, with tiers, targets and a trend. */
+  getDora(query: DoraQuery): Promise<DoraResponse>;
+  /** A page of the deployments, commits or incidents behind the metrics, newest first. */
+  getDoraDetails(query: DoraDetailsQuery): Promise<DoraDetailsResponse>;
+  /**
+   * The whole list behind the metrics as CSV (up to 100,000 rows), read through the app's
+   * authenticated fetch: the route needs the user's token, so a plain link would not do.
+   */
+  getDoraDetailsCsv(
+    query: Omit<DoraDetailsQuery, 'limit' | 'offset'>,
+  ): Promise<DoraCsvFile>;
 }
 
 /** Reference to the {@link DeliveryApi}. */

@@ -381,4 +381,100 @@ describe('DeliveryClient', () => {
       });
     });
   });
+
+  describe('DORA', () => {
+    const base = 'http://backend/api/delivery/dora';
+    function client(...responses: Response[]) {
+      const fetch = jest.fn<
+        Promise<Response>,
+        Parameters<typeof globalThis.fetch>
+      >();
+      for (const r of responses) fetch.mockResolvedValueOnce(r);
+      return {
+        fetch,
+        client: new DeliveryClient({ discoveryApi, fetchApi: { fetch } }),
+      };
+    }
+    const from = '2026-09-04T00:00:00+02:00';
+
+    it('reads the metrics of a service or a group with the period', async () => {
+      const { fetch, client: c } = client(
+        new Response(JSON.stringify({ scope: { kind: 'entity' } })),
+        new Response(JSON.stringify({ scope: { kind: 'group' } })),
+      );
+      await expect(
+        c.getDora({
+          entity: 'component:default/payments-api',
+          from,
+          interval: 'day',
+        }),
+      ).resolves.toEqual({ scope: { kind: 'entity' } });
+      // The offset's + is encoded, or it would arrive as a space.
+      expect(fetch.mock.calls[0][0]).toBe(
+        `${base}?entity=component%3Adefault%2Fpayments-api&from=2026-09-04T00%3A00%3A00%2B02%3A00&interval=day`,
+      );
+      expect(fetch.mock.calls[0][1]).toMatchObject({ method: 'GET' });
+      await c.getDora({ group: 'group:default/acme' });
+      expect(fetch.mock.calls[1][0]).toBe(
+        `${base}?group=group%3Adefault%2Facme`,
+      );
+    });
+
+    it('reads a page of the details as JSON', async () => {
+      const { fetch, client: c } = client(
+        new Response(JSON.stringify({ kind: 'commits', total: 0 })),
+      );
+      await expect(
+        c.getDoraDetails({
+          group: 'group:default/acme',
+          from: '2026-09-03T22:00:00.000Z',
+          to: '2026-11-26T10:00:00.000Z',
+          kind: 'commits',
+          limit: 20,
+          offset: 40,
+        }),
+      ).resolves.toEqual({ kind: 'commits', total: 0 });
+      expect(fetch.mock.calls[0][0]).toBe(
+        `${base}/details?group=group%3Adefault%2Facme&from=2026-09-03T22%3A00%3A00.000Z&to=2026-11-26T10%3A00%3A00.000Z&kind=commits&limit=20&offset=40`,
+      );
+    });
+
+    it('downloads the CSV through the authenticated fetch, with the backend’s file name', async () => {
+      const csv = 'deployedAt,entityRef\r\n2026-11-26T09:00:00.000Z,x\r\n';
+      const { fetch, client: c } = client(
+        new Response(csv, {
+          headers: {
+            'Content-Type': 'text/csv; charset=utf-8',
+            'Content-Disposition':
+              'attachment; filename="dora-deployments-payments-api.csv"',
+          },
+        }),
+        new Response(csv, { headers: { 'Content-Type': 'text/csv' } }),
+        new Response(
+          JSON.stringify({
+            error: { name: 'InputError', message: 'from is after to' },
+            response: { statusCode: 400 },
+          }),
+          { status: 400, headers: { 'Content-Type': 'application/json' } },
+        ),
+      );
+      const query = {
+        entity: 'component:default/payments-api',
+        kind: 'deployments' as const,
+      };
+      const file = await c.getDoraDetailsCsv(query);
+      expect(fetch.mock.calls[0][0]).toBe(
+        `${base}/details?entity=component%3Adefault%2Fpayments-api&kind=deployments&format=csv`,
+      );
+      expect(file.filename).toBe('dora-deployments-payments-api.csv');
+      expect(await file.blob.text()).toBe(csv);
+      await expect(c.getDoraDetailsCsv(query)).resolves.not.toHaveProperty(
+        'filename',
+      );
+      await expect(c.getDoraDetailsCsv(query)).rejects.toMatchObject({
+        name: 'ResponseError',
+        statusCode: 400,
+      });
+    });
+  });
 });

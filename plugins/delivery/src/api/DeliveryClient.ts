@@ -24,8 +24,16 @@ import {
   Incident,
   Rollback,
   StartRollbackRequest,
+  DoraDetailsResponse,
+  DoraResponse,
 } from '@internal/plugin-delivery-common';
-import { DeliveryApi, FlagChangeOutcome } from './DeliveryApi';
+import {
+  DeliveryApi,
+  DoraCsvFile,
+  DoraDetailsQuery,
+  DoraQuery,
+  FlagChangeOutcome,
+} from './DeliveryApi';
 
 /**
  * {@link DeliveryApi} over HTTP, through discovery and the app's authenticated fetch: the client
@@ -272,6 +280,40 @@ export class DeliveryClient implements DeliveryApi {
       }),
     );
     return items;
+  }
+
+  getDora(query: DoraQuery): Promise<DoraResponse> {
+    return body(this.#api.getDora({ query }));
+  }
+
+  getDoraDetails(query: DoraDetailsQuery): Promise<DoraDetailsResponse> {
+    return body(this.#api.getDoraDetails({ query }));
+  }
+
+  async getDoraDetailsCsv(
+    query: Omit<DoraDetailsQuery, 'limit' | 'offset'>,
+  ): Promise<DoraCsvFile> {
+    const response = await this.#api.getDoraDetails({
+      query: { ...query, format: 'csv' },
+    });
+    if (!response.ok) {
+      throw await ResponseError.fromResponse(response as Response);
+    }
+    const filename = attachmentName(
+      response.headers.get('Content-Disposition'),
+    );
+    return { blob: await response.blob(), ...(filename ? { filename } : {}) };
+  }
+}
+
+/** The file name of a `Content-Disposition: attachment; filename="…"` header, if it gives one. */
+function attachmentName(header: string | null): string | undefined {
+  const match = header?.match(/filename\*?=(?:UTF-8'')?"?([^";]+)"?/i);
+  if (!match) return undefined;
+  try {
+    return decodeURIComponent(match[1].trim());
+  } catch {
+    return match[1].trim();
   }
 }
 

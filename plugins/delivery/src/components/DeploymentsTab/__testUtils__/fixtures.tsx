@@ -207,6 +207,10 @@ export function fakeApi(overrides: Partial<DeliveryApi> = {}): DeliveryApi {
     startRollback: jest.fn(),
     getIncidents: jest.fn(),
     getRollbackDecisions: jest.fn(),
+    // The DORA tab's calls; its own fixtures give them answers.
+    getDora: jest.fn(),
+    getDoraDetails: jest.fn(),
+    getDoraDetailsCsv: jest.fn(),
     ...overrides,
   };
 }

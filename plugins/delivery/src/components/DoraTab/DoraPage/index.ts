@@ -1,0 +1,2 @@
+export { DoraOrganisationPage, DoraPage, defaultGroup } from './DoraPage';
+export { TeamsTable } from './TeamsTable';

@@ -1,0 +1,1 @@
+export { DoraSummaryCard, KeyMetric, KeyMetrics } from './DoraSummary';

@@ -1,0 +1,1 @@
+export { DrillDownDialog } from './DrillDownDialog';

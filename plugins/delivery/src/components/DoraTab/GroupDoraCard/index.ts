@@ -1,0 +1,1 @@
+export { GroupDoraCard } from './GroupDoraCard';

@@ -1,0 +1,1 @@
+export { PeriodSelector } from './PeriodSelector';
