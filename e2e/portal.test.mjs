@@ -8,9 +8,13 @@
 // uses the Flags tab: a toggle, a production change waiting for a second person, the kill switch
 // (flags-tab.png, flags-tab-after-kill.png); last, the Rollback tab: a bad version in production
 // returned to the version before it, canary first, with one click (rollback-tab.png,
-// rollback-tab-after.png).
+// rollback-tab-after.png). Second of all, as it only reads: DORA's metrics of payments-api from
+// the history the sandbox GitHub sent as signed webhooks, on its overview and its DORA tab, the
+// commits behind lead time and their CSV, its team's card and the organisation page
+// (dora-tab.png, dora-drilldown.png, dora-org.png).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { resultsDir, startPortal, waitFor } from './portal.mjs';
@@ -144,7 +148,163 @@ async function api(path, init = {}) {
   return res.json();
 }
 
-// Runs after the test above, which reads the seeded versions before this one changes them.
+// Reads only: the DORA history the sandbox GitHub sent as signed webhooks when the portal started.
+test(
+  'a manager reads DORA metrics on a service, its team and the organisation, and the list behind one',
+  { timeout: 600_000 },
+  async () => {
+    const service = 'component:default/payments-api';
+    // The sandbox sends about 16 weeks of history once the backend is up; wait until it is in.
+    const seeded = await waitFor(
+      'the DORA history of payments-api to arrive',
+      async () => {
+        const dora = await api(`/dora?entity=${encodeURIComponent(service)}`);
+        const m = dora?.metrics;
+        return m?.deploymentFrequency?.count > 0 && m?.leadTime?.count > 0
+          ? dora
+          : undefined;
+      },
+      300_000,
+      [],
+    );
+    assert.equal(seeded.scope.ref, service);
+
+    const page = await browser.newPage({
+      viewport: { width: 1400, height: 1400 },
+    });
+    await signIn(page);
+
+    // The overview's summary card links to the tab.
+    await page.goto(`${portal.appUrl}/catalog/default/component/payments-api`);
+    await page
+      .getByText('Delivery performance, last 12 weeks')
+      .waitFor({ timeout: 60_000 });
+    await page
+      .getByRole('group', { name: 'Lead time for changes' })
+      .getByTestId('tier')
+      .waitFor({ timeout: 60_000 });
+
+    // The tab, as the browser asks for it: the last 12 weeks from a local midnight, by week.
+    const doraRead = page.waitForResponse(
+      r =>
+        r.url().includes('/api/delivery/dora?') &&
+        r.url().includes('interval=week'),
+      { timeout: 60_000 },
+    );
+    await page.goto(
+      `${portal.appUrl}/catalog/default/component/payments-api/dora`,
+    );
+    const read = await doraRead;
+    assert.equal(read.status(), 200);
+    const asked = new URL(read.url()).searchParams;
+    assert.equal(asked.get('entity'), service);
+    assert.match(asked.get('from'), /T00:00:00[+-]\d\d:\d\d$/);
+    const dora = await read.json();
+    assert.equal(dora.trend.length, 12);
+
+    const card = key => page.getByTestId(`dora-${key}`);
+    await card('deploymentFrequency').waitFor({ timeout: 60_000 });
+    const value = async key =>
+      (await card(key).getByTestId('value').textContent()).trim();
+    // Values for people, in the metric's unit.
+    assert.match(
+      await value('deploymentFrequency'),
+      /^\d+(\.\d)? \/ (day|week|month)$/,
+    );
+    assert.match(await value('leadTime'), /^\d+ (s|min|h|d)( \d+ (min|h))?$/);
+    assert.match(await value('changeFailureRate'), /^\d+(\.\d)? %$/);
+    assert.match(await value('successRate'), /^\d+(\.\d)? %$/);
+    // The sample is the backend's count.
+    assert.equal(
+      (
+        await card('deploymentFrequency').getByTestId('sample').textContent()
+      ).trim(),
+      `from ${dora.metrics.deploymentFrequency.count.toLocaleString(
+        'en-US',
+      )} deployment${dora.metrics.deploymentFrequency.count === 1 ? '' : 's'}`,
+    );
+    // A tier badge on each tiered metric with a value, as the backend tiered it.
+    for (const key of [
+      'deploymentFrequency',
+      'leadTime',
+      'changeFailureRate',
+    ]) {
+      assert.equal(
+        await card(key).getByTestId('tier').getAttribute('data-tier'),
+        dora.metrics[key].tier,
+        `${key}'s tier`,
+      );
+    }
+    // A target verdict where one applies, and a chart on every card.
+    assert.equal(
+      await card('leadTime').getByTestId('target').getAttribute('data-met'),
+      String(dora.metrics.leadTime.target.met),
+    );
+    assert.equal(await page.getByTestId('trend').count(), 6);
+    await card('leadTime')
+      .locator('.recharts-surface')
+      .first()
+      .waitFor({ timeout: 30_000 });
+    await page.screenshot({
+      path: join(resultsDir, 'dora-tab.png'),
+      fullPage: true,
+    });
+
+    // The commits behind lead time, and their CSV through the authenticated fetch.
+    await page
+      .getByRole('button', {
+        name: 'Show the commits behind Lead time for changes',
+      })
+      .click();
+    const dialog = page.getByRole('dialog', {
+      name: 'Lead time for changes: the commits behind it',
+    });
+    await dialog.getByRole('row').nth(1).waitFor({ timeout: 60_000 });
+    assert.ok((await dialog.getByRole('row').count()) > 1, 'commits listed');
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: 60_000 }),
+      dialog.getByRole('button', { name: 'Export CSV' }).click(),
+    ]);
+    assert.match(download.suggestedFilename(), /^dora-.*\.csv$/);
+    const csv = readFileSync(await download.path(), 'utf8');
+    assert.match(csv.split('\r\n')[0], /^entityRef,sha,committedAt/);
+    assert.ok(csv.split('\r\n').length > 2, 'the CSV has rows');
+    await page.screenshot({
+      path: join(resultsDir, 'dora-drilldown.png'),
+      fullPage: true,
+    });
+    await dialog.getByRole('button', { name: 'Close' }).click();
+
+    // The team's page: rolled up over what it owns.
+    await page.goto(`${portal.appUrl}/catalog/default/group/team-payments`);
+    await page
+      .getByText(/^Rolled up over \d+ services?, \d+ teams?$/)
+      .waitFor({ timeout: 60_000 });
+
+    // The organisation page from the sidebar: acme by default, its teams in a table.
+    await page.getByRole('link', { name: 'DORA', exact: true }).first().click();
+    await page.waitForURL(/\/dora(\?|$)/, { timeout: 30_000 });
+    await page.getByTestId('dora-metrics').waitFor({ timeout: 60_000 });
+    assert.match(
+      await page.getByLabel('Group').textContent(),
+      /acme \(organization\)/i,
+    );
+    const teams = page.getByRole('region', { name: /^Teams of /i });
+    await teams.getByRole('link', { name: 'team-payments' }).waitFor({
+      timeout: 60_000,
+    });
+    await teams
+      .getByTestId('leadTime-group:default/team-payments')
+      .getByTestId('tier')
+      .waitFor({ timeout: 60_000 });
+    await page.screenshot({
+      path: join(resultsDir, 'dora-org.png'),
+      fullPage: true,
+    });
+  },
+);
+
+// Runs after the first test, which reads the seeded versions before this one changes them.
 test(
   'a developer deploys a flagged change to production, and a bad one is caught in canary: its flag off first, then rolled back',
   { timeout: 1_800_000 },
