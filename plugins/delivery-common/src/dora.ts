@@ -122,6 +122,46 @@ export const DEFAULT_DORA_TARGETS: DoraTargets = {
   successRate: 0.95,
 };
 
+const MINUTE = 60_000;
+
+/**
+ * The step a duration falls in at the resolution the cards show: whole minutes under a day,
+ * whole hours up to 30 days, whole days beyond. Steps are consecutive integers that sort as the
+ * durations do; percentiles are counted per step (exact at that resolution, and the same in
+ * SQLite and PostgreSQL, whose SQL computes the same steps).
+ */
+export function durationStep(ms: number): number {
+  if (ms < DAY) return Math.floor(ms / MINUTE);
+  if (ms < 30 * DAY) return 1416 + Math.floor(ms / HOUR);
+  return 2106 + Math.floor(ms / DAY);
+}
+
+/** The shortest duration of a step (the value a percentile in that step is reported as). */
+export function durationOfStep(step: number): number {
+  if (step < 1440) return step * MINUTE;
+  if (step < 2136) return (step - 1416) * HOUR;
+  return (step - 2106) * DAY;
+}
+
+/**
+ * The nearest-rank percentile of a distribution given as (value, count) pairs sorted by value:
+ * the smallest value with at least `p` of the items at or below it; undefined when empty.
+ */
+export function percentileOfCounts(
+  sorted: ReadonlyArray<readonly [value: number, count: number]>,
+  p: number,
+): number | undefined {
+  const total = sorted.reduce((sum, [, count]) => sum + count, 0);
+  if (total === 0) return undefined;
+  const rank = Math.max(1, Math.ceil(p * total));
+  let seen = 0;
+  for (const [value, count] of sorted) {
+    seen += count;
+    if (seen >= rank) return value;
+  }
+  return sorted[sorted.length - 1][0];
+}
+
 /** DORA's deployment-frequency buckets, from deployments per day of one service. */
 export type DeploymentFrequencyBucket =
   | 'onDemand'
@@ -211,7 +251,7 @@ export interface DoraCounts {
   /**
    * Lead times of the commits first deployed in the period: how many, and their nearest-rank
    * median and 90th percentile in milliseconds (the smallest value with at least half, or 90 %,
-   * of the items at or below it; exact, and the same in SQLite and PostgreSQL).
+   * of the items at or below it), at the cards' resolution ({@link durationStep}).
    */
   leadTime: DoraDistribution;
   /** Recovery times of the incidents started in the period and resolved since. */

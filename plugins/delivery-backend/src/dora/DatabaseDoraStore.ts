@@ -3,6 +3,8 @@ import {
   DoraCounts,
   DoraDistribution,
   DoraEvent,
+  durationOfStep,
+  percentileOfCounts,
 } from '@internal/plugin-delivery-common';
 import { Knex } from 'knex';
 import { migrateDeliveryDatabase } from '../database/DatabaseObservedVersionsStore';
@@ -12,6 +14,15 @@ const EVENTS = 'delivery_dora_events';
 const DEPLOYMENTS = 'delivery_dora_deployments';
 const CHANGES = 'delivery_dora_changes';
 const INCIDENTS = 'delivery_dora_incidents';
+const SERVICES = 'delivery_dora_services';
+/**
+ * `durationStep` of delivery-common in SQL (five bindings of the column): minutes under a day,
+ * then hours up to 30 days, then days; integer division on both databases.
+ */
+const DURATION_STEP_SQL = `CASE
+  WHEN ?? < 86400000 THEN CAST(?? / 60000 AS INTEGER)
+  WHEN ?? < 2592000000 THEN 1416 + CAST(?? / 3600000 AS INTEGER)
+  ELSE 2106 + CAST(?? / 86400000 AS INTEGER) END`;
 
 /** A period cut into intervals from its start: [from, to), intervals of `intervalMs`. */
 export interface DoraWindow {
@@ -113,6 +124,9 @@ const optNum = (v: string | number | null | undefined): number | undefined =>
 
 class AlreadyStored extends Error {}
 
+/** Narrows a query of facts to a scope's services. */
+type Scope = (q: Knex.QueryBuilder) => Knex.QueryBuilder;
+
 /**
  * DORA's events and facts on the plugin's database (SQLite or PostgreSQL). Every source goes
  * through {@link DatabaseDoraStore.ingest}: the event is stored once per source id, and its facts
@@ -129,11 +143,9 @@ export class DatabaseDoraStore {
   }
 
   readonly #db: Knex;
-  readonly #postgres: boolean;
 
   constructor(db: Knex) {
     this.#db = db;
-    this.#postgres = /^(pg|postgres)/.test(String(db.client.config.client));
   }
 
   /** Whether an event of this source id is stored. */
@@ -166,6 +178,10 @@ export class DatabaseDoraStore {
           if (isUniqueViolation(error)) throw new AlreadyStored();
           throw error;
         }
+        await tx(SERVICES)
+          .insert({ entity_ref: event.entityRef })
+          .onConflict('entity_ref')
+          .ignore();
         if (event.type === 'deployment') await applyDeployment(tx, event);
         else if (event.type === 'push') await applyPush(tx, event);
         else await applyIncident(tx, event);
@@ -214,22 +230,23 @@ export class DatabaseDoraStore {
     const intervals = Array.from({ length: size }, empty);
     const total = empty();
     if (entityRefs.length === 0) return { total, intervals };
+    const scope = await this.#scope(entityRefs);
 
     const [deployments, incidents, lead, recovery] = await Promise.all([
-      this.#deploymentCounts(entityRefs, window),
-      this.#incidentCounts(entityRefs, window),
+      this.#deploymentCounts(scope, window),
+      this.#incidentCounts(scope, window),
       this.#percentiles({
         table: CHANGES,
         value: 'lead_ms',
         time: 'deployed_at',
-        entityRefs,
+        scope,
         window,
       }),
       this.#percentiles({
         table: INCIDENTS,
         value: 'recovery_ms',
         time: 'started_at',
-        entityRefs,
+        scope,
         window,
       }),
     ]);
@@ -265,7 +282,21 @@ export class DatabaseDoraStore {
     return { total, intervals };
   }
 
-  async #deploymentCounts(entityRefs: string[], window: DoraWindow) {
+  /**
+   * How to narrow the facts to a scope: by service, or not at all when the scope holds every
+   * service DORA has facts of (an organisation's card), which spares a 2,000-name filter.
+   */
+  async #scope(entityRefs: string[]): Promise<Scope> {
+    const wanted = new Set(entityRefs);
+    const known: Array<{ entity_ref: string }> = await this.#db(
+      SERVICES,
+    ).select('entity_ref');
+    return known.every(k => wanted.has(k.entity_ref))
+      ? (q: Knex.QueryBuilder) => q
+      : (q: Knex.QueryBuilder) => q.whereIn('entity_ref', entityRefs);
+  }
+
+  async #deploymentCounts(scope: Scope, window: DoraWindow) {
     const rows = await this.#db(DEPLOYMENTS)
       .select(
         this.#db.raw('CAST((deployed_at - ?) / ? AS INTEGER) AS bucket', [
@@ -291,7 +322,7 @@ export class DatabaseDoraStore {
       )
       .where('deployed_at', '>=', window.from)
       .andWhere('deployed_at', '<', window.to)
-      .whereIn('entity_ref', entityRefs)
+      .modify(scope)
       .groupByRaw('1');
     return rows.map((r: Record<string, string | number>) => ({
       bucket: num(r.bucket),
@@ -304,7 +335,7 @@ export class DatabaseDoraStore {
     }));
   }
 
-  async #incidentCounts(entityRefs: string[], window: DoraWindow) {
+  async #incidentCounts(scope: Scope, window: DoraWindow) {
     const rows = await this.#db(INCIDENTS)
       .select(
         this.#db.raw('CAST((started_at - ?) / ? AS INTEGER) AS bucket', [
@@ -315,7 +346,7 @@ export class DatabaseDoraStore {
       )
       .where('started_at', '>=', window.from)
       .andWhere('started_at', '<', window.to)
-      .whereIn('entity_ref', entityRefs)
+      .modify(scope)
       .groupByRaw('1');
     return rows.map((r: Record<string, string | number>) => ({
       bucket: num(r.bucket),
@@ -324,93 +355,70 @@ export class DatabaseDoraStore {
   }
 
   /**
-   * Nearest-rank median and 90th percentile of a column, per interval and over the whole period:
-   * PostgreSQL's percentile_disc, SQLite's row numbers; the same values.
+   * Nearest-rank median and 90th percentile of a duration column, per interval and over the
+   * whole period, at the resolution the cards show (minutes under a day, hours under 30 days,
+   * days beyond): one grouped count per interval and step, in SQL alike on SQLite and
+   * PostgreSQL, instead of sorting every value (an organisation's 12 weeks are ~800 k commits).
    */
   async #percentiles(options: {
     table: string;
     value: string;
     time: string;
-    entityRefs: string[];
+    scope: Scope;
     window: DoraWindow;
   }): Promise<{
     total: DoraDistribution;
     buckets: Map<number, DoraDistribution>;
   }> {
-    const { table, value, time, entityRefs, window } = options;
+    const { table, value, time, scope, window } = options;
     const db = this.#db;
-    const base = db(table)
+    const rows: Array<Record<string, string | number>> = await db(table)
       .select(
         db.raw(`CAST((?? - ?) / ? AS INTEGER) AS bucket`, [
           time,
           window.from,
           window.intervalMs,
         ]),
-        db.raw('?? AS v', [value]),
+        db.raw(`${DURATION_STEP_SQL} AS step`, [
+          value,
+          value,
+          value,
+          value,
+          value,
+        ]),
+        db.raw('COUNT(*) AS n'),
       )
       .whereNotNull(value)
       .andWhere(time, '>=', window.from)
       .andWhere(time, '<', window.to)
-      .whereIn('entity_ref', entityRefs);
-    const buckets = new Map<number, DoraDistribution>();
-    let total: DoraDistribution = { count: 0 };
-    if (this.#postgres) {
-      const rows = await db
-        .select(
-          'bucket',
-          db.raw('COUNT(*) AS n'),
-          db.raw('percentile_disc(0.5) WITHIN GROUP (ORDER BY v) AS p50'),
-          db.raw('percentile_disc(0.9) WITHIN GROUP (ORDER BY v) AS p90'),
-        )
-        .from(base.as('t'))
-        .groupByRaw('GROUPING SETS ((bucket), ())');
-      for (const r of rows as Array<Record<string, string | number | null>>) {
-        const d = {
-          count: num(r.n),
-          ...(r.p50 === null ? {} : { p50: num(r.p50) }),
-          ...(r.p90 === null ? {} : { p90: num(r.p90) }),
-        };
-        if (r.bucket === null) total = d;
-        else buckets.set(num(r.bucket), d);
-      }
-      return { total, buckets };
+      .modify(scope)
+      .groupByRaw('1, 2');
+    const perBucket = new Map<number, Array<[number, number]>>();
+    const all = new Map<number, number>();
+    for (const r of rows) {
+      const bucket = num(r.bucket);
+      const step = num(r.step);
+      const n = num(r.n);
+      const list = perBucket.get(bucket) ?? [];
+      list.push([step, n]);
+      perBucket.set(bucket, list);
+      all.set(step, (all.get(step) ?? 0) + n);
     }
-    // SQLite: rank the values within each interval and within the period, and keep the ranks
-    // ceil(n/2) and ceil(9n/10).
-    const ranked = (partition: string) =>
-      db
-        .select(
-          'bucket',
-          'v',
-          db.raw(
-            `ROW_NUMBER() OVER (PARTITION BY ${partition} ORDER BY v) AS rn`,
-          ),
-          db.raw(`COUNT(*) OVER (PARTITION BY ${partition}) AS n`),
-        )
-        .from(base.clone().as('t'));
-    const pick = async (partition: string) =>
-      (await db
-        .select('bucket', 'v', 'rn', 'n')
-        .from(ranked(partition).as('r'))
-        .whereRaw('rn = (n + 1) / 2 OR rn = (9 * n + 9) / 10')) as Array<
-        Record<string, number>
-      >;
-    const [perBucket, whole] = await Promise.all([pick('bucket'), pick('1')]);
-    const fill = (into: DoraDistribution, r: Record<string, number>) => {
-      into.count = num(r.n);
-      if (num(r.rn) === Math.floor((num(r.n) + 1) / 2)) into.p50 = num(r.v);
-      if (num(r.rn) === Math.floor((9 * num(r.n) + 9) / 10)) {
-        into.p90 = num(r.v);
-      }
+    const distribution = (counts: Array<[number, number]>) => {
+      counts.sort((a, b) => a[0] - b[0]);
+      const p50 = percentileOfCounts(counts, 0.5);
+      const p90 = percentileOfCounts(counts, 0.9);
+      return {
+        count: counts.reduce((sum, [, n]) => sum + n, 0),
+        ...(p50 === undefined ? {} : { p50: durationOfStep(p50) }),
+        ...(p90 === undefined ? {} : { p90: durationOfStep(p90) }),
+      };
     };
-    for (const r of perBucket) {
-      const b = num(r.bucket);
-      const d = buckets.get(b) ?? { count: 0 };
-      fill(d, r);
-      buckets.set(b, d);
+    const buckets = new Map<number, DoraDistribution>();
+    for (const [bucket, counts] of perBucket) {
+      buckets.set(bucket, distribution(counts));
     }
-    for (const r of whole) fill(total, r);
-    return { total, buckets };
+    return { total: distribution([...all.entries()]), buckets };
   }
 
   /** The production deployments and failed attempts of a period, newest first. */
