@@ -31,9 +31,10 @@ done
 # from the portal's gRPC sync (delivery.flags.sync.grpc.port); they retry until it is up.
 # The sandbox GitHub sends signed webhooks (the demo's DORA history, then what changes) to the
 # backend's events endpoint with delivery.dora.github.webhookSecret; it retries until it is up.
+export DELIVERY_DEMO_WEBHOOK_SECRET=sandbox-demo-webhook-secret
 SANDBOX_FLAGS_PORT=8015 \
   SANDBOX_GITHUB_WEBHOOK_URL=http://localhost:7007/api/events/http/github \
-  SANDBOX_GITHUB_WEBHOOK_SECRET=sandbox-demo-webhook-secret \
+  SANDBOX_GITHUB_WEBHOOK_SECRET="$DELIVERY_DEMO_WEBHOOK_SECRET" \
   yarn workspace @internal/sandbox start &
 pids+=($!)
 # The backend reads the sandbox at start-up; wait until its last server answers.
