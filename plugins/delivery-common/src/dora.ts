@@ -63,6 +63,11 @@ export type DoraEvent =
       title: string;
       startedAt: number;
       resolvedAt?: number;
+      /**
+       * When the source last changed it (GitHub's `updated_at`): a redelivered older state that
+       * arrives after a newer one (an 'opened' after the 'closed') does not reopen it.
+       */
+      updatedAt?: number;
       /** The deployment that caused it: the portal's token, or a sha the report names. */
       token?: string;
       sha?: string;

@@ -373,6 +373,38 @@ describe.each(databases.eachSupportedId())(
       ]);
     });
 
+    it('keeps an incident resolved when an older open state arrives late, and reopens on a newer one', async () => {
+      const store = await createStore();
+      const base = {
+        type: 'incident' as const,
+        source: 'github' as const,
+        entityRef: A,
+        incidentId: 'late',
+        title: 'Late',
+        startedAt: T0 + HOUR,
+      };
+      await store.ingest({
+        ...base,
+        sourceId: 'closed',
+        resolvedAt: T0 + 2 * HOUR,
+        updatedAt: T0 + 2 * HOUR,
+      });
+      await store.ingest({ ...base, sourceId: 'opened', updatedAt: T0 + HOUR });
+      const page = { entityRefs: [A], ...window, limit: 10, offset: 0 };
+      expect((await store.listIncidents(page)).items[0]).toMatchObject({
+        resolvedAt: T0 + 2 * HOUR,
+        recoveryTime: HOUR,
+      });
+      await store.ingest({
+        ...base,
+        sourceId: 'reopened',
+        updatedAt: T0 + 3 * HOUR,
+      });
+      expect((await store.listIncidents(page)).items[0]).not.toHaveProperty(
+        'resolvedAt',
+      );
+    });
+
     it('lists the deployments, commits and incidents behind the numbers, newest first', async () => {
       const store = await withHistory();
       const page = { entityRefs: [A, B], ...window, limit: 3, offset: 0 };

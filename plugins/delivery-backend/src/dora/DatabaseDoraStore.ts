@@ -772,7 +772,14 @@ async function applyIncident(tx: Tx, event: IncidentEvent) {
     event.startedAt,
     optNum(row?.started_at) ?? event.startedAt,
   );
-  const resolvedAt = event.resolvedAt;
+  // A stale 'open' (older than the resolution already stored) keeps it resolved.
+  const storedResolution = optNum(row?.resolved_at);
+  const stale =
+    event.resolvedAt === undefined &&
+    storedResolution !== undefined &&
+    event.updatedAt !== undefined &&
+    event.updatedAt <= storedResolution;
+  const resolvedAt = stale ? storedResolution : event.resolvedAt;
   const values = {
     entity_ref: event.entityRef,
     title: event.title,

@@ -498,6 +498,7 @@ describe('gitHubDoraEvents: issues', () => {
         incidentId: 'github:acme/payments-api#42',
         title: 'Refunds fail with 500',
         startedAt: Date.parse('2026-11-20T09:20:00Z'),
+        updatedAt: Date.parse('2026-11-20T09:20:00Z'),
         sha: SHA_B.slice(0, 12),
         url: 'https://github.com/acme/payments-api/issues/42',
       },

@@ -247,6 +247,7 @@ function issueEvents(payload: Json, repo: string, entityRefs: string[]) {
   const resolvedAt =
     issue.state === 'closed' ? gitHubTime(issue.closed_at) : undefined;
   const updated = str(issue.updated_at) ?? String(startedAt);
+  const updatedAt = gitHubTime(issue.updated_at);
   const title = str(issue.title) ?? `#${number}`;
   const [sha] = [...shasNamedIn(str(issue.body) ?? ''), ...shasNamedIn(title)];
   const url = str(issue.html_url);
@@ -260,6 +261,7 @@ function issueEvents(payload: Json, repo: string, entityRefs: string[]) {
       title,
       startedAt,
       ...(resolvedAt === undefined ? {} : { resolvedAt }),
+      ...(updatedAt === undefined ? {} : { updatedAt }),
       ...(sha ? { sha } : {}),
       ...(url ? { url } : {}),
     }),
