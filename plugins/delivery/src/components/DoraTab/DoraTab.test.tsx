@@ -319,8 +319,18 @@ describe('DoraTab', () => {
       });
       expect(createObjectURL).toHaveBeenCalledWith(expect.any(Blob));
       const link = click.mock.instances[0] as unknown as HTMLAnchorElement;
+      // Named in the user's local dates.
+      const localDay = (iso: string) => {
+        const d = new Date(iso);
+        const pad = (n: number) => String(n).padStart(2, '0');
+        return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(
+          d.getDate(),
+        )}`;
+      };
       expect(link.download).toBe(
-        'dora-deployments-payments-api-2026-09-03-2026-11-26.csv',
+        `dora-deployments-payments-api-${localDay(
+          '2026-09-03T22:00:00.000Z',
+        )}-${localDay('2026-11-26T10:00:00.000Z')}.csv`,
       );
       expect(link.href).toBe('blob:dora');
 
@@ -352,7 +362,10 @@ describe('DoraTab', () => {
         }),
       ).toBeInTheDocument();
       expect(rows[1]).toHaveTextContent('1 d');
-      expect(rows[1]).toHaveTextContent('github:9001');
+      // A GitHub deployment without a token: its number, the whole id as the title.
+      expect(within(rows[1]).getByTitle('github:9001')).toHaveTextContent(
+        'GitHub 9001',
+      );
     });
 
     it('says why a list is empty and the export failed', async () => {

@@ -127,15 +127,21 @@ export function TeamsTable({
   } else if (!reads.value) {
     content = <Progress />;
   } else {
-    const rows: TeamRow[] = reads.value.map(read => {
-      const known = byRef.get(read.ref.toLocaleLowerCase('en-US'));
-      return {
-        id: read.ref,
-        ref: read.ref,
-        title: known?.title ?? read.value?.scope.title ?? refName(read.ref),
-        read,
-      };
-    });
+    // Teams that own services first, then by name.
+    const owns = (row: TeamRow) => (row.read.value?.scope.services ? 0 : 1);
+    const rows: TeamRow[] = reads.value
+      .map(read => {
+        const known = byRef.get(read.ref.toLocaleLowerCase('en-US'));
+        return {
+          id: read.ref,
+          ref: read.ref,
+          title: known?.title ?? read.value?.scope.title ?? refName(read.ref),
+          read,
+        };
+      })
+      .sort(
+        (a, b) => owns(a) - owns(b) || a.title.localeCompare(b.title, 'en'),
+      );
     content = (
       <Box role="region" aria-label={`Teams of ${group.title}`}>
         {reads.loading && <Progress />}

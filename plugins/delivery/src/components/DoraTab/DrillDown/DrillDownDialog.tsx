@@ -31,6 +31,7 @@ import {
   DoraMetricKey,
   formatCount,
   formatDate,
+  localIso,
   plural,
   refName,
   saveFile,
@@ -51,9 +52,9 @@ const KIND_SINGULAR = {
   incidents: 'incident',
 } as const;
 
-/** `dora-commits-payments-api-2026-09-04-2026-11-26.csv` */
+/** `dora-commits-payments-api-2026-09-04-2026-11-26.csv`, in the user's local dates. */
 function csvName(kind: string, scopeRef: string, from: string, to: string) {
-  const day = (iso: string) => iso.slice(0, 10);
+  const day = (iso: string) => localIso(new Date(iso)).slice(0, 10);
   return `dora-${kind}-${refName(scopeRef)}-${day(from)}-${day(to)}.csv`;
 }
 

@@ -41,6 +41,18 @@ export function useTokenLink(): TokenLink {
   );
 }
 
+/**
+ * A deployment's source id for people: the portal's token, `GitHub 1800078402` for a GitHub
+ * deployment (`github:deployment_status:1800078402:component:default/x`), else the id itself.
+ */
+export function deploymentLabel(id: string): string {
+  const token = /DEP-\d{13}-\d{6}/.exec(id);
+  if (token) return token[0];
+  const github = /^github:(?:[a-z_]+:)?(\d+)/.exec(id);
+  if (github) return `GitHub ${github[1]}`;
+  return id;
+}
+
 /** A portal deployment's token linking to it, a GitHub one's link, else its id. */
 function DeploymentLink({
   entityRef,
@@ -69,7 +81,11 @@ function DeploymentLink({
       </Link>
     );
   }
-  return <>{fallback ?? '—'}</>;
+  return fallback ? (
+    <span title={fallback}>{deploymentLabel(fallback)}</span>
+  ) : (
+    <>—</>
+  );
 }
 
 function Marks({ deployment }: { deployment: DoraDeployment }) {
@@ -119,24 +135,30 @@ const mono = (text: string) => (
   </Typography>
 );
 
+/** Times and tokens stay on one line. */
+const nowrap = (content: ReactNode) => (
+  <span style={{ whiteSpace: 'nowrap' }}>{content}</span>
+);
+
 export function deploymentColumns(
   tokenLink: TokenLink,
   withService: boolean,
 ): TableColumn<DoraDeployment>[] {
   return [
-    { title: 'Deployed', render: d => formatTime(d.deployedAt) },
+    { title: 'Deployed', render: d => nowrap(formatTime(d.deployedAt)) },
     ...(withService ? [serviceColumn<DoraDeployment>()] : []),
     {
       title: 'Deployment',
-      render: d => (
-        <DeploymentLink
-          entityRef={d.entityRef}
-          token={d.token}
-          url={d.url}
-          fallback={d.source === 'github' ? undefined : d.id}
-          tokenLink={tokenLink}
-        />
-      ),
+      render: d =>
+        nowrap(
+          <DeploymentLink
+            entityRef={d.entityRef}
+            token={d.token}
+            url={d.url}
+            fallback={d.source === 'github' ? undefined : d.id}
+            tokenLink={tokenLink}
+          />,
+        ),
     },
     { title: 'Commit', render: d => mono(shortSha(d.sha)) },
     {
@@ -173,19 +195,20 @@ export function commitColumns(
   return [
     { title: 'Commit', render: c => mono(shortSha(c.sha)) },
     ...(withService ? [serviceColumn<DoraCommit>()] : []),
-    { title: 'Committed', render: c => formatTime(c.committedAt) },
-    { title: 'In production', render: c => formatTime(c.deployedAt) },
+    { title: 'Committed', render: c => nowrap(formatTime(c.committedAt)) },
+    { title: 'In production', render: c => nowrap(formatTime(c.deployedAt)) },
     { title: 'Lead time', render: c => formatDurationMs(c.leadTime) },
     {
       title: 'Deployment',
-      render: c => (
-        <DeploymentLink
-          entityRef={c.entityRef}
-          token={c.token}
-          fallback={c.deploymentId}
-          tokenLink={tokenLink}
-        />
-      ),
+      render: c =>
+        nowrap(
+          <DeploymentLink
+            entityRef={c.entityRef}
+            token={c.token}
+            fallback={c.deploymentId}
+            tokenLink={tokenLink}
+          />,
+        ),
     },
   ];
 }
@@ -207,10 +230,10 @@ export function incidentColumns(
         ),
     },
     ...(withService ? [serviceColumn<DoraIncident>()] : []),
-    { title: 'Started', render: i => formatTime(i.startedAt) },
+    { title: 'Started', render: i => nowrap(formatTime(i.startedAt)) },
     {
       title: 'Resolved',
-      render: i => (i.resolvedAt ? formatTime(i.resolvedAt) : 'not yet'),
+      render: i => nowrap(i.resolvedAt ? formatTime(i.resolvedAt) : 'not yet'),
     },
     {
       title: 'Recovery time',

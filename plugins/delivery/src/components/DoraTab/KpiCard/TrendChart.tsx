@@ -5,6 +5,7 @@ import {
   Bar,
   BarChart,
   CartesianGrid,
+  Legend,
   Line,
   LineChart,
   ReferenceLine,
@@ -16,12 +17,20 @@ import {
 import { DoraMetric, DoraTrendPoint } from '@internal/plugin-delivery-common';
 import {
   DoraMetricDefinition,
+  formatDurationShort,
   formatNumber,
   formatTick,
   formatValue,
 } from '../shared';
 
 const HEIGHT = 110;
+
+/** The top of the axis when every point is zero: 5 %, 1 h, 1 a day. */
+const EMPTY_MAX: Record<DoraMetric['unit'], number> = {
+  ratio: 0.05,
+  milliseconds: 3_600_000,
+  perDay: 1,
+};
 
 /**
  * A metric's trend over the period, one point per interval (`trend[]` of the response): bars
@@ -56,12 +65,16 @@ export function TrendChart({
       ? (p[definition.trendSecondary] as number | undefined)
       : undefined,
   }));
+  // The tooltip in full (`1 h 35 min`), the axis in one unit (`1.5 h`).
   const format = (v: unknown) => {
     if (typeof v !== 'number') return '—';
-    // Per day on every tick: the trend's values are small and compared with each other.
     return metric.unit === 'perDay'
       ? `${formatNumber(v)} / day`
       : formatValue(metric.unit, v);
+  };
+  const tick = (v: unknown) => {
+    if (typeof v !== 'number') return '';
+    return metric.unit === 'milliseconds' ? formatDurationShort(v) : format(v);
   };
   const axis = {
     x: (
@@ -76,8 +89,10 @@ export function TrendChart({
       <YAxis
         width={64}
         tick={{ fontSize: 10 }}
-        tickFormatter={format}
+        tickFormatter={tick}
         allowDecimals
+        // All zeros would give recharts' default domain (0 to 4, i.e. 400 %).
+        domain={[0, (max: number) => (max > 0 ? max : EMPTY_MAX[metric.unit])]}
       />
     ),
   };
@@ -133,6 +148,13 @@ export function TrendChart({
               isAnimationActive={false}
               connectNulls={false}
             />
+            {definition.trendSecondary && (
+              <Legend
+                height={14}
+                iconSize={8}
+                wrapperStyle={{ fontSize: 10 }}
+              />
+            )}
             {definition.trendSecondary && (
               <Line
                 type="monotone"

@@ -1,5 +1,6 @@
 import {
   formatDurationMs,
+  formatDurationShort,
   formatPercent,
   formatRate,
   formatTarget,
@@ -21,6 +22,13 @@ describe('DORA formatting', () => {
     expect(formatDurationMs(2 * HOUR)).toBe('2 h');
     expect(formatDurationMs(23 * HOUR + 59 * MIN + 50_000)).toBe('1 d');
     expect(formatDurationMs(51 * HOUR)).toBe('2 d 3 h');
+  });
+
+  it('gives a chart axis’s durations in one unit', () => {
+    expect(formatDurationShort(30_000)).toBe('30 s');
+    expect(formatDurationShort(12 * MIN)).toBe('12 min');
+    expect(formatDurationShort(100 * MIN)).toBe('1.7 h');
+    expect(formatDurationShort(60 * HOUR)).toBe('2.5 d');
   });
 
   it('gives rates per day, per week below one a day, per month below one a week', () => {

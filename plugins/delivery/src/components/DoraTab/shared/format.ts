@@ -45,6 +45,15 @@ export function formatDurationMs(ms: number): string {
   return h ? `${d} d ${h} h` : `${d} d`;
 }
 
+/** A duration for a chart's axis, in one unit: `40 s`, `12 min`, `1.5 h`, `2.5 d`. */
+export function formatDurationShort(ms: number): string {
+  const value = Math.max(0, ms);
+  if (value < MINUTE) return `${Math.round(value / SECOND)} s`;
+  if (value < HOUR) return `${formatNumber(value / MINUTE)} min`;
+  if (value < 24 * HOUR) return `${formatNumber(value / HOUR)} h`;
+  return `${formatNumber(value / (24 * HOUR))} d`;
+}
+
 /** A ratio as a percentage with one decimal at most: `3.1 %`, `95 %`. */
 export function formatPercent(ratio: number): string {
   return `${formatNumber(ratio * 100)} %`;
