@@ -9,6 +9,7 @@ import { notificationService } from '@backstage/plugin-notifications-node';
 import { signalsServiceRef } from '@backstage/plugin-signals-node';
 import {
   ANNOTATION_JENKINS_JOB,
+  DoraEvent,
   deliveryPermissions,
 } from '@internal/plugin-delivery-common';
 import {
@@ -83,6 +84,7 @@ import { registerDoraAction } from './dora/action';
 import {
   createGitHubDoraSubscriber,
   createRepositoryEntities,
+  processGitHubDoraInbox,
 } from './dora/github';
 import {
   createEscalateStage,
@@ -252,15 +254,19 @@ export const deliveryPlugin = createBackendPlugin({
         const doraConfig = readDoraConfig(config);
         const dora = await DatabaseDoraStore.create({ database });
         // GitHub's signed webhooks (deployments made elsewhere, pushes, incident issues).
-        await createGitHubDoraSubscriber({
-          events: deps.events,
-          ingest: event => dora.ingest(event),
+        const gitHubDora = {
+          ingest: (event: DoraEvent) => dora.ingest(event),
           entitiesOfRepository: createRepositoryEntities({
             catalog: deps.catalog,
             credentials: () => auth.getOwnServiceCredentials(),
           }),
           productionEnvironments: doraConfig.productionEnvironments,
+          inbox: dora,
           logger,
+        };
+        await createGitHubDoraSubscriber({
+          events: deps.events,
+          ...gitHubDora,
         });
         const rollbackStore = await DatabaseRollbackStore.create({ database });
         const portalDora = new PortalDoraIngestion({
@@ -645,6 +651,21 @@ export const deliveryPlugin = createBackendPlugin({
             const ingested = await portalDora.catchUp();
             if (ingested > 0) {
               logger.info(`DORA: caught up with ${ingested} portal events`);
+            }
+          },
+        });
+        // GitHub deliveries waiting in DORA's inbox: the catalog did not know their repository
+        // yet (it reads its locations after start), or their processing failed. Kept a week.
+        await scheduler.scheduleTask({
+          id: 'delivery-dora-inbox',
+          scope: 'global',
+          frequency: { seconds: 30 },
+          timeout: { minutes: 5 },
+          fn: async () => {
+            await dora.pruneInbox({ before: Date.now() - 7 * 86_400_000 });
+            const done = await processGitHubDoraInbox(gitHubDora);
+            if (done > 0) {
+              logger.info(`DORA: ${done} waiting GitHub deliveries ingested`);
             }
           },
         });

@@ -373,6 +373,40 @@ describe.each(databases.eachSupportedId())(
       ]);
     });
 
+    it('keeps deliveries in the inbox until they are removed or too old', async () => {
+      const store = await createStore();
+      const id = await store.addToInbox({
+        name: 'push',
+        deliveryId: 'd-1',
+        repository: 'acme/a',
+        payload: { after: 'x', nested: { n: 1 } },
+        receivedAt: T0,
+      });
+      await store.addToInbox({
+        name: 'issues',
+        repository: 'acme/a',
+        payload: {},
+        receivedAt: T0 + HOUR,
+      });
+      await store.retryLater(id, 'no entity yet');
+      expect(await store.inbox({ limit: 10 })).toEqual([
+        {
+          id,
+          name: 'push',
+          deliveryId: 'd-1',
+          repository: 'acme/a',
+          payload: { after: 'x', nested: { n: 1 } },
+          receivedAt: T0,
+          attempts: 1,
+        },
+        expect.objectContaining({ name: 'issues', attempts: 0 }),
+      ]);
+      expect(await store.pruneInbox({ before: T0 + 1 })).toBe(1);
+      const [left] = await store.inbox({ limit: 10 });
+      await store.removeFromInbox(left.id);
+      expect(await store.inbox({ limit: 10 })).toEqual([]);
+    });
+
     it('keeps an incident resolved when an older open state arrives late, and reopens on a newer one', async () => {
       const store = await createStore();
       const base = {

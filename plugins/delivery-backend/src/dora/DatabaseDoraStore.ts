@@ -15,6 +15,18 @@ const DEPLOYMENTS = 'delivery_dora_deployments';
 const CHANGES = 'delivery_dora_changes';
 const INCIDENTS = 'delivery_dora_incidents';
 const SERVICES = 'delivery_dora_services';
+const INBOX = 'delivery_dora_inbox';
+
+/** A GitHub delivery waiting in DORA's inbox. */
+export interface DoraInboxItem {
+  id: number;
+  name: string;
+  deliveryId?: string;
+  repository: string;
+  payload: unknown;
+  receivedAt: number;
+  attempts: number;
+}
 /**
  * `durationStep` of delivery-common in SQL (five bindings of the column): minutes under a day,
  * then hours up to 30 days, then days; integer division on both databases.
@@ -146,6 +158,62 @@ export class DatabaseDoraStore {
 
   constructor(db: Knex) {
     this.#db = db;
+  }
+
+  /** Writes a delivery to the inbox before it is processed; returns its id. */
+  async addToInbox(item: {
+    name: string;
+    deliveryId?: string;
+    repository: string;
+    payload: unknown;
+    receivedAt: number;
+  }): Promise<number> {
+    const [row] = await this.#db(INBOX)
+      .insert({
+        name: item.name,
+        delivery_id: item.deliveryId?.slice(0, 128) ?? null,
+        repository: item.repository.slice(0, 255),
+        payload: JSON.stringify(item.payload),
+        received_at: item.receivedAt,
+      })
+      .returning('id');
+    return Number(typeof row === 'object' ? row.id : row);
+  }
+
+  /** The oldest deliveries in the inbox. */
+  async inbox(options: { limit: number }): Promise<DoraInboxItem[]> {
+    const rows = await this.#db(INBOX)
+      .orderBy('id', 'asc')
+      .limit(options.limit);
+    return rows.map(r => ({
+      id: Number(r.id),
+      name: r.name,
+      ...(r.delivery_id ? { deliveryId: r.delivery_id } : {}),
+      repository: r.repository,
+      payload: JSON.parse(r.payload),
+      receivedAt: num(r.received_at),
+      attempts: num(r.attempts),
+    }));
+  }
+
+  /** Removes a processed delivery. */
+  async removeFromInbox(id: number): Promise<void> {
+    await this.#db(INBOX).where({ id }).delete();
+  }
+
+  /** Counts a failed or premature attempt at a delivery. */
+  async retryLater(id: number, error?: string): Promise<void> {
+    await this.#db(INBOX)
+      .where({ id })
+      .update({
+        attempts: this.#db.raw('attempts + 1'),
+        last_error: error?.slice(0, 2000) ?? null,
+      });
+  }
+
+  /** Gives up on deliveries received before a time; returns how many. */
+  async pruneInbox(options: { before: number }): Promise<number> {
+    return this.#db(INBOX).where('received_at', '<', options.before).delete();
   }
 
   /** Whether an event of this source id is stored. */

@@ -303,6 +303,29 @@ export function gitHubDoraEvents(
   }
 }
 
+/** Where deliveries wait until they become DORA events (the plugin's database). */
+export interface GitHubDoraInbox {
+  addToInbox(item: {
+    name: string;
+    deliveryId?: string;
+    repository: string;
+    payload: unknown;
+    receivedAt: number;
+  }): Promise<number>;
+  inbox(options: { limit: number }): Promise<
+    Array<{
+      id: number;
+      name: string;
+      deliveryId?: string;
+      repository: string;
+      payload: unknown;
+      attempts: number;
+    }>
+  >;
+  removeFromInbox(id: number): Promise<void>;
+  retryLater(id: number, error?: string): Promise<void>;
+}
+
 export interface GitHubDoraSubscriberOptions {
   events: EventsService;
   /** Stores an event once per source id: true when stored, false when it was already. */
@@ -311,12 +334,43 @@ export interface GitHubDoraSubscriberOptions {
   entitiesOfRepository(slug: string): Promise<string[]>;
   /** Deployment environments that count as production. Default `production`. */
   productionEnvironments?: string[];
+  /**
+   * Where each delivery is written before it is processed, so one whose repository the catalog
+   * does not know yet, or whose processing fails, is retried by {@link processGitHubDoraInbox}.
+   * Without it a delivery is processed at once, and one that cannot be is only logged.
+   */
+  inbox?: GitHubDoraInbox;
   logger: LoggerService;
 }
 
+const DORA_EVENT_NAMES = ['push', 'deployment_status', 'issues'];
+
 /**
- * Subscribes to the `github` topic and ingests the DORA events of each delivery. A delivery
- * that cannot be processed is logged and skipped (the events service would only log it too).
+ * Turns one delivery into DORA events and ingests them: 'done' when its events are stored (or
+ * it has none), 'unknown' when no catalog entity has its repository yet.
+ */
+async function processDelivery(
+  options: Pick<
+    GitHubDoraSubscriberOptions,
+    'ingest' | 'entitiesOfRepository' | 'productionEnvironments'
+  >,
+  delivery: GitHubDelivery,
+  repo: string,
+): Promise<'done' | 'unknown'> {
+  const entityRefs = await options.entitiesOfRepository(repo);
+  if (entityRefs.length === 0) return 'unknown';
+  for (const doraEvent of gitHubDoraEvents(delivery, {
+    entityRefs,
+    productionEnvironments: options.productionEnvironments,
+  })) {
+    await options.ingest(doraEvent);
+  }
+  return 'done';
+}
+
+/**
+ * Subscribes to the `github` topic: writes each delivery DORA reads to the inbox, then turns it
+ * into DORA events and ingests them; what cannot be done now stays in the inbox.
  */
 export async function createGitHubDoraSubscriber(
   options: GitHubDoraSubscriberOptions,
@@ -330,41 +384,78 @@ export async function createGitHubDoraSubscriber(
       const describe = `GitHub ${delivery.name ?? 'event'} delivery ${
         delivery.deliveryId ?? '(no id)'
       }`;
+      if (!delivery.name || !DORA_EVENT_NAMES.includes(delivery.name)) return;
+      const repo = repositoryOf(delivery.payload);
+      if (!repo) return;
+      let id: number | undefined;
       try {
-        if (
-          delivery.name !== 'push' &&
-          delivery.name !== 'deployment_status' &&
-          delivery.name !== 'issues'
-        ) {
-          return;
-        }
-        const repo = repositoryOf(delivery.payload);
-        if (!repo) return;
-        const entityRefs = await options.entitiesOfRepository(repo);
-        if (entityRefs.length === 0) {
-          logger.debug(`${describe}: no catalog entity has repository ${repo}`);
-          return;
-        }
-        const doraEvents = gitHubDoraEvents(delivery, {
-          entityRefs,
-          productionEnvironments: options.productionEnvironments,
+        id = await options.inbox?.addToInbox({
+          name: delivery.name,
+          ...(delivery.deliveryId ? { deliveryId: delivery.deliveryId } : {}),
+          repository: repo,
+          payload: delivery.payload,
+          receivedAt: Date.now(),
         });
-        let stored = 0;
-        for (const doraEvent of doraEvents) {
-          if (await options.ingest(doraEvent)) stored += 1;
-        }
-        if (doraEvents.length > 0) {
+        const outcome = await processDelivery(options, delivery, repo);
+        if (outcome === 'unknown') {
           logger.debug(
-            `${describe} for ${repo}: ${stored} of ${doraEvents.length} DORA events stored (the others were already)`,
+            `${describe}: no catalog entity has repository ${repo} yet${
+              id === undefined ? '' : '; kept in the inbox'
+            }`,
           );
+          if (id !== undefined) await options.inbox?.retryLater(id);
+          return;
         }
+        if (id !== undefined) await options.inbox?.removeFromInbox(id);
       } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
         logger.warn(
-          `${describe} could not be ingested for DORA: ${
-            error instanceof Error ? error.message : String(error)
-          }`,
+          `${describe} could not be ingested for DORA${
+            id === undefined ? '' : ' (kept in the inbox, retried)'
+          }: ${message}`,
         );
+        if (id !== undefined) {
+          await options.inbox?.retryLater(id, message).catch(() => {});
+        }
       }
     },
   });
+}
+
+/**
+ * Retries the deliveries waiting in the inbox, oldest first: those whose repository the catalog
+ * now knows become DORA events. Returns how many were done.
+ */
+export async function processGitHubDoraInbox(
+  options: Omit<GitHubDoraSubscriberOptions, 'events'> & {
+    inbox: GitHubDoraInbox;
+    limit?: number;
+  },
+): Promise<number> {
+  let done = 0;
+  for (const item of await options.inbox.inbox({
+    limit: options.limit ?? 500,
+  })) {
+    const delivery: GitHubDelivery = {
+      name: item.name,
+      ...(item.deliveryId ? { deliveryId: item.deliveryId } : {}),
+      payload: item.payload,
+    };
+    try {
+      if (
+        (await processDelivery(options, delivery, item.repository)) === 'done'
+      ) {
+        await options.inbox.removeFromInbox(item.id);
+        done += 1;
+      } else {
+        await options.inbox.retryLater(item.id);
+      }
+    } catch (error) {
+      await options.inbox.retryLater(
+        item.id,
+        error instanceof Error ? error.message : String(error),
+      );
+    }
+  }
+  return done;
 }
