@@ -41,12 +41,19 @@ async function renderQueue(
     api = fakeApi(),
     user = ADA,
     granted = permissions(),
-  }: { api?: DeliveryApi; user?: string; granted?: DeliveryPermissions } = {},
+    location,
+  }: {
+    api?: DeliveryApi;
+    user?: string;
+    granted?: DeliveryPermissions;
+    location?: string;
+  } = {},
 ) {
   const { refresh } = await renderInDeliveryContext(<QueueCard />, api, {
     user,
     granted,
     deployments: value,
+    location,
   });
   return refresh;
 }
@@ -274,5 +281,28 @@ describe('QueueCard', () => {
     expect(
       await screen.findByRole('region', { name: 'Deployment DEP-2-0' }),
     ).toHaveTextContent('The pipeline has not started yet.');
+  });
+
+  it('opens the deployment a link names (?token=), finished or not in the queue', async () => {
+    const api = fakeApi();
+    await renderQueue(deploymentsResponse({ queue: [called] }), {
+      api,
+      location: '/?token=DEP-1795963330750-000007',
+    });
+    expect(
+      await screen.findByRole('region', {
+        name: 'Deployment DEP-1795963330750-000007',
+      }),
+    ).toBeInTheDocument();
+    expect(api.getDeployment).toHaveBeenCalledWith('DEP-1795963330750-000007');
+  });
+
+  it('ignores a link whose token is not one', async () => {
+    const api = fakeApi();
+    await renderQueue(deploymentsResponse({ queue: [called] }), {
+      api,
+      location: '/?token=../../etc',
+    });
+    expect(screen.queryByRole('region', { name: /Deployment / })).toBeNull();
   });
 });

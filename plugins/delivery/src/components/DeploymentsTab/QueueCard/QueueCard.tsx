@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { useSearchParams } from 'react-router-dom';
 import {
   InfoCard,
   Progress,
@@ -18,14 +19,19 @@ import { QueueTable } from './QueueTable';
 
 /**
  * The service's queue with Start/Cancel, the queue lock, and the stepper of the running
- * deployment (or of the one opened from the queue). A deployment watched while running
- * stays open after it finishes, so its outcome shows.
+ * deployment (or of the one opened from the queue, or linked with `?token=`). A deployment
+ * watched while running stays open after it finishes, so its outcome shows.
  */
 export function QueueCard() {
   const { deployments, permissions } = useDeliveryContext();
   const { startDeployment, cancelDeployment, lockQueue, unlockQueue } =
     useDeliveryActions();
-  const [opened, setOpened] = useState<string>();
+  // A link to a deployment (a notification's, DORA's drill-down) opens it: `?token=DEP-…`.
+  const [params] = useSearchParams();
+  const linked = params.get('token') ?? undefined;
+  const [opened, setOpened] = useState<string | undefined>(
+    linked && /^DEP-\d{13}-\d{6}$/.test(linked) ? linked : undefined,
+  );
   const [watched, setWatched] = useState<string>();
   const [aborting, setAborting] = useState<string>();
   const queue = deployments.value?.queue ?? [];

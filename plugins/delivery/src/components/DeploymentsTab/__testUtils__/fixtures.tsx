@@ -264,6 +264,8 @@ export interface RenderOptions {
   signalApi?: SignalApi;
   /** The entity on the page; the payments-api fixture when omitted. */
   entity?: Entity;
+  /** The page's location (path and query), e.g. `/?token=DEP-…`. */
+  location?: string;
 }
 
 /** Renders an element with the fake delivery API, an identity, permissions and the entity. */
@@ -275,6 +277,7 @@ export async function renderWithApis(
     allow,
     signalApi,
     entity: pageEntity = entity,
+    location,
   }: RenderOptions = {},
 ) {
   const permissionApi = mockApis.permission({
@@ -296,6 +299,7 @@ export async function renderWithApis(
     ) : (
       <TestApiProvider apis={apis}>{page}</TestApiProvider>
     ),
+    location ? { routeEntries: [location] } : undefined,
   );
 }
 
