@@ -9,6 +9,8 @@ import knexFactory, { Knex } from 'knex';
 import { migrateDeliveryDatabase } from '../database/DatabaseObservedVersionsStore';
 import { DatabaseDoraStore } from './DatabaseDoraStore';
 import { DoraService, detailsToCsv } from './DoraService';
+import { actionsRegistryServiceMock } from '@backstage/backend-test-utils/alpha';
+import { registerDoraAction } from './action';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -210,5 +212,29 @@ describe('DoraService', () => {
     expect(csv.split('\r\n')[1]).toBe(
       `i1,component:default/pay,"'=HYPERLINK(""x""), ""quoted""",github,2026-11-30T10:00:00.000Z,,,,,,`,
     );
+  });
+
+  it('answers assistants through the actions registry, as the asking user', async () => {
+    const registry = actionsRegistryServiceMock();
+    registerDoraAction(registry, service);
+    const { actions } = await registry.list();
+    expect(actions.map(a => a.name)).toEqual(['get-dora-metrics']);
+    expect(actions[0].attributes).toMatchObject({ readOnly: true });
+    const { output } = await registry.invoke({
+      id: 'test:get-dora-metrics',
+      input: { group: 'group:default/payments' },
+      credentials,
+    });
+    expect(output).toMatchObject({
+      scope: { kind: 'group', services: 2, teams: 2 },
+      metrics: { deploymentFrequency: { count: 20, unit: 'perDay' } },
+    });
+    await expect(
+      registry.invoke({
+        id: 'test:get-dora-metrics',
+        input: { interval: 'month' },
+        credentials,
+      }),
+    ).rejects.toThrow();
   });
 });
