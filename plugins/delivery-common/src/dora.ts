@@ -214,12 +214,10 @@ export function target(
   comparison: 'atLeast' | 'atMost',
   note?: string,
 ): DoraTarget {
-  const met =
-    value === undefined
-      ? undefined
-      : comparison === 'atLeast'
-      ? value >= goal
-      : value < goal;
+  let met: boolean | undefined;
+  if (value !== undefined) {
+    met = comparison === 'atLeast' ? value >= goal : value < goal;
+  }
   return {
     value: goal,
     comparison,
