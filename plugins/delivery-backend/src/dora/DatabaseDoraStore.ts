@@ -529,7 +529,11 @@ export class DatabaseDoraStore {
       total: num(n as string | number),
       items: rows.map(r => {
         const all = byDeployment.get(r.id) ?? [];
-        const leads = all.filter(v => !Number.isNaN(v)).sort((a, b) => a - b);
+        const leads = all
+          .filter(v => !Number.isNaN(v))
+          .sort((a, b) => a - b)
+          .map(v => [v, 1] as const);
+        const leadTimeMedian = percentileOfCounts(leads, 0.5);
         return {
           id: r.id,
           entityRef: r.entity_ref,
@@ -543,9 +547,7 @@ export class DatabaseDoraStore {
           failed: Boolean(r.failed),
           rework: Boolean(r.rework),
           commits: all.length,
-          ...(leads.length
-            ? { leadTimeMedian: leads[Math.ceil(leads.length / 2) - 1] }
-            : {}),
+          ...(leadTimeMedian === undefined ? {} : { leadTimeMedian }),
         };
       }),
     };

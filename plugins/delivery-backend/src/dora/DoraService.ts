@@ -25,7 +25,7 @@ const MAX_PERIOD_MS = 3 * 366 * DAY;
 /** The most intervals one trend may have. */
 const MAX_INTERVALS = 400;
 /** The most rows a CSV export gives. */
-export const CSV_LIMIT = 100_000;
+const CSV_LIMIT = 100_000;
 
 /** What to measure: a service or a group, over a period. */
 export interface DoraQuery {
@@ -115,11 +115,31 @@ export class DoraService {
     };
   }
 
+  /** The whole list behind a metric as CSV (up to {@link CSV_LIMIT} rows), and its file name. */
+  async detailsCsv(
+    query: DoraQuery & { kind: DoraDetailsResponse['kind'] },
+    credentials: BackstageCredentials,
+  ): Promise<{ filename: string; csv: string }> {
+    const details = await this.details(
+      { ...query, limit: CSV_LIMIT, offset: 0 },
+      credentials,
+    );
+    const scope = (query.entity ?? query.group ?? 'dora').replace(
+      /[^A-Za-z0-9._-]+/g,
+      '-',
+    );
+    return {
+      filename: `dora-${scope}-${details.kind}.csv`,
+      csv: detailsToCsv(details),
+    };
+  }
+
+  /** A page of the list behind a metric (50 items from the first unless told). */
   async details(
     query: DoraQuery & {
-      kind: 'deployments' | 'commits' | 'incidents';
-      limit: number;
-      offset: number;
+      kind: DoraDetailsResponse['kind'];
+      limit?: number;
+      offset?: number;
     },
     credentials: BackstageCredentials,
   ): Promise<DoraDetailsResponse> {
@@ -129,8 +149,8 @@ export class DoraService {
       entityRefs: scope.entityRefs,
       from: window.from,
       to: window.to,
-      limit: query.limit,
-      offset: query.offset,
+      limit: query.limit ?? 50,
+      offset: query.offset ?? 0,
     };
     const iso = (ms: number) => new Date(ms).toISOString();
     const { store } = this.options;

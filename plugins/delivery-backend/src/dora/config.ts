@@ -33,11 +33,13 @@ function ratio(config: Config, key: string, path: string): number {
   return value;
 }
 
+type Reader = (c: Config, key: string, path: string) => number;
+
 function bounds(
   config: Config | undefined,
   path: string,
   fallback: DoraTierBounds,
-  read: (c: Config, key: string, path: string) => number,
+  read: Reader,
 ): DoraTierBounds {
   if (!config) return fallback;
   const out = { ...fallback };
@@ -47,65 +49,53 @@ function bounds(
   return out;
 }
 
+function perDay(c: Config, key: string, path: string): number {
+  const value = c.getNumber(key);
+  if (!(value > 0)) throw new InputError(`${path}.${key} must be above 0`);
+  return value;
+}
+
+/** How each tier and target is read (config key, reader). */
+const TIERS: Record<keyof DoraTiers, [string, Reader]> = {
+  deploymentFrequency: ['deploymentsPerDay', perDay],
+  leadTime: ['leadTime', durationMs],
+  changeFailureRate: ['changeFailureRate', ratio],
+  recoveryTime: ['recoveryTime', durationMs],
+};
+const TARGETS: Record<keyof DoraTargets, Reader> = {
+  deploymentsPerDayPerTeam: perDay,
+  leadTime: durationMs,
+  changeFailureRate: ratio,
+  recoveryTime: durationMs,
+  successRate: ratio,
+};
+
 export function readDoraConfig(root: Config): DoraConfig {
   const config = root.getOptionalConfig('delivery.dora');
-  const tiers = config?.getOptionalConfig('tiers');
-  const targets = config?.getOptionalConfig('targets');
-  const t = DEFAULT_DORA_TARGETS;
-  const perDay = (c: Config, key: string, path: string) => {
-    const value = c.getNumber(key);
-    if (!(value > 0)) throw new InputError(`${path}.${key} must be above 0`);
-    return value;
-  };
+  const tierConfig = config?.getOptionalConfig('tiers');
+  const targetConfig = config?.getOptionalConfig('targets');
+  const tiers = { ...DEFAULT_DORA_TIERS };
+  for (const [metric, [key, read]] of Object.entries(TIERS) as Array<
+    [keyof DoraTiers, [string, Reader]]
+  >) {
+    tiers[metric] = bounds(
+      tierConfig?.getOptionalConfig(key),
+      `delivery.dora.tiers.${key}`,
+      DEFAULT_DORA_TIERS[metric],
+      read,
+    );
+  }
+  const targets = { ...DEFAULT_DORA_TARGETS };
+  for (const [key, read] of Object.entries(TARGETS) as Array<
+    [keyof DoraTargets, Reader]
+  >) {
+    if (targetConfig?.has(key)) {
+      targets[key] = read(targetConfig, key, 'delivery.dora.targets');
+    }
+  }
   return {
-    tiers: {
-      deploymentFrequency: bounds(
-        tiers?.getOptionalConfig('deploymentsPerDay'),
-        'delivery.dora.tiers.deploymentsPerDay',
-        DEFAULT_DORA_TIERS.deploymentFrequency,
-        perDay,
-      ),
-      leadTime: bounds(
-        tiers?.getOptionalConfig('leadTime'),
-        'delivery.dora.tiers.leadTime',
-        DEFAULT_DORA_TIERS.leadTime,
-        durationMs,
-      ),
-      changeFailureRate: bounds(
-        tiers?.getOptionalConfig('changeFailureRate'),
-        'delivery.dora.tiers.changeFailureRate',
-        DEFAULT_DORA_TIERS.changeFailureRate,
-        ratio,
-      ),
-      recoveryTime: bounds(
-        tiers?.getOptionalConfig('recoveryTime'),
-        'delivery.dora.tiers.recoveryTime',
-        DEFAULT_DORA_TIERS.recoveryTime,
-        durationMs,
-      ),
-    },
-    targets: {
-      deploymentsPerDayPerTeam:
-        targets && targets.has('deploymentsPerDayPerTeam')
-          ? perDay(targets, 'deploymentsPerDayPerTeam', 'delivery.dora.targets')
-          : t.deploymentsPerDayPerTeam,
-      leadTime:
-        targets && targets.has('leadTime')
-          ? durationMs(targets, 'leadTime', 'delivery.dora.targets')
-          : t.leadTime,
-      changeFailureRate:
-        targets && targets.has('changeFailureRate')
-          ? ratio(targets, 'changeFailureRate', 'delivery.dora.targets')
-          : t.changeFailureRate,
-      recoveryTime:
-        targets && targets.has('recoveryTime')
-          ? durationMs(targets, 'recoveryTime', 'delivery.dora.targets')
-          : t.recoveryTime,
-      successRate:
-        targets && targets.has('successRate')
-          ? ratio(targets, 'successRate', 'delivery.dora.targets')
-          : t.successRate,
-    },
+    tiers,
+    targets,
     productionEnvironments: config?.getOptionalStringArray(
       'productionEnvironments',
     ) ?? ['production'],

@@ -15,7 +15,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { HealthAnalysisService } from '../rollback/HealthAnalysisService';
 import { RollbackService } from '../rollback/RollbackService';
 import { AuthenticationError } from '@backstage/errors';
-import { CSV_LIMIT, DoraService, detailsToCsv } from '../dora/DoraService';
+import { DoraService } from '../dora/DoraService';
 
 /** The entries of `meta` that have a value. */
 function definedOnly(
@@ -444,31 +444,19 @@ export async function createRouter(options: {
   });
   router.get('/dora/details', async (req, res) => {
     const credentials = await httpAuth.credentials(req, { allow: ['user'] });
-    const csv = req.query.format === 'csv';
-    const details = await options.dora.details(
-      {
-        ...req.query,
-        limit: csv ? CSV_LIMIT : req.query.limit ?? 50,
-        offset: csv ? 0 : req.query.offset ?? 0,
-      },
-      credentials,
-    );
-    if (!csv) {
-      res.json(details);
+    if (req.query.format !== 'csv') {
+      res.json(await options.dora.details(req.query, credentials));
       return;
     }
-    const scope = (req.query.entity ?? req.query.group ?? 'dora').replace(
-      /[^A-Za-z0-9._-]+/g,
-      '-',
+    const { filename, csv } = await options.dora.detailsCsv(
+      req.query,
+      credentials,
     );
     res
       .status(200)
       .setHeader('Content-Type', 'text/csv; charset=utf-8')
-      .setHeader(
-        'Content-Disposition',
-        `attachment; filename="dora-${scope}-${details.kind}.csv"`,
-      )
-      .end(detailsToCsv(details));
+      .setHeader('Content-Disposition', `attachment; filename="${filename}"`)
+      .end(csv);
   });
 
   router.get('/flagd/:environment', async (req, res) => {
