@@ -297,6 +297,8 @@ describe.each(databases.eachSupportedId())(
       });
       expect(await store.ingest(one)).toBe(true);
       expect(await store.ingest(one)).toBe(false);
+      expect(await store.stored(['only', 'other'])).toEqual(new Set(['only']));
+      expect(await store.stored([])).toEqual(new Set());
       expect(await Promise.all([store.ingest(one), store.ingest(one)])).toEqual(
         [false, false],
       );

@@ -216,6 +216,15 @@ export class DatabaseDoraStore {
     return this.#db(INBOX).where('received_at', '<', options.before).delete();
   }
 
+  /** Which of these source ids are stored (one query). */
+  async stored(sourceIds: string[]): Promise<Set<string>> {
+    if (sourceIds.length === 0) return new Set();
+    const rows: Array<{ source_id: string }> = await this.#db(EVENTS)
+      .whereIn('source_id', sourceIds)
+      .select('source_id');
+    return new Set(rows.map(r => r.source_id));
+  }
+
   /** Whether an event of this source id is stored. */
   async has(sourceId: string): Promise<boolean> {
     const row = await this.#db(EVENTS)

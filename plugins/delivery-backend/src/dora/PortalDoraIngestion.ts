@@ -82,10 +82,13 @@ export class PortalDoraIngestion {
         entityRef,
         limit: 200,
       });
+      const recent = history.filter(d => d.finishedAt && d.finishedAt >= since);
+      const stored = await this.deps.store.stored(
+        recent.map(d => sourceIdOf(d.token)),
+      );
       // Oldest first, so each finds the production version before it.
-      for (const d of history.reverse()) {
-        if (!d.finishedAt || d.finishedAt < since) continue;
-        if (await this.deps.store.has(sourceIdOf(d.token))) continue;
+      for (const d of recent.reverse()) {
+        if (stored.has(sourceIdOf(d.token))) continue;
         if (await this.#deployment(d.token).catch(() => false)) ingested++;
       }
     }
