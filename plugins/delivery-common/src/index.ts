@@ -13,3 +13,4 @@ export * from './eligibility';
 export * from './flags';
 export * from './rollbackDecision';
 export * from './dora';
+export * from './ephemeral';

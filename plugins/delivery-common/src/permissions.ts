@@ -81,6 +81,32 @@ export const deliveryRollbackPermission = createPermission({
   resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
 });
 
+/**
+ * Create an ephemeral environment of the service from a branch, and extend one (its creator, or
+ * anyone allowed to create them). A `deploy/*` push creates one as the service itself.
+ */
+export const deliveryEnvironmentCreatePermission = createPermission({
+  name: 'delivery.environment.create',
+  attributes: { action: 'create' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/** Delete an ephemeral environment of the service before it expires. */
+export const deliveryEnvironmentDeletePermission = createPermission({
+  name: 'delivery.environment.delete',
+  attributes: { action: 'delete' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
+/**
+ * Administer ephemeral environments: make one persistent (the sweep leaves it) or not, and run
+ * the sweep on demand. For platform admins, not per service.
+ */
+export const deliveryEnvironmentAdminPermission = createPermission({
+  name: 'delivery.environment.admin',
+  attributes: { action: 'update' },
+});
+
 /** Every delivery permission, for policies and the permission integration router. */
 export const deliveryPermissions = [
   deliveryDeployPermission,
@@ -94,4 +120,7 @@ export const deliveryPermissions = [
   deliveryFlagArchivePermission,
   deliveryFlagKillPermission,
   deliveryRollbackPermission,
+  deliveryEnvironmentCreatePermission,
+  deliveryEnvironmentDeletePermission,
+  deliveryEnvironmentAdminPermission,
 ];

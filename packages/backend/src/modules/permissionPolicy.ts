@@ -22,14 +22,18 @@ import {
   catalogLocationCreatePermission,
   catalogLocationDeletePermission,
 } from '@backstage/plugin-catalog-common/alpha';
-import { deliveryPermissions } from '@internal/plugin-delivery-common';
+import {
+  deliveryEnvironmentAdminPermission,
+  deliveryPermissions,
+} from '@internal/plugin-delivery-common';
 
 /**
  * The portal's policy: everyone reads everything; changing a service (delivery actions,
  * unregistering it from the catalog) is for the service's owners, that is the groups the user
  * belongs to and the user itself; registering and removing catalog locations is for the admins
  * (`delivery.admins`), since what an entity claims (its owner, its workload, its Jenkins job)
- * is only as trustworthy as who may register it.
+ * is only as trustworthy as who may register it; so is administering ephemeral environments
+ * (making one persistent, sweeping on demand).
  */
 export class DeliveryPermissionPolicy implements PermissionPolicy {
   constructor(
@@ -45,7 +49,8 @@ export class DeliveryPermissionPolicy implements PermissionPolicy {
   ): Promise<PolicyDecision> {
     if (
       isPermission(request.permission, catalogLocationCreatePermission) ||
-      isPermission(request.permission, catalogLocationDeletePermission)
+      isPermission(request.permission, catalogLocationDeletePermission) ||
+      isPermission(request.permission, deliveryEnvironmentAdminPermission)
     ) {
       const claims = user?.info.ownershipEntityRefs ?? [];
       return {

@@ -11,7 +11,10 @@ import type {
   ArchiveFlag,
   CancelDeployment,
   ChangeFlag,
+  CreateEphemeralEnvironment,
   CreateFlag,
+  DeleteEphemeralEnvironment,
+  ExtendEphemeralEnvironment,
   GetCommits,
   GetDeployment,
   GetDeployments,
@@ -19,6 +22,8 @@ import type {
   GetDoraDetails,
   GetEligibility,
   GetEnvironments,
+  GetEphemeralEnvironment,
+  GetEphemeralEnvironments,
   GetFlag,
   GetFlagdConfiguration,
   GetFlagHistory,
@@ -34,8 +39,10 @@ import type {
   PreviewFlag,
   RejectFlagChange,
   RequestDeployment,
+  SetEphemeralPersistence,
   StartDeployment,
   StartRollback,
+  SweepEphemeralEnvironments,
   UnlockQueue,
 } from '@internal/plugin-delivery-common';
 
@@ -64,10 +71,22 @@ export type EndpointMap = {
     ChangeFlag,
     'response'
   > & { response: ChangeFlag['response'] | ErrorBody };
+  '#post|/entities/{namespace}/{kind}/{name}/ephemeral-environments': Omit<
+    CreateEphemeralEnvironment,
+    'response'
+  > & { response: CreateEphemeralEnvironment['response'] | ErrorBody };
   '#post|/entities/{namespace}/{kind}/{name}/flags': Omit<
     CreateFlag,
     'response'
   > & { response: CreateFlag['response'] | ErrorBody };
+  '#delete|/ephemeral-environments/{id}': Omit<
+    DeleteEphemeralEnvironment,
+    'response'
+  > & { response: DeleteEphemeralEnvironment['response'] | ErrorBody };
+  '#post|/ephemeral-environments/{id}/extend': Omit<
+    ExtendEphemeralEnvironment,
+    'response'
+  > & { response: ExtendEphemeralEnvironment['response'] | ErrorBody };
   '#get|/entities/{namespace}/{kind}/{name}/commits': Omit<
     GetCommits,
     'response'
@@ -93,6 +112,14 @@ export type EndpointMap = {
     GetEnvironments,
     'response'
   > & { response: GetEnvironments['response'] | ErrorBody };
+  '#get|/ephemeral-environments/{id}': Omit<
+    GetEphemeralEnvironment,
+    'response'
+  > & { response: GetEphemeralEnvironment['response'] | ErrorBody };
+  '#get|/entities/{namespace}/{kind}/{name}/ephemeral-environments': Omit<
+    GetEphemeralEnvironments,
+    'response'
+  > & { response: GetEphemeralEnvironments['response'] | ErrorBody };
   '#get|/entities/{namespace}/{kind}/{name}/flags/{key}': Omit<
     GetFlag,
     'response'
@@ -149,6 +176,10 @@ export type EndpointMap = {
     RequestDeployment,
     'response'
   > & { response: RequestDeployment['response'] | ErrorBody };
+  '#put|/ephemeral-environments/{id}/persistent': Omit<
+    SetEphemeralPersistence,
+    'response'
+  > & { response: SetEphemeralPersistence['response'] | ErrorBody };
   '#post|/deployments/{token}/start': Omit<StartDeployment, 'response'> & {
     response: StartDeployment['response'] | ErrorBody;
   };
@@ -156,6 +187,10 @@ export type EndpointMap = {
     StartRollback,
     'response'
   > & { response: StartRollback['response'] | ErrorBody };
+  '#post|/ephemeral-environments/sweep': Omit<
+    SweepEphemeralEnvironments,
+    'response'
+  > & { response: SweepEphemeralEnvironments['response'] | ErrorBody };
   '#post|/entities/{namespace}/{kind}/{name}/queue/unlock': Omit<
     UnlockQueue,
     'response'
@@ -303,6 +338,16 @@ export const spec = {
         schema: {
           type: 'string',
           pattern: '^RB-[0-9]{13}-[0-9]{6}$',
+        },
+      },
+      ephemeralId: {
+        name: 'id',
+        in: 'path',
+        required: true,
+        description: 'Ephemeral environment id (`ENV-<timestamp>-<random>`)',
+        schema: {
+          type: 'string',
+          pattern: '^ENV-[0-9]{13}-[0-9]{6}$',
         },
       },
     },
@@ -718,7 +763,7 @@ export const spec = {
       },
       StageKind: {
         description:
-          "What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable), `flags` (turn the change's flags on for a share of users, then watch health like `verify`), `flags-off` (turn them off again after a failure, before the version is rolled back; in a rollback, level 1), `stable-rollback` (return an environment to the version marked stable, level 2), `reroute` (send user traffic away from a failing cluster, level 3), `restore` (return an environment to its pre-deployment backup: image, env, replicas; level 5), `escalate` (page on-call through PagerDuty and tell the on-call group, level 6).",
+          "What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable), `flags` (turn the change's flags on for a share of users, then watch health like `verify`), `flags-off` (turn them off again after a failure, before the version is rolled back; in a rollback, level 1), `stable-rollback` (return an environment to the version marked stable, level 2), `reroute` (send user traffic away from a failing cluster, level 3), `restore` (return an environment to its pre-deployment backup: image, env, replicas; level 5), `escalate` (page on-call through PagerDuty and tell the on-call group, level 6). An ephemeral environment's: `build` (the service's Jenkins job for the branch and sha), `namespace` (the namespace with its labels, quota, limit range and network policy), `workload` (the service's workload copied from UAT with the branch's image), `rollout`, `copy-flags` (the flags UAT serves, as the environment's flagd configuration) and `announce` (tell the creator and the chat channel, with the links).",
         type: 'string',
         enum: [
           'validate',
@@ -736,6 +781,11 @@ export const spec = {
           'reroute',
           'restore',
           'escalate',
+          'build',
+          'namespace',
+          'workload',
+          'copy-flags',
+          'announce',
         ],
       },
       StageStatus: {
@@ -2470,6 +2520,353 @@ export const spec = {
         },
         required: ['flags'],
       },
+      EphemeralEnvironmentStatus: {
+        description:
+          "Where an ephemeral environment is: `creating` (its build and namespace are being prepared), `updating` (a new push is being built and deployed; the previous version still serves), `ready` (it serves the branch's build), `failed` (its build or deployment failed; the reason says which), `deleting` (its namespace is being deleted) or `deleted` (gone, by a person, the branch's deletion or merge, or the sweep after expiry).",
+        type: 'string',
+        enum: [
+          'creating',
+          'updating',
+          'ready',
+          'failed',
+          'deleting',
+          'deleted',
+        ],
+      },
+      EphemeralBuild: {
+        description:
+          'The Jenkins build of the branch, when the service has a Jenkins job.',
+        type: 'object',
+        properties: {
+          job: {
+            type: 'string',
+          },
+          number: {
+            type: 'integer',
+          },
+          url: {
+            type: 'string',
+          },
+          building: {
+            type: 'boolean',
+          },
+          result: {
+            type: 'string',
+            description:
+              'SUCCESS, FAILURE, UNSTABLE, ABORTED or NOT_BUILT once finished.',
+          },
+        },
+        required: ['job', 'building'],
+      },
+      EphemeralQuotaUse: {
+        description:
+          "One resource of the namespace's ResourceQuota, used against its hard limit.",
+        type: 'object',
+        properties: {
+          resource: {
+            type: 'string',
+            description: 'e.g. `requests.cpu`, `limits.memory`, `pods`.',
+          },
+          hard: {
+            type: 'string',
+            description: 'The limit, as a Kubernetes quantity.',
+          },
+          used: {
+            type: 'string',
+            description: 'What is used now, as a Kubernetes quantity.',
+          },
+          ratio: {
+            type: 'number',
+            description:
+              'used / hard, from 0; absent when either is not a number.',
+          },
+        },
+        required: ['resource', 'hard', 'used'],
+      },
+      EphemeralFlag: {
+        description:
+          'A flag as the environment started with it (copied from UAT).',
+        type: 'object',
+        properties: {
+          key: {
+            type: 'string',
+          },
+          state: {
+            type: 'string',
+            description: 'ENABLED or DISABLED, as flagd has it.',
+          },
+          defaultVariant: {
+            type: 'string',
+          },
+        },
+        required: ['key', 'state'],
+      },
+      EphemeralEnvironment: {
+        description:
+          "A service's ephemeral environment for one `deploy/*` branch: a namespace with a quota, a limit range and a deny-by-default network policy, running the service's workload (copied from UAT) with the branch's build, until it expires.",
+        type: 'object',
+        properties: {
+          id: {
+            type: 'string',
+          },
+          entityRef: {
+            type: 'string',
+          },
+          branch: {
+            type: 'string',
+          },
+          commitSha: {
+            type: 'string',
+            description: 'The commit it runs (or is building), full sha.',
+          },
+          image: {
+            type: 'string',
+            description: 'The image its workload runs (or will run).',
+          },
+          namespace: {
+            type: 'string',
+          },
+          cluster: {
+            type: 'string',
+          },
+          status: {
+            $ref: '#/components/schemas/EphemeralEnvironmentStatus',
+          },
+          statusReason: {
+            type: 'string',
+            description: 'Why it failed or was deleted.',
+          },
+          createdBy: {
+            type: 'string',
+            description:
+              'User entity ref of its creator (the pusher, when a push created it).',
+          },
+          createdAt: {
+            type: 'string',
+          },
+          updatedAt: {
+            type: 'string',
+          },
+          expiresAt: {
+            type: 'string',
+          },
+          persistent: {
+            type: 'boolean',
+            description: 'Made persistent by an admin; the sweep leaves it.',
+          },
+          readyAt: {
+            type: 'string',
+          },
+          deletedAt: {
+            type: 'string',
+          },
+          deletedBy: {
+            type: 'string',
+            description:
+              'User entity ref, or `delivery` for the sweep and branch events.',
+          },
+          build: {
+            $ref: '#/components/schemas/EphemeralBuild',
+          },
+          appUrl: {
+            type: 'string',
+          },
+          dashboardUrl: {
+            type: 'string',
+          },
+          quota: {
+            type: 'array',
+            description:
+              "The namespace's quota use, read live (empty once deleted or when unreadable).",
+            items: {
+              $ref: '#/components/schemas/EphemeralQuotaUse',
+            },
+          },
+          flags: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/EphemeralFlag',
+            },
+          },
+          stages: {
+            type: 'array',
+            description: 'The stages of its latest creation or update.',
+            items: {
+              $ref: '#/components/schemas/DeploymentStage',
+            },
+          },
+        },
+        required: [
+          'id',
+          'entityRef',
+          'branch',
+          'commitSha',
+          'namespace',
+          'cluster',
+          'status',
+          'createdBy',
+          'createdAt',
+          'expiresAt',
+          'persistent',
+          'quota',
+          'flags',
+          'stages',
+        ],
+      },
+      EphemeralSettings: {
+        description:
+          'How ephemeral environments are set up here (`delivery.ephemeral`).',
+        type: 'object',
+        properties: {
+          enabled: {
+            type: 'boolean',
+            description: 'False when no cluster is configured for them.',
+          },
+          cluster: {
+            type: 'string',
+          },
+          branchPrefix: {
+            type: 'string',
+          },
+          ttlMinutes: {
+            type: 'integer',
+            description: 'Lifetime at creation when none is chosen.',
+          },
+          maxLifetimeMinutes: {
+            type: 'integer',
+            description: 'The longest an environment lives from its creation.',
+          },
+          extensionMinutes: {
+            type: 'array',
+            description: 'The extensions offered.',
+            items: {
+              type: 'integer',
+            },
+          },
+          sweepIntervalMinutes: {
+            type: 'integer',
+          },
+          copyFrom: {
+            type: 'string',
+            description:
+              'The environment whose workload and flags a new one starts from.',
+          },
+        },
+        required: [
+          'enabled',
+          'branchPrefix',
+          'ttlMinutes',
+          'maxLifetimeMinutes',
+          'extensionMinutes',
+          'sweepIntervalMinutes',
+          'copyFrom',
+        ],
+      },
+      EphemeralEnvironmentsResponse: {
+        type: 'object',
+        properties: {
+          items: {
+            type: 'array',
+            description:
+              'Live ones first (newest first), then the last deleted ones.',
+            items: {
+              $ref: '#/components/schemas/EphemeralEnvironment',
+            },
+          },
+          settings: {
+            $ref: '#/components/schemas/EphemeralSettings',
+          },
+        },
+        required: ['items', 'settings'],
+      },
+      CreateEphemeralEnvironmentRequest: {
+        description:
+          'The branch, and optionally the commit and a lifetime other than the default.',
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          branch: {
+            type: 'string',
+            description:
+              'A branch starting with `deploy/` (without `refs/heads/`).',
+            minLength: 8,
+            maxLength: 255,
+            pattern: '^deploy/.+$',
+          },
+          commitSha: {
+            type: 'string',
+            description: "Default the branch's head.",
+            pattern: '^[0-9a-f]{40}$',
+          },
+          ttlMinutes: {
+            type: 'integer',
+            description:
+              'Default `delivery.ephemeral.ttl`; at most the maximum lifetime.',
+            minimum: 1,
+            maximum: 100000,
+          },
+        },
+        required: ['branch'],
+      },
+      ExtendEphemeralEnvironmentRequest: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          minutes: {
+            type: 'integer',
+            description:
+              'Added to its expiry (or to now, when it already passed).',
+            minimum: 1,
+            maximum: 100000,
+          },
+        },
+        required: ['minutes'],
+      },
+      SetEphemeralPersistenceRequest: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          persistent: {
+            type: 'boolean',
+          },
+        },
+        required: ['persistent'],
+      },
+      SweepResponse: {
+        description: 'What one sweep did.',
+        type: 'object',
+        properties: {
+          deleted: {
+            type: 'array',
+            description:
+              'Namespaces deleted (expired environments and orphans).',
+            items: {
+              type: 'string',
+            },
+          },
+          failed: {
+            type: 'array',
+            description:
+              'Namespaces the sweep could not delete; the next sweep tries again.',
+            items: {
+              type: 'object',
+              properties: {
+                namespace: {
+                  type: 'string',
+                },
+                reason: {
+                  type: 'string',
+                },
+              },
+              required: ['namespace', 'reason'],
+            },
+          },
+          durationMs: {
+            type: 'integer',
+          },
+        },
+        required: ['deleted', 'failed', 'durationMs'],
+      },
     },
   },
   paths: {
@@ -3875,6 +4272,294 @@ export const spec = {
             $ref: '#/components/responses/ErrorResponse',
           },
           '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/entities/{namespace}/{kind}/{name}/ephemeral-environments': {
+      get: {
+        operationId: 'GetEphemeralEnvironments',
+        description:
+          "The service's ephemeral environments (live ones with their quota use read from the cluster, then the last deleted ones) and how they are set up here.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Environments',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/EphemeralEnvironmentsResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      post: {
+        operationId: 'CreateEphemeralEnvironment',
+        description:
+          "Creates the environment of a `deploy/*` branch (the same as pushing the branch): builds it with the service's Jenkins job when it has one, prepares the namespace and deploys the build. 409 when the branch already has a live environment (a push updates it).",
+        parameters: [
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/CreateEphemeralEnvironmentRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '202': {
+            description: 'Being created',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/EphemeralEnvironment',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '422': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '502': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '503': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/ephemeral-environments/{id}': {
+      get: {
+        operationId: 'GetEphemeralEnvironment',
+        description:
+          'One environment with the stages and logs of its latest creation or update.',
+        parameters: [
+          {
+            $ref: '#/components/parameters/ephemeralId',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'The environment',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/EphemeralEnvironment',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      delete: {
+        operationId: 'DeleteEphemeralEnvironment',
+        description:
+          "Deletes the environment's namespace now and stops its creation if it runs. Its creator or anyone with `delivery.environment.delete` on the service; persistent ones only by an admin.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/ephemeralId',
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Deleted',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/EphemeralEnvironment',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '502': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/ephemeral-environments/{id}/extend': {
+      post: {
+        operationId: 'ExtendEphemeralEnvironment',
+        description:
+          "Moves the environment's expiry (the label, the annotation and the countdown) by some minutes, within the maximum lifetime from its creation (422 beyond). Its creator or anyone with `delivery.environment.create` on the service.",
+        parameters: [
+          {
+            $ref: '#/components/parameters/ephemeralId',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/ExtendEphemeralEnvironmentRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'Extended',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/EphemeralEnvironment',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '422': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '502': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/ephemeral-environments/{id}/persistent': {
+      put: {
+        operationId: 'SetEphemeralPersistence',
+        description:
+          'Makes the environment persistent (the sweep leaves it) or ephemeral again. Admins only (`delivery.environment.admin`).',
+        parameters: [
+          {
+            $ref: '#/components/parameters/ephemeralId',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/SetEphemeralPersistenceRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'Changed',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/EphemeralEnvironment',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '502': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+    },
+    '/ephemeral-environments/sweep': {
+      post: {
+        operationId: 'SweepEphemeralEnvironments',
+        description:
+          'Runs the sweep now (it also runs every `delivery.ephemeral.sweepInterval`): deletes the namespaces of expired environments and labelled namespaces no live environment owns. Admins only (`delivery.environment.admin`).',
+        responses: {
+          '200': {
+            description: 'What it did',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/SweepResponse',
+                },
+              },
+            },
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '502': {
             $ref: '#/components/responses/ErrorResponse',
           },
         },

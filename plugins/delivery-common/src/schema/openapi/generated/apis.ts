@@ -10,12 +10,14 @@ import type {
   FlagChange,
   ServiceFlag,
   FlagChangeResult,
+  EphemeralEnvironment,
   CommitsResponse,
   DeploymentsResponse,
   DoraResponse,
   DoraDetailsResponse,
   EligibilityResponse,
   EnvironmentsResponse,
+  EphemeralEnvironmentsResponse,
   FlagdConfiguration,
   FlagHistoryResponse,
   FlagsResponse,
@@ -27,6 +29,7 @@ import type {
   FlagPreviewResponse,
   RequestDeploymentResponse,
   StartRollbackResponse,
+  SweepResponse,
 } from './models';
 
 /**
@@ -82,6 +85,17 @@ export type ChangeFlag = {
 };
 
 /**
+ * POST /entities/{namespace}/{kind}/{name}/ephemeral-environments: Creates the environment of a `deploy/*` branch (the same as pushing the branch): builds it with the service's Jenkins job when it has one, prepares the namespace and deploys the build. 409 when the branch already has a live environment (a push updates it).
+ */
+export type CreateEphemeralEnvironment = {
+  path: operations['CreateEphemeralEnvironment']['parameters']['path'];
+  body: NonNullable<
+    operations['CreateEphemeralEnvironment']['requestBody']
+  >['content']['application/json'];
+  response: EphemeralEnvironment;
+};
+
+/**
  * POST /entities/{namespace}/{kind}/{name}/flags: Creates a flag, off in every environment. 422 names each problem of the definition (with its path); 409 when the service has a flag with that key.
  */
 export type CreateFlag = {
@@ -90,6 +104,25 @@ export type CreateFlag = {
     operations['CreateFlag']['requestBody']
   >['content']['application/json'];
   response: ServiceFlag;
+};
+
+/**
+ * DELETE /ephemeral-environments/{id}: Deletes the environment's namespace now and stops its creation if it runs. Its creator or anyone with `delivery.environment.delete` on the service; persistent ones only by an admin.
+ */
+export type DeleteEphemeralEnvironment = {
+  path: operations['DeleteEphemeralEnvironment']['parameters']['path'];
+  response: EphemeralEnvironment;
+};
+
+/**
+ * POST /ephemeral-environments/{id}/extend: Moves the environment's expiry (the label, the annotation and the countdown) by some minutes, within the maximum lifetime from its creation (422 beyond). Its creator or anyone with `delivery.environment.create` on the service.
+ */
+export type ExtendEphemeralEnvironment = {
+  path: operations['ExtendEphemeralEnvironment']['parameters']['path'];
+  body: NonNullable<
+    operations['ExtendEphemeralEnvironment']['requestBody']
+  >['content']['application/json'];
+  response: EphemeralEnvironment;
 };
 
 /**
@@ -147,6 +180,22 @@ export type GetEligibility = {
 export type GetEnvironments = {
   path: operations['GetEnvironments']['parameters']['path'];
   response: EnvironmentsResponse;
+};
+
+/**
+ * GET /ephemeral-environments/{id}: One environment with the stages and logs of its latest creation or update.
+ */
+export type GetEphemeralEnvironment = {
+  path: operations['GetEphemeralEnvironment']['parameters']['path'];
+  response: EphemeralEnvironment;
+};
+
+/**
+ * GET /entities/{namespace}/{kind}/{name}/ephemeral-environments: The service's ephemeral environments (live ones with their quota use read from the cluster, then the last deleted ones) and how they are set up here.
+ */
+export type GetEphemeralEnvironments = {
+  path: operations['GetEphemeralEnvironments']['parameters']['path'];
+  response: EphemeralEnvironmentsResponse;
 };
 
 /**
@@ -288,6 +337,17 @@ export type RequestDeployment = {
 };
 
 /**
+ * PUT /ephemeral-environments/{id}/persistent: Makes the environment persistent (the sweep leaves it) or ephemeral again. Admins only (`delivery.environment.admin`).
+ */
+export type SetEphemeralPersistence = {
+  path: operations['SetEphemeralPersistence']['parameters']['path'];
+  body: NonNullable<
+    operations['SetEphemeralPersistence']['requestBody']
+  >['content']['application/json'];
+  response: EphemeralEnvironment;
+};
+
+/**
  * POST /deployments/{token}/start: The requester starts their called deployment.
  */
 export type StartDeployment = {
@@ -304,6 +364,13 @@ export type StartRollback = {
     operations['StartRollback']['requestBody']
   >['content']['application/json'];
   response: StartRollbackResponse;
+};
+
+/**
+ * POST /ephemeral-environments/sweep: Runs the sweep now (it also runs every `delivery.ephemeral.sweepInterval`): deletes the namespaces of expired environments and labelled namespaces no live environment owns. Admins only (`delivery.environment.admin`).
+ */
+export type SweepEphemeralEnvironments = {
+  response: SweepResponse;
 };
 
 /**

@@ -10,7 +10,10 @@ import type {
   ArchiveFlag,
   CancelDeployment,
   ChangeFlag,
+  CreateEphemeralEnvironment,
   CreateFlag,
+  DeleteEphemeralEnvironment,
+  ExtendEphemeralEnvironment,
   GetCommits,
   GetDeployment,
   GetDeployments,
@@ -18,6 +21,8 @@ import type {
   GetDoraDetails,
   GetEligibility,
   GetEnvironments,
+  GetEphemeralEnvironment,
+  GetEphemeralEnvironments,
   GetFlag,
   GetFlagdConfiguration,
   GetFlagHistory,
@@ -33,8 +38,10 @@ import type {
   PreviewFlag,
   RejectFlagChange,
   RequestDeployment,
+  SetEphemeralPersistence,
   StartDeployment,
   StartRollback,
+  SweepEphemeralEnvironments,
   UnlockQueue,
 } from './apis';
 
@@ -211,6 +218,32 @@ export class DefaultApiClient {
   }
 
   /**
+   * Creates the environment of a `deploy/*` branch (the same as pushing the branch): builds it with the service's Jenkins job when it has one, prepares the namespace and deploys the build. 409 when the branch already has a live environment (a push updates it).
+   */
+  async createEphemeralEnvironment(
+    request: {
+      path: CreateEphemeralEnvironment['path'];
+      body: CreateEphemeralEnvironment['body'];
+    },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<CreateEphemeralEnvironment['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/ephemeral-environments`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+      body: JSON.stringify(request.body),
+    });
+  }
+
+  /**
    * Creates a flag, off in every environment. 422 names each problem of the definition (with its path); 409 when the service has a flag with that key.
    */
   async createFlag(
@@ -223,6 +256,49 @@ export class DefaultApiClient {
     )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
       String(request.path.name),
     )}/flags`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+      body: JSON.stringify(request.body),
+    });
+  }
+
+  /**
+   * Deletes the environment's namespace now and stops its creation if it runs. Its creator or anyone with `delivery.environment.delete` on the service; persistent ones only by an admin.
+   */
+  async deleteEphemeralEnvironment(
+    request: { path: DeleteEphemeralEnvironment['path'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<DeleteEphemeralEnvironment['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/ephemeral-environments/${encodeURIComponent(
+      String(request.path.id),
+    )}`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'DELETE',
+      headers: {
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+    });
+  }
+
+  /**
+   * Moves the environment's expiry (the label, the annotation and the countdown) by some minutes, within the maximum lifetime from its creation (422 beyond). Its creator or anyone with `delivery.environment.create` on the service.
+   */
+  async extendEphemeralEnvironment(
+    request: {
+      path: ExtendEphemeralEnvironment['path'];
+      body: ExtendEphemeralEnvironment['body'];
+    },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<ExtendEphemeralEnvironment['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/ephemeral-environments/${encodeURIComponent(
+      String(request.path.id),
+    )}/extend`;
     return this.fetchApi.fetch(`${baseUrl}${uri}`, {
       method: 'POST',
       headers: {
@@ -377,6 +453,46 @@ export class DefaultApiClient {
     )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
       String(request.path.name),
     )}/environments`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'GET',
+      headers: {
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+    });
+  }
+
+  /**
+   * One environment with the stages and logs of its latest creation or update.
+   */
+  async getEphemeralEnvironment(
+    request: { path: GetEphemeralEnvironment['path'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<GetEphemeralEnvironment['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/ephemeral-environments/${encodeURIComponent(
+      String(request.path.id),
+    )}`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'GET',
+      headers: {
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+    });
+  }
+
+  /**
+   * The service's ephemeral environments (live ones with their quota use read from the cluster, then the last deleted ones) and how they are set up here.
+   */
+  async getEphemeralEnvironments(
+    request: { path: GetEphemeralEnvironments['path'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<GetEphemeralEnvironments['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/ephemeral-environments`;
     return this.fetchApi.fetch(`${baseUrl}${uri}`, {
       method: 'GET',
       headers: {
@@ -737,6 +853,30 @@ export class DefaultApiClient {
   }
 
   /**
+   * Makes the environment persistent (the sweep leaves it) or ephemeral again. Admins only (`delivery.environment.admin`).
+   */
+  async setEphemeralPersistence(
+    request: {
+      path: SetEphemeralPersistence['path'];
+      body: SetEphemeralPersistence['body'];
+    },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<SetEphemeralPersistence['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/ephemeral-environments/${encodeURIComponent(
+      String(request.path.id),
+    )}/persistent`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'PUT',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+      body: JSON.stringify(request.body),
+    });
+  }
+
+  /**
    * The requester starts their called deployment.
    */
   async startDeployment(
@@ -775,6 +915,23 @@ export class DefaultApiClient {
         ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
       },
       body: JSON.stringify(request.body),
+    });
+  }
+
+  /**
+   * Runs the sweep now (it also runs every `delivery.ephemeral.sweepInterval`): deletes the namespaces of expired environments and labelled namespaces no live environment owns. Admins only (`delivery.environment.admin`).
+   */
+  async sweepEphemeralEnvironments(
+    _request: {} = {},
+    options?: RequestOptions,
+  ): Promise<TypedResponse<SweepEphemeralEnvironments['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/ephemeral-environments/sweep`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: {
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
     });
   }
 

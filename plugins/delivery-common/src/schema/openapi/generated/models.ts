@@ -104,7 +104,7 @@ export type EligibilityResponse = components['schemas']['EligibilityResponse'];
 export type DeploymentStatus = components['schemas']['DeploymentStatus'];
 
 /**
- * What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable), `flags` (turn the change's flags on for a share of users, then watch health like `verify`), `flags-off` (turn them off again after a failure, before the version is rolled back; in a rollback, level 1), `stable-rollback` (return an environment to the version marked stable, level 2), `reroute` (send user traffic away from a failing cluster, level 3), `restore` (return an environment to its pre-deployment backup: image, env, replicas; level 5), `escalate` (page on-call through PagerDuty and tell the on-call group, level 6).
+ * What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable), `flags` (turn the change's flags on for a share of users, then watch health like `verify`), `flags-off` (turn them off again after a failure, before the version is rolled back; in a rollback, level 1), `stable-rollback` (return an environment to the version marked stable, level 2), `reroute` (send user traffic away from a failing cluster, level 3), `restore` (return an environment to its pre-deployment backup: image, env, replicas; level 5), `escalate` (page on-call through PagerDuty and tell the on-call group, level 6). An ephemeral environment's: `build` (the service's Jenkins job for the branch and sha), `namespace` (the namespace with its labels, quota, limit range and network policy), `workload` (the service's workload copied from UAT with the branch's image), `rollout`, `copy-flags` (the flags UAT serves, as the environment's flagd configuration) and `announce` (tell the creator and the chat channel, with the links).
  */
 export type StageKind = components['schemas']['StageKind'];
 
@@ -373,3 +373,55 @@ export type DoraDetailsResponse = components['schemas']['DoraDetailsResponse'];
  * A flagd flag configuration (https://flagd.dev/schema/v0/flags.json).
  */
 export type FlagdConfiguration = components['schemas']['FlagdConfiguration'];
+
+/**
+ * Where an ephemeral environment is: `creating` (its build and namespace are being prepared), `updating` (a new push is being built and deployed; the previous version still serves), `ready` (it serves the branch's build), `failed` (its build or deployment failed; the reason says which), `deleting` (its namespace is being deleted) or `deleted` (gone, by a person, the branch's deletion or merge, or the sweep after expiry).
+ */
+export type EphemeralEnvironmentStatus =
+  components['schemas']['EphemeralEnvironmentStatus'];
+
+/**
+ * The Jenkins build of the branch, when the service has a Jenkins job.
+ */
+export type EphemeralBuild = components['schemas']['EphemeralBuild'];
+
+/**
+ * One resource of the namespace's ResourceQuota, used against its hard limit.
+ */
+export type EphemeralQuotaUse = components['schemas']['EphemeralQuotaUse'];
+
+/**
+ * A flag as the environment started with it (copied from UAT).
+ */
+export type EphemeralFlag = components['schemas']['EphemeralFlag'];
+
+/**
+ * A service's ephemeral environment for one `deploy/*` branch: a namespace with a quota, a limit range and a deny-by-default network policy, running the service's workload (copied from UAT) with the branch's build, until it expires.
+ */
+export type EphemeralEnvironment =
+  components['schemas']['EphemeralEnvironment'];
+
+/**
+ * How ephemeral environments are set up here (`delivery.ephemeral`).
+ */
+export type EphemeralSettings = components['schemas']['EphemeralSettings'];
+
+export type EphemeralEnvironmentsResponse =
+  components['schemas']['EphemeralEnvironmentsResponse'];
+
+/**
+ * The branch, and optionally the commit and a lifetime other than the default.
+ */
+export type CreateEphemeralEnvironmentRequest =
+  components['schemas']['CreateEphemeralEnvironmentRequest'];
+
+export type ExtendEphemeralEnvironmentRequest =
+  components['schemas']['ExtendEphemeralEnvironmentRequest'];
+
+export type SetEphemeralPersistenceRequest =
+  components['schemas']['SetEphemeralPersistenceRequest'];
+
+/**
+ * What one sweep did.
+ */
+export type SweepResponse = components['schemas']['SweepResponse'];

@@ -467,6 +467,93 @@ export type paths = {
     patch?: never;
     trace?: never;
   };
+  '/entities/{namespace}/{kind}/{name}/ephemeral-environments': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description The service's ephemeral environments (live ones with their quota use read from the cluster, then the last deleted ones) and how they are set up here. */
+    get: operations['GetEphemeralEnvironments'];
+    put?: never;
+    /** @description Creates the environment of a `deploy/*` branch (the same as pushing the branch): builds it with the service's Jenkins job when it has one, prepares the namespace and deploys the build. 409 when the branch already has a live environment (a push updates it). */
+    post: operations['CreateEphemeralEnvironment'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ephemeral-environments/{id}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /** @description One environment with the stages and logs of its latest creation or update. */
+    get: operations['GetEphemeralEnvironment'];
+    put?: never;
+    post?: never;
+    /** @description Deletes the environment's namespace now and stops its creation if it runs. Its creator or anyone with `delivery.environment.delete` on the service; persistent ones only by an admin. */
+    delete: operations['DeleteEphemeralEnvironment'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ephemeral-environments/{id}/extend': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Moves the environment's expiry (the label, the annotation and the countdown) by some minutes, within the maximum lifetime from its creation (422 beyond). Its creator or anyone with `delivery.environment.create` on the service. */
+    post: operations['ExtendEphemeralEnvironment'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ephemeral-environments/{id}/persistent': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /** @description Makes the environment persistent (the sweep leaves it) or ephemeral again. Admins only (`delivery.environment.admin`). */
+    put: operations['SetEphemeralPersistence'];
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/ephemeral-environments/sweep': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** @description Runs the sweep now (it also runs every `delivery.ephemeral.sweepInterval`): deletes the namespaces of expired environments and labelled namespaces no live environment owns. Admins only (`delivery.environment.admin`). */
+    post: operations['SweepEphemeralEnvironments'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/flagd/{environment}': {
     parameters: {
       query?: never;
@@ -647,7 +734,7 @@ export type components = {
       | 'cancelled'
       | 'expired';
     /**
-     * @description What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable), `flags` (turn the change's flags on for a share of users, then watch health like `verify`), `flags-off` (turn them off again after a failure, before the version is rolled back; in a rollback, level 1), `stable-rollback` (return an environment to the version marked stable, level 2), `reroute` (send user traffic away from a failing cluster, level 3), `restore` (return an environment to its pre-deployment backup: image, env, replicas; level 5), `escalate` (page on-call through PagerDuty and tell the on-call group, level 6).
+     * @description What a deployment stage does: `validate` (eligibility again), `backup` (record the running version to return to on failure), `deploy` (set the new image and commit), `rollout` (wait until the rollout completes), `verify` (watch error rate and p95 latency for a health window), `approval` (wait for an approval by someone other than the requester), `jenkins` (a parameterized Jenkins build with the token and sha), `rollback` (return the environment to its backup version after a failure), `mark-stable` (record the version as stable), `flags` (turn the change's flags on for a share of users, then watch health like `verify`), `flags-off` (turn them off again after a failure, before the version is rolled back; in a rollback, level 1), `stable-rollback` (return an environment to the version marked stable, level 2), `reroute` (send user traffic away from a failing cluster, level 3), `restore` (return an environment to its pre-deployment backup: image, env, replicas; level 5), `escalate` (page on-call through PagerDuty and tell the on-call group, level 6). An ephemeral environment's: `build` (the service's Jenkins job for the branch and sha), `namespace` (the namespace with its labels, quota, limit range and network policy), `workload` (the service's workload copied from UAT with the branch's image), `rollout`, `copy-flags` (the flags UAT serves, as the environment's flagd configuration) and `announce` (tell the creator and the chat channel, with the links).
      * @enum {string}
      */
     StageKind:
@@ -665,7 +752,12 @@ export type components = {
       | 'stable-rollback'
       | 'reroute'
       | 'restore'
-      | 'escalate';
+      | 'escalate'
+      | 'build'
+      | 'namespace'
+      | 'workload'
+      | 'copy-flags'
+      | 'announce';
     /**
      * @description Where a stage is.
      * @enum {string}
@@ -1287,6 +1379,126 @@ export type components = {
     } & {
       [key: string]: unknown;
     };
+    /**
+     * @description Where an ephemeral environment is: `creating` (its build and namespace are being prepared), `updating` (a new push is being built and deployed; the previous version still serves), `ready` (it serves the branch's build), `failed` (its build or deployment failed; the reason says which), `deleting` (its namespace is being deleted) or `deleted` (gone, by a person, the branch's deletion or merge, or the sweep after expiry).
+     * @enum {string}
+     */
+    EphemeralEnvironmentStatus:
+      | 'creating'
+      | 'updating'
+      | 'ready'
+      | 'failed'
+      | 'deleting'
+      | 'deleted';
+    /** @description The Jenkins build of the branch, when the service has a Jenkins job. */
+    EphemeralBuild: {
+      job: string;
+      number?: number;
+      url?: string;
+      building: boolean;
+      /** @description SUCCESS, FAILURE, UNSTABLE, ABORTED or NOT_BUILT once finished. */
+      result?: string;
+    };
+    /** @description One resource of the namespace's ResourceQuota, used against its hard limit. */
+    EphemeralQuotaUse: {
+      /** @description e.g. `requests.cpu`, `limits.memory`, `pods`. */
+      resource: string;
+      /** @description The limit, as a Kubernetes quantity. */
+      hard: string;
+      /** @description What is used now, as a Kubernetes quantity. */
+      used: string;
+      /** @description used / hard, from 0; absent when either is not a number. */
+      ratio?: number;
+    };
+    /** @description A flag as the environment started with it (copied from UAT). */
+    EphemeralFlag: {
+      key: string;
+      /** @description ENABLED or DISABLED, as flagd has it. */
+      state: string;
+      defaultVariant?: string;
+    };
+    /** @description A service's ephemeral environment for one `deploy/*` branch: a namespace with a quota, a limit range and a deny-by-default network policy, running the service's workload (copied from UAT) with the branch's build, until it expires. */
+    EphemeralEnvironment: {
+      id: string;
+      entityRef: string;
+      branch: string;
+      /** @description The commit it runs (or is building), full sha. */
+      commitSha: string;
+      /** @description The image its workload runs (or will run). */
+      image?: string;
+      namespace: string;
+      cluster: string;
+      status: components['schemas']['EphemeralEnvironmentStatus'];
+      /** @description Why it failed or was deleted. */
+      statusReason?: string;
+      /** @description User entity ref of its creator (the pusher, when a push created it). */
+      createdBy: string;
+      createdAt: string;
+      updatedAt?: string;
+      expiresAt: string;
+      /** @description Made persistent by an admin; the sweep leaves it. */
+      persistent: boolean;
+      readyAt?: string;
+      deletedAt?: string;
+      /** @description User entity ref, or `delivery` for the sweep and branch events. */
+      deletedBy?: string;
+      build?: components['schemas']['EphemeralBuild'];
+      appUrl?: string;
+      dashboardUrl?: string;
+      /** @description The namespace's quota use, read live (empty once deleted or when unreadable). */
+      quota: components['schemas']['EphemeralQuotaUse'][];
+      flags: components['schemas']['EphemeralFlag'][];
+      /** @description The stages of its latest creation or update. */
+      stages: components['schemas']['DeploymentStage'][];
+    };
+    /** @description How ephemeral environments are set up here (`delivery.ephemeral`). */
+    EphemeralSettings: {
+      /** @description False when no cluster is configured for them. */
+      enabled: boolean;
+      cluster?: string;
+      branchPrefix: string;
+      /** @description Lifetime at creation when none is chosen. */
+      ttlMinutes: number;
+      /** @description The longest an environment lives from its creation. */
+      maxLifetimeMinutes: number;
+      /** @description The extensions offered. */
+      extensionMinutes: number[];
+      sweepIntervalMinutes: number;
+      /** @description The environment whose workload and flags a new one starts from. */
+      copyFrom: string;
+    };
+    EphemeralEnvironmentsResponse: {
+      /** @description Live ones first (newest first), then the last deleted ones. */
+      items: components['schemas']['EphemeralEnvironment'][];
+      settings: components['schemas']['EphemeralSettings'];
+    };
+    /** @description The branch, and optionally the commit and a lifetime other than the default. */
+    CreateEphemeralEnvironmentRequest: {
+      /** @description A branch starting with `deploy/` (without `refs/heads/`). */
+      branch: string;
+      /** @description Default the branch's head. */
+      commitSha?: string;
+      /** @description Default `delivery.ephemeral.ttl`; at most the maximum lifetime. */
+      ttlMinutes?: number;
+    };
+    ExtendEphemeralEnvironmentRequest: {
+      /** @description Added to its expiry (or to now, when it already passed). */
+      minutes: number;
+    };
+    SetEphemeralPersistenceRequest: {
+      persistent: boolean;
+    };
+    /** @description What one sweep did. */
+    SweepResponse: {
+      /** @description Namespaces deleted (expired environments and orphans). */
+      deleted: string[];
+      /** @description Namespaces the sweep could not delete; the next sweep tries again. */
+      failed: {
+        namespace: string;
+        reason: string;
+      }[];
+      durationMs: number;
+    };
   };
   responses: {
     /** @description An error, in Backstage's error body */
@@ -1324,6 +1536,8 @@ export type components = {
     flagChangeId: string;
     /** @description Rollback id (`RB-<timestamp>-<random>`) */
     rollbackId: string;
+    /** @description Ephemeral environment id (`ENV-<timestamp>-<random>`) */
+    ephemeralId: string;
   };
   requestBodies: never;
   headers: never;
@@ -2307,6 +2521,213 @@ export interface operations {
       };
       400: components['responses']['ErrorResponse'];
       404: components['responses']['ErrorResponse'];
+    };
+  };
+  GetEphemeralEnvironments: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Environments */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EphemeralEnvironmentsResponse'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+    };
+  };
+  CreateEphemeralEnvironment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['CreateEphemeralEnvironmentRequest'];
+      };
+    };
+    responses: {
+      /** @description Being created */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EphemeralEnvironment'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      403: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+      409: components['responses']['ErrorResponse'];
+      422: components['responses']['ErrorResponse'];
+      502: components['responses']['ErrorResponse'];
+      503: components['responses']['ErrorResponse'];
+    };
+  };
+  GetEphemeralEnvironment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Ephemeral environment id (`ENV-<timestamp>-<random>`) */
+        id: components['parameters']['ephemeralId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The environment */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EphemeralEnvironment'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+    };
+  };
+  DeleteEphemeralEnvironment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Ephemeral environment id (`ENV-<timestamp>-<random>`) */
+        id: components['parameters']['ephemeralId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EphemeralEnvironment'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      403: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+      409: components['responses']['ErrorResponse'];
+      502: components['responses']['ErrorResponse'];
+    };
+  };
+  ExtendEphemeralEnvironment: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Ephemeral environment id (`ENV-<timestamp>-<random>`) */
+        id: components['parameters']['ephemeralId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ExtendEphemeralEnvironmentRequest'];
+      };
+    };
+    responses: {
+      /** @description Extended */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EphemeralEnvironment'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      403: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+      409: components['responses']['ErrorResponse'];
+      422: components['responses']['ErrorResponse'];
+      502: components['responses']['ErrorResponse'];
+    };
+  };
+  SetEphemeralPersistence: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Ephemeral environment id (`ENV-<timestamp>-<random>`) */
+        id: components['parameters']['ephemeralId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SetEphemeralPersistenceRequest'];
+      };
+    };
+    responses: {
+      /** @description Changed */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['EphemeralEnvironment'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      403: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+      409: components['responses']['ErrorResponse'];
+      502: components['responses']['ErrorResponse'];
+    };
+  };
+  SweepEphemeralEnvironments: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description What it did */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SweepResponse'];
+        };
+      };
+      403: components['responses']['ErrorResponse'];
+      502: components['responses']['ErrorResponse'];
     };
   };
   GetFlagdConfiguration: {

@@ -17,6 +17,11 @@ export const STAGE_LABEL: Record<StageKind, string> = {
   reroute: 'Reroute traffic away',
   restore: 'Restore the backup',
   escalate: 'Escalate to on-call',
+  build: 'Build the branch',
+  namespace: 'Prepare the namespace',
+  workload: 'Deploy the build',
+  'copy-flags': 'Copy flags from UAT',
+  announce: 'Announce',
 };
 
 /** How a stage reads in the stepper: a flag step names its share of users (`canary.flags-10`). */
