@@ -24,6 +24,10 @@ import {
   StartRollbackRequest,
   DoraDetailsResponse,
   DoraResponse,
+  CreateEphemeralEnvironmentRequest,
+  EphemeralEnvironment,
+  EphemeralEnvironmentsResponse,
+  SweepResponse,
 } from '@internal/plugin-delivery-common';
 
 /**
@@ -196,6 +200,39 @@ export interface DeliveryApi {
   getDoraDetailsCsv(
     query: Omit<DoraDetailsQuery, 'limit' | 'offset'>,
   ): Promise<DoraCsvFile>;
+
+  /**
+   * The service's ephemeral environments (live ones first, newest first, with their quota use;
+   * then the last deleted ones) and how they are set up here (`delivery.ephemeral`).
+   */
+  getEphemeralEnvironments(
+    entity: CompoundEntityRef,
+  ): Promise<EphemeralEnvironmentsResponse>;
+  /**
+   * Creates the environment of a `deploy/*` branch, as a push of the branch would (202, being
+   * created); a 409 when the branch already has a live one, a 422 for a lifetime beyond the
+   * maximum, a 503 when no cluster is configured for them.
+   */
+  createEphemeralEnvironment(
+    entity: CompoundEntityRef,
+    request: CreateEphemeralEnvironmentRequest,
+  ): Promise<EphemeralEnvironment>;
+  /** One environment with the stages and logs of its latest creation or update. */
+  getEphemeralEnvironment(id: string): Promise<EphemeralEnvironment>;
+  /** Deletes an environment's namespace now (its creator, or with the delete permission). */
+  deleteEphemeralEnvironment(id: string): Promise<EphemeralEnvironment>;
+  /** Moves an environment's expiry by some minutes; a 422 beyond the maximum lifetime. */
+  extendEphemeralEnvironment(
+    id: string,
+    minutes: number,
+  ): Promise<EphemeralEnvironment>;
+  /** Makes an environment persistent (the sweep leaves it) or ephemeral again; admins only. */
+  setEphemeralPersistence(
+    id: string,
+    persistent: boolean,
+  ): Promise<EphemeralEnvironment>;
+  /** Runs the sweep of expired environments and orphaned namespaces now; admins only. */
+  sweepEphemeralEnvironments(): Promise<SweepResponse>;
 }
 
 /** Reference to the {@link DeliveryApi}. */

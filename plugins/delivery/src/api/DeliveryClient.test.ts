@@ -477,4 +477,126 @@ describe('DeliveryClient', () => {
       });
     });
   });
+
+  describe('ephemeral environments', () => {
+    const entity = {
+      kind: 'Component',
+      namespace: 'Default',
+      name: 'Payments-API',
+    };
+    const root = 'http://backend/api/delivery';
+    const id = 'ENV-1700000000000-000001';
+    function client(...responses: Response[]) {
+      const fetch = jest.fn<
+        Promise<Response>,
+        Parameters<typeof globalThis.fetch>
+      >();
+      for (const r of responses) fetch.mockResolvedValueOnce(r);
+      return {
+        fetch,
+        client: new DeliveryClient({ discoveryApi, fetchApi: { fetch } }),
+      };
+    }
+    const json = (value: unknown, status = 200) =>
+      new Response(JSON.stringify(value), {
+        status,
+        headers: { 'Content-Type': 'application/json' },
+      });
+
+    it('lists the service’s environments and creates one from a branch', async () => {
+      const list = { items: [], settings: { enabled: true } };
+      const created = { id, branch: 'deploy/try-this', status: 'creating' };
+      const { fetch, client: c } = client(json(list), json(created, 202));
+      await expect(c.getEphemeralEnvironments(entity)).resolves.toEqual(list);
+      expect(fetch.mock.calls[0][0]).toBe(
+        `${root}/entities/default/component/payments-api/ephemeral-environments`,
+      );
+      expect(fetch.mock.calls[0][1]).toMatchObject({ method: 'GET' });
+
+      const request = { branch: 'deploy/try-this', ttlMinutes: 240 };
+      await expect(
+        c.createEphemeralEnvironment(entity, request),
+      ).resolves.toEqual(created);
+      expect(fetch.mock.calls[1][0]).toBe(
+        `${root}/entities/default/component/payments-api/ephemeral-environments`,
+      );
+      expect(fetch.mock.calls[1][1]).toMatchObject({
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(request),
+      });
+    });
+
+    it('reads, extends, deletes and pins one environment by id', async () => {
+      const env = { id, status: 'ready' };
+      const { fetch, client: c } = client(
+        json(env),
+        json(env),
+        json(env),
+        json(env),
+      );
+      await c.getEphemeralEnvironment(id);
+      expect(fetch.mock.calls[0][0]).toBe(
+        `${root}/ephemeral-environments/${id}`,
+      );
+      expect(fetch.mock.calls[0][1]).toMatchObject({ method: 'GET' });
+
+      await c.extendEphemeralEnvironment(id, 60);
+      expect(fetch.mock.calls[1][0]).toBe(
+        `${root}/ephemeral-environments/${id}/extend`,
+      );
+      expect(fetch.mock.calls[1][1]).toMatchObject({
+        method: 'POST',
+        body: JSON.stringify({ minutes: 60 }),
+      });
+
+      await c.deleteEphemeralEnvironment(id);
+      expect(fetch.mock.calls[2][0]).toBe(
+        `${root}/ephemeral-environments/${id}`,
+      );
+      expect(fetch.mock.calls[2][1]).toMatchObject({ method: 'DELETE' });
+
+      await c.setEphemeralPersistence(id, true);
+      expect(fetch.mock.calls[3][0]).toBe(
+        `${root}/ephemeral-environments/${id}/persistent`,
+      );
+      expect(fetch.mock.calls[3][1]).toMatchObject({
+        method: 'PUT',
+        body: JSON.stringify({ persistent: true }),
+      });
+    });
+
+    it('runs the sweep and throws the 409 of a branch that has one', async () => {
+      const sweep = { deleted: ['payments-api-old-0123456789'], failed: [] };
+      const { fetch, client: c } = client(
+        json({ ...sweep, durationMs: 12 }),
+        json(
+          {
+            error: {
+              name: 'ConflictError',
+              message: 'deploy/try-this already has an environment',
+            },
+            response: { statusCode: 409 },
+          },
+          409,
+        ),
+      );
+      await expect(c.sweepEphemeralEnvironments()).resolves.toMatchObject(
+        sweep,
+      );
+      expect(fetch.mock.calls[0][0]).toBe(
+        `${root}/ephemeral-environments/sweep`,
+      );
+      expect(fetch.mock.calls[0][1]).toMatchObject({ method: 'POST' });
+      await expect(
+        c.createEphemeralEnvironment(entity, { branch: 'deploy/try-this' }),
+      ).rejects.toMatchObject({
+        name: 'ResponseError',
+        statusCode: 409,
+        body: {
+          error: { message: 'deploy/try-this already has an environment' },
+        },
+      });
+    });
+  });
 });

@@ -26,6 +26,10 @@ import {
   StartRollbackRequest,
   DoraDetailsResponse,
   DoraResponse,
+  CreateEphemeralEnvironmentRequest,
+  EphemeralEnvironment,
+  EphemeralEnvironmentsResponse,
+  SweepResponse,
 } from '@internal/plugin-delivery-common';
 import {
   DeliveryApi,
@@ -303,6 +307,62 @@ export class DeliveryClient implements DeliveryApi {
       response.headers.get('Content-Disposition'),
     );
     return { blob: await response.blob(), ...(filename ? { filename } : {}) };
+  }
+
+  getEphemeralEnvironments(
+    entity: CompoundEntityRef,
+  ): Promise<EphemeralEnvironmentsResponse> {
+    return body(
+      this.#api.getEphemeralEnvironments({ path: entityPath(entity) }),
+    );
+  }
+
+  createEphemeralEnvironment(
+    entity: CompoundEntityRef,
+    request: CreateEphemeralEnvironmentRequest,
+  ): Promise<EphemeralEnvironment> {
+    return body(
+      this.#api.createEphemeralEnvironment({
+        path: entityPath(entity),
+        body: request,
+      }),
+    );
+  }
+
+  getEphemeralEnvironment(id: string): Promise<EphemeralEnvironment> {
+    return body(this.#api.getEphemeralEnvironment({ path: { id } }));
+  }
+
+  deleteEphemeralEnvironment(id: string): Promise<EphemeralEnvironment> {
+    return body(this.#api.deleteEphemeralEnvironment({ path: { id } }));
+  }
+
+  extendEphemeralEnvironment(
+    id: string,
+    minutes: number,
+  ): Promise<EphemeralEnvironment> {
+    return body(
+      this.#api.extendEphemeralEnvironment({
+        path: { id },
+        body: { minutes },
+      }),
+    );
+  }
+
+  setEphemeralPersistence(
+    id: string,
+    persistent: boolean,
+  ): Promise<EphemeralEnvironment> {
+    return body(
+      this.#api.setEphemeralPersistence({
+        path: { id },
+        body: { persistent },
+      }),
+    );
+  }
+
+  sweepEphemeralEnvironments(): Promise<SweepResponse> {
+    return body(this.#api.sweepEphemeralEnvironments());
   }
 }
 

@@ -211,6 +211,14 @@ export function fakeApi(overrides: Partial<DeliveryApi> = {}): DeliveryApi {
     getDora: jest.fn(),
     getDoraDetails: jest.fn(),
     getDoraDetailsCsv: jest.fn(),
+    // The Environments tab's calls; its own fixtures give them answers.
+    getEphemeralEnvironments: jest.fn(),
+    createEphemeralEnvironment: jest.fn(),
+    getEphemeralEnvironment: jest.fn(),
+    deleteEphemeralEnvironment: jest.fn(),
+    extendEphemeralEnvironment: jest.fn(),
+    setEphemeralPersistence: jest.fn(),
+    sweepEphemeralEnvironments: jest.fn(),
     ...overrides,
   };
 }
