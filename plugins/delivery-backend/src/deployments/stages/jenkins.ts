@@ -1,4 +1,4 @@
-import { createStageHandler } from '../../engine';
+import { StageContext, StepResult, createStageHandler } from '../../engine';
 import {
   DEFAULT_JENKINS_PARAMETER_NAMES,
   JenkinsBuildState,
@@ -50,86 +50,109 @@ export function createJenkinsStage(deps: {
           };
         }
         const { token, commitSha } = ctx.run.input;
-        const build = ctx.stage.state.build;
-        if (!build) {
-          const names = settings.parameters ?? DEFAULT_JENKINS_PARAMETER_NAMES;
-          await ctx.fence();
-          const triggered = await jenkins.trigger(
-            job,
-            {
-              [names.token]: token,
-              [names.commitSha]: commitSha,
-              [names.environment]: ctx.stage.environment ?? '',
-            },
-            { identifiedBy: [names.token, names.environment] },
-          );
-          await ctx.checkpoint({ build: triggered });
-          await ctx.log(
-            'info',
-            triggered.adopted
-              ? `Found Jenkins job ${job}'s build for ${token} already ${
-                  triggered.buildNumber !== undefined
-                    ? `started (#${triggered.buildNumber})`
-                    : 'queued'
-                }, following it instead of triggering another (${
-                  triggered.buildUrl ?? triggered.queueItemUrl
-                })`
-              : `Triggered Jenkins job ${job} (${triggered.queueItemUrl})`,
-          );
-          return {
-            type: 'wait',
-            afterMs: deps.pollIntervalMs,
-            state: { build: triggered },
-          };
-        }
-        const polled = await jenkins.poll(build);
-        if (polled.buildNumber && !build.buildNumber) {
-          await ctx.log(
-            'info',
-            `Jenkins build #${polled.buildNumber} started: ${
-              polled.buildUrl ?? ''
-            }`,
-          );
-        }
-        if (polled.cancelled) {
-          return {
-            type: 'fail',
-            reason: `Jenkins cancelled the queued build of ${job}`,
-            state: { build: polled },
-          };
-        }
-        if (!polled.building && polled.result) {
-          if (polled.result === 'SUCCESS') {
-            await ctx.log(
-              'info',
-              `Jenkins build #${polled.buildNumber} succeeded`,
-            );
-            return { type: 'done', state: { build: polled } };
-          }
-          return {
-            type: 'fail',
-            reason: `Jenkins build #${polled.buildNumber} of ${job} ended ${polled.result}`,
-            state: { build: polled },
-          };
-        }
-        const elapsed =
-          ctx.now.getTime() -
-          (ctx.stage.startedAt?.getTime() ?? ctx.now.getTime());
-        if (elapsed > settings.timeoutMs) {
-          return {
-            type: 'fail',
-            reason: `Jenkins build of ${job} did not finish within ${Math.round(
-              settings.timeoutMs / 1000,
-            )} s`,
-            state: { build: polled },
-          };
-        }
-        return {
-          type: 'wait',
-          afterMs: deps.pollIntervalMs,
-          state: { build: polled },
-        };
+        const names = settings.parameters ?? DEFAULT_JENKINS_PARAMETER_NAMES;
+        return stepJenkinsBuild(ctx, {
+          jenkins,
+          job,
+          parameters: {
+            [names.token]: token,
+            [names.commitSha]: commitSha,
+            [names.environment]: ctx.stage.environment ?? '',
+          },
+          identifiedBy: [names.token, names.environment],
+          what: token,
+          timeoutMs: settings.timeoutMs,
+          pollIntervalMs: deps.pollIntervalMs,
+        });
       },
     },
   );
+}
+
+/**
+ * One step of following a parameterized Jenkins build, for any kind of run: triggers it (or
+ * adopts the build already queued or built with the same identifying parameters, after a crash
+ * that lost the answer) and saves it at once; then polls it until it succeeds (done), fails, is
+ * cancelled or outlives `timeoutMs` from the stage's start (fail).
+ */
+export async function stepJenkinsBuild(
+  ctx: StageContext<unknown, unknown, JenkinsState>,
+  options: {
+    jenkins: JenkinsProvider;
+    job: string;
+    parameters: Record<string, string>;
+    identifiedBy: string[];
+    /** Names the build's purpose in logs (a token, a branch). */
+    what: string;
+    timeoutMs: number;
+    pollIntervalMs: number;
+  },
+): Promise<StepResult<JenkinsState>> {
+  const { jenkins, job, what } = options;
+  const build = ctx.stage.state.build;
+  if (!build) {
+    await ctx.fence();
+    const triggered = await jenkins.trigger(job, options.parameters, {
+      identifiedBy: options.identifiedBy,
+    });
+    await ctx.checkpoint({ build: triggered });
+    await ctx.log(
+      'info',
+      triggered.adopted
+        ? `Found Jenkins job ${job}'s build for ${what} already ${
+            triggered.buildNumber !== undefined
+              ? `started (#${triggered.buildNumber})`
+              : 'queued'
+          }, following it instead of triggering another (${
+            triggered.buildUrl ?? triggered.queueItemUrl
+          })`
+        : `Triggered Jenkins job ${job} (${triggered.queueItemUrl})`,
+    );
+    return {
+      type: 'wait',
+      afterMs: options.pollIntervalMs,
+      state: { build: triggered },
+    };
+  }
+  const polled = await jenkins.poll(build);
+  if (polled.buildNumber && !build.buildNumber) {
+    await ctx.log(
+      'info',
+      `Jenkins build #${polled.buildNumber} started: ${polled.buildUrl ?? ''}`,
+    );
+  }
+  if (polled.cancelled) {
+    return {
+      type: 'fail',
+      reason: `Jenkins cancelled the queued build of ${job}`,
+      state: { build: polled },
+    };
+  }
+  if (!polled.building && polled.result) {
+    if (polled.result === 'SUCCESS') {
+      await ctx.log('info', `Jenkins build #${polled.buildNumber} succeeded`);
+      return { type: 'done', state: { build: polled } };
+    }
+    return {
+      type: 'fail',
+      reason: `Jenkins build #${polled.buildNumber} of ${job} ended ${polled.result}`,
+      state: { build: polled },
+    };
+  }
+  const elapsed =
+    ctx.now.getTime() - (ctx.stage.startedAt?.getTime() ?? ctx.now.getTime());
+  if (elapsed > options.timeoutMs) {
+    return {
+      type: 'fail',
+      reason: `Jenkins build of ${job} did not finish within ${Math.round(
+        options.timeoutMs / 1000,
+      )} s`,
+      state: { build: polled },
+    };
+  }
+  return {
+    type: 'wait',
+    afterMs: options.pollIntervalMs,
+    state: { build: polled },
+  };
 }

@@ -1,14 +1,10 @@
 import {
-  ApiException,
   AppsV1Api,
   CoreV1Api,
-  KubeConfig,
   NetworkingV1Api,
   PatchStrategy,
-  ServerConfiguration,
   V1ConfigMap,
   V1EnvVar,
-  createConfiguration,
   setHeaderOptions,
   V1Deployment,
 } from '@kubernetes/client-node';
@@ -20,11 +16,8 @@ import {
   rolloutState,
 } from '@internal/plugin-delivery-common';
 import { ClusterConfig } from '../../config';
-import {
-  UpstreamError,
-  describeNetworkError,
-  isUnreachable,
-} from '../UpstreamError';
+import { UpstreamError } from '../UpstreamError';
+import { ConflictRetry, callCluster, clusterConfiguration } from './clients';
 import {
   KubernetesProvider,
   TrafficWeight,
@@ -45,9 +38,6 @@ function plainEnv(env: V1EnvVar[] | undefined): WorkloadEnvVar[] {
     ...(e.value !== undefined ? { value: e.value } : {}),
   }));
 }
-
-/** A write met a stale resourceVersion (409): read again and retry. */
-class ConflictRetry extends Error {}
 
 interface ClusterClients {
   config: ClusterConfig;
@@ -106,36 +96,7 @@ export class ClientNodeKubernetesProvider implements KubernetesProvider {
 
   constructor(options: { clusters: ClusterConfig[]; timeoutMs: number }) {
     for (const cluster of options.clusters) {
-      const kc = new KubeConfig();
-      kc.loadFromOptions({
-        clusters: [
-          {
-            name: cluster.name,
-            server: cluster.url,
-            skipTLSVerify: cluster.skipTLSVerify,
-            caData: cluster.caData,
-          },
-        ],
-        users: [{ name: 'delivery', token: cluster.token }],
-        contexts: [
-          { name: cluster.name, cluster: cluster.name, user: 'delivery' },
-        ],
-        currentContext: cluster.name,
-      });
-      // Like kc.makeApiClient, plus a middleware that bounds every call by the timeout.
-      const configuration = createConfiguration({
-        baseServer: new ServerConfiguration(cluster.url, {}),
-        authMethods: { default: kc },
-        promiseMiddleware: [
-          {
-            pre: async context => {
-              context.setSignal(AbortSignal.timeout(options.timeoutMs));
-              return context;
-            },
-            post: async response => response,
-          },
-        ],
-      });
+      const configuration = clusterConfiguration(cluster, options.timeoutMs);
       this.#clusters.set(cluster.name, {
         config: cluster,
         apps: new AppsV1Api(configuration),
@@ -411,55 +372,12 @@ export class ClientNodeKubernetesProvider implements KubernetesProvider {
     options?: { conflictIsRetry?: boolean },
   ): Promise<T | undefined> {
     const clients = this.#clusters.get(clusterName);
-    if (!clients) {
-      throw new UpstreamError({
-        system: `kubernetes:${clusterName}`,
-        statusCode: 502,
-        message: `Kubernetes cluster '${clusterName}' is not configured`,
-      });
-    }
-    try {
-      return await fn(clients);
-    } catch (error) {
-      if (error instanceof ApiException && error.code === 404) {
-        return undefined;
-      }
-      if (
-        error instanceof ApiException &&
-        error.code === 409 &&
-        options?.conflictIsRetry
-      ) {
-        throw new ConflictRetry(String(error.body));
-      }
-      const where = `Kubernetes cluster '${clusterName}' (${clients.config.url})`;
-      if (error instanceof ApiException) {
-        throw new UpstreamError({
-          system: `kubernetes:${clusterName}`,
-          statusCode: 502,
-          message: `${where} failed to ${what}: HTTP ${
-            error.code
-          } ${statusMessage(error.body)}`,
-          cause: error,
-        });
-      }
-      if (isUnreachable(error)) {
-        throw new UpstreamError({
-          system: `kubernetes:${clusterName}`,
-          statusCode: 503,
-          message: `${where} is unreachable: ${describeNetworkError(error)}`,
-          cause: error,
-        });
-      }
-      throw error;
-    }
-  }
-}
-
-function statusMessage(body: unknown): string {
-  try {
-    const parsed = typeof body === 'string' ? JSON.parse(body) : body;
-    return (parsed as any)?.message ?? String(body);
-  } catch {
-    return String(body);
+    return callCluster(
+      clients && { config: clients.config, clients },
+      clusterName,
+      what,
+      fn,
+      options,
+    );
   }
 }
