@@ -33,6 +33,19 @@ export function deliveryRollbackSignalChannel(entityRef: string): string {
   return `delivery-rollback:${entityRef}`;
 }
 
+/** Signal channel on which the backend announces changes to a service's ephemeral environments. */
+export function deliveryEnvironmentsSignalChannel(entityRef: string): string {
+  return `delivery-environments:${entityRef}`;
+}
+
+/** Payload of an environments signal: which ephemeral environment changed. */
+export type DeliveryEnvironmentsSignal = {
+  entityRef: string;
+  type: 'ephemeral';
+  /** The environment's id. */
+  id: string;
+};
+
 /** Payload of a rollback signal: what changed (a rollback's stage, a decision, an incident). */
 export type DeliveryRollbackSignal = {
   entityRef: string;
