@@ -274,6 +274,11 @@ function portalConfig({
       pagerduty: { baseUrl: sandbox.pagerdutyUrl },
       // The secret this portal's sandbox signs its GitHub webhooks with.
       dora: { github: { webhookSecret: WEBHOOK_SECRET } },
+      // Environment links open this portal's own sandbox pages.
+      ephemeral: {
+        appUrlTemplate: `${sandbox.clusterUrls.uat}/_sandbox/apps/{{namespace}}`,
+        dashboardUrlTemplate: `${sandbox.clusterUrls.uat}/_sandbox/dashboards/{{namespace}}`,
+      },
       // Only the rollback engine may catch a bad change here: the pipeline's own verification
       // needs more unhealthy samples in a row than a test lasts, so the browser test shows what
       // the engine decided and did, not whichever of the two was first.

@@ -290,7 +290,8 @@ export type EndpointMap = {
 ${ops
   .map(
     o =>
-      `  '#${o.method}|${o.path}': Omit<${o.id}, 'response'> & { response: ${o.id}['response'] | ErrorBody };`,
+      // The typed router's `delete` looks its endpoints up as `_delete` (a reserved word).
+      `  '#${o.method === 'delete' ? '_delete' : o.method}|${o.path}': Omit<${o.id}, 'response'> & { response: ${o.id}['response'] | ErrorBody };`,
   )
   .join('\n')}
 };

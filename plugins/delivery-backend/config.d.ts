@@ -413,6 +413,63 @@ export interface Config {
         rollout?: { [environment: string]: number };
       }>;
     };
+    /**
+     * Ephemeral environments of `deploy/*` branches: a namespace per branch with a quota, a
+     * limit range and deny-by-default network policies, running the service's workload copied
+     * from `copyFrom` with the branch's image, until it expires.
+     */
+    ephemeral?: {
+      /** Defaults to true. */
+      enabled?: boolean;
+      /** The cluster their namespaces live in. Defaults to copyFrom's cluster. */
+      cluster?: string;
+      /** The environment whose workload, Services and flags they start from. Defaults to the first (UAT). */
+      copyFrom?: string;
+      /** Lifetime at creation. Defaults to 3 hours. */
+      ttl?: HumanDuration | string;
+      /** The longest one lives from its creation, extensions included. Defaults to 24 hours. */
+      maxLifetime?: HumanDuration | string;
+      /** Extensions offered in the tab, in minutes. Defaults to [60, 180, 480]. */
+      extensionMinutes?: number[];
+      /** How often expired ones are deleted. Defaults to 30 minutes. */
+      sweepInterval?: HumanDuration | string;
+      /** How long before expiry the creator is reminded. Defaults to 1 hour. */
+      reminderBefore?: HumanDuration | string;
+      /** The ResourceQuota's `spec.hard`. Defaults to 2 CPU / 4Gi requested, 4 CPU / 8Gi limits, 10 pods, 5 services. */
+      quota?: { [resource: string]: string };
+      /** The LimitRange's Container defaults and maximums. */
+      limitRange?: {
+        default?: { [resource: string]: string };
+        defaultRequest?: { [resource: string]: string };
+        max?: { [resource: string]: string };
+      };
+      networkPolicy?: {
+        /** Who may reach the pods: the ingress controller. Defaults to ingress-nginx's labels. */
+        ingressFrom?: {
+          namespaceLabels?: { [key: string]: string };
+          podLabels?: { [key: string]: string };
+        };
+        /** Where the pods may connect besides DNS and each other. */
+        egress?: Array<{
+          namespace?: string;
+          podLabels?: { [key: string]: string };
+          cidr?: string;
+          ports?: number[];
+        }>;
+      };
+      /** Replicas of the copied workload. Defaults to 1. */
+      replicas?: number;
+      /** Link to the app: {{namespace}}, {{service}}, {{cluster}} and {{branch}} are replaced. */
+      appUrlTemplate?: string;
+      /** Link to a monitoring dashboard, with the same placeholders. */
+      dashboardUrlTemplate?: string;
+      jenkins?: {
+        /** The build parameter carrying the branch. Defaults to BRANCH. */
+        branchParameter?: string;
+      };
+      /** How long the branch's build may take. Defaults to 30 minutes. */
+      buildTimeout?: HumanDuration | string;
+    };
     /** DORA metrics. */
     dora?: {
       /** GitHub webhooks (`push`, `deployment_status`, `issues` labelled `incident`). */

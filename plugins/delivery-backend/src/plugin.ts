@@ -86,6 +86,26 @@ import {
   createRepositoryEntities,
   processGitHubDoraInbox,
 } from './dora/github';
+import { readEphemeralConfig } from './ephemeral/config';
+import { DatabaseEphemeralStore } from './ephemeral/DatabaseEphemeralStore';
+import { createEnvironmentRunKind } from './ephemeral/EnvironmentRunKind';
+import {
+  EnvironmentEvents,
+  EphemeralEnvironmentService,
+} from './ephemeral/EphemeralEnvironmentService';
+import {
+  createGitHubEphemeralSubscriber,
+  processEphemeralInbox,
+} from './ephemeral/github';
+import {
+  createAnnounceStage,
+  createBuildStage,
+  createCopyFlagsStage,
+  createEnvironmentRolloutStage,
+  createNamespaceStage,
+  createWorkloadStage,
+} from './ephemeral/stages';
+import { ClientNodeNamespaceProvider } from './providers/kubernetes/ClientNodeNamespaceProvider';
 import {
   createEscalateStage,
   createRecoveryVerifyStage,
@@ -536,6 +556,146 @@ export const deliveryPlugin = createBackendPlugin({
           logger,
         });
 
+        // Ephemeral environments of deploy/* branches.
+        const ephemeralConfig = readEphemeralConfig(
+          config,
+          environments,
+          delivery.clusters.map(c => c.name),
+        );
+        const ephemeralStore = await DatabaseEphemeralStore.create({
+          database,
+        });
+        const namespaces = new ClientNodeNamespaceProvider({
+          clusters: delivery.clusters,
+          timeoutMs,
+        });
+        const ephemeralEvents: EnvironmentEvents = {
+          changed: env =>
+            notifier.environmentChanged({
+              entityRef: env.entityRef,
+              type: 'ephemeral',
+              id: env.id,
+            }),
+          told: (type, env, detail) => {
+            const links = ephemeral.links(env);
+            const titles = {
+              ready: `Environment ${env.namespace} is ready`,
+              updated: `Environment ${env.namespace} runs ${env.commitSha.slice(
+                0,
+                7,
+              )}`,
+              expiring: `Environment ${env.namespace} expires soon`,
+              deleted: `Environment ${env.namespace} was deleted`,
+              failed: `Environment ${env.namespace} failed`,
+            };
+            return notifier.environmentEvent({
+              type,
+              id: env.id,
+              entityRef: env.entityRef,
+              namespace: env.namespace,
+              branch: env.branch,
+              createdBy: env.createdBy,
+              title: titles[type],
+              description: `${env.branch} of ${
+                env.entityRef
+              } at ${env.commitSha.slice(0, 7)} in ${env.namespace} (${
+                env.cluster
+              }): ${detail}`,
+              links: [
+                ...(links.appUrl ? [{ title: 'app', url: links.appUrl }] : []),
+                ...(links.dashboardUrl
+                  ? [{ title: 'dashboard', url: links.dashboardUrl }]
+                  : []),
+              ],
+            });
+          },
+        };
+        const ephemeral = new EphemeralEnvironmentService({
+          store: ephemeralStore,
+          config: ephemeralConfig,
+          engine,
+          runs,
+          kubernetes,
+          namespaces,
+          github,
+          permissions: deps.permissions,
+          imageTemplate: delivery.imageTemplate,
+          events: ephemeralEvents,
+          auditor: deps.auditor,
+          logger,
+        });
+        engine.register(
+          createEnvironmentRunKind({
+            store: ephemeralStore,
+            entities,
+            credentials: () => auth.getOwnServiceCredentials(),
+            changed: env => ephemeralEvents.changed(env),
+            failed: (env, reason) =>
+              ephemeralEvents.told('failed', env, reason),
+            handlers: [
+              createBuildStage({
+                jenkins,
+                parameters: readJenkinsParameterNames(config),
+                branchParameter: ephemeralConfig.jenkinsBranchParameter,
+                timeoutMs: ephemeralConfig.buildTimeoutMs,
+                pollIntervalMs,
+                recordBuild: async (id, build) => {
+                  await ephemeralStore.update(
+                    id,
+                    { build },
+                    { at: new Date() },
+                  );
+                },
+              }),
+              createNamespaceStage({ namespaces, config: ephemeralConfig }),
+              createWorkloadStage({ namespaces, config: ephemeralConfig }),
+              createEnvironmentRolloutStage({
+                kubernetes,
+                rolloutTimeoutMs,
+                pollIntervalMs,
+              }),
+              createCopyFlagsStage({
+                namespaces,
+                copyFrom: ephemeralConfig.copyFrom.name,
+                flagdConfiguration: async (environment, entityRef) =>
+                  (await flagSync.snapshot({ environment, service: entityRef }))
+                    .configuration,
+                recordFlags: async (id, copied) => {
+                  await ephemeralStore.update(
+                    id,
+                    { flags: copied },
+                    { at: new Date() },
+                  );
+                },
+              }),
+              createAnnounceStage({
+                markReady: (id, runId, at) =>
+                  ephemeralStore.update(
+                    id,
+                    { status: 'ready', statusReason: null, readyAt: at },
+                    { statuses: ['creating', 'updating'], runId, at },
+                  ),
+                announce: (env, update) =>
+                  ephemeralEvents.told(
+                    update ? 'updated' : 'ready',
+                    env,
+                    `ready until ${env.expiresAt.toISOString()}`,
+                  ),
+              }),
+            ],
+          }),
+        );
+        const gitHubEphemeral = {
+          store: ephemeralStore,
+          service: ephemeral,
+          entities,
+          entitiesOfRepository: gitHubDora.entitiesOfRepository,
+          catalog: deps.catalog,
+          credentials: () => auth.getOwnServiceCredentials(),
+          logger,
+        };
+        await createGitHubEphemeralSubscriber(deps.events, gitHubEphemeral);
+
         const doraService = new DoraService({
           store: dora,
           catalog: deps.catalog,
@@ -590,6 +750,7 @@ export const deliveryPlugin = createBackendPlugin({
             flags,
             rollback: { analysis, rollbacks },
             dora: doraService,
+            ephemeral,
             flagSync: {
               sync: flagSync,
               ...(flagsConfig.sync.token
@@ -667,6 +828,47 @@ export const deliveryPlugin = createBackendPlugin({
             if (done > 0) {
               logger.info(`DORA: ${done} waiting GitHub deliveries ingested`);
             }
+          },
+        });
+        // Ephemeral environments: the sweep, on one replica at a time (and on demand).
+        if (ephemeralConfig.enabled) {
+          await scheduler.scheduleTask({
+            id: 'delivery-ephemeral-sweep',
+            scope: 'global',
+            frequency: { milliseconds: ephemeralConfig.sweepIntervalMs },
+            timeout: { minutes: 10 },
+            initialDelay: { seconds: 20 },
+            fn: async () => {
+              const swept = await ephemeral.sweep({
+                type: 'system',
+                ref: 'delivery',
+              });
+              if (swept.deleted.length + swept.failed.length > 0) {
+                logger.info(
+                  `Ephemeral sweep: deleted ${swept.deleted.length} namespaces${
+                    swept.failed.length > 0
+                      ? `, ${swept.failed.length} failed (${swept.failed
+                          .map(f => `${f.namespace}: ${f.reason}`)
+                          .join('; ')})`
+                      : ''
+                  } in ${swept.durationMs} ms`,
+                );
+              }
+            },
+          });
+        }
+        // Reminders before expiry, and GitHub deliveries waiting in the inbox (kept a day).
+        await scheduler.scheduleTask({
+          id: 'delivery-ephemeral-minutely',
+          scope: 'global',
+          frequency: { seconds: 30 },
+          timeout: { minutes: 5 },
+          fn: async () => {
+            await ephemeralStore.pruneInbox({
+              before: Date.now() - 86_400_000,
+            });
+            await processEphemeralInbox(gitHubEphemeral);
+            await ephemeral.remind();
           },
         });
         // Retention, on one replica at a time.

@@ -170,9 +170,9 @@ export class DatabaseEphemeralStore {
 
   constructor(private readonly db: Knex) {}
 
-  /** The database's clock. */
-  async now(): Promise<Date> {
-    return new Date();
+  /** Runs `fn` in one transaction (an environment and its run are created together). */
+  async transaction<T>(fn: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+    return this.db.transaction(fn);
   }
 
   /** Stores a new environment (in `transaction` when given). 409 when its namespace is live. */
@@ -272,13 +272,19 @@ export class DatabaseEphemeralStore {
   }
 
   /**
-   * Changes a live environment; with `statuses`, only while it is in one of them. Returns the
-   * environment after the change, or undefined when nothing changed.
+   * Changes a live environment; with `statuses`, only while it is in one of them; with `runId`,
+   * only while that run is its latest. Returns the environment after the change, or undefined
+   * when nothing changed.
    */
   async update(
     id: string,
     patch: EphemeralPatch,
-    options: { statuses?: EphemeralStatus[]; at: Date },
+    options: {
+      statuses?: EphemeralStatus[];
+      runId?: string;
+      at: Date;
+      transaction?: Knex.Transaction;
+    },
   ): Promise<EphemeralRecord | undefined> {
     const changes: Partial<Row> = { updated_at: options.at.getTime() };
     if (patch.status !== undefined) changes.status = patch.status;
@@ -299,12 +305,14 @@ export class DatabaseEphemeralStore {
     if (patch.build !== undefined) changes.build = JSON.stringify(patch.build);
     if (patch.flags !== undefined) changes.flags = JSON.stringify(patch.flags);
     if (patch.deletedBy !== undefined) changes.deleted_by = patch.deletedBy;
-    const query = this.db<Row>(TABLE)
-      .where({ id })
-      .whereNotNull('live_namespace');
+    const db = options.transaction ?? this.db;
+    const query = db<Row>(TABLE).where({ id }).whereNotNull('live_namespace');
     if (options.statuses) query.whereIn('status', options.statuses);
+    if (options.runId) query.where('run_id', options.runId);
     const n = await query.update(changes);
-    return n > 0 ? this.get(id) : undefined;
+    if (n === 0) return undefined;
+    const row = await db<Row>(TABLE).where({ id }).first();
+    return row ? toRecord(row) : undefined;
   }
 
   /** Marks live environments deleted (their namespaces are gone). Returns those it marked. */
@@ -339,9 +347,9 @@ export class DatabaseEphemeralStore {
   }
 
   /**
-   * Claims the expired, non-persistent live environments for a sweep (and those an earlier
-   * sweep claimed more than `staleMs` ago and never finished): one conditional update, so two
-   * sweeps at once never claim the same one. Marks them `deleting`.
+   * Claims the expired, non-persistent live environments for a sweep, and deletions that
+   * stopped half-way more than `staleMs` ago (a replica died, the cluster was unreachable): one
+   * conditional update, so two sweeps at once never claim the same one. Marks them `deleting`.
    */
   async claimExpired(options: {
     sweepId: string;
@@ -350,30 +358,40 @@ export class DatabaseEphemeralStore {
     limit: number;
   }): Promise<EphemeralRecord[]> {
     const now = options.now.getTime();
+    const stale = now - options.staleMs;
     const due = (q: Knex.QueryBuilder) =>
-      q
-        .whereNotNull('live_namespace')
-        .where('expires_at', '<=', now)
-        .where('persistent', false)
-        .where(inner =>
-          inner
-            .whereNull('sweep_id')
-            .orWhere('sweep_claimed_at', '<', now - options.staleMs),
-        );
+      q.whereNotNull('live_namespace').where(which =>
+        which
+          // Expired, and not claimed by a sweep that is still at it.
+          .where(expired =>
+            expired
+              .where('expires_at', '<=', now)
+              .where('persistent', false)
+              .where(free =>
+                free
+                  .whereNull('sweep_id')
+                  .orWhere('sweep_claimed_at', '<', stale),
+              ),
+          )
+          // A deletion (by a person, a branch event or a sweep) that stopped half-way.
+          .orWhere(stuck =>
+            stuck.where('status', 'deleting').where('updated_at', '<', stale),
+          ),
+      );
     const candidates = await due(this.db<Row>(TABLE).select('id'))
       .orderBy('expires_at')
       .limit(options.limit);
     if (candidates.length === 0) return [];
     const ids = candidates.map((r: { id: string }) => r.id);
     for (let i = 0; i < ids.length; i += 500) {
-      await due(this.db<Row>(TABLE).whereIn('id', ids.slice(i, i + 500))).update(
-        {
-          sweep_id: options.sweepId,
-          sweep_claimed_at: now,
-          status: 'deleting',
-          updated_at: now,
-        },
-      );
+      await due(
+        this.db<Row>(TABLE).whereIn('id', ids.slice(i, i + 500)),
+      ).update({
+        sweep_id: options.sweepId,
+        sweep_claimed_at: now,
+        status: 'deleting',
+        updated_at: now,
+      });
     }
     const rows = await this.db<Row>(TABLE).where({ sweep_id: options.sweepId });
     return rows.map(toRecord);
@@ -391,9 +409,7 @@ export class DatabaseEphemeralStore {
       .where('expires_at', '>', options.now.getTime())
       .where('expires_at', '<=', options.before.getTime())
       .where(q =>
-        q
-          .whereNull('reminded_for')
-          .orWhereRaw('reminded_for <> expires_at'),
+        q.whereNull('reminded_for').orWhereRaw('reminded_for <> expires_at'),
       );
     return rows.map(toRecord);
   }

@@ -87,7 +87,9 @@ function numbers(config: Config | undefined, key: string) {
   const value = config?.getOptional(key);
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.some(v => typeof v !== 'number')) {
-    throw new InputError(`delivery.ephemeral: ${key} must be a list of numbers`);
+    throw new InputError(
+      `delivery.ephemeral: ${key} must be a list of numbers`,
+    );
   }
   return value as number[];
 }

@@ -56,10 +56,10 @@ export interface EnvironmentFacts {
 }
 
 /** The labels that say when it expires and whether it is persistent (what `extend` changes). */
-export function expiryMetadata(env: {
-  expiresAt: Date;
-  persistent: boolean;
-}): { labels: Record<string, string>; annotations: Record<string, string> } {
+export function expiryMetadata(env: { expiresAt: Date; persistent: boolean }): {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+} {
   return {
     labels: {
       [EPHEMERAL_LABEL_EXPIRATION]: expirationLabel(env.expiresAt),
@@ -235,7 +235,13 @@ const NOT_COPIED = [
 ];
 
 function copiedMetadata(
-  metadata: { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> } | undefined,
+  metadata:
+    | {
+        name?: string;
+        labels?: Record<string, string>;
+        annotations?: Record<string, string>;
+      }
+    | undefined,
   namespace: string,
 ) {
   const annotations = { ...(metadata?.annotations ?? {}) };
@@ -269,8 +275,7 @@ export function workloadCopy(
   metadata.annotations[WORKLOAD_ANNOTATION_DEPLOYED_AT] =
     options.deployedAt.toISOString();
   const containers = copy.spec?.template?.spec?.containers ?? [];
-  const main =
-    containers.find(c => c.name === metadata.name) ?? containers[0];
+  const main = containers.find(c => c.name === metadata.name) ?? containers[0];
   if (main) main.image = options.image;
   return {
     apiVersion: 'apps/v1',

@@ -16,6 +16,10 @@ import { HealthAnalysisService } from '../rollback/HealthAnalysisService';
 import { RollbackService } from '../rollback/RollbackService';
 import { AuthenticationError } from '@backstage/errors';
 import { DoraService } from '../dora/DoraService';
+import {
+  EnvironmentActor,
+  EphemeralEnvironmentService,
+} from '../ephemeral/EphemeralEnvironmentService';
 
 /** The entries of `meta` that have a value. */
 function definedOnly(
@@ -45,6 +49,8 @@ export async function createRouter(options: {
   rollback: { analysis: HealthAnalysisService; rollbacks: RollbackService };
   /** DORA's metrics. */
   dora: DoraService;
+  /** Ephemeral environments of deploy/* branches. */
+  ephemeral: EphemeralEnvironmentService;
 }) {
   const { httpAuth, auditor, entities, environments, commits, deployments } =
     options;
@@ -382,6 +388,88 @@ export async function createRouter(options: {
       );
     });
   }
+
+  // Ephemeral environments.
+  const { ephemeral } = options;
+  const user = async (req: Request<unknown>): Promise<EnvironmentActor> => ({
+    type: 'user',
+    ...(await actor(req)),
+  });
+  router.get(
+    '/entities/:namespace/:kind/:name/ephemeral-environments',
+    async (req, res) => {
+      res.json(await ephemeral.list(await service(req)));
+    },
+  );
+  router.post(
+    '/entities/:namespace/:kind/:name/ephemeral-environments',
+    async (req, res) => {
+      const who = await user(req);
+      const found = await service(req);
+      const { branch, commitSha, ttlMinutes } = req.body;
+      const created = await audited(
+        req,
+        'ephemeral-environment-create',
+        definedOnly({
+          entityRef: found.entityRef,
+          branch,
+          commitSha,
+          ttlMinutes: ttlMinutes === undefined ? undefined : String(ttlMinutes),
+        }),
+        () =>
+          ephemeral.create({
+            service: found,
+            branch,
+            ...(commitSha ? { commitSha } : {}),
+            ...(ttlMinutes !== undefined ? { ttlMs: ttlMinutes * 60_000 } : {}),
+            actor: who,
+          }),
+      );
+      res.status(202).json(await ephemeral.get(created.id));
+    },
+  );
+  router.get('/ephemeral-environments/:id', async (req, res) => {
+    await httpAuth.credentials(req, { allow: ['user'] });
+    res.json(await ephemeral.get(req.params.id));
+  });
+  router.delete('/ephemeral-environments/:id', async (req, res) => {
+    const who = await user(req);
+    const deleted = await audited(
+      req,
+      'ephemeral-environment-delete',
+      { id: req.params.id },
+      () => ephemeral.delete(req.params.id, who, 'deleted by a person'),
+    );
+    res.json(await ephemeral.get(deleted.id));
+  });
+  router.post('/ephemeral-environments/:id/extend', async (req, res) => {
+    const who = await user(req);
+    const extended = await audited(
+      req,
+      'ephemeral-environment-extend',
+      { id: req.params.id, minutes: String(req.body.minutes) },
+      () => ephemeral.extend(req.params.id, req.body.minutes * 60_000, who),
+    );
+    res.json(await ephemeral.get(extended.id));
+  });
+  router.put('/ephemeral-environments/:id/persistent', async (req, res) => {
+    const who = await user(req);
+    const changed = await audited(
+      req,
+      'ephemeral-environment-persistence',
+      { id: req.params.id, persistent: String(req.body.persistent) },
+      () => ephemeral.setPersistent(req.params.id, req.body.persistent, who),
+    );
+    res.json(await ephemeral.get(changed.id));
+  });
+  router.post('/ephemeral-environments/sweep', async (req, res) => {
+    const who = await user(req);
+    res.json(
+      await audited(req, 'ephemeral-environment-sweep', {}, () =>
+        ephemeral.sweep(who),
+      ),
+    );
+  });
 
   // flagd's HTTP sync source: flagd sends its authHeader verbatim; not a Backstage token.
   const expected = options.flagSync.token

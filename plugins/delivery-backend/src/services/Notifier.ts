@@ -2,8 +2,10 @@ import { LoggerService } from '@backstage/backend-plugin-api';
 import { NotificationService } from '@backstage/plugin-notifications-node';
 import { SignalsService } from '@backstage/plugin-signals-node';
 import {
+  DeliveryEnvironmentsSignal,
   DeliveryFlagsSignal,
   DeliveryRollbackSignal,
+  deliveryEnvironmentsSignalChannel,
   DeliverySignal,
   deliveryFlagsSignalChannel,
   deliveryRollbackSignalChannel,
@@ -294,6 +296,69 @@ export class Notifier {
     ]);
   }
 
+  /** Tells browsers showing a service's Environments tab that one of them changed. */
+  async environmentChanged(change: DeliveryEnvironmentsSignal): Promise<void> {
+    await this.#publish(
+      deliveryEnvironmentsSignalChannel(change.entityRef),
+      change,
+      'environments',
+    );
+  }
+
+  /**
+   * Tells an ephemeral environment's creator about it (ready, expiring, deleted, failed) and,
+   * for `ready`, the chat channel too, with the links, as the process asks. Never throws.
+   */
+  async environmentEvent(event: {
+    type: 'ready' | 'updated' | 'expiring' | 'deleted' | 'failed';
+    id: string;
+    entityRef: string;
+    namespace: string;
+    branch: string;
+    createdBy: string;
+    title: string;
+    description: string;
+    links: Array<{ title: string; url: string }>;
+  }): Promise<void> {
+    const { notifications, logger } = this.options;
+    const link = this.environmentsLink(event.entityRef);
+    const severity: 'low' | 'normal' | 'high' =
+      event.type === 'expiring' || event.type === 'failed' ? 'high' : 'normal';
+    const linkText = event.links.map(l => `<${l.url}|${l.title}>`).join(' · ');
+    await Promise.all([
+      notifications
+        ?.send({
+          recipients: { type: 'entity', entityRef: event.createdBy },
+          payload: {
+            title: event.title,
+            description: event.description,
+            link,
+            severity,
+            topic: `delivery:${event.id}`,
+            scope: `delivery:${event.id}:${event.type}`,
+          },
+        })
+        .catch(error =>
+          logger.warn(
+            `Could not tell ${event.createdBy} about ${event.id}: ${error}`,
+          ),
+        ),
+      event.type === 'ready' || event.type === 'updated'
+        ? this.#postChat(
+            `*${event.title}* — ${event.description} (${event.createdBy}) ${
+              linkText ? `${linkText} · ` : ''
+            }<${link}|open>`,
+            event.id,
+          )
+        : undefined,
+    ]);
+  }
+
+  /** Link to a service's Environments tab. */
+  environmentsLink(entityRef: string): string {
+    return `${this.#entityPage(entityRef)}/environments`;
+  }
+
   /** Link to a service's Rollback tab. */
   rollbackLink(entityRef: string): string {
     return `${this.#entityPage(entityRef)}/rollback`;
@@ -306,7 +371,11 @@ export class Notifier {
   /** Broadcasts a signal on a channel; a failure is logged, never thrown. */
   async #publish(
     channel: string,
-    message: DeliverySignal | DeliveryFlagsSignal | DeliveryRollbackSignal,
+    message:
+      | DeliverySignal
+      | DeliveryFlagsSignal
+      | DeliveryRollbackSignal
+      | DeliveryEnvironmentsSignal,
     what: string,
   ) {
     if (!this.options.signals) return;

@@ -79,6 +79,13 @@ export function inferGitHubEventName(payload: unknown): string | undefined {
   if (isObject(payload.issue) && str(payload.action) && !payload.comment) {
     return 'issues';
   }
+  if (isObject(payload.pull_request) && str(payload.action)) {
+    return 'pull_request';
+  }
+  if (str(payload.ref) && str(payload.ref_type) && str(payload.pusher_type)) {
+    // `create` names the repository's default branch; `delete` does not.
+    return 'master_branch' in payload ? 'create' : 'delete';
+  }
   if (
     str(payload.ref) &&
     str(payload.after) &&

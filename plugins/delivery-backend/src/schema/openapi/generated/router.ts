@@ -79,7 +79,7 @@ export type EndpointMap = {
     CreateFlag,
     'response'
   > & { response: CreateFlag['response'] | ErrorBody };
-  '#delete|/ephemeral-environments/{id}': Omit<
+  '#_delete|/ephemeral-environments/{id}': Omit<
     DeleteEphemeralEnvironment,
     'response'
   > & { response: DeleteEphemeralEnvironment['response'] | ErrorBody };
