@@ -620,6 +620,7 @@ export const deliveryPlugin = createBackendPlugin({
           github,
           permissions: deps.permissions,
           imageTemplate: delivery.imageTemplate,
+          ownership,
           events: ephemeralEvents,
           auditor: deps.auditor,
           logger,

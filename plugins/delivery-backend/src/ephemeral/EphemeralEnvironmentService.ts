@@ -36,6 +36,7 @@ import {
 } from '@internal/plugin-delivery-common';
 import { randomInt } from 'node:crypto';
 import { UnprocessableError } from '../deployments/DeploymentService';
+import { OwnershipChecker } from '../deployments/ownership';
 import { imageForCommit, imageTemplateProblem } from '../deployments/plan';
 import { RunEngine, RunStore } from '../engine';
 import { GitHubProvider } from '../providers/github';
@@ -129,6 +130,8 @@ export class EphemeralEnvironmentService {
       github: GitHubProvider;
       permissions: PermissionsService;
       imageTemplate: string;
+      /** What the service's annotations point at (workloads, Jenkins job) must be its own. */
+      ownership?: Pick<OwnershipChecker, 'problems'>;
       events: EnvironmentEvents;
       auditor?: AuditorService;
       logger: LoggerService;
@@ -380,6 +383,16 @@ export class EphemeralEnvironmentService {
         { code: 'lifetime', message: expiry.problem },
       ]);
     }
+    const problems = (await this.deps.ownership?.problems(service)) ?? [];
+    if (problems.some(p => p.kind === 'forbidden')) {
+      throw new NotAllowedError(problems.map(p => p.message).join('; '));
+    }
+    if (problems.length > 0) {
+      throw new UnprocessableError(
+        problems.map(p => p.message).join('; '),
+        problems.map(p => ({ code: 'ownership', message: p.message })),
+      );
+    }
     const commitSha = options.commitSha ?? (await this.#head(service, branch));
     const image = await this.#image(service, commitSha);
     const env: EphemeralRecord = {
@@ -515,6 +528,17 @@ export class EphemeralEnvironmentService {
       } catch (error) {
         // Two deliveries of one push (a redelivery), or a push and a click, at once.
         if (error instanceof ConflictError) return undefined;
+        // What retrying cannot change: say why, and drop the delivery.
+        if (
+          error instanceof NotAllowedError ||
+          error instanceof UnprocessableError ||
+          error instanceof InputError
+        ) {
+          this.deps.logger.warn(
+            `No environment for ${options.branch} of ${options.service.entityRef}: ${error.message}`,
+          );
+          return undefined;
+        }
         throw error;
       }
     }
