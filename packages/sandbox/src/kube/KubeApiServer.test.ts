@@ -775,7 +775,7 @@ data: {LOG_LEVEL: debug}
           'small',
           '-n',
           'imperative',
-          '--hard=pods=4,requests.cpu=2',
+          '--hard=pods=4,services=3',
         )
       ).stdout,
     ).toBe('resourcequota/small created\n');
@@ -807,7 +807,7 @@ data: {LOG_LEVEL: debug}
       server.store.get('resourcequotas', 'imperative', 'small')!.spec.hard,
     ).toEqual({
       pods: '4',
-      'requests.cpu': '2',
+      services: '3',
     });
     const rollout = await kubectl(
       'rollout',
@@ -1190,12 +1190,16 @@ describe('HTTP API', () => {
       metadata: { name: 'x'.repeat(64) },
     });
     expect(longNs.status).toBe(422);
+    // The name is too long, and so is the kubernetes.io/metadata.name label the server's
+    // defaulting gives every namespace (labels are validated like the name).
     expect(longNs.body.message).toBe(
       `Namespace "${'x'.repeat(
         64,
-      )}" is invalid: metadata.name: Invalid value: "${'x'.repeat(
+      )}" is invalid: [metadata.name: Invalid value: "${'x'.repeat(
         64,
-      )}": must be no more than 63 characters`,
+      )}": must be no more than 63 characters, metadata.labels: Invalid value: "${'x'.repeat(
+        64,
+      )}": must be no more than 63 characters]`,
     );
 
     const malformed = await request(
@@ -1276,7 +1280,7 @@ describe('HTTP API', () => {
       metadata: {
         name: 'jp',
         labels: { a: '1' },
-        annotations: { 'x~y': 'tilde' },
+        annotations: { 'x.y': 'dot' },
       },
       data: { one: '1', two: '2' },
     });
@@ -1295,7 +1299,7 @@ describe('HTTP API', () => {
       { op: 'copy', from: '/data/three', path: '/data/copied' },
       { op: 'move', from: '/data/copied', path: '/data/moved' },
       { op: 'add', path: '/metadata/labels/example.com~1team', value: 'x' },
-      { op: 'replace', path: '/metadata/annotations/x~0y', value: 'escaped' },
+      { op: 'replace', path: '/metadata/annotations/x.y', value: 'replaced' },
       { op: 'add', path: '/metadata/finalizers', value: ['a'] },
       { op: 'add', path: '/metadata/finalizers/-', value: 'c' },
       { op: 'add', path: '/metadata/finalizers/1', value: 'b' },
@@ -1306,8 +1310,21 @@ describe('HTTP API', () => {
       a: '1',
       'example.com/team': 'x',
     });
-    expect(res.body.metadata.annotations).toEqual({ 'x~y': 'escaped' });
+    expect(res.body.metadata.annotations).toEqual({ 'x.y': 'replaced' });
     expect(res.body.metadata.finalizers).toEqual(['a', 'b', 'c']);
+
+    // `~0` unescapes to `~`, which no annotation key may hold: the patched object is invalid.
+    const tilde = await patch([
+      { op: 'add', path: '/metadata/annotations/x~0y', value: 'tilde' },
+    ]);
+    expect(tilde.status).toBe(422);
+    expect(tilde.body.details.causes).toEqual([
+      {
+        reason: 'FieldValueInvalid',
+        message: `Invalid value: "x~y": name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is '([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')`,
+        field: 'metadata.annotations',
+      },
+    ]);
 
     const failed = await patch([
       { op: 'replace', path: '/data/two', value: 'changed' },

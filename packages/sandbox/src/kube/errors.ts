@@ -112,7 +112,13 @@ export function conflict(type: ResourceType, name: string): KubeApiError {
 
 /** One field error (`field.Error`). */
 export interface FieldError {
-  type: 'FieldValueInvalid' | 'FieldValueRequired' | 'FieldValueNotSupported';
+  type:
+    | 'FieldValueInvalid'
+    | 'FieldValueRequired'
+    | 'FieldValueNotSupported'
+    | 'FieldValueTooLong'
+    | 'FieldValueDuplicate'
+    | 'FieldValueForbidden';
   field: string;
   /** The offending value, rendered Go-style in the message. */
   value?: unknown;
@@ -146,6 +152,13 @@ export function fieldErrorBody(e: FieldError): string {
       return e.detail ? `Required value: ${e.detail}` : 'Required value';
     case 'FieldValueNotSupported':
       return `Unsupported value: ${goValue(e.value)}: ${e.detail}`;
+    case 'FieldValueTooLong':
+      // The value is omitted, as field.TooLong does.
+      return `Too long: ${e.detail}`;
+    case 'FieldValueDuplicate':
+      return `Duplicate value: ${goValue(e.value)}`;
+    case 'FieldValueForbidden':
+      return e.detail ? `Forbidden: ${e.detail}` : 'Forbidden';
     default:
       return `Invalid value: ${goValue(e.value)}: ${e.detail}`;
   }
@@ -219,5 +232,62 @@ export function expired(requested: string, oldest: string): KubeApiError {
     410,
     'Expired',
     `too old resource version: ${requested} (${oldest})`,
+  );
+}
+
+/**
+ * 403 Forbidden as admission answers it: `configmaps "x" is forbidden: <reason>`
+ * (`apierrors.NewForbidden`; details name the resource, not the kind).
+ */
+export function forbidden(
+  type: ResourceType,
+  name: string,
+  reason: string,
+  causes?: StatusDetails['causes'],
+): KubeApiError {
+  const resource = qualifiedResource(type);
+  const message = name
+    ? `${resource} "${name}" is forbidden: ${reason}`
+    : `${resource} is forbidden: ${reason}`;
+  const details: StatusDetails = {};
+  if (name) details.name = name;
+  if (type.group) details.group = type.group;
+  details.kind = type.resource;
+  if (causes?.length) details.causes = causes;
+  return new KubeApiError(403, 'Forbidden', message, details);
+}
+
+/** The 403 for a create in a namespace that is being deleted (NamespaceLifecycle admission). */
+export function namespaceTerminating(
+  type: ResourceType,
+  name: string,
+  namespace: string,
+): KubeApiError {
+  return forbidden(
+    type,
+    name,
+    `unable to create new content in namespace ${namespace} because it is being terminated`,
+    [
+      {
+        reason: 'NamespaceTerminating',
+        message: `namespace ${namespace} is being terminated`,
+        field: 'metadata.namespace',
+      },
+    ],
+  );
+}
+
+/** The 409 for deleting a namespace that is already terminating. */
+export function namespaceAlreadyTerminating(
+  type: ResourceType,
+  name: string,
+): KubeApiError {
+  return new KubeApiError(
+    409,
+    'Conflict',
+    `Operation cannot be fulfilled on ${qualifiedResource(
+      type,
+    )} "${name}": The system is ensuring all content is removed from this namespace.  Upon completion, this namespace will automatically be purged by the system.`,
+    { name, kind: type.resource },
   );
 }

@@ -216,6 +216,17 @@ const PRINTERS: Record<string, Printer> = {
       return [o.metadata.name, age(o), requests.join(', '), limits.join(', ')];
     },
   },
+  limitranges: {
+    columns: [
+      NAME,
+      col(
+        'Created At',
+        'date',
+        'CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata',
+      ),
+    ],
+    cells: o => [o.metadata.name, o.metadata.creationTimestamp ?? ''],
+  },
   deployments: {
     columns: [
       NAME,
