@@ -11,6 +11,8 @@ import {
   badRequest,
   conflict,
   expired,
+  namespaceAlreadyTerminating,
+  namespaceTerminating,
   notFound,
 } from './errors';
 import {
@@ -52,6 +54,17 @@ export interface DeleteOptions extends WriteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
+/** Options of a `KubeStore`. */
+export interface KubeStoreOptions {
+  /**
+   * How long a deleted namespace stays `Terminating` (with a `deletionTimestamp`) before it is
+   * gone, in milliseconds. Meanwhile creating objects in it is refused with the real 403
+   * (`NamespaceTerminating`) and deleting it again with the real 409. Its objects are deleted
+   * at once either way. Default 0: the namespace is gone when the delete returns.
+   */
+  namespaceTerminationMs?: number;
+}
+
 /** A loose reference to a resource type, see `resolveType` (`deployments`, `apps/v1/deployments`, ...). */
 export type ResourceRef = string | ResourceType;
 
@@ -85,21 +98,38 @@ function canonical(v: unknown): unknown {
   return v;
 }
 
+type Bucket = Map<string, Map<string, KubeObject>>;
+
+const collator = new Intl.Collator();
+
+function byNamespaceAndName(a: KubeObject, b: KubeObject): number {
+  return (
+    collator.compare(a.metadata.namespace ?? '', b.metadata.namespace ?? '') ||
+    collator.compare(a.metadata.name, b.metadata.name)
+  );
+}
+
 /**
  * In-memory Kubernetes object store. Emits `event` (`StoreEvent`) for every
- * change. Every change bumps the single resourceVersion counter.
+ * change. Every change bumps the single resourceVersion counter. Objects are
+ * kept per type and per namespace, so what a namespace holds (its list, its
+ * deletion) costs in proportion to it, not to the whole cluster.
  */
 export class KubeStore extends EventEmitter {
   /** The cluster name this store stands for. */
   readonly name: string;
   private counter = 0;
-  private readonly objects = new Map<string, Map<string, KubeObject>>();
+  /** Type key → namespace ('' for cluster-scoped) → name → object. */
+  private readonly objects = new Map<string, Bucket>();
   private readonly history: StoreEvent[] = [];
   private oldestRetained = 1;
+  private readonly namespaceTerminationMs: number;
+  private readonly terminations = new Map<string, NodeJS.Timeout>();
 
-  constructor(name: string = 'sandbox') {
+  constructor(name: string = 'sandbox', options: KubeStoreOptions = {}) {
     super();
     this.name = name;
+    this.namespaceTerminationMs = options.namespaceTerminationMs ?? 0;
     this.setMaxListeners(0);
     for (const t of RESOURCE_TYPES) this.objects.set(typeKey(t), new Map());
   }
@@ -109,12 +139,24 @@ export class KubeStore extends EventEmitter {
     return String(this.counter);
   }
 
-  private bucket(type: ResourceType): Map<string, KubeObject> {
+  /** Stops pending namespace terminations (they stay Terminating). */
+  close() {
+    for (const timer of this.terminations.values()) clearTimeout(timer);
+    this.terminations.clear();
+  }
+
+  private bucket(type: ResourceType): Bucket {
     return this.objects.get(typeKey(type))!;
   }
 
-  private static key(namespace: string | undefined, name: string): string {
-    return `${namespace ?? ''}/${name}`;
+  private stored(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+  ): KubeObject | undefined {
+    return this.bucket(type)
+      .get(namespace ?? '')
+      ?.get(name);
   }
 
   private scopeNamespace(
@@ -132,9 +174,7 @@ export class KubeStore extends EventEmitter {
     name: string,
   ): KubeObject | undefined {
     const type = resolveType(ref);
-    const found = this.bucket(type).get(
-      KubeStore.key(this.scopeNamespace(type, namespace), name),
-    );
+    const found = this.stored(type, this.scopeNamespace(type, namespace), name);
     return found ? clone(found) : undefined;
   }
 
@@ -152,26 +192,43 @@ export class KubeStore extends EventEmitter {
 
   /**
    * Objects of a type, in one namespace or (namespace undefined) all of them,
-   * sorted by namespace and name. Returns copies.
+   * sorted by namespace and name. With `filter`, only those it keeps (it sees
+   * the stored objects: it must not change them). Returns copies.
    */
-  list(ref: ResourceRef, namespace?: string | null): KubeObject[] {
+  list(
+    ref: ResourceRef,
+    namespace?: string | null,
+    filter?: (obj: KubeObject) => boolean,
+  ): KubeObject[] {
     const type = resolveType(ref);
+    const bucket = this.bucket(type);
+    const scopes =
+      type.namespaced && namespace
+        ? [bucket.get(namespace) ?? new Map<string, KubeObject>()]
+        : bucket.values();
     const out: KubeObject[] = [];
-    for (const obj of this.bucket(type).values()) {
-      if (
-        type.namespaced &&
-        namespace &&
-        obj.metadata.namespace !== namespace
-      ) {
-        continue;
+    for (const scope of scopes) {
+      for (const obj of scope.values()) {
+        if (!filter || filter(obj)) out.push(obj);
       }
-      out.push(clone(obj));
     }
-    return out.sort((a, b) =>
-      `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(
-        `${b.metadata.namespace ?? ''}/${b.metadata.name}`,
-      ),
-    );
+    return out.sort(byNamespaceAndName).map(o => clone(o));
+  }
+
+  /** How many objects of a type a namespace holds (all namespaces without one). */
+  count(ref: ResourceRef, namespace?: string | null): number {
+    const type = resolveType(ref);
+    const bucket = this.bucket(type);
+    if (type.namespaced && namespace) return bucket.get(namespace)?.size ?? 0;
+    let n = 0;
+    for (const scope of bucket.values()) n += scope.size;
+    return n;
+  }
+
+  /** Whether a namespace exists and is being deleted (`Terminating`). */
+  isTerminating(namespace: string): boolean {
+    const ns = this.stored(resolveType('namespaces'), undefined, namespace);
+    return !!ns?.metadata?.deletionTimestamp;
   }
 
   private commit(
@@ -182,9 +239,20 @@ export class KubeStore extends EventEmitter {
   ): KubeObject {
     const rv = ++this.counter;
     object.metadata.resourceVersion = String(rv);
-    const key = KubeStore.key(object.metadata.namespace, object.metadata.name);
-    if (eventType === 'DELETED') this.bucket(type).delete(key);
-    else this.bucket(type).set(key, object);
+    const bucket = this.bucket(type);
+    const scope = object.metadata.namespace ?? '';
+    if (eventType === 'DELETED') {
+      const objects = bucket.get(scope);
+      objects?.delete(object.metadata.name);
+      if (objects?.size === 0) bucket.delete(scope);
+    } else {
+      let objects = bucket.get(scope);
+      if (!objects) {
+        objects = new Map();
+        bucket.set(scope, objects);
+      }
+      objects.set(object.metadata.name, object);
+    }
     const event: StoreEvent = {
       type: eventType,
       resourceType: type,
@@ -215,11 +283,21 @@ export class KubeStore extends EventEmitter {
     );
   }
 
-  private checkNamespaceExists(type: ResourceType, namespace: string) {
+  /**
+   * NamespaceLifecycle admission: creating in a namespace that does not exist
+   * is a 404, in one being deleted a 403.
+   */
+  private checkNamespaceAdmits(
+    type: ResourceType,
+    namespace: string,
+    name: string,
+  ) {
     if (!type.namespaced) return;
     const nsType = resolveType('namespaces');
-    if (!this.bucket(nsType).has(KubeStore.key(undefined, namespace))) {
-      throw notFound(nsType, namespace);
+    const ns = this.stored(nsType, undefined, namespace);
+    if (!ns) throw notFound(nsType, namespace);
+    if (ns.metadata.deletionTimestamp) {
+      throw namespaceTerminating(type, name, namespace);
     }
   }
 
@@ -268,10 +346,16 @@ export class KubeStore extends EventEmitter {
       };
     }
     if (type.resource === 'namespaces') obj.status = { phase: 'Active' };
+    if (type.namespaced) {
+      this.checkNamespaceAdmits(
+        type,
+        meta.namespace,
+        meta.name || meta.generateName || '',
+      );
+    }
     applyDefaults(type, obj);
     validateObject(type, obj);
-    if (type.namespaced) this.checkNamespaceExists(type, meta.namespace);
-    if (this.bucket(type).has(KubeStore.key(meta.namespace, meta.name))) {
+    if (this.stored(type, meta.namespace, meta.name)) {
       throw alreadyExists(type, meta.name);
     }
     if (options.dryRun) return obj;
@@ -306,7 +390,7 @@ export class KubeStore extends EventEmitter {
     const type = ref ? resolveType(ref) : this.typeOfObject(input);
     const namespace = this.scopeNamespace(type, input.metadata?.namespace);
     const name = String(input.metadata?.name ?? '');
-    const current = this.bucket(type).get(KubeStore.key(namespace, name));
+    const current = this.stored(type, namespace, name);
     if (!current) throw notFound(type, name);
     const rv = input.metadata?.resourceVersion;
     if (
@@ -326,6 +410,12 @@ export class KubeStore extends EventEmitter {
     else delete meta.namespace;
     meta.uid = current.metadata.uid;
     meta.creationTimestamp = current.metadata.creationTimestamp;
+    // Set by a delete only; clients cannot set or clear it.
+    if (current.metadata.deletionTimestamp) {
+      meta.deletionTimestamp = current.metadata.deletionTimestamp;
+    } else {
+      delete meta.deletionTimestamp;
+    }
     if (!type.hasGeneration) delete meta.generation;
     delete meta.managedFields;
     delete meta.selfLink;
@@ -383,7 +473,7 @@ export class KubeStore extends EventEmitter {
   ): KubeObject {
     const type = resolveType(ref);
     const ns = this.scopeNamespace(type, namespace);
-    const current = this.bucket(type).get(KubeStore.key(ns, name));
+    const current = this.stored(type, ns, name);
     if (!current) throw notFound(type, name);
     if (
       resourceVersion &&
@@ -409,7 +499,7 @@ export class KubeStore extends EventEmitter {
   ): KubeObject {
     const type = resolveType(ref);
     const ns = this.scopeNamespace(type, namespace);
-    const current = this.bucket(type).get(KubeStore.key(ns, name));
+    const current = this.stored(type, ns, name);
     if (!current) throw notFound(type, name);
     const pre = options.preconditions;
     if (pre?.uid && pre.uid !== current.metadata.uid) {
@@ -433,16 +523,47 @@ export class KubeStore extends EventEmitter {
         }, ResourceVersion in meta: ${current.metadata.resourceVersion}`,
       });
     }
-    if (options.dryRun) return clone(current);
     if (type.resource === 'namespaces') {
-      for (const t of RESOURCE_TYPES) {
-        if (!t.namespaced) continue;
-        for (const obj of this.list(t, name)) {
-          this.commit(t, 'DELETED', clone(obj), obj);
-        }
+      if (current.metadata.deletionTimestamp) {
+        throw namespaceAlreadyTerminating(type, name);
+      }
+      if (options.dryRun) return clone(current);
+      this.deleteContents(name);
+      if (this.namespaceTerminationMs > 0) {
+        const terminating = clone(current);
+        terminating.metadata.deletionTimestamp = now();
+        terminating.status = {
+          ...(terminating.status ?? {}),
+          phase: 'Terminating',
+        };
+        const result = this.commit(type, 'MODIFIED', terminating, current);
+        const timer = setTimeout(() => {
+          this.terminations.delete(name);
+          const last = this.stored(type, undefined, name);
+          if (!last || last.metadata.uid !== current.metadata.uid) return;
+          this.deleteContents(name);
+          this.commit(type, 'DELETED', clone(last), last);
+        }, this.namespaceTerminationMs);
+        timer.unref?.();
+        this.terminations.set(name, timer);
+        return result;
       }
     }
+    if (options.dryRun) return clone(current);
     return this.commit(type, 'DELETED', clone(current), current);
+  }
+
+  /** Deletes every object in a namespace: as many steps as it holds objects. */
+  private deleteContents(namespace: string) {
+    for (const t of RESOURCE_TYPES) {
+      if (!t.namespaced) continue;
+      const objects = this.bucket(t).get(namespace);
+      if (!objects) continue;
+      for (const name of [...objects.keys()].sort(collator.compare)) {
+        const obj = objects.get(name)!;
+        this.commit(t, 'DELETED', clone(obj), obj);
+      }
+    }
   }
 
   /**

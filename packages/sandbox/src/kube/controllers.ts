@@ -10,6 +10,17 @@ import {
   REVISION_ANNOTATION,
   StoreEvent,
 } from './KubeStore';
+import {
+  Quantity,
+  addQuantities,
+  compareQuantities,
+  formatQuantity,
+  multiplyQuantity,
+  parseQuantity,
+  quantityValue,
+  zeroQuantity,
+} from './quantity';
+import { RESOURCE_TYPES, qualifiedResource } from './resources';
 
 const HASH_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -46,6 +57,10 @@ interface RolloutCounts {
   observedGeneration: number;
   updated: number;
   old: number;
+  /** Why the last pod could not be created (the ReplicaSet's `FailedCreate` message). */
+  failure?: string;
+  /** The rollout made no progress for `spec.progressDeadlineSeconds`. */
+  timedOut?: boolean;
 }
 
 function setCondition(
@@ -122,6 +137,14 @@ export function deploymentStatus(
       'NewReplicaSetAvailable',
       `ReplicaSet "${rsName}" has successfully progressed.`,
     );
+  } else if (counts.timedOut) {
+    setCondition(
+      conditions,
+      'Progressing',
+      'False',
+      'ProgressDeadlineExceeded',
+      `ReplicaSet "${rsName}" has timed out progressing.`,
+    );
   } else if (!conditions.some(c => c.type === 'Progressing')) {
     setCondition(
       conditions,
@@ -139,10 +162,25 @@ export function deploymentStatus(
       `ReplicaSet "${rsName}" is progressing.`,
     );
   }
-  // Available first, as the deployment controller orders them.
-  conditions.sort(
-    (a, b) => Number(b.type === 'Available') - Number(a.type === 'Available'),
-  );
+  // The ReplicaSet's failure to create pods, copied as the deployment controller does.
+  const failureAt = conditions.findIndex(c => c.type === 'ReplicaFailure');
+  if (counts.failure) {
+    setCondition(
+      conditions,
+      'ReplicaFailure',
+      'True',
+      'FailedCreate',
+      counts.failure,
+    );
+  } else if (failureAt >= 0) {
+    conditions.splice(failureAt, 1);
+  }
+  // Available first, ReplicaFailure last, as the deployment controller orders them.
+  const rank = (c: KubeObject) => {
+    if (c.type === 'Available') return 0;
+    return c.type === 'ReplicaFailure' ? 2 : 1;
+  };
+  conditions.sort((a, b) => rank(a) - rank(b));
   const status: KubeObject = { observedGeneration: counts.observedGeneration };
   // Zero counts are omitted, as the real server's JSON (omitempty) does.
   if (replicas) status.replicas = replicas;
@@ -188,12 +226,33 @@ interface RolloutState {
   revision: string;
   updated: number;
   old: number;
+  /** When the rollout last moved (ms since the epoch), for the progress deadline. */
+  lastProgressAt: number;
+  /** The name of the pod the current revision failed to create (stable, so is the message). */
+  refusedPod?: string;
+}
+
+const POD_SUFFIX_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+
+function podSuffix(): string {
+  let out = '';
+  for (let i = 0; i < 5; i++) {
+    out +=
+      POD_SUFFIX_CHARS[Math.floor(Math.random() * POD_SUFFIX_CHARS.length)];
+  }
+  return out;
 }
 
 /**
  * Drives Deployment status towards `spec`: every `stepMs` one step — first
  * `observedGeneration` catches up, then one more replica of the new revision
  * is updated (and one old one retired) per step, until all are available.
+ * Each new pod passes ResourceQuota admission first: when a quota of the
+ * namespace refuses it, the rollout does not progress (an old pod is retired
+ * first when `maxUnavailable` allows, to make room), the status gets the
+ * ReplicaSet's `ReplicaFailure` condition (`FailedCreate`, with the real
+ * admission message), and after `progressDeadlineSeconds` without progress
+ * `Progressing` turns False with `ProgressDeadlineExceeded`.
  */
 export class DeploymentController {
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -242,6 +301,7 @@ export class DeploymentController {
         revision,
         updated,
         old: Math.max(0, (st.replicas ?? 0) - updated),
+        lastProgressAt: Date.now(),
       };
       this.states.set(uid, state);
     } else if (state.revision !== revision) {
@@ -249,6 +309,8 @@ export class DeploymentController {
       state.old = state.updated + state.old;
       state.updated = 0;
       state.revision = revision;
+      state.lastProgressAt = Date.now();
+      state.refusedPod = undefined;
     }
     return state;
   }
@@ -280,22 +342,49 @@ export class DeploymentController {
     const generation = d.metadata.generation ?? 1;
     const desired = desiredReplicas(d);
     const st = d.status ?? {};
-    if (st.observedGeneration === generation) {
-      if (state.updated < desired) {
+    let failure: string | undefined;
+    const before = `${state.updated}/${state.old}`;
+    if (st.observedGeneration !== generation) {
+      // Observing a new generation is progress too.
+      state.lastProgressAt = Date.now();
+    } else if (state.updated < desired) {
+      const refusal = quotaRefusal(this.store, d);
+      if (refusal === undefined) {
         state.updated++;
         if (state.old > 0) state.old--;
-      } else if (state.updated > desired) {
-        state.updated--;
-      } else if (state.old > 0) {
-        state.old--;
+        state.refusedPod = undefined;
+      } else {
+        state.refusedPod ??= `${d.metadata.name}-${templateHash(
+          d,
+        )}-${podSuffix()}`;
+        failure = `pods "${state.refusedPod}" is forbidden: ${refusal}`;
+        // Room for the new pod may come from retiring an old one, if availability allows.
+        if (
+          state.old > 0 &&
+          state.updated + state.old - 1 >= desired - maxUnavailable(d, desired)
+        ) {
+          state.old--;
+        }
       }
+    } else if (state.updated > desired) {
+      state.updated--;
+    } else if (state.old > 0) {
+      state.old--;
     }
+    if (`${state.updated}/${state.old}` !== before) {
+      state.lastProgressAt = Date.now();
+    }
+    const deadlineSeconds = Number(d.spec?.progressDeadlineSeconds ?? 600);
     const status = deploymentStatus(
       d,
       {
         observedGeneration: generation,
         updated: state.updated,
         old: state.old,
+        failure,
+        timedOut:
+          failure !== undefined &&
+          Date.now() - state.lastProgressAt > deadlineSeconds * 1000,
       },
       st,
     );
@@ -312,119 +401,268 @@ export class DeploymentController {
   }
 }
 
-const BINARY_SUFFIXES: Array<[string, number]> = [
-  ['Ei', 2 ** 60],
-  ['Pi', 2 ** 50],
-  ['Ti', 2 ** 40],
-  ['Gi', 2 ** 30],
-  ['Mi', 2 ** 20],
-  ['Ki', 2 ** 10],
+/** A quantity as a number (`500m` → 0.5, `1Gi` → 1073741824); 0 when missing or malformed. */
+export function quantityNumber(q: unknown): number {
+  if (typeof q !== 'string' && typeof q !== 'number') return 0;
+  try {
+    return quantityValue(parseQuantity(q));
+  } catch {
+    return 0;
+  }
+}
+
+type ResourceList = Record<string, Quantity>;
+
+function parseList(list: unknown): ResourceList {
+  const out: ResourceList = {};
+  if (!list || typeof list !== 'object') return out;
+  for (const [key, value] of Object.entries(list)) {
+    if (typeof value !== 'string' && typeof value !== 'number') continue;
+    try {
+      out[key] = parseQuantity(value);
+    } catch {
+      // Stored objects hold valid quantities; ignore anything else.
+    }
+  }
+  return out;
+}
+
+/** The Container defaults of a namespace's LimitRanges, in name order. */
+function containerDefaults(
+  limitRanges: KubeObject[],
+): Array<{ limits: ResourceList; requests: ResourceList }> {
+  const out: Array<{ limits: ResourceList; requests: ResourceList }> = [];
+  for (const lr of limitRanges) {
+    for (const item of lr.spec?.limits ?? []) {
+      if (item?.type !== 'Container') continue;
+      out.push({
+        limits: parseList(item.default),
+        requests: parseList(item.defaultRequest),
+      });
+    }
+  }
+  return out;
+}
+
+/** A container's requests and limits as its pod gets them. */
+interface ContainerResources {
+  name: string;
+  requests: ResourceList;
+  limits: ResourceList;
+}
+
+/**
+ * The requests and limits of a Deployment's containers in the pods it creates: a limit without
+ * a request makes the request (pod defaulting), then the namespace's LimitRanges fill in what
+ * is still missing from their Container `default` and `defaultRequest` (LimitRanger admission).
+ */
+export function podContainers(
+  deployment: KubeObject,
+  limitRanges: KubeObject[],
+): ContainerResources[] {
+  const defaults = containerDefaults(limitRanges);
+  return (deployment.spec?.template?.spec?.containers ?? []).map(
+    (c: KubeObject) => {
+      const limits = parseList(c?.resources?.limits);
+      const requests = parseList(c?.resources?.requests);
+      for (const [key, value] of Object.entries(limits)) {
+        requests[key] ??= value;
+      }
+      for (const d of defaults) {
+        for (const [key, value] of Object.entries(d.limits)) {
+          limits[key] ??= value;
+        }
+        for (const [key, value] of Object.entries(d.requests)) {
+          requests[key] ??= value;
+        }
+      }
+      return { name: String(c?.name ?? ''), requests, limits };
+    },
+  );
+}
+
+/** `podComputeUsageHelper`: what one container (or a pod's sum) counts against quota keys. */
+function computeUsage(
+  requests: ResourceList,
+  limits: ResourceList,
+): ResourceList {
+  const usage: ResourceList = {};
+  for (const resource of ['cpu', 'memory', 'ephemeral-storage']) {
+    if (requests[resource]) {
+      usage[resource] = requests[resource];
+      usage[`requests.${resource}`] = requests[resource];
+    }
+    if (limits[resource]) usage[`limits.${resource}`] = limits[resource];
+  }
+  return usage;
+}
+
+/** The quota usage of one pod of a Deployment: `pods`, `count/pods` and compute resources. */
+export function podUsage(
+  deployment: KubeObject,
+  limitRanges: KubeObject[],
+): ResourceList {
+  const requests: ResourceList = {};
+  const limits: ResourceList = {};
+  for (const c of podContainers(deployment, limitRanges)) {
+    for (const [key, value] of Object.entries(c.requests)) {
+      requests[key] = requests[key]
+        ? addQuantities(requests[key], value)
+        : value;
+    }
+    for (const [key, value] of Object.entries(c.limits)) {
+      limits[key] = limits[key] ? addQuantities(limits[key], value) : value;
+    }
+  }
+  const one = parseQuantity('1');
+  return { pods: one, 'count/pods': one, ...computeUsage(requests, limits) };
+}
+
+/** The quota keys that pods must declare in every container when a quota limits them. */
+const COMPUTE_KEYS = [
+  'cpu',
+  'memory',
+  'requests.cpu',
+  'requests.memory',
+  'limits.cpu',
+  'limits.memory',
+  'ephemeral-storage',
+  'requests.ephemeral-storage',
+  'limits.ephemeral-storage',
 ];
-const DECIMAL_SUFFIXES: Record<string, number> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
+
+/** Legacy object-count keys and the resource each counts. */
+const COUNT_KEYS: Record<string, string> = {
+  services: 'services',
+  configmaps: 'configmaps',
+  resourcequotas: 'resourcequotas',
 };
 
-/** Parses a Kubernetes quantity (`500m`, `2`, `128Mi`, `1e3`) into a number. */
-export function parseQuantity(q: unknown): number {
-  if (typeof q === 'number') return q;
-  const m = /^([+-]?[0-9.]+)(?:[eE]([+-]?\d+))?([a-zA-Z]*)$/.exec(
-    String(q ?? '').trim(),
+function objectCount(
+  store: KubeStore,
+  namespace: string,
+  key: string,
+): number | undefined {
+  const counted = key.startsWith('count/')
+    ? key.slice('count/'.length)
+    : COUNT_KEYS[key];
+  if (!counted) return undefined;
+  const type = RESOURCE_TYPES.find(
+    t => t.namespaced && qualifiedResource(t) === counted,
   );
-  if (!m) return 0;
-  let n = Number(m[1]);
-  if (m[2]) n *= 10 ** Number(m[2]);
-  const suffix = m[3];
-  const binary = BINARY_SUFFIXES.find(([s]) => s === suffix);
-  if (binary) return n * binary[1];
-  return n * (DECIMAL_SUFFIXES[suffix] ?? 1);
+  return type ? store.count(type, namespace) : 0;
 }
 
-/** Formats a quantity canonically enough: `0`, `1500m`, `2`, `256Mi`. */
-export function formatQuantity(n: number): string {
-  if (n === 0) return '0';
-  const milli = Math.round(n * 1000);
-  if (milli % 1000 !== 0) return `${milli}m`;
-  const whole = milli / 1000;
-  for (const [suffix, factor] of BINARY_SUFFIXES) {
-    if (whole >= factor && whole % factor === 0)
-      return `${whole / factor}${suffix}`;
+/**
+ * The usage of each key of a quota's `hard` in a namespace, as quantities: pods counted from the
+ * Deployments' pods (`status.replicas`), compute resources as pods × their per-pod sums (with the
+ * LimitRanges' defaults), object counts from the store. Keys the sandbox does not model are 0.
+ */
+export function quotaUsageQuantities(
+  store: KubeStore,
+  namespace: string,
+  keys: string[],
+): ResourceList {
+  const deployments = store.list('deployments', namespace);
+  const limitRanges = store.list('limitranges', namespace);
+  const perDeployment = deployments.map(d => ({
+    pods: d.status?.replicas ?? 0,
+    usage: podUsage(d, limitRanges),
+  }));
+  const used: ResourceList = {};
+  for (const key of keys) {
+    const count = objectCount(store, namespace, key);
+    if (count !== undefined && key !== 'count/pods') {
+      used[key] = parseQuantity(count);
+      continue;
+    }
+    let sum = zeroQuantity();
+    for (const { pods, usage } of perDeployment) {
+      if (pods > 0 && usage[key]) {
+        sum = addQuantities(sum, multiplyQuantity(usage[key], pods));
+      }
+    }
+    used[key] = sum;
   }
-  return String(whole);
+  return used;
 }
 
-/** The usage of each key of a quota's `spec.hard` in a namespace. */
+/** `status.used` of a quota: its keys' usage in the namespace, formatted like the real server. */
 export function quotaUsage(
   store: KubeStore,
   namespace: string,
   hard: Record<string, unknown>,
-) {
-  const deployments = store.list('deployments', namespace);
-  const count = (ref: string) => store.list(ref, namespace).length;
-  const podResources = (kind: 'requests' | 'limits', resource: string) =>
-    deployments.reduce((sum, d) => {
-      const pods = d.status?.replicas ?? 0;
-      const perPod = (d.spec?.template?.spec?.containers ?? []).reduce(
-        (s: number, c: KubeObject) =>
-          s + parseQuantity(c?.resources?.[kind]?.[resource] ?? 0),
-        0,
-      );
-      return sum + pods * perPod;
-    }, 0);
-  const used: Record<string, string> = {};
-  for (const key of Object.keys(hard)) {
-    let value = 0;
-    switch (key) {
-      case 'pods':
-      case 'count/pods':
-        value = deployments.reduce((s, d) => s + (d.status?.replicas ?? 0), 0);
-        break;
-      case 'services':
-      case 'count/services':
-        value = count('services');
-        break;
-      case 'configmaps':
-      case 'count/configmaps':
-        value = count('configmaps');
-        break;
-      case 'resourcequotas':
-      case 'count/resourcequotas':
-        value = count('resourcequotas');
-        break;
-      case 'count/deployments.apps':
-        value = deployments.length;
-        break;
-      case 'count/networkpolicies.networking.k8s.io':
-        value = count('networkpolicies');
-        break;
-      case 'cpu':
-      case 'requests.cpu':
-        value = podResources('requests', 'cpu');
-        break;
-      case 'memory':
-      case 'requests.memory':
-        value = podResources('requests', 'memory');
-        break;
-      case 'limits.cpu':
-        value = podResources('limits', 'cpu');
-        break;
-      case 'limits.memory':
-        value = podResources('limits', 'memory');
-        break;
-      default:
-        value = 0;
+): Record<string, string> {
+  const used = quotaUsageQuantities(store, namespace, Object.keys(hard));
+  return Object.fromEntries(
+    Object.entries(used).map(([key, q]) => [key, formatQuantity(q)]),
+  );
+}
+
+/** `prettyPrint` of the quota admission: `pods=1,requests.cpu=500m`, keys sorted. */
+function prettyPrint(list: ResourceList): string {
+  return Object.keys(list)
+    .sort()
+    .map(key => `${key}=${formatQuantity(list[key])}`)
+    .join(',');
+}
+
+/**
+ * ResourceQuota admission of one more pod of a Deployment in its namespace: undefined when every
+ * quota admits it, else the reason it is refused, as the real server words it (`failed quota:
+ * <q>: must specify ...` when a quota limits compute resources a container does not declare,
+ * `exceeded quota: <q>, requested: ..., used: ..., limited: ...` when it would go over).
+ */
+export function quotaRefusal(
+  store: KubeStore,
+  deployment: KubeObject,
+): string | undefined {
+  const namespace = deployment.metadata.namespace;
+  const quotas = store.list('resourcequotas', namespace);
+  if (quotas.length === 0) return undefined;
+  const limitRanges = store.list('limitranges', namespace);
+  const containers = podContainers(deployment, limitRanges);
+  const requested = podUsage(deployment, limitRanges);
+  for (const quota of quotas) {
+    const hard = parseList(quota.spec?.hard);
+    const required = COMPUTE_KEYS.filter(key => hard[key]);
+    const missing = new Map<string, string[]>();
+    for (const c of containers) {
+      const has = computeUsage(c.requests, c.limits);
+      for (const key of required) {
+        if (!has[key]) missing.set(key, [...(missing.get(key) ?? []), c.name]);
+      }
     }
-    used[key] = formatQuantity(value);
+    if (missing.size > 0) {
+      const parts = [...missing.keys()]
+        .sort()
+        .map(
+          key =>
+            `${key} for: ${[...new Set(missing.get(key))].sort().join(',')}`,
+        );
+      return `failed quota: ${quota.metadata.name}: must specify ${parts.join(
+        '; ',
+      )}`;
+    }
+    const keys = Object.keys(hard).filter(key => requested[key]);
+    if (keys.length === 0) continue;
+    const used = quotaUsageQuantities(store, namespace, keys);
+    const exceeded = keys.filter(
+      key =>
+        compareQuantities(addQuantities(used[key], requested[key]), hard[key]) >
+        0,
+    );
+    if (exceeded.length > 0) {
+      const mask = (list: ResourceList) =>
+        Object.fromEntries(exceeded.map(key => [key, list[key]]));
+      return `exceeded quota: ${quota.metadata.name}, requested: ${prettyPrint(
+        mask(requested),
+      )}, used: ${prettyPrint(mask(used))}, limited: ${prettyPrint(
+        mask(hard),
+      )}`;
+    }
   }
-  return used;
+  return undefined;
 }
 
 /** Keeps `status.hard`/`status.used` of ResourceQuotas up to date. */
@@ -434,15 +672,17 @@ export class QuotaController {
   private stopped = false;
   private readonly listener = (event: StoreEvent) => {
     const ns = event.object.metadata?.namespace;
-    if (ns) this.schedule(ns);
+    if (ns && this.store.count('resourcequotas', ns) > 0) this.schedule(ns);
   };
 
   constructor(private readonly store: KubeStore) {}
 
   start() {
     this.store.on('event', this.listener);
-    for (const q of this.store.list('resourcequotas'))
-      this.sync(q.metadata.namespace);
+    const namespaces = new Set(
+      this.store.list('resourcequotas').map(q => q.metadata.namespace),
+    );
+    for (const ns of namespaces) this.sync(ns);
   }
 
   stop() {

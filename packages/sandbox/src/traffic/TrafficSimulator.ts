@@ -11,7 +11,7 @@
  * business metric). A seeded PRNG makes runs reproducible.
  */
 import { createHash } from 'node:crypto';
-import { parseQuantity } from '../kube/controllers';
+import { quantityNumber } from '../kube/controllers';
 import { KubeObject, KubeStore } from '../kube/KubeStore';
 import {
   FAULT_DEFAULTS,
@@ -285,8 +285,8 @@ function updatedShare(d: KubeObject): number {
 /** The CPU (cores) and memory (bytes) limits of a Deployment's first container. */
 export function limitsOf(d: KubeObject): { cpu: number; memoryBytes: number } {
   const limits = d.spec?.template?.spec?.containers?.[0]?.resources?.limits;
-  const cpu = parseQuantity(limits?.cpu);
-  const memory = parseQuantity(limits?.memory);
+  const cpu = quantityNumber(limits?.cpu);
+  const memory = quantityNumber(limits?.memory);
   return {
     cpu: cpu > 0 ? cpu : DEFAULT_LIMITS.cpu,
     memoryBytes: memory > 0 ? memory : DEFAULT_LIMITS.memoryBytes,
