@@ -188,6 +188,149 @@ describe('@kubernetes/client-node against the sandbox', () => {
     expect(server.store.get('ingresses', 'team', 'api-canary')).toBeUndefined();
   });
 
+  it('creates an ephemeral environment with KubernetesObjectApi (discovery), and reports a bad label', async () => {
+    const objects = k8s.KubernetesObjectApi.makeApiClient(kc);
+    const ns = 'payments-api-try-this-3f9a2c1b0d';
+    const envLabels = {
+      'app.kubernetes.io/managed-by': 'backstage-delivery',
+      'delivery.backstage.io/ephemeral': 'true',
+      'delivery.backstage.io/branch': 'deploy-try-this',
+    };
+    const bad = await objects
+      .create({
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name: ns,
+          labels: { ...envLabels, expiration: '2024-01-15T15:30:00Z' },
+        },
+      })
+      .then(
+        () => undefined,
+        e => e,
+      );
+    expect(bad).toBeInstanceOf(k8s.ApiException);
+    expect(bad.code).toBe(422);
+    expect(JSON.parse(bad.body)).toMatchObject({
+      reason: 'Invalid',
+      details: { causes: [{ field: 'metadata.labels' }] },
+    });
+
+    const manifests: k8s.KubernetesObject[] = [
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name: ns,
+          labels: { ...envLabels, expiration: '2024-01-15T15-30-00Z' },
+          annotations: {
+            'delivery.backstage.io/expiration': '2024-01-15T15:30:00Z',
+          },
+        },
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'ResourceQuota',
+        metadata: { name: 'env', namespace: ns },
+        spec: { hard: { pods: '2', 'requests.cpu': '1' } } as any,
+      },
+      {
+        apiVersion: 'v1',
+        kind: 'LimitRange',
+        metadata: { name: 'defaults', namespace: ns },
+        // client-node serialises through its models, where `default` is `_default` (and a
+        // NetworkPolicy rule's `from` is `_from`): a plain `default` would not be sent.
+        spec: {
+          limits: [{ type: 'Container', _default: { cpu: '250m' } }],
+        } as k8s.V1LimitRangeSpec,
+      },
+      {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'deny-by-default', namespace: ns },
+        spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } as any,
+      },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'api', namespace: ns, labels },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: { labels },
+            spec: { containers: [{ name: 'api', image: 'example/api:3' }] },
+          },
+        } as any,
+      },
+    ];
+    for (const m of manifests) await objects.create(m);
+    const limits = (await objects.read({
+      apiVersion: 'v1',
+      kind: 'LimitRange',
+      metadata: { name: 'defaults', namespace: ns },
+    })) as k8s.V1LimitRange;
+    // The server defaulted the request from the limit.
+    expect(limits.spec?.limits[0]).toEqual({
+      type: 'Container',
+      _default: { cpu: '250m' },
+      defaultRequest: { cpu: '250m' },
+    });
+    await objects.create({
+      apiVersion: 'v1',
+      kind: 'LimitRange',
+      metadata: { name: 'plain-json', namespace: ns },
+      spec: { limits: [{ type: 'Container', default: { cpu: '1' } }] },
+    } as k8s.KubernetesObject);
+    expect(
+      server.store.get('limitranges', ns, 'plain-json')!.spec.limits,
+    ).toEqual([{ type: 'Container' }]);
+    await objects.patch(
+      {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: {
+          name: ns,
+          annotations: {
+            'delivery.backstage.io/expiration': '2024-01-15T19:30:00Z',
+          },
+          labels: { expiration: '2024-01-15T19-30-00Z' },
+        },
+      },
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+      k8s.PatchStrategy.MergePatch,
+    );
+    const core = kc.makeApiClient(k8s.CoreV1Api);
+    const selected = await core.listNamespace({
+      labelSelector: 'delivery.backstage.io/ephemeral=true',
+    });
+    expect(selected.items.map(n => n.metadata?.labels?.expiration)).toEqual([
+      '2024-01-15T19-30-00Z',
+    ]);
+    let quota: k8s.V1ResourceQuota | undefined;
+    for (let i = 0; i < 100; i++) {
+      quota = await core.readNamespacedResourceQuota({
+        name: 'env',
+        namespace: ns,
+      });
+      if (quota.status?.used?.pods === '2') break;
+      await new Promise(r => setTimeout(r, 20));
+    }
+    expect(quota?.status).toEqual({
+      hard: { pods: '2', 'requests.cpu': '1' },
+      used: { pods: '2', 'requests.cpu': '500m' },
+    });
+    await objects.delete({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns },
+    });
+    expect(server.store.count('deployments', ns)).toBe(0);
+  });
+
   it('watches a rollout through an informer', async () => {
     const apps = kc.makeApiClient(k8s.AppsV1Api);
     const informer = k8s.makeInformer(

@@ -44,6 +44,7 @@ import {
   applyMergePatch,
   applyStrategicMergePatch,
 } from './patch';
+import { appPage, dashboardPage } from './pages';
 import { decodeKubeProtobuf, isProtobuf } from './protobuf';
 import { ResourceType, apiVersionOf, findType } from './resources';
 import { parseFieldSelector, parseLabelSelector } from './selectors';
@@ -61,6 +62,11 @@ export interface KubeServerOptions {
   objects?: Array<Record<string, any>>;
   /** Interval of simulated rollout steps, in milliseconds (default 500). */
   rolloutStepMs?: number;
+  /**
+   * How long a deleted namespace stays `Terminating` before it is gone (default 0: gone when
+   * the delete returns). Meanwhile creates in it answer the real 403 (`NamespaceTerminating`).
+   */
+  namespaceTerminationMs?: number;
 }
 
 /** A request whose response is held back (see {@link KubeServer.holdResponses}). */
@@ -264,7 +270,9 @@ function scaleOf(d: KubeObject): KubeObject {
 export async function startKubeServer(
   options: KubeServerOptions,
 ): Promise<KubeServer> {
-  const store = new KubeStore(options.name);
+  const store = new KubeStore(options.name, {
+    namespaceTerminationMs: options.namespaceTerminationMs,
+  });
   const host = options.host ?? '127.0.0.1';
   const stepMs = options.rolloutStepMs ?? 500;
 
@@ -297,9 +305,11 @@ export async function startKubeServer(
   function listOf(target: Target, query: Query, accept: string | undefined) {
     const labels = parseLabelSelector(query.get('labelSelector'));
     const fields = parseFieldSelector(query.get('fieldSelector'));
-    const items = store
-      .list(target.type, target.namespace)
-      .filter(o => labels.matches(o.metadata.labels) && fields.matches(o));
+    const items = store.list(
+      target.type,
+      target.namespace,
+      o => labels.matches(o.metadata.labels) && fields.matches(o),
+    );
     const resourceVersion = store.resourceVersion;
     if (wantsTable(accept)) {
       return toTable(target.type, items, {
@@ -472,8 +482,11 @@ export async function startKubeServer(
         const labels = parseLabelSelector(query.get('labelSelector'));
         const fields = parseFieldSelector(query.get('fieldSelector'));
         const deleted = store
-          .list(type, namespace)
-          .filter(o => labels.matches(o.metadata.labels) && fields.matches(o))
+          .list(
+            type,
+            namespace,
+            o => labels.matches(o.metadata.labels) && fields.matches(o),
+          )
           .map(o =>
             store.delete(type, o.metadata.namespace, o.metadata.name, {
               dryRun,
@@ -704,6 +717,31 @@ export async function startKubeServer(
     const method = req.method ?? 'GET';
     const path = `/${segs.join('/')}`;
 
+    if (
+      (method === 'GET' || method === 'HEAD') &&
+      segs[0] === '_sandbox' &&
+      (segs[1] === 'apps' || segs[1] === 'dashboards') &&
+      segs.length === 3
+    ) {
+      let namespace = segs[2];
+      try {
+        namespace = decodeURIComponent(namespace);
+      } catch {
+        // Shown as sent (escaped): such a namespace does not exist.
+      }
+      const page =
+        segs[1] === 'apps'
+          ? appPage(store, options.name, namespace)
+          : dashboardPage(store, options.name, namespace);
+      res.writeHead(page.status, {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Content-Length': Buffer.byteLength(page.html),
+        'Cache-Control': 'no-cache, private',
+      });
+      res.end(method === 'HEAD' ? undefined : page.html);
+      return;
+    }
+
     if (method === 'GET') {
       switch (path) {
         case '/version':
@@ -814,6 +852,7 @@ export async function startKubeServer(
       if (!closed) {
         deployments.stop();
         quotas.stop();
+        store.close();
         for (const res of [...watches]) res.end();
         watches.clear();
         closed = listening.close();
