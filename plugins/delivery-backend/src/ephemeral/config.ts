@@ -99,10 +99,21 @@ function stringMap(
   key: string,
   fallback: Record<string, string>,
 ): Record<string, string> {
-  const c = config?.getOptionalConfig(key);
-  if (!c) return fallback;
+  // Read whole: quota keys such as `requests.cpu` hold dots, which config paths would split.
+  const raw = config?.getOptional(key);
+  if (raw === undefined) return fallback;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new InputError(`delivery.ephemeral: ${key} must be a map`);
+  }
   return Object.fromEntries(
-    c.keys().map(k => [k, String(c.get(k))] as [string, string]),
+    Object.entries(raw).map(([k, v]) => {
+      if (typeof v !== 'string' && typeof v !== 'number') {
+        throw new InputError(
+          `delivery.ephemeral: ${key}.${k} must be a string or a number`,
+        );
+      }
+      return [k, String(v)];
+    }),
   );
 }
 
