@@ -835,8 +835,10 @@ export class EphemeralEnvironmentService {
       namespaces.deleteNamespace({ cluster: config.cluster, name: ns.name }),
     );
     orphanResults.forEach((result, i) => {
-      if (result.status === 'fulfilled') deleted.push(orphans[i].name);
-      else {
+      // Another sweep may have deleted it first (false): not counted twice.
+      if (result.status === 'fulfilled') {
+        if (result.value) deleted.push(orphans[i].name);
+      } else {
         failed.push({
           namespace: orphans[i].name,
           reason: String(result.reason?.message ?? result.reason),

@@ -1,0 +1,214 @@
+import { TestDatabaseId, mockServices } from '@backstage/backend-test-utils';
+import {
+  EPHEMERAL_LABEL,
+  EPHEMERAL_LABEL_MANAGED_BY,
+  ephemeralNamespaceName,
+} from '@internal/plugin-delivery-common';
+import { Sandbox, startSandbox } from '@internal/sandbox';
+import { createTestDatabases } from '../__testUtils__/databases';
+import { migrateDeliveryDatabase } from '../database/DatabaseObservedVersionsStore';
+import { ClientNodeNamespaceProvider } from '../providers/kubernetes/ClientNodeNamespaceProvider';
+import { readEphemeralConfig } from './config';
+import {
+  DatabaseEphemeralStore,
+  EphemeralRecord,
+} from './DatabaseEphemeralStore';
+import { EphemeralEnvironmentService } from './EphemeralEnvironmentService';
+import { namespaceMetadata } from './manifests';
+import { ConfigReader } from '@backstage/config';
+
+/*
+ * The sweep, as two replicas run it at once on one database against one cluster (the sandbox):
+ * every expired environment's namespace is deleted exactly once and its environment marked
+ * deleted once; persistent and unexpired ones stay; an expired namespace of ours that no live
+ * environment owns goes; one that is not ours stays; a second sweep finds nothing to do.
+ */
+
+jest.setTimeout(120_000);
+
+const databases = createTestDatabases();
+const SERVICE = 'component:default/payments-api';
+const HOUR = 3_600_000;
+
+describe.each(databases.eachSupportedId())(
+  'the ephemeral sweep on %p',
+  (databaseId: TestDatabaseId) => {
+    let sandbox: Sandbox;
+
+    beforeAll(async () => {
+      sandbox = await startSandbox({ rolloutStepMs: 20 });
+    });
+
+    afterAll(async () => {
+      await sandbox?.close();
+    });
+
+    it('deletes each expired namespace once across two replicas, and again nothing', async () => {
+      const knex = await databases.init(databaseId);
+      await migrateDeliveryDatabase(knex);
+      const clusters = [
+        {
+          name: 'uat',
+          url: sandbox.clusterUrls.uat,
+          token: 'sandbox',
+          skipTLSVerify: true,
+        },
+      ];
+      const config = readEphemeralConfig(
+        new ConfigReader({}),
+        [{ name: 'uat', cluster: 'uat', namespace: 'default' }],
+        ['uat'],
+      );
+      const namespaces = new ClientNodeNamespaceProvider({
+        clusters,
+        timeoutMs: 10_000,
+      });
+      const told: string[] = [];
+      const now = new Date();
+      const replica = () =>
+        new EphemeralEnvironmentService({
+          store: new DatabaseEphemeralStore(knex),
+          config,
+          engine: undefined as never,
+          runs: undefined as never,
+          kubernetes: undefined as never,
+          github: undefined as never,
+          permissions: mockServices.permissions(),
+          imageTemplate: '{{repository}}:{{sha}}',
+          namespaces,
+          events: {
+            changed: async () => {},
+            told: async (type, env) => {
+              told.push(`${type}:${env.id}`);
+            },
+          },
+          logger: mockServices.logger.mock(),
+          sweepConcurrency: 4,
+        });
+      const store = new DatabaseEphemeralStore(knex);
+
+      const make = async (
+        i: number,
+        options: { expiresAt: Date; persistent?: boolean },
+      ): Promise<EphemeralRecord> => {
+        const branch = `deploy/sweep-${i}`;
+        const env: EphemeralRecord = {
+          id: `ENV-${now.getTime()}-${String(i).padStart(6, '0')}`,
+          entityRef: SERVICE,
+          branch,
+          cluster: 'uat',
+          namespace: ephemeralNamespaceName(SERVICE, branch),
+          commitSha: 'a'.repeat(40),
+          status: 'ready',
+          createdBy: 'user:default/dev-one',
+          createdAt: new Date(now.getTime() - 4 * HOUR),
+          updatedAt: new Date(now.getTime() - 4 * HOUR),
+          expiresAt: options.expiresAt,
+          persistent: options.persistent ?? false,
+        };
+        await store.insert(env);
+        await namespaces.applyNamespace({
+          cluster: 'uat',
+          name: env.namespace,
+          ...namespaceMetadata(env),
+        });
+        return env;
+      };
+      const expired = [];
+      for (let i = 0; i < 30; i++) {
+        expired.push(
+          await make(i, { expiresAt: new Date(now.getTime() - HOUR) }),
+        );
+      }
+      const persistent = await make(100, {
+        expiresAt: new Date(now.getTime() - HOUR),
+        persistent: true,
+      });
+      const fresh = await make(101, {
+        expiresAt: new Date(now.getTime() + HOUR),
+      });
+      // One of them is already gone from the cluster: it is swept all the same.
+      await namespaces.deleteNamespace({
+        cluster: 'uat',
+        name: expired[0].namespace,
+      });
+      // An orphan: ours, expired, no environment (deleted while its run made the namespace).
+      const orphan = {
+        entityRef: SERVICE,
+        branch: 'deploy/orphan',
+        createdBy: 'user:default/dev-one',
+        expiresAt: new Date(now.getTime() - HOUR),
+        persistent: false,
+      };
+      const orphanName = ephemeralNamespaceName(SERVICE, orphan.branch);
+      await namespaces.applyNamespace({
+        cluster: 'uat',
+        name: orphanName,
+        ...namespaceMetadata(orphan),
+      });
+      // Someone else's namespace with an expiration label: not ours to delete.
+      await namespaces.applyNamespace({
+        cluster: 'uat',
+        name: 'team-sandbox',
+        labels: {
+          [EPHEMERAL_LABEL]: 'true',
+          expiration: '2020-01-01T00-00-00Z',
+        },
+        annotations: {},
+      });
+
+      const [a, b] = await Promise.all([
+        replica().sweep({ type: 'system', ref: 'delivery' }),
+        replica().sweep({ type: 'system', ref: 'delivery' }),
+      ]);
+      expect(a.failed).toEqual([]);
+      expect(b.failed).toEqual([]);
+      const both = [...a.deleted, ...b.deleted];
+      // Each namespace once, by one replica or the other.
+      expect(new Set(both).size).toBe(both.length);
+      expect(both.sort()).toEqual(
+        [...expired.map(e => e.namespace), orphanName].sort(),
+      );
+
+      for (const env of expired) {
+        const stored = await store.get(env.id);
+        expect(stored).toMatchObject({
+          status: 'deleted',
+          statusReason: 'expired',
+          deletedBy: 'delivery',
+        });
+      }
+      expect((await store.get(persistent.id))?.status).toBe('ready');
+      expect((await store.get(fresh.id))?.status).toBe('ready');
+
+      const left = await namespaces.listNamespaces({
+        cluster: 'uat',
+        labelSelector: `${EPHEMERAL_LABEL}=true`,
+      });
+      const alive = left
+        .filter(ns => ns.phase !== 'Terminating')
+        .map(ns => ns.name)
+        .sort();
+      expect(alive).toEqual(
+        [persistent.namespace, fresh.namespace, 'team-sandbox'].sort(),
+      );
+      expect(
+        left.find(ns => ns.name === 'team-sandbox')?.labels[
+          EPHEMERAL_LABEL_MANAGED_BY
+        ],
+      ).toBeUndefined();
+
+      // Creators are told once per environment.
+      const deadline = Date.now() + 10_000;
+      while (told.length < expired.length && Date.now() < deadline) {
+        await new Promise(r => setTimeout(r, 50));
+      }
+      expect(told.sort()).toEqual(expired.map(e => `deleted:${e.id}`).sort());
+
+      // Idempotent: nothing left to do.
+      const again = await replica().sweep({ type: 'system', ref: 'delivery' });
+      expect(again).toMatchObject({ deleted: [], failed: [] });
+      expect(told).toHaveLength(expired.length);
+    });
+  },
+);
