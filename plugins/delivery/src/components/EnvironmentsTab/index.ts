@@ -1,0 +1,1 @@
+export { EnvironmentsTab } from './EnvironmentsTab';
