@@ -9,6 +9,7 @@ import deliveryPlugin, {
   doraEntityCard,
   doraEntityContent,
   doraPage,
+  environmentsEntityContent,
   groupDoraEntityCard,
   rollbackEntityContent,
 } from './alpha';
@@ -39,6 +40,32 @@ describe('the delivery plugin for the new frontend system', () => {
     const tester = createExtensionTester(rollbackEntityContent);
     expect(tester.get(coreExtensionData.routePath)).toBe('/rollback');
     expect(tester.get(EntityContentBlueprint.dataRefs.title)).toBe('Rollback');
+  });
+
+  it('contributes the Environments tab at /environments on delivery services', () => {
+    expect(
+      deliveryPlugin.getExtension('entity-content:delivery/environments'),
+    ).toBeDefined();
+    const tester = createExtensionTester(environmentsEntityContent);
+    expect(tester.get(coreExtensionData.routePath)).toBe('/environments');
+    expect(tester.get(EntityContentBlueprint.dataRefs.title)).toBe(
+      'Environments',
+    );
+    const filter = filterOf(
+      tester.get(EntityContentBlueprint.dataRefs.filterFunction),
+    );
+    expect(
+      filter(
+        component({
+          'github.com/project-slug': 'acme/api',
+          'backstage.io/kubernetes-id': 'api',
+        }),
+      ),
+    ).toBe(true);
+    expect(filter(component({ 'github.com/project-slug': 'acme/api' }))).toBe(
+      false,
+    );
+    expect(filter(group)).toBe(false);
   });
 
   it('contributes the DORA tab and overview card on components with a GitHub repository', () => {

@@ -66,6 +66,22 @@ export const rollbackEntityContent = EntityContentBlueprint.make({
 });
 
 /**
+ * The Environments tab on the same Component pages: the service's ephemeral environments, one
+ * per `deploy/*` branch, with their countdown, links, quota use and stages; create, extend,
+ * delete, and for admins persistence and the sweep.
+ */
+export const environmentsEntityContent = EntityContentBlueprint.make({
+  name: 'environments',
+  params: {
+    path: '/environments',
+    title: 'Environments',
+    filter: isDeliveryAvailable,
+    loader: () =>
+      import('./components/EnvironmentsTab').then(m => <m.EnvironmentsTab />),
+  },
+});
+
+/**
  * The DORA tab on Component pages with a GitHub repository: the six metrics with tiers, targets,
  * trends and the lists behind them.
  */
@@ -133,6 +149,7 @@ export default createFrontendPlugin({
     deploymentsEntityContent,
     flagsEntityContent,
     rollbackEntityContent,
+    environmentsEntityContent,
     doraEntityContent,
     doraEntityCard,
     groupDoraEntityCard,

@@ -9,6 +9,7 @@ export {
   EntityDeploymentsContent,
   EntityFlagsContent,
   EntityRollbackContent,
+  EntityEnvironmentsContent,
   EntityDoraContent,
   EntityDoraCard,
   GroupDoraCard,

@@ -64,6 +64,21 @@ export const EntityRollbackContent = deliveryPlugin.provide(
 );
 
 /**
+ * The Environments tab content for legacy apps (the service's ephemeral environments, one per
+ * `deploy/*` branch): put it in an `EntityLayout.Route` at `/environments` with
+ * `if={isDeliveryAvailable}`.
+ */
+export const EntityEnvironmentsContent = deliveryPlugin.provide(
+  createComponentExtension({
+    name: 'EntityEnvironmentsContent',
+    component: {
+      lazy: () =>
+        import('./components/EnvironmentsTab').then(m => m.EnvironmentsTab),
+    },
+  }),
+);
+
+/**
  * The DORA tab content for legacy apps: put it in an `EntityLayout.Route` at `/dora` with
  * `if={isDoraAvailable}`.
  */
