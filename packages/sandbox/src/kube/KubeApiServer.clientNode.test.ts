@@ -216,7 +216,7 @@ describe('@kubernetes/client-node against the sandbox', () => {
       details: { causes: [{ field: 'metadata.labels' }] },
     });
 
-    const manifests: k8s.KubernetesObject[] = [
+    const manifests: Array<k8s.KubernetesObject & { spec?: unknown }> = [
       {
         apiVersion: 'v1',
         kind: 'Namespace',
@@ -232,7 +232,7 @@ describe('@kubernetes/client-node against the sandbox', () => {
         apiVersion: 'v1',
         kind: 'ResourceQuota',
         metadata: { name: 'env', namespace: ns },
-        spec: { hard: { pods: '2', 'requests.cpu': '1' } } as any,
+        spec: { hard: { pods: '2', 'requests.cpu': '1' } },
       },
       {
         apiVersion: 'v1',
@@ -248,7 +248,7 @@ describe('@kubernetes/client-node against the sandbox', () => {
         apiVersion: 'networking.k8s.io/v1',
         kind: 'NetworkPolicy',
         metadata: { name: 'deny-by-default', namespace: ns },
-        spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] } as any,
+        spec: { podSelector: {}, policyTypes: ['Ingress', 'Egress'] },
       },
       {
         apiVersion: 'apps/v1',
@@ -261,7 +261,7 @@ describe('@kubernetes/client-node against the sandbox', () => {
             metadata: { labels },
             spec: { containers: [{ name: 'api', image: 'example/api:3' }] },
           },
-        } as any,
+        },
       },
     ];
     for (const m of manifests) await objects.create(m);
