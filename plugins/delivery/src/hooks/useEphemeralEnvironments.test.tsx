@@ -11,7 +11,6 @@ import {
 import {
   EPHEMERAL_ACTIVE_POLL_MS,
   EPHEMERAL_POLL_MS,
-  ephemeralSignalChannel,
   useEphemeralEnvironments,
 } from './useEphemeralEnvironments';
 
@@ -23,12 +22,6 @@ function wrapper(api: DeliveryApi) {
 
 describe('useEphemeralEnvironments', () => {
   afterEach(() => jest.useRealTimers());
-
-  it('names the channel the backend announces changes on', () => {
-    expect(ephemeralSignalChannel('component:default/payments-api')).toBe(
-      'delivery:environments:component:default/payments-api',
-    );
-  });
 
   it('polls often while one is being created, rarely once all are settled', async () => {
     jest.useFakeTimers();

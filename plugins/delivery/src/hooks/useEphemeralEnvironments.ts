@@ -7,7 +7,11 @@ import {
 } from '@backstage/catalog-model';
 import { useSignal } from '@backstage/plugin-signals-react';
 import useAsyncRetry from 'react-use/esm/useAsyncRetry';
-import { EphemeralEnvironment } from '@internal/plugin-delivery-common';
+import {
+  DeliveryEnvironmentsSignal,
+  deliveryEnvironmentsSignalChannel,
+  EphemeralEnvironment,
+} from '@internal/plugin-delivery-common';
 import { deliveryApiRef } from '../api';
 import { usePolledRead } from './usePolledRead';
 
@@ -24,20 +28,6 @@ export const EPHEMERAL_ACTIVE_POLL_MS = 5_000;
  */
 export const EPHEMERAL_POLL_MS = 30_000;
 
-/**
- * The channel on which the backend announces a change of one of a service's ephemeral
- * environments (`delivery:environments:<entity ref>`).
- */
-export function ephemeralSignalChannel(entityRef: string): string {
-  return `delivery:environments:${entityRef}`;
-}
-
-/** Payload of an ephemeral environment signal: which environment changed. */
-export type EphemeralSignal = {
-  type: 'ephemeral';
-  id: string;
-};
-
 /** Whether an environment is on its way somewhere: its stages or its deletion run. */
 export function isInProgress(env: Pick<EphemeralEnvironment, 'status'>) {
   return (
@@ -47,10 +37,15 @@ export function isInProgress(env: Pick<EphemeralEnvironment, 'status'>) {
   );
 }
 
-/** The last signal the backend sent about the service's ephemeral environments. */
-export function useEphemeralSignal(entity: Entity): EphemeralSignal | null {
-  const { lastSignal } = useSignal<EphemeralSignal>(
-    ephemeralSignalChannel(stringifyEntityRef(entity)),
+/**
+ * The last signal the backend sent about the service's ephemeral environments, on its
+ * environments channel (`delivery-environments:<entity ref>`).
+ */
+export function useEphemeralSignal(
+  entity: Entity,
+): DeliveryEnvironmentsSignal | null {
+  const { lastSignal } = useSignal<DeliveryEnvironmentsSignal>(
+    deliveryEnvironmentsSignalChannel(stringifyEntityRef(entity)),
   );
   return lastSignal;
 }

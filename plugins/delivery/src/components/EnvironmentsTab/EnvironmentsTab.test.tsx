@@ -669,10 +669,11 @@ describe('EnvironmentsTab', () => {
     });
     await screen.findByRole('table', { name: 'Live environments' });
     expect(api.getEphemeralEnvironments).toHaveBeenCalledTimes(1);
-    const channel = 'delivery:environments:component:default/env-signal-api';
+    const channel = 'delivery-environments:component:default/env-signal-api';
     expect(signals.subscribers.has(channel)).toBe(true);
     act(() =>
       signals.subscribers.get(channel)!({
+        entityRef: 'component:default/env-signal-api',
         type: 'ephemeral',
         id: 'ENV-1700000000000-000001',
       }),
