@@ -63,15 +63,16 @@ describe('EnvironmentsTab for admins', () => {
     );
   });
 
-  it('lets an admin delete a persistent environment and make it ephemeral again', async () => {
+  it('lets an admin who created it delete a persistent environment, and make it ephemeral again', async () => {
     const api = fakeEphemeralApi({
       getEphemeralEnvironments: jest.fn(async () =>
         ephemeralResponse({ items: [ephemeralEnv({ persistent: true })] }),
       ),
     });
+    // Its creator, an admin without the service's permissions.
     await renderEnvironmentsTab(api, {
       entity: service('env-admin-pinned-api'),
-      user: GRACE,
+      user: ADA,
       allow: [ADMIN],
     });
     await screen.findByRole('table', { name: 'Live environments' });

@@ -107,7 +107,7 @@ export function EnvironmentActions({
           }`}
           title={
             env.persistent
-              ? 'It expires again at its expiry time (or at the next sweep, when that has passed)'
+              ? 'It expires again: at its expiry time, but not before the default lifetime from now'
               : 'The sweep leaves it until an admin makes it ephemeral again'
           }
           disabledReason={persistenceBlocker(env, permissions)}

@@ -145,6 +145,13 @@ describe('the Environments tab’s rules', () => {
       /^It is persistent: only an admin \(delivery.environment.admin\) may delete it/,
     );
     expect(deleteBlocker(pinned, ephemeralPermissions(), ADA)).toBeUndefined();
+    // An admin deletes a persistent one as its creator or with the delete permission, as
+    // the backend asks both.
+    expect(
+      deleteBlocker(pinned, ephemeralPermissions({ delete: false }), GRACE),
+    ).toBe(
+      'Only its creator (ada) or someone with delivery.environment.delete on this service may delete it.',
+    );
     expect(persistenceBlocker(pinned, noAdmin)).toBe(
       'Admins only (delivery.environment.admin).',
     );

@@ -163,7 +163,7 @@ export function extendBlocker(
 
 /**
  * Why the user cannot delete an environment, or undefined: its creator or anyone with
- * `delivery.environment.delete` may; a persistent one only an admin.
+ * `delivery.environment.delete` may; a persistent one only when they are an admin too.
  */
 export function deleteBlocker(
   env: EphemeralEnvironment,
@@ -176,9 +176,7 @@ export function deleteBlocker(
   if (env.persistent && !permissions.admin) {
     return 'It is persistent: only an admin (delivery.environment.admin) may delete it. Ask one to make it ephemeral again.';
   }
-  if (env.persistent || isCreator(env, user) || permissions.delete) {
-    return undefined;
-  }
+  if (isCreator(env, user) || permissions.delete) return undefined;
   return `Only its creator (${formatUser(
     env.createdBy,
   )}) or someone with delivery.environment.delete on this service may delete it.`;
