@@ -12,7 +12,7 @@
  *   (e) A flag change from the API call to in-process flagd providers' evaluations, on the same
  *       and on another replica (scripts/bench/flagPropagation.ts).
  *
- * `--only scheduler` runs (c) alone, `--only github` (d) alone, `--only flags` (e) alone, `--only rollback` (f) alone, `--only dora` (g) alone.
+ * `--only scheduler` runs (c) alone, `--only github` (d) alone, `--only flags` (e) alone, `--only rollback` (f) alone, `--only dora` (g) alone, `--only ephemeral` (h) alone.
  */
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { Sandbox, buildSeed, startSandbox } from '@internal/sandbox';
@@ -34,6 +34,7 @@ import { schedulerPhase } from './schedulerTick';
 import { githubPhase } from './githubBudget';
 import { flagsPhase } from './flagPropagation';
 import { rollbackPhase } from './rollback';
+import { ephemeralPhase } from './ephemeral';
 import { doraPhase } from './dora';
 import { percentile } from './stats';
 
@@ -449,6 +450,10 @@ async function main() {
     await rollbackPhase(POSTGRES);
     return;
   }
+  if (option('only', '') === 'ephemeral') {
+    await ephemeralPhase(POSTGRES);
+    return;
+  }
   if (option('only', '') === 'dora') {
     await doraPhase(POSTGRES);
     return;
@@ -509,6 +514,7 @@ async function main() {
   await githubPhase(POSTGRES);
   await flagsPhase(POSTGRES);
   await rollbackPhase(POSTGRES);
+  await ephemeralPhase(POSTGRES);
 }
 
 main().catch(error => {

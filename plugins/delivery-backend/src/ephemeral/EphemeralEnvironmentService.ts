@@ -790,9 +790,22 @@ export class EphemeralEnvironmentService {
     });
     const deleted: string[] = [];
     const failed: SweepResponse['failed'] = [];
-    const results = await pool(claimed, concurrency, env =>
-      namespaces.deleteNamespace({ cluster: env.cluster, name: env.namespace }),
-    );
+    // The orphan check reads the database and the cluster while the deletes run: the claimed
+    // environments are still live in the database then, and are left out by name anyway.
+    const claimedNames = new Set(claimed.map(e => e.namespace));
+    const [results, live, labelled] = await Promise.all([
+      pool(claimed, concurrency, env =>
+        namespaces.deleteNamespace({
+          cluster: env.cluster,
+          name: env.namespace,
+        }),
+      ),
+      store.liveNamespaces(config.cluster),
+      namespaces.listNamespaces({
+        cluster: config.cluster,
+        labelSelector: `${EPHEMERAL_LABEL}=true,${EPHEMERAL_LABEL_MANAGED_BY}=${EPHEMERAL_MANAGED_BY},${EPHEMERAL_LABEL_PERSISTENT}!=true`,
+      }),
+    ]);
     const gone: EphemeralRecord[] = [];
     results.forEach((result, i) => {
       const env = claimed[i];
@@ -818,14 +831,9 @@ export class EphemeralEnvironmentService {
       ),
     );
     // Orphans: expired namespaces of ours that no live environment owns.
-    const live = await store.liveNamespaces(config.cluster);
-    const labelled = await namespaces.listNamespaces({
-      cluster: config.cluster,
-      labelSelector: `${EPHEMERAL_LABEL}=true,${EPHEMERAL_LABEL_MANAGED_BY}=${EPHEMERAL_MANAGED_BY},${EPHEMERAL_LABEL_PERSISTENT}!=true`,
-    });
     const orphans = labelled.filter(ns => {
-      if (live.has(ns.name) || ns.phase === 'Terminating') return false;
-      if (deleted.includes(ns.name)) return false;
+      if (live.has(ns.name) || claimedNames.has(ns.name)) return false;
+      if (ns.phase === 'Terminating') return false;
       const expires = parseExpirationLabel(
         ns.labels[EPHEMERAL_LABEL_EXPIRATION] ?? '',
       );
