@@ -17,8 +17,11 @@ import {
 } from './budget.ts';
 import type { GitHubCallCounts, RateLimitWindow } from './budget.ts';
 import {
+  createPayload,
+  deletePayload,
   deploymentStatusPayload,
   issuesPayload,
+  pullRequestPayload,
   pushPayload,
 } from './webhooks.ts';
 import type { WebhookSender } from './webhooks.ts';
@@ -27,6 +30,8 @@ import {
   DEPLOYMENT_STATUS_STATES,
   GitHubState,
   GitHubStateNotFoundError,
+  GitHubStateRefError,
+  NULL_SHA,
 } from './GitHubState.ts';
 import type {
   CheckRunRecord,
@@ -60,9 +65,11 @@ export interface GitHubServerOptions {
    */
   rateLimit?: number;
   /**
-   * Where the repositories' webhook deliveries go: a `push` for every commit added (through
-   * `/_sandbox` or the state's helpers), `issues` for issues opened, closed, reopened, edited
-   * and (un)labelled, `deployment_status` for every status created. None without.
+   * Where the repositories' webhook deliveries go: `push` for every commit added and every
+   * branch created, moved or deleted (through the git refs API, `/_sandbox` or the state's
+   * helpers), `create` and `delete` for branches, `issues` for issues opened, closed, reopened,
+   * edited and (un)labelled, `pull_request` (`closed`) for pull requests merged,
+   * `deployment_status` for every status created. None without.
    */
   webhooks?: WebhookSender;
 }
@@ -127,6 +134,15 @@ function validationFailed(
   return new HttpError(422, {
     message: 'Validation Failed',
     errors,
+    documentation_url: docs,
+    status: '422',
+  });
+}
+
+/** The git refs API's 422 with a message ("Reference already exists", ...). */
+function refError(message: string, docs: string): HttpError {
+  return new HttpError(422, {
+    message,
     documentation_url: docs,
     status: '422',
   });
@@ -417,6 +433,20 @@ class Views {
     };
   }
 
+  /** A git ref (`refs/heads/<branch>`) as the git refs API shows it. */
+  ref(repo: RepositoryState, branch: string, sha: string) {
+    return {
+      ref: `refs/heads/${branch}`,
+      node_id: nodeId('03:Ref', `${repo.id}:refs/heads/${branch}`),
+      url: `${this.repoApi(repo)}/git/refs/heads/${branch}`,
+      object: {
+        sha,
+        type: 'commit',
+        url: `${this.repoApi(repo)}/git/commits/${sha}`,
+      },
+    };
+  }
+
   checkRun(repo: RepositoryState, run: CheckRunRecord) {
     const url = `${this.repoApi(repo)}/check-runs/${run.id}`;
     const htmlUrl = `${this.repoHtml(repo)}/runs/${run.id}`;
@@ -580,17 +610,17 @@ class Views {
         html_url: html,
         diff_url: `${html}.diff`,
         patch_url: `${html}.patch`,
-        merged_at: null,
+        merged_at: p.mergedAt ?? null,
       },
       state_reason: null,
     };
   }
 
-  private pullRef(repo: RepositoryState, branch: string) {
+  private pullRef(repo: RepositoryState, branch: string, sha?: string | null) {
     return {
       label: `${repo.owner}:${branch}`,
       ref: branch,
-      sha: repo.branches.get(branch) ?? '',
+      sha: sha ?? repo.branches.get(branch) ?? '',
       user: this.user(repo.owner, 'Organization'),
       repo: this.repository(repo),
     };
@@ -616,8 +646,8 @@ class Views {
       created_at: p.createdAt,
       updated_at: p.updatedAt,
       closed_at: p.closedAt,
-      merged_at: null,
-      merge_commit_sha: null,
+      merged_at: p.mergedAt ?? null,
+      merge_commit_sha: p.mergeCommitSha ?? null,
       assignee: null,
       assignees: [],
       requested_reviewers: [],
@@ -631,7 +661,7 @@ class Views {
       statuses_url: `${this.repoApi(repo)}/statuses/${
         repo.branches.get(p.head) ?? ''
       }`,
-      head: this.pullRef(repo, p.head),
+      head: this.pullRef(repo, p.head, p.mergedHeadSha),
       base: this.pullRef(repo, p.base),
       _links: {
         self: { href: url },
@@ -649,16 +679,19 @@ class Views {
       active_lock_reason: null,
     };
     if (full) {
-      const head = repo.branches.get(p.head);
+      const head = p.mergedHeadSha ?? repo.branches.get(p.head);
       const base = repo.branches.get(p.base);
+      const merged = !!p.mergedAt;
       const commits =
-        head && base ? this.state.compare(repo, base, head).aheadBy : 0;
+        head && base && !merged
+          ? this.state.compare(repo, base, head).aheadBy
+          : 0;
       Object.assign(result, {
-        merged: false,
-        mergeable: true,
-        rebaseable: true,
-        mergeable_state: 'clean',
-        merged_by: null,
+        merged,
+        mergeable: merged || p.state === 'closed' ? null : true,
+        rebaseable: merged || p.state === 'closed' ? null : true,
+        mergeable_state: merged || p.state === 'closed' ? 'unknown' : 'clean',
+        merged_by: p.mergedBy ? this.user(p.mergedBy) : null,
         comments: 0,
         review_comments: 0,
         maintainer_can_modify: false,
@@ -893,6 +926,8 @@ class Router {
         return this.issuesRoute(method, req, repo, more, headers);
       case 'pulls':
         return this.pullsRoute(method, req, repo, more, headers);
+      case 'git':
+        return this.gitRoute(method, req, repo, more);
       case 'deployments':
         return this.deploymentsRoute(method, req, repo, more, headers);
       default:
@@ -1353,6 +1388,18 @@ class Router {
     more: string[],
     headers: Record<string, string>,
   ): Reply {
+    if (more.length === 2 && /^\d+$/.test(more[0]) && more[1] === 'merge') {
+      const pull = repo.pulls.get(Number(more[0]));
+      if (method === 'GET') {
+        // "Check if a pull request has been merged".
+        if (pull?.mergedAt) return { status: 204 };
+        throw notFound(
+          'Not Found',
+          `${DOCS}/pulls/pulls#check-if-a-pull-request-has-been-merged`,
+        );
+      }
+      if (method === 'PUT') return this.mergePull(req, repo, pull);
+    }
     if (method !== 'GET') throw notFound();
     const views = this.views;
     if (more.length === 0) {
@@ -1393,6 +1440,178 @@ class Router {
       return { status: 200, body: views.pull(repo, pull, true) };
     }
     throw notFound();
+  }
+
+  private mergePull(
+    req: Request,
+    repo: RepositoryState,
+    pull: PullRecord | undefined,
+  ): Reply {
+    const docs = `${DOCS}/pulls/pulls#merge-a-pull-request`;
+    if (!pull) throw notFound('Not Found', docs);
+    const body = requireObjectBody(req, docs);
+    const title = optionalString(body, 'commit_title', docs);
+    const message = optionalString(body, 'commit_message', docs);
+    const sha = optionalString(body, 'sha', docs);
+    const method = optionalString(body, 'merge_method', docs) ?? 'merge';
+    const methods = ['merge', 'squash', 'rebase'];
+    if (!methods.includes(method)) {
+      throw new HttpError(422, {
+        message: `Invalid request.\n\nFor 'properties/merge_method', ${JSON.stringify(
+          method,
+        )} is not one of ${JSON.stringify(methods)}.`,
+        documentation_url: docs,
+        status: '422',
+      });
+    }
+    const headSha = repo.branches.get(pull.head);
+    if (pull.state !== 'open' || !headSha || !repo.branches.has(pull.base)) {
+      throw new HttpError(405, {
+        message: 'Pull Request is not mergeable',
+        documentation_url: docs,
+        status: '405',
+      });
+    }
+    if (sha !== undefined && sha !== headSha) {
+      throw new HttpError(409, {
+        message: 'Head branch was modified. Review and try the merge again.',
+        documentation_url: docs,
+        status: '409',
+      });
+    }
+    const merged = this.state.mergePull(repo, pull, {
+      method: method as 'merge' | 'squash' | 'rebase',
+      title,
+      message,
+    });
+    return {
+      status: 200,
+      body: {
+        sha: merged,
+        merged: true,
+        message: 'Pull Request successfully merged',
+      },
+    };
+  }
+
+  // ---- git refs ---------------------------------------------------------------------------
+
+  /**
+   * The git refs API for branches: `GET git/ref/heads/{branch}`, `GET git/matching-refs/heads/
+   * {prefix}`, `GET git/refs[/heads/...]`, `POST git/refs`, `PATCH` and `DELETE
+   * git/refs/heads/{branch}`. Branch names may hold `/`, sent as they are or encoded.
+   */
+  private gitRoute(
+    method: string,
+    req: Request,
+    repo: RepositoryState,
+    more: string[],
+  ): Reply {
+    const [kind, ...rest] = more;
+    const path = rest.map(decodeSegment).join('/');
+    const branchOf = (ref: string) =>
+      ref.startsWith('heads/') ? ref.slice('heads/'.length) : undefined;
+    const refs = (prefix: string) =>
+      [...repo.branches.entries()]
+        .filter(([name]) => `heads/${name}`.startsWith(prefix))
+        .sort(([a], [b]) => compareStrings(a, b))
+        .map(([name, sha]) => this.views.ref(repo, name, sha));
+    if (kind === 'ref' && method === 'GET' && path) {
+      const branch = branchOf(path);
+      const sha = branch === undefined ? undefined : repo.branches.get(branch);
+      if (!sha) {
+        throw notFound('Not Found', `${DOCS}/git/refs#get-a-reference`);
+      }
+      return { status: 200, body: this.views.ref(repo, branch!, sha) };
+    }
+    if (kind === 'matching-refs' && method === 'GET') {
+      return { status: 200, body: refs(path) };
+    }
+    if (kind !== 'refs') throw notFound();
+    if (method === 'POST' && !path) return this.createRef(req, repo);
+    if (method === 'GET') {
+      const branch = branchOf(path);
+      const sha = branch === undefined ? undefined : repo.branches.get(branch);
+      if (sha) return { status: 200, body: this.views.ref(repo, branch!, sha) };
+      const matching = refs(path);
+      if (matching.length === 0) {
+        throw notFound('Not Found', `${DOCS}/git/refs#get-a-reference`);
+      }
+      return { status: 200, body: matching };
+    }
+    const branch = branchOf(path);
+    if (method === 'PATCH' && path) {
+      const docs = `${DOCS}/git/refs#update-a-reference`;
+      const body = requireObjectBody(req, docs);
+      const sha = optionalString(body, 'sha', docs);
+      if (sha === undefined) {
+        throw refError(`Invalid request.\n\n"sha" wasn't supplied.`, docs);
+      }
+      const force = optionalBoolean(body, 'force', docs) ?? false;
+      if (branch === undefined || !repo.branches.has(branch)) {
+        throw refError('Reference does not exist', docs);
+      }
+      const target = this.state.resolveRef(repo, sha);
+      if (!target || target !== sha.toLowerCase()) {
+        throw refError('Object does not exist', docs);
+      }
+      try {
+        this.state.moveBranch(repo.owner, repo.name, branch, target, { force });
+      } catch (error) {
+        if (error instanceof GitHubStateRefError) {
+          throw refError(error.message, docs);
+        }
+        throw error;
+      }
+      return { status: 200, body: this.views.ref(repo, branch, target) };
+    }
+    if (method === 'DELETE' && path) {
+      const docs = `${DOCS}/git/refs#delete-a-reference`;
+      if (branch === undefined || !repo.branches.has(branch)) {
+        throw refError('Reference does not exist', docs);
+      }
+      try {
+        this.state.deleteBranch(repo.owner, repo.name, branch);
+      } catch (error) {
+        if (error instanceof GitHubStateRefError) {
+          throw refError(error.message, docs);
+        }
+        throw error;
+      }
+      return { status: 204 };
+    }
+    throw notFound();
+  }
+
+  private createRef(req: Request, repo: RepositoryState): Reply {
+    const docs = `${DOCS}/git/refs#create-a-reference`;
+    const body = requireObjectBody(req, docs);
+    const ref = optionalString(body, 'ref', docs);
+    const sha = optionalString(body, 'sha', docs);
+    for (const [field, value] of [
+      ['ref', ref],
+      ['sha', sha],
+    ] as const) {
+      if (value === undefined) {
+        throw refError(`Invalid request.\n\n"${field}" wasn't supplied.`, docs);
+      }
+    }
+    const match = /^refs\/heads\/(.+)$/.exec(ref!);
+    if (!ref!.startsWith('refs/') || ref!.split('/').length < 3 || !match) {
+      // GitHub's answer to a ref without `refs/` and two slashes; the sandbox has branches only.
+      throw refError('Reference update failed', docs);
+    }
+    const branch = match[1];
+    const target = this.state.resolveRef(repo, sha!);
+    if (!target || target !== sha!.toLowerCase()) {
+      throw refError('Object does not exist', docs);
+    }
+    if (repo.branches.has(branch)) {
+      throw refError('Reference already exists', docs);
+    }
+    this.state.createBranch(repo.owner, repo.name, branch, target);
+    const view = this.views.ref(repo, branch, target);
+    return { status: 201, body: view, headers: { location: view.url } };
   }
 
   // ---- deployments ------------------------------------------------------------------------
@@ -1692,6 +1911,19 @@ class Router {
         .checkRunsFor(repo, commit.sha)
         .find(r => r.name === name)!;
       return { status: 200, body: this.views.checkRun(repo, run) };
+    }
+    if (method === 'DELETE' && rest.length >= 2 && rest[0] === 'branches') {
+      const name = rest.slice(1).map(decodeSegment).join('/');
+      if (!repo.branches.has(name)) throw notFound('Branch not found');
+      try {
+        this.state.deleteBranch(repo.owner, repo.name, name);
+      } catch (error) {
+        if (error instanceof GitHubStateRefError) {
+          throw refError(error.message, docs);
+        }
+        throw error;
+      }
+      return { status: 204 };
     }
     if (method === 'POST' && rest.length === 1 && rest[0] === 'branches') {
       const name =
@@ -2056,6 +2288,7 @@ export async function startGitHubServer(
         const { event, payload } = webhookOf(state, views, change);
         webhooks.send(event, payload, {
           key: `${change.repo.owner}/${change.repo.name}`,
+          ...(change.deliveryId ? { deliveryId: change.deliveryId } : {}),
         });
       })
     : () => {};
@@ -2086,28 +2319,73 @@ function webhookOf(
 ): { event: string; payload: Record<string, unknown> } {
   const repository = views.repository(change.repo);
   const sender = views.user(state.viewerLogin);
+  const pushCommit = (c: CommitRecord) => ({
+    sha: c.sha,
+    message: c.message,
+    timestamp: c.date,
+    author: {
+      name: c.authorName,
+      email: c.authorEmail,
+      username: c.authorLogin,
+    },
+  });
   if (change.kind === 'push') {
-    const head = change.commits[change.commits.length - 1];
+    const head =
+      change.commits[change.commits.length - 1] ??
+      (change.deleted ? undefined : change.repo.commits.get(change.after));
+    const pusherLogin = change.pusher ?? head?.authorLogin ?? state.viewerLogin;
+    const knownEmail = [...change.repo.commits.values()].find(
+      c => c.authorLogin === pusherLogin,
+    )?.authorEmail;
+    const at = Date.parse(change.at ?? state.nowIso());
     return {
       event: 'push',
       payload: pushPayload({
         repository,
         ref: `refs/heads/${change.branch}`,
-        before: change.before ?? '0'.repeat(40),
+        before: change.before ?? NULL_SHA,
         after: change.after,
-        commits: change.commits.map(c => ({
-          sha: c.sha,
-          message: c.message,
-          timestamp: c.date,
-          author: {
-            name: c.authorName,
-            email: c.authorEmail,
-            username: c.authorLogin,
-          },
-        })),
-        pushedAt: Math.max(Date.parse(state.nowIso()), Date.parse(head.date)),
-        pusher: { name: head.authorLogin, email: head.authorEmail },
-        sender: views.user(head.authorLogin),
+        commits: change.commits.map(pushCommit),
+        ...(head && change.commits.length === 0
+          ? { headCommit: pushCommit(head) }
+          : {}),
+        pushedAt: change.at
+          ? at
+          : Math.max(at, head ? Date.parse(head.date) : 0),
+        pusher: {
+          name: pusherLogin,
+          email:
+            change.pusher === undefined && head
+              ? head.authorEmail
+              : knownEmail ?? `${pusherLogin}@users.noreply.sandbox.local`,
+        },
+        sender: views.user(pusherLogin),
+        created: change.created,
+        deleted: change.deleted,
+        forced: change.forced,
+        baseRef: change.baseRef ?? null,
+      }),
+    };
+  }
+  if (change.kind === 'create' || change.kind === 'delete') {
+    const render = change.kind === 'create' ? createPayload : deletePayload;
+    return {
+      event: change.kind,
+      payload: render({
+        ref: change.branch,
+        repository,
+        sender: views.user(change.sender),
+      }),
+    };
+  }
+  if (change.kind === 'pull_request') {
+    return {
+      event: 'pull_request',
+      payload: pullRequestPayload({
+        action: change.action,
+        pullRequest: views.pull(change.repo, change.pull, true),
+        repository,
+        sender: views.user(change.sender),
       }),
     };
   }

@@ -104,6 +104,12 @@ export interface PullRecord {
   createdAt: string;
   updatedAt: string;
   closedAt: string | null;
+  /** Set when merged: when, the commit the merge made on the base, and who merged it. */
+  mergedAt?: string | null;
+  mergeCommitSha?: string | null;
+  mergedBy?: string | null;
+  /** The head commit when merged (the branch may move or go later). */
+  mergedHeadSha?: string | null;
 }
 
 export interface DeploymentRecord {
@@ -177,6 +183,8 @@ export interface CompareResult {
 
 export interface AddCommitOptions {
   message: string;
+  /** The commit's sha (seeded commits); by default derived from its content. */
+  sha?: string;
   /** CI results to record (check runs and commit statuses with the same name). */
   checks?: SeedCheck[];
   /** Author login; defaults to the author of the branch head. */
@@ -217,25 +225,60 @@ export interface CreateDeploymentStatusInput {
   autoInactive?: boolean;
 }
 
+/** What every change may carry besides its own fields. */
+interface ChangeBase {
+  repo: RepositoryState;
+  /** When it happened (ISO); now by default. Seeded changes give theirs, for stable payloads. */
+  at?: string;
+  /** The delivery id to send it under (seeded changes: the same on every start). */
+  deliveryId?: string;
+}
+
+/** A branch created or deleted. */
+type RefChange<K extends 'create' | 'delete'> = ChangeBase & {
+  kind: K;
+  branch: string;
+  /** The branch head (when created, or when deleted). */
+  sha: string;
+  /** Who created or deleted it (login). */
+  sender: string;
+};
+
 /**
- * A change GitHub would send a webhook for: commits added to a branch (`push`), an issue opened,
- * closed, reopened, edited or (un)labelled (`issues`), a deployment status created
- * (`deployment_status`). Pull requests are not issues here.
+ * A change GitHub would send a webhook for: a branch created (`create`) or deleted (`delete`),
+ * commits added to a branch or a branch created, moved or deleted (`push`), an issue opened,
+ * closed, reopened, edited or (un)labelled (`issues`), a pull request merged (`pull_request`),
+ * a deployment status created (`deployment_status`). Pull requests are not issues here.
  */
 export type GitHubStateChange =
-  | {
+  | (ChangeBase & {
       kind: 'push';
-      repo: RepositoryState;
       branch: string;
       /** The branch head before (undefined when the push created the branch). */
       before: string | undefined;
+      /** The branch head after (40 zeros when the push deleted the branch). */
       after: string;
-      /** The commits pushed, oldest first. */
+      /** The commits pushed, oldest first (new to the branch; none for a create or delete). */
       commits: CommitRecord[];
-    }
-  | {
+      created?: boolean;
+      deleted?: boolean;
+      /** The branch moved to a commit that does not descend from where it was. */
+      forced?: boolean;
+      /** `refs/heads/<b>` when a created branch starts at another branch's head. */
+      baseRef?: string;
+      /** Who pushed (login); by default the author of the head commit. */
+      pusher?: string;
+    })
+  | RefChange<'create'>
+  | RefChange<'delete'>
+  | (ChangeBase & {
+      kind: 'pull_request';
+      pull: PullRecord;
+      action: 'closed';
+      sender: string;
+    })
+  | (ChangeBase & {
       kind: 'issue';
-      repo: RepositoryState;
       issue: IssueRecord;
       action:
         | 'opened'
@@ -248,13 +291,23 @@ export type GitHubStateChange =
       label?: string;
       /** What `edited` changed: the previous values. */
       changes?: { title?: { from: string }; body?: { from: string | null } };
-    }
-  | {
+    })
+  | (ChangeBase & {
       kind: 'deployment_status';
-      repo: RepositoryState;
       deployment: DeploymentRecord;
       status: DeploymentStatusRecord;
-    };
+    });
+
+/** Why a branch could not be moved or deleted (the git refs API answers 422 with it). */
+export class GitHubStateRefError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RefError';
+  }
+}
+
+/** The sha of a deleted ref, as push payloads give it. */
+export const NULL_SHA = '0'.repeat(40);
 
 export interface GitHubStateOptions {
   /** Clock for timestamps of new objects; defaults to `Date.now`. */
@@ -696,8 +749,10 @@ export class GitHubState {
   // ---- sandbox-only helpers ---------------------------------------------------------------
 
   /**
-   * Appends a commit on `branch` (created from the default branch head when missing) and moves
-   * the branch to it. Returns the new sha.
+   * Appends a commit on `branch` and moves the branch to it, as a `git commit` and `git push`
+   * would: a `push` change with the commit. A branch that does not exist yet is created from the
+   * default branch head by that push: a `create` change first, and the push has `created`.
+   * Returns the new sha.
    */
   addCommit(
     owner: string,
@@ -706,8 +761,42 @@ export class GitHubState {
     options: AddCommitOptions,
   ): string {
     const repo = this.requireRepository(owner, repoName);
-    const parentSha =
-      repo.branches.get(branch) ?? repo.branches.get(repo.defaultBranch);
+    const before = repo.branches.get(branch);
+    const commit = this.recordCommit(
+      repo,
+      branch,
+      before ?? repo.branches.get(repo.defaultBranch),
+      options,
+    );
+    repo.branches.set(branch, commit.sha);
+    if (before === undefined) {
+      this.emit({
+        kind: 'create',
+        repo,
+        branch,
+        sha: commit.sha,
+        sender: commit.authorLogin,
+      });
+    }
+    this.emit({
+      kind: 'push',
+      repo,
+      branch,
+      before,
+      after: commit.sha,
+      commits: [commit],
+      ...(before === undefined ? { created: true } : {}),
+    });
+    return commit.sha;
+  }
+
+  /** Stores a new commit on top of `parentSha` (not moving any branch). */
+  private recordCommit(
+    repo: RepositoryState,
+    branch: string,
+    parentSha: string | undefined,
+    options: AddCommitOptions,
+  ): CommitRecord {
     const parent = parentSha ? repo.commits.get(parentSha) : undefined;
     const login =
       options.authorLogin ?? parent?.authorLogin ?? this.viewerLogin;
@@ -717,11 +806,13 @@ export class GitHubState {
     let date = options.date ?? this.nowIso();
     if (parent && date <= parent.date) date = addMinutes(parent.date, 1);
     this.commitCounter += 1;
-    const sha = sha1(
-      `${repo.owner}/${repo.name}:${branch}:${parentSha ?? ''}:${
-        options.message
-      }:${date}:${this.commitCounter}`,
-    );
+    const sha =
+      options.sha ??
+      sha1(
+        `${repo.owner}/${repo.name}:${branch}:${parentSha ?? ''}:${
+          options.message
+        }:${date}:${this.commitCounter}`,
+      );
     const commit: CommitRecord = {
       sha,
       message: options.message,
@@ -734,37 +825,312 @@ export class GitHubState {
       date,
       parents: parentSha ? [parentSha] : [],
     };
-    const before = repo.branches.get(branch);
     repo.commits.set(sha, commit);
-    repo.branches.set(branch, sha);
     if (date > repo.pushedAt) repo.pushedAt = date;
     this.userId(login);
     for (const check of options.checks ?? []) {
       this.recordCheck(repo, sha, check.name, check.state, date);
+    }
+    return commit;
+  }
+
+  /**
+   * A push of ready-made commits (the seed's): `branch` is created from `from` (default: the
+   * default branch head) when missing, the commits are added on top of it in order, and the
+   * `create` (when new) and `push` changes carry the last commit's time and delivery ids
+   * derived from `deliveryKey`, so the same push renders the same deliveries on every start.
+   */
+  pushCommits(
+    owner: string,
+    repoName: string,
+    branch: string,
+    commits: Array<AddCommitOptions & { sha: string; date: string }>,
+    options: {
+      from?: string;
+      deliveryIds?: { create: string; push: string };
+    } = {},
+  ): string {
+    const repo = this.requireRepository(owner, repoName);
+    const before = repo.branches.get(branch);
+    let head = before;
+    if (head === undefined) {
+      head = this.resolveRef(repo, options.from ?? repo.defaultBranch);
+      if (!head) {
+        throw new GitHubStateNotFoundError(
+          `No commit found for ${options.from}`,
+        );
+      }
+    }
+    const added = commits.map(c => {
+      const commit = this.recordCommit(repo, branch, head, c);
+      head = commit.sha;
+      return commit;
+    });
+    repo.branches.set(branch, head);
+    const last = added[added.length - 1];
+    const at = last?.date;
+    if (before === undefined) {
+      this.emit({
+        kind: 'create',
+        repo,
+        branch,
+        sha: head,
+        sender: last?.authorLogin ?? this.viewerLogin,
+        at,
+        deliveryId: options.deliveryIds?.create,
+      });
     }
     this.emit({
       kind: 'push',
       repo,
       branch,
       before,
-      after: sha,
-      commits: [commit],
+      after: head,
+      commits: added,
+      ...(before === undefined ? { created: true } : {}),
+      at,
+      deliveryId: options.deliveryIds?.push,
     });
-    return sha;
+    return head;
   }
 
-  /** Creates (or moves) a branch to the commit `ref` resolves to. Returns the sha. */
+  /** Whether `ancestor` is `sha` or one of its ancestors. */
+  isAncestor(repo: RepositoryState, ancestor: string, sha: string): boolean {
+    return this.ancestors(repo, sha).has(ancestor);
+  }
+
+  /** The branch (default branch first) whose head is `sha`, other than `except`. */
+  private branchAt(
+    repo: RepositoryState,
+    sha: string,
+    except: string,
+  ): string | undefined {
+    if (
+      repo.defaultBranch !== except &&
+      repo.branches.get(repo.defaultBranch) === sha
+    ) {
+      return repo.defaultBranch;
+    }
+    for (const [name, head] of repo.branches) {
+      if (name !== except && head === sha) return name;
+    }
+    return undefined;
+  }
+
+  /**
+   * Creates a branch at the commit `ref` resolves to (the default branch head by default), or
+   * moves it there when it exists, as GitHub does for a ref created or updated through the API:
+   * `create` and a `push` with `created` (no commits: they are not new), or a `push` (with the
+   * new commits, `forced` when it does not fast-forward). `actor` is who did it. Returns the sha.
+   */
   createBranch(
     owner: string,
     repoName: string,
     branch: string,
     ref?: string,
+    options: { actor?: string } = {},
   ): string {
     const repo = this.requireRepository(owner, repoName);
     const sha = this.resolveRef(repo, ref ?? repo.defaultBranch);
     if (!sha) throw new GitHubStateNotFoundError(`No commit found for ${ref}`);
+    if (repo.branches.has(branch)) {
+      this.moveBranch(owner, repoName, branch, sha, {
+        force: true,
+        actor: options.actor,
+      });
+      return sha;
+    }
+    const actor = options.actor ?? this.viewerLogin;
     repo.branches.set(branch, sha);
+    this.userId(actor);
+    this.emit({ kind: 'create', repo, branch, sha, sender: actor });
+    const baseBranch = this.branchAt(repo, sha, branch);
+    this.emit({
+      kind: 'push',
+      repo,
+      branch,
+      before: undefined,
+      after: sha,
+      commits: [],
+      created: true,
+      ...(baseBranch ? { baseRef: `refs/heads/${baseBranch}` } : {}),
+      pusher: actor,
+    });
     return sha;
+  }
+
+  /**
+   * Moves an existing branch to `sha`: a `push` with the commits new to it. Without `force`, a
+   * move that is not a fast-forward throws a `GitHubStateRefError` ("Update is not a fast
+   * forward"). Moving it where it is changes nothing.
+   */
+  moveBranch(
+    owner: string,
+    repoName: string,
+    branch: string,
+    sha: string,
+    options: { force?: boolean; actor?: string } = {},
+  ): void {
+    const repo = this.requireRepository(owner, repoName);
+    const before = repo.branches.get(branch);
+    if (before === undefined) {
+      throw new GitHubStateRefError('Reference does not exist');
+    }
+    if (!repo.commits.has(sha)) {
+      throw new GitHubStateRefError('Object does not exist');
+    }
+    if (before === sha) return;
+    const fastForward = this.isAncestor(repo, before, sha);
+    if (!fastForward && !options.force) {
+      throw new GitHubStateRefError('Update is not a fast forward');
+    }
+    const actor = options.actor ?? this.viewerLogin;
+    const old = this.ancestors(repo, before);
+    const commits = this.history(repo, sha)
+      .filter(c => !old.has(c.sha))
+      .reverse();
+    repo.branches.set(branch, sha);
+    this.userId(actor);
+    this.emit({
+      kind: 'push',
+      repo,
+      branch,
+      before,
+      after: sha,
+      commits,
+      ...(fastForward ? {} : { forced: true }),
+      pusher: actor,
+    });
+  }
+
+  /**
+   * Deletes a branch: `delete` and a `push` with `deleted`. The default branch cannot be
+   * deleted, nor a branch that does not exist (`GitHubStateRefError`).
+   */
+  deleteBranch(
+    owner: string,
+    repoName: string,
+    branch: string,
+    options: { actor?: string } = {},
+  ): void {
+    const repo = this.requireRepository(owner, repoName);
+    const before = repo.branches.get(branch);
+    if (before === undefined) {
+      throw new GitHubStateRefError('Reference does not exist');
+    }
+    if (branch === repo.defaultBranch) {
+      throw new GitHubStateRefError('Reference cannot be deleted');
+    }
+    const actor = options.actor ?? this.viewerLogin;
+    repo.branches.delete(branch);
+    this.userId(actor);
+    this.emit({ kind: 'delete', repo, branch, sha: before, sender: actor });
+    this.emit({
+      kind: 'push',
+      repo,
+      branch,
+      before,
+      after: NULL_SHA,
+      commits: [],
+      deleted: true,
+      pusher: actor,
+    });
+  }
+
+  /**
+   * Merges an open pull request into its base branch, as `PUT .../pulls/{n}/merge` does:
+   * `merge` makes a merge commit (parents: base head, head), `squash` one commit with the
+   * changes, `rebase` copies of the head's commits; the base branch moves (a `push`), the pull
+   * request closes as merged (`pull_request` `closed`). Returns the sha the base now points at.
+   */
+  mergePull(
+    repo: RepositoryState,
+    pull: PullRecord,
+    options: {
+      method?: 'merge' | 'squash' | 'rebase';
+      title?: string;
+      message?: string;
+      actor?: string;
+    } = {},
+  ): string {
+    const method = options.method ?? 'merge';
+    const actor = options.actor ?? this.viewerLogin;
+    const baseSha = repo.branches.get(pull.base);
+    const headSha = repo.branches.get(pull.head);
+    if (!baseSha || !headSha) {
+      throw new GitHubStateRefError('Reference does not exist');
+    }
+    const head = repo.commits.get(headSha)!;
+    const newCommits = this.compare(repo, baseSha, headSha).commits;
+    let tip = baseSha;
+    const pushed: CommitRecord[] = [];
+    const add = (commit: AddCommitOptions, parents: string[]) => {
+      const recorded = this.recordCommit(repo, pull.base, tip, commit);
+      recorded.parents = parents.length > 0 ? parents : recorded.parents;
+      tip = recorded.sha;
+      pushed.push(recorded);
+    };
+    if (method === 'rebase') {
+      for (const c of newCommits) {
+        add(
+          {
+            message: c.message,
+            authorLogin: c.authorLogin,
+            authorName: c.authorName,
+            authorEmail: c.authorEmail,
+          },
+          [],
+        );
+      }
+    } else if (method === 'squash') {
+      add(
+        {
+          message:
+            `${options.title ?? `${pull.title} (#${pull.number})`}` +
+            `${options.message ? `\n\n${options.message}` : ''}`,
+          authorLogin: pull.authorLogin,
+        },
+        [],
+      );
+    } else {
+      add(
+        {
+          message: `${
+            options.title ??
+            `Merge pull request #${pull.number} from ${repo.owner}/${pull.head}`
+          }\n\n${options.message ?? pull.title}`,
+          authorLogin: actor,
+        },
+        [baseSha, headSha],
+      );
+    }
+    repo.branches.set(pull.base, tip);
+    const now = this.nowIso();
+    pull.state = 'closed';
+    pull.closedAt = now;
+    pull.updatedAt = now;
+    pull.mergedAt = now;
+    pull.mergeCommitSha = tip;
+    pull.mergedBy = actor;
+    pull.mergedHeadSha = head.sha;
+    this.userId(actor);
+    this.emit({
+      kind: 'push',
+      repo,
+      branch: pull.base,
+      before: baseSha,
+      after: tip,
+      commits: method === 'merge' ? [...newCommits, ...pushed] : pushed,
+      pusher: actor,
+    });
+    this.emit({
+      kind: 'pull_request',
+      repo,
+      pull,
+      action: 'closed',
+      sender: actor,
+    });
+    return tip;
   }
 
   /**

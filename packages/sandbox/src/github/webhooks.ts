@@ -2,8 +2,8 @@
  * GitHub webhooks from the sandbox: deliveries signed the way GitHub signs them
  * (`X-Hub-Signature-256`, HMAC-SHA256 of the body with the hook's secret), sent in order per
  * repository and retried with backoff until the receiver takes them, so the portal may start
- * after the sandbox. Also the payload shapes of the events the sandbox sends (`push`, `issues`,
- * `deployment_status`), as GitHub documents them.
+ * after the sandbox. Also the payload shapes of the events the sandbox sends (`push`, `create`,
+ * `delete`, `issues`, `pull_request`, `deployment_status`), as GitHub documents them.
  */
 import { createHash, createHmac, randomUUID } from 'node:crypto';
 
@@ -264,7 +264,11 @@ function seconds(iso: string | number): number {
 
 /**
  * A `push` payload. `repository` is the REST representation (times ISO); push payloads give its
- * `created_at` and `pushed_at` in seconds, and `pushed_at` is when this push happened.
+ * `created_at` and `pushed_at` in seconds, and `pushed_at` is when this push happened. A push
+ * that creates a branch has `created` (before: 40 zeros; `base_ref` when it starts at another
+ * branch's head; `commits` only those new to the repository, `head_commit` the branch head
+ * either way); one that deletes it has `deleted` (after: 40 zeros, no commits, no head commit);
+ * one that moves it to a commit not descending from where it was has `forced`.
  */
 export function pushPayload(options: {
   repository: Record<string, any>;
@@ -272,13 +276,19 @@ export function pushPayload(options: {
   before: string;
   after: string;
   commits: PushCommit[];
+  /** The branch head after the push, when it is not the last of `commits`. */
+  headCommit?: PushCommit;
   pushedAt: number;
   pusher: { name: string; email: string };
   sender: Record<string, unknown>;
+  created?: boolean;
+  deleted?: boolean;
+  forced?: boolean;
+  baseRef?: string | null;
 }): Record<string, unknown> {
   const { repository } = options;
   const html = String(repository.html_url);
-  const commits = options.commits.map(c => ({
+  const render = (c: PushCommit) => ({
     id: c.sha,
     tree_id: createHash('sha1').update(`tree:${c.sha}`).digest('hex'),
     distinct: true,
@@ -294,7 +304,23 @@ export function pushPayload(options: {
     added: [],
     removed: [],
     modified: [],
-  }));
+  });
+  const commits = options.commits.map(render);
+  let headCommit: Record<string, unknown> | null = null;
+  if (!options.deleted) {
+    if (options.headCommit) headCommit = render(options.headCommit);
+    else if (commits.length > 0) headCommit = commits[commits.length - 1];
+  }
+  const short = (sha: string) => sha.slice(0, 12);
+  let compare = `${html}/compare/${short(options.before)}...${short(
+    options.after,
+  )}`;
+  if (options.created) {
+    compare =
+      commits.length > 0
+        ? `${html}/commit/${short(options.after)}`
+        : `${html}/compare/${options.ref.replace(/^refs\/(heads|tags)\//, '')}`;
+  }
   return {
     ref: options.ref,
     before: options.before,
@@ -313,16 +339,61 @@ export function pushPayload(options: {
     },
     pusher: options.pusher,
     sender: options.sender,
-    created: false,
-    deleted: false,
-    forced: false,
-    base_ref: null,
-    compare: `${html}/compare/${options.before.slice(
-      0,
-      12,
-    )}...${options.after.slice(0, 12)}`,
+    created: options.created ?? false,
+    deleted: options.deleted ?? false,
+    forced: options.forced ?? false,
+    base_ref: options.baseRef ?? null,
+    compare,
     commits,
-    head_commit: commits.length > 0 ? commits[commits.length - 1] : null,
+    head_commit: headCommit,
+  };
+}
+
+/** A `create` payload for a branch (`ref` without `refs/heads/`). */
+export function createPayload(options: {
+  ref: string;
+  repository: Record<string, any>;
+  sender: Record<string, unknown>;
+}): Record<string, unknown> {
+  return {
+    ref: options.ref,
+    ref_type: 'branch',
+    master_branch: options.repository.default_branch,
+    description: options.repository.description ?? null,
+    pusher_type: 'user',
+    repository: options.repository,
+    sender: options.sender,
+  };
+}
+
+/** A `delete` payload for a branch (`ref` without `refs/heads/`). */
+export function deletePayload(options: {
+  ref: string;
+  repository: Record<string, any>;
+  sender: Record<string, unknown>;
+}): Record<string, unknown> {
+  return {
+    ref: options.ref,
+    ref_type: 'branch',
+    pusher_type: 'user',
+    repository: options.repository,
+    sender: options.sender,
+  };
+}
+
+/** A `pull_request` payload (`closed`: merged or not, as `pull_request.merged` says). */
+export function pullRequestPayload(options: {
+  action: string;
+  pullRequest: Record<string, any>;
+  repository: Record<string, unknown>;
+  sender: Record<string, unknown>;
+}): Record<string, unknown> {
+  return {
+    action: options.action,
+    number: options.pullRequest.number,
+    pull_request: options.pullRequest,
+    repository: options.repository,
+    sender: options.sender,
   };
 }
 
