@@ -191,6 +191,32 @@ describe('the demo seed', () => {
     }
   });
 
+  it('pushes a deploy/faster-checkout branch of payments-api at start: one green commit on top of main', () => {
+    const seed = buildSeed(NOW);
+    expect(seed.pushes).toHaveLength(1);
+    const [push] = seed.pushes;
+    const payments = seed.repositories.find(r => r.name === 'payments-api')!;
+    expect(push).toMatchObject({
+      owner: 'acme',
+      repo: 'payments-api',
+      branch: 'deploy/faster-checkout',
+    });
+    expect(push.commits).toHaveLength(1);
+    const [commit] = push.commits;
+    expect(commit.parents).toEqual([payments.branches.main]);
+    expect(commit.checks.map(c => c.state)).toEqual([
+      'success',
+      'success',
+      'success',
+    ]);
+    // Newer than everything in the repository, and not part of it until the sandbox runs.
+    expect(
+      payments.commits.every(c => Date.parse(c.date) < Date.parse(commit.date)),
+    ).toBe(true);
+    expect(payments.commits.map(c => c.sha)).not.toContain(commit.sha);
+    expect(buildSeed(NOW).pushes).toEqual(seed.pushes);
+  });
+
   it('adds the traffic, Jenkins and PagerDuty ports to the demo ports', () => {
     expect(DEFAULT_SANDBOX_PORTS).toMatchObject({
       traffic: 7014,
@@ -253,6 +279,25 @@ describe('startSandbox', () => {
     expect(uat.p95Seconds).toBeLessThan(0.4);
     const production = await paymentsHealth(sandbox, 'production');
     expect(production.errorRate).toBeLessThan(0.02);
+  });
+
+  it("has the seed's deploy branch, with green CI, and nothing to deliver without webhooks", async () => {
+    const [push] = buildSeed(NOW).pushes;
+    const res = await fetch(
+      `${
+        sandbox.githubUrl
+      }/repos/acme/payments-api/commits/${encodeURIComponent(
+        'deploy/faster-checkout',
+      )}/status`,
+      { headers: { authorization: `token ${sandbox.githubToken}` } },
+    );
+    const status = await res.json();
+    expect(status).toMatchObject({
+      state: 'success',
+      sha: push.commits[0].sha,
+      total_count: 3,
+    });
+    expect(sandbox.pushDeliveries).toBe(0);
   });
 
   it('runs the Jenkins with the demo job and credentials', async () => {

@@ -9,6 +9,7 @@ import {
   GitHubServer,
   WebhookSender,
   buildDoraHistory,
+  deterministicDeliveryId,
   doraHistoryDeliveries,
   startGitHubServer,
 } from './github';
@@ -104,6 +105,11 @@ export interface Sandbox {
   /** How many deliveries of DORA history were queued at start (0 without webhooks). */
   historyDeliveries: number;
   /**
+   * How many deliveries the seed's pushes made at start (`create` and `push` of the demo's
+   * `deploy/faster-checkout` branch), queued after the history (0 without webhooks).
+   */
+  pushDeliveries: number;
+  /**
    * The OpenFeature domains of the simulated services that read flags (with `flags`), by
    * selector (`<cluster>/<service>`); empty without.
    */
@@ -186,9 +192,11 @@ export async function startSandbox(options?: {
   flags?: FlagSyncAddress;
   /**
    * The portal's GitHub webhook endpoint and secret. With them, the sandbox GitHub sends signed
-   * `push`, `issues` and `deployment_status` deliveries for what changes at runtime, and at start
-   * the demo's DORA history (see ./github/doraHistory.ts; `history: false` leaves it out). Each
-   * delivery is retried until the portal takes it, so the portal may start later.
+   * `push`, `create`, `delete`, `issues`, `pull_request` and `deployment_status` deliveries for
+   * what changes at runtime, and at start the demo's DORA history (see ./github/doraHistory.ts;
+   * `history: false` leaves it out) followed by the seed's pushes (the `deploy/faster-checkout`
+   * branch of payments-api: `create` and `push`). Each delivery is retried until the portal
+   * takes it, so the portal may start later.
    */
   webhooks?: {
     url: string;
@@ -281,6 +289,39 @@ export async function startSandbox(options?: {
       }
       historyDeliveries = deliveries.length;
     }
+    // The seed's pushes happen now, so their webhooks go out like any push (after the history,
+    // in the same per-repository order), under ids that are the same on every start.
+    let pushDeliveries = 0;
+    for (const push of seed.pushes) {
+      const head = push.commits[push.commits.length - 1]?.sha ?? '';
+      const key = `${push.owner}/${push.repo}:${push.branch}:${head}`;
+      const exists = !!github.state
+        .getRepository(push.owner, push.repo)
+        ?.branches.has(push.branch);
+      // A `create` for a new branch, and the `push`.
+      if (webhooks) pushDeliveries += exists ? 1 : 2;
+      github.state.pushCommits(
+        push.owner,
+        push.repo,
+        push.branch,
+        push.commits.map(c => ({
+          sha: c.sha,
+          message: c.message,
+          date: c.date,
+          authorLogin: c.authorLogin,
+          authorName: c.authorName,
+          authorEmail: c.authorEmail,
+          checks: c.checks,
+        })),
+        {
+          deliveryIds: {
+            create: deterministicDeliveryId(`create:${key}`),
+            push: deterministicDeliveryId(`push:${key}`),
+          },
+        },
+      );
+    }
+
     return {
       githubUrl: github.url,
       clusterUrls: Object.fromEntries(
@@ -302,6 +343,7 @@ export async function startSandbox(options?: {
       pagerdutyRoutingKey: SANDBOX_PAGERDUTY_ROUTING_KEY,
       webhooks,
       historyDeliveries,
+      pushDeliveries,
       flagDomains: Object.fromEntries(
         [...serviceFlags].map(([selector, f]) => [selector, f.domain]),
       ),

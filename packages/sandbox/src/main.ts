@@ -10,8 +10,9 @@
  * rolled out to. Without it, the bad commit is unhealthy for every request.
  * SANDBOX_GITHUB_WEBHOOK_URL and SANDBOX_GITHUB_WEBHOOK_SECRET (both, or neither) make the sandbox
  * GitHub send signed webhooks there (the portal's /api/events/http/github): at start the demo's
- * DORA history (unless SANDBOX_GITHUB_WEBHOOK_HISTORY=false), then pushes, issues and deployment
- * statuses as they happen; each is retried until the portal takes it.
+ * DORA history (unless SANDBOX_GITHUB_WEBHOOK_HISTORY=false) and the create and push of the demo's
+ * deploy/faster-checkout branch, then pushes, branches created and deleted, issues, merged pull
+ * requests and deployment statuses as they happen; each is retried until the portal takes it.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { startSandbox } from './index';
@@ -68,7 +69,7 @@ async function main() {
   const webhooks = sandbox.webhooks;
   if (webhooks) {
     process.stdout.write(
-      `sandbox: GitHub webhooks to ${webhooks.url} (signed), starting with ${sandbox.historyDeliveries} deliveries of DORA history\n`,
+      `sandbox: GitHub webhooks to ${webhooks.url} (signed), starting with ${sandbox.historyDeliveries} deliveries of DORA history and ${sandbox.pushDeliveries} of the demo's deploy/faster-checkout branch (create, push)\n`,
     );
     const history = sandbox.historyDeliveries;
     webhooks.idle().then(() => {

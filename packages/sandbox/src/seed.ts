@@ -89,12 +89,33 @@ export interface SeedService {
   stable: Record<string, string>;
 }
 
+/**
+ * A push the sandbox makes once it runs, so GitHub's `create` and `push` webhooks for it go out
+ * (a developer pushing a `deploy/*` branch): `branch` is created from the default branch head
+ * with `commits` on top, oldest first. Its commits are not in the repository's `commits`.
+ */
+export interface SeedPush {
+  owner: string;
+  repo: string;
+  branch: string;
+  commits: SeedCommit[];
+}
+
 export interface SeedData {
   repositories: SeedRepository[];
   services: SeedService[];
   /** Kubernetes objects per cluster name, ready to be stored (no status/metadata bookkeeping). */
   clusters: Record<string, Array<Record<string, any>>>;
+  /** Pushes made at start, after the repositories exist (see `SeedPush`). */
+  pushes: SeedPush[];
 }
+
+/** The demo's ephemeral-environment branch: payments-api, one commit on top of main. */
+export const DEMO_DEPLOY_BRANCH = {
+  repo: 'payments-api',
+  branch: 'deploy/faster-checkout',
+  message: 'Try a faster checkout: prefetch the payment methods',
+};
 
 export const SANDBOX_CLUSTERS = ['uat', 'canary', 'production'] as const;
 
@@ -467,6 +488,32 @@ export function faultyCommits(seed: SeedData): FaultyCommit[] {
 /** Clusters where each demo service gets an NGINX canary Ingress (weight 100: all traffic). */
 export const CANARY_INGRESS_CLUSTERS = ['canary'];
 
+/** The demo's `deploy/*` branch push: one commit with green CI on top of main, 20 minutes ago. */
+function demoDeployPush(repositories: SeedRepository[], now: number): SeedPush {
+  const repo = repositories.find(r => r.name === DEMO_DEPLOY_BRANCH.repo)!;
+  const author = AUTHORS[1];
+  return {
+    owner: repo.owner,
+    repo: repo.name,
+    branch: DEMO_DEPLOY_BRANCH.branch,
+    commits: [
+      {
+        sha: sha1(`${repo.name}:${DEMO_DEPLOY_BRANCH.branch}:0`),
+        message: DEMO_DEPLOY_BRANCH.message,
+        authorName: author.name,
+        authorEmail: author.email,
+        authorLogin: author.login,
+        date: new Date(now - 20 * 60_000).toISOString(),
+        parents: [repo.branches[repo.defaultBranch]],
+        checks: ['build', 'unit-tests', 'lint'].map(name => ({
+          name,
+          state: 'success' as const,
+        })),
+      },
+    ],
+  };
+}
+
 /** Builds the demo data as of `now` (milliseconds since the epoch). */
 export function buildSeed(now: number = Date.now()): SeedData {
   const repositories: SeedRepository[] = [];
@@ -590,5 +637,10 @@ export function buildSeed(now: number = Date.now()): SeedData {
       }
     }
   });
-  return { repositories, services, clusters };
+  return {
+    repositories,
+    services,
+    clusters,
+    pushes: [demoDeployPush(repositories, now)],
+  };
 }

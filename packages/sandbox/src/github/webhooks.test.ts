@@ -392,9 +392,35 @@ describe('a sandbox with webhooks', () => {
       });
       try {
         expect(sandbox.historyDeliveries).toBeGreaterThan(500);
+        // Then the create and push of the demo's deploy branch.
+        expect(sandbox.pushDeliveries).toBe(2);
         await sandbox.webhooks!.idle();
-        expect(receiver.received).toHaveLength(sandbox.historyDeliveries);
+        expect(receiver.received).toHaveLength(
+          sandbox.historyDeliveries + sandbox.pushDeliveries,
+        );
         expect(receiver.received.every(verify)).toBe(true);
+        const [create, push] = receiver.received
+          .slice(-2)
+          .map(r => JSON.parse(r.body));
+        expect(create).toMatchObject({
+          ref: 'deploy/faster-checkout',
+          ref_type: 'branch',
+          master_branch: 'main',
+          pusher_type: 'user',
+          repository: { full_name: 'acme/payments-api' },
+        });
+        const seedPush = buildSeed(now).pushes[0];
+        expect(push).toMatchObject({
+          ref: 'refs/heads/deploy/faster-checkout',
+          before: '0'.repeat(40),
+          after: seedPush.commits[0].sha,
+          created: true,
+          deleted: false,
+          commits: [{ id: seedPush.commits[0].sha }],
+          head_commit: { id: seedPush.commits[0].sha },
+          sender: { login: seedPush.commits[0].authorLogin },
+        });
+        expect(create.sender).toEqual(push.sender);
         runs.push(
           receiver.received.map(r => ({
             id: String(r.headers['x-github-delivery']),
@@ -403,13 +429,17 @@ describe('a sandbox with webhooks', () => {
             body: r.body.replaceAll(new URL(sandbox.githubUrl).host, 'github'),
           })),
         );
-        // The history is not in the sandbox GitHub: its repositories are the seed's.
+        // The history is not in the sandbox GitHub: its repositories are the seed's (and the
+        // seed's push).
         const repo = sandbox.github.state.getRepository(
           'acme',
           'payments-api',
         )!;
         expect(repo.commits.size).toBe(
-          buildSeed(now).repositories[0].commits.length,
+          buildSeed(now).repositories[0].commits.length + 1,
+        );
+        expect(repo.branches.get('deploy/faster-checkout')).toBe(
+          buildSeed(now).pushes[0].commits[0].sha,
         );
       } finally {
         await sandbox.close();
@@ -420,7 +450,7 @@ describe('a sandbox with webhooks', () => {
       [...r].sort((a, b) => a.id.localeCompare(b.id));
     expect(sort(runs[1])).toEqual(sort(runs[0]));
     expect(new Set(runs[0].map(r => r.event))).toEqual(
-      new Set(['push', 'deployment_status', 'issues']),
+      new Set(['push', 'deployment_status', 'issues', 'create']),
     );
   }, 60_000);
 });
