@@ -86,7 +86,7 @@ import {
   createRepositoryEntities,
   processGitHubDoraInbox,
 } from './dora/github';
-import { readEphemeralConfig } from './ephemeral/config';
+import { environmentLinks, readEphemeralConfig } from './ephemeral/config';
 import { DatabaseEphemeralStore } from './ephemeral/DatabaseEphemeralStore';
 import { createEnvironmentRunKind } from './ephemeral/EnvironmentRunKind';
 import {
@@ -570,36 +570,35 @@ export const deliveryPlugin = createBackendPlugin({
           timeoutMs,
         });
         const ephemeralEvents: EnvironmentEvents = {
-          changed: env =>
+          changed: record =>
             notifier.environmentChanged({
-              entityRef: env.entityRef,
+              entityRef: record.entityRef,
               type: 'ephemeral',
-              id: env.id,
+              id: record.id,
             }),
-          told: (type, env, detail) => {
-            const links = ephemeral.links(env);
+          told: (type, record, detail) => {
+            const links = environmentLinks(ephemeralConfig, record);
             const titles = {
-              ready: `Environment ${env.namespace} is ready`,
-              updated: `Environment ${env.namespace} runs ${env.commitSha.slice(
-                0,
-                7,
-              )}`,
-              expiring: `Environment ${env.namespace} expires soon`,
-              deleted: `Environment ${env.namespace} was deleted`,
-              failed: `Environment ${env.namespace} failed`,
+              ready: `Environment ${record.namespace} is ready`,
+              updated: `Environment ${
+                record.namespace
+              } runs ${record.commitSha.slice(0, 7)}`,
+              expiring: `Environment ${record.namespace} expires soon`,
+              deleted: `Environment ${record.namespace} was deleted`,
+              failed: `Environment ${record.namespace} failed`,
             };
             return notifier.environmentEvent({
               type,
-              id: env.id,
-              entityRef: env.entityRef,
-              namespace: env.namespace,
-              branch: env.branch,
-              createdBy: env.createdBy,
+              id: record.id,
+              entityRef: record.entityRef,
+              namespace: record.namespace,
+              branch: record.branch,
+              createdBy: record.createdBy,
               title: titles[type],
-              description: `${env.branch} of ${
-                env.entityRef
-              } at ${env.commitSha.slice(0, 7)} in ${env.namespace} (${
-                env.cluster
+              description: `${record.branch} of ${
+                record.entityRef
+              } at ${record.commitSha.slice(0, 7)} in ${record.namespace} (${
+                record.cluster
               }): ${detail}`,
               links: [
                 ...(links.appUrl ? [{ title: 'app', url: links.appUrl }] : []),
@@ -630,9 +629,9 @@ export const deliveryPlugin = createBackendPlugin({
             store: ephemeralStore,
             entities,
             credentials: () => auth.getOwnServiceCredentials(),
-            changed: env => ephemeralEvents.changed(env),
-            failed: (env, reason) =>
-              ephemeralEvents.told('failed', env, reason),
+            changed: record => ephemeralEvents.changed(record),
+            failed: (record, reason) =>
+              ephemeralEvents.told('failed', record, reason),
             handlers: [
               createBuildStage({
                 jenkins,
@@ -676,11 +675,11 @@ export const deliveryPlugin = createBackendPlugin({
                     { status: 'ready', statusReason: null, readyAt: at },
                     { statuses: ['creating', 'updating'], runId, at },
                   ),
-                announce: (env, update) =>
+                announce: (record, update) =>
                   ephemeralEvents.told(
                     update ? 'updated' : 'ready',
-                    env,
-                    `ready until ${env.expiresAt.toISOString()}`,
+                    record,
+                    `ready until ${record.expiresAt.toISOString()}`,
                   ),
               }),
             ],

@@ -67,8 +67,7 @@ describe('ephemeral environment names', () => {
       expect(label).toMatch(LABEL_VALUE);
       // No two inputs share a name.
       const key = `${entityRef}\n${branch}`;
-      const before = seen.get(name);
-      if (before !== undefined) expect(before).toBe(key);
+      expect(seen.get(name) ?? key).toBe(key);
       seen.set(name, key);
     }
   });

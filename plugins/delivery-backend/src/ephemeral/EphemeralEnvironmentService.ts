@@ -3,7 +3,6 @@ import {
   LoggerService,
   PermissionsService,
 } from '@backstage/backend-plugin-api';
-import { parseEntityRef } from '@backstage/catalog-model';
 import {
   ConflictError,
   InputError,
@@ -45,7 +44,7 @@ import { NamespaceProvider } from '../providers/kubernetes/NamespaceProvider';
 import { DeliveryEntity } from '../services/EntityResolver';
 import { Actor } from '../services/ServiceAuthorizer';
 import { stagesToApi } from '../services/stagesToApi';
-import { EphemeralConfig, renderLinkTemplate } from './config';
+import { EphemeralConfig, environmentLinks } from './config';
 import {
   DatabaseEphemeralStore,
   EphemeralRecord,
@@ -192,21 +191,7 @@ export class EphemeralEnvironmentService {
   }
 
   links(env: EphemeralRecord): { appUrl?: string; dashboardUrl?: string } {
-    const values = {
-      namespace: env.namespace,
-      service: parseEntityRef(env.entityRef).name,
-      cluster: env.cluster,
-      branch: env.branch,
-    };
-    const appUrl = renderLinkTemplate(this.deps.config.appUrlTemplate, values);
-    const dashboardUrl = renderLinkTemplate(
-      this.deps.config.dashboardUrlTemplate,
-      values,
-    );
-    return {
-      ...(appUrl ? { appUrl } : {}),
-      ...(dashboardUrl ? { dashboardUrl } : {}),
-    };
+    return environmentLinks(this.deps.config, env);
   }
 
   async #toApi(

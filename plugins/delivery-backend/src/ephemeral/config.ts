@@ -237,3 +237,27 @@ export function renderLinkTemplate(
     (_, key: keyof typeof values) => encodeURIComponent(values[key]),
   );
 }
+
+/** The app and dashboard links of an environment, from the configured templates. */
+export function environmentLinks(
+  config: Pick<EphemeralConfig, 'appUrlTemplate' | 'dashboardUrlTemplate'>,
+  env: {
+    namespace: string;
+    entityRef: string;
+    cluster: string;
+    branch: string;
+  },
+): { appUrl?: string; dashboardUrl?: string } {
+  const values = {
+    namespace: env.namespace,
+    service: env.entityRef.slice(env.entityRef.lastIndexOf('/') + 1),
+    cluster: env.cluster,
+    branch: env.branch,
+  };
+  const appUrl = renderLinkTemplate(config.appUrlTemplate, values);
+  const dashboardUrl = renderLinkTemplate(config.dashboardUrlTemplate, values);
+  return {
+    ...(appUrl ? { appUrl } : {}),
+    ...(dashboardUrl ? { dashboardUrl } : {}),
+  };
+}

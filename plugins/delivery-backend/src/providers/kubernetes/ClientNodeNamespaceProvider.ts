@@ -102,7 +102,12 @@ export class ClientNodeNamespaceProvider implements NamespaceProvider {
           );
           return 'created';
         }
-        await this.patchNamespaceMetadata({ cluster, name, labels, annotations });
+        await this.patchNamespaceMetadata({
+          cluster,
+          name,
+          labels,
+          annotations,
+        });
         return 'updated';
       } catch (error) {
         if (!(error instanceof ConflictRetry)) throw error;

@@ -55,7 +55,9 @@ export interface NamespaceProvider {
   /** Creates an object, or replaces the existing one's spec, labels and annotations. */
   applyObject(options: {
     cluster: string;
-    object: KubernetesObject & { metadata: { name: string; namespace?: string } };
+    object: KubernetesObject & {
+      metadata: { name: string; namespace?: string };
+    };
   }): Promise<'created' | 'replaced'>;
   /** A service's Deployment (as a full object) and its Services, to copy them elsewhere. */
   readWorkloadManifests(options: {
