@@ -5,7 +5,6 @@
  * same 1,000 bare namespace deletes with the same client and concurrency, and the ratio. The
  * goal: at most 1.2 × the bare deletes and at most 10 s. Rounds alternate which goes first.
  */
-import { LoggerService } from '@backstage/backend-plugin-api';
 import { ConfigReader } from '@backstage/config';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { mockServices } from '@backstage/backend-test-utils';
@@ -30,14 +29,7 @@ import {
   createDeliveryDatabase,
   dropDeliveryDatabase,
 } from '../../plugins/delivery-backend/dev/replicas';
-
-const silent: LoggerService = {
-  error: () => {},
-  warn: () => {},
-  info: () => {},
-  debug: () => {},
-  child: () => silent,
-};
+import { silent } from './schedulerTick';
 
 const COUNT = 1000;
 const CONCURRENCY = 16;

@@ -20,7 +20,8 @@ import {
   dropDeliveryDatabase,
 } from '../../plugins/delivery-backend/dev/replicas';
 
-const silent: LoggerService = {
+/** A logger that says nothing (benchmarks print their own figures). */
+export const silent: LoggerService = {
   error: () => {},
   warn: () => {},
   info: () => {},
