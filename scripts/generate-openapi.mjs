@@ -291,7 +291,9 @@ ${ops
   .map(
     o =>
       // The typed router's `delete` looks its endpoints up as `_delete` (a reserved word).
-      `  '#${o.method === 'delete' ? '_delete' : o.method}|${o.path}': Omit<${o.id}, 'response'> & { response: ${o.id}['response'] | ErrorBody };`,
+      `  '#${o.method === 'delete' ? '_delete' : o.method}|${o.path}': Omit<${
+        o.id
+      }, 'response'> & { response: ${o.id}['response'] | ErrorBody };`,
   )
   .join('\n')}
 };

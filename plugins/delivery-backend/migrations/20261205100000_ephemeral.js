@@ -21,7 +21,9 @@ exports.up = async function up(knex) {
     table
       .string('live_namespace', 63)
       .nullable()
-      .comment('The namespace while the environment is not deleted: unique per cluster');
+      .comment(
+        'The namespace while the environment is not deleted: unique per cluster',
+      );
     table.string('commit_sha', 40).notNullable();
     table.string('image', 500).nullable();
     table
@@ -35,11 +37,20 @@ exports.up = async function up(knex) {
     table.bigInteger('expires_at').notNullable();
     table.boolean('persistent').notNullable().defaultTo(false);
     table.bigInteger('ready_at').nullable();
-    table.bigInteger('reminded_for').nullable().comment('The expiry the creator was reminded of');
+    table
+      .bigInteger('reminded_for')
+      .nullable()
+      .comment('The expiry the creator was reminded of');
     table.bigInteger('deleted_at').nullable();
     table.string('deleted_by', 255).nullable();
-    table.string('run_id', 32).nullable().comment('Its latest creation or update run');
-    table.string('sweep_id', 64).nullable().comment('The sweep that claimed it');
+    table
+      .string('run_id', 32)
+      .nullable()
+      .comment('Its latest creation or update run');
+    table
+      .string('sweep_id', 64)
+      .nullable()
+      .comment('The sweep that claimed it');
     table.bigInteger('sweep_claimed_at').nullable();
     table.text('build').nullable().comment('JSON: the Jenkins build');
     table.text('flags').nullable().comment('JSON: the flags it started with');
@@ -50,7 +61,9 @@ exports.up = async function up(knex) {
     table.index(['live_namespace', 'expires_at'], 'delivery_ephemeral_expiry');
   });
   await knex.schema.createTable('delivery_ephemeral_inbox', table => {
-    table.comment('GitHub deliveries about deploy/* branches waiting to be processed');
+    table.comment(
+      'GitHub deliveries about deploy/* branches waiting to be processed',
+    );
     table.bigIncrements('id').primary();
     table.string('name', 64).notNullable().comment('X-GitHub-Event');
     table.string('delivery_id', 128).nullable().comment('X-GitHub-Delivery');
