@@ -438,7 +438,10 @@ export class EphemeralEnvironmentService {
         1,
       );
     } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) {
+      if (
+        error instanceof NotFoundError ||
+        (error as { statusCode?: number }).statusCode === 404
+      ) {
         throw new UnprocessableError(
           `${service.projectSlug} has no branch ${branch}`,
           [{ code: 'branch', message: `no branch ${branch}` }],

@@ -529,6 +529,11 @@ describe('ephemeral environments against the sandbox', () => {
         })
       ).status,
     ).toBe(422);
+    const noBranch = await api('post', path, { branch: 'deploy/never-pushed' });
+    expect(noBranch.status).toBe(422);
+    expect(noBranch.body.error.message).toBe(
+      'acme/payments-api has no branch deploy/never-pushed',
+    );
     const twice = await api('post', path, {
       branch: 'deploy/try-this',
       commitSha: SHA3,
