@@ -8,6 +8,7 @@ import {
 } from '@backstage/plugin-catalog-common/alpha';
 import {
   deliveryDeployPermission,
+  deliveryEnvironmentAdminPermission,
   deliveryPermissions,
 } from '@internal/plugin-delivery-common';
 import { DeliveryPermissionPolicy } from './permissionPolicy';
@@ -39,9 +40,13 @@ describe('DeliveryPermissionPolicy', () => {
   };
 
   it.each([
-    ['registering', catalogLocationCreatePermission],
-    ['removing', catalogLocationDeletePermission],
-  ])('limits %s catalog locations to admins', async (_what, permission) => {
+    ['registering catalog locations', catalogLocationCreatePermission],
+    ['removing catalog locations', catalogLocationDeletePermission],
+    [
+      'administering ephemeral environments',
+      deliveryEnvironmentAdminPermission,
+    ],
+  ])('limits %s to admins', async (_what, permission) => {
     expect(await policy.handle({ permission }, member as any)).toEqual({
       result: AuthorizeResult.DENY,
     });
@@ -92,16 +97,17 @@ describe('DeliveryPermissionPolicy', () => {
     });
   });
 
-  it.each(deliveryPermissions.map(p => [p.name, p]))(
-    'makes %s conditional on owning the service',
-    async (_name, permission) => {
-      const decision = await policy.handle({ permission }, member as any);
-      expect(decision).toMatchObject({
-        result: AuthorizeResult.CONDITIONAL,
-        conditions: { rule: 'IS_ENTITY_OWNER' },
-      });
-    },
-  );
+  it.each(
+    deliveryPermissions
+      .filter(p => p.type === 'resource')
+      .map(p => [p.name, p]),
+  )('makes %s conditional on owning the service', async (_name, permission) => {
+    const decision = await policy.handle({ permission }, member as any);
+    expect(decision).toMatchObject({
+      result: AuthorizeResult.CONDITIONAL,
+      conditions: { rule: 'IS_ENTITY_OWNER' },
+    });
+  });
 
   it('limits unregistering entities to their owners', async () => {
     const decision = await policy.handle(
