@@ -212,3 +212,88 @@ describe.each(databases.eachSupportedId())(
     });
   },
 );
+
+describe.each(databases.eachSupportedId())(
+  'reminders before expiry on %p',
+  (databaseId: TestDatabaseId) => {
+    it('tells the creator once per expiry, an hour before, and again after an extension', async () => {
+      const knex = await databases.init(databaseId);
+      await migrateDeliveryDatabase(knex);
+      const store = new DatabaseEphemeralStore(knex);
+      const told: string[] = [];
+      let now = new Date('2026-11-30T10:00:00Z');
+      const replica = () =>
+        new EphemeralEnvironmentService({
+          store: new DatabaseEphemeralStore(knex),
+          config: readEphemeralConfig(
+            new ConfigReader({}),
+            [{ name: 'uat', cluster: 'uat', namespace: 'default' }],
+            ['uat'],
+          ),
+          engine: undefined as never,
+          runs: undefined as never,
+          kubernetes: undefined as never,
+          github: undefined as never,
+          namespaces: undefined as never,
+          permissions: mockServices.permissions(),
+          imageTemplate: '{{repository}}:{{sha}}',
+          events: {
+            changed: async () => {},
+            told: async (type, env, detail) => {
+              told.push(`${type}:${env.branch}:${detail}`);
+            },
+          },
+          logger: mockServices.logger.mock(),
+          now: () => now,
+        });
+      const base = {
+        entityRef: SERVICE,
+        cluster: 'uat',
+        commitSha: 'a'.repeat(40),
+        status: 'ready' as const,
+        createdBy: 'user:default/dev-one',
+        createdAt: new Date('2026-11-30T08:00:00Z'),
+        updatedAt: new Date('2026-11-30T08:00:00Z'),
+        persistent: false,
+      };
+      const add = (i: number, branch: string, expiresAt: string, extra = {}) =>
+        store.insert({
+          ...base,
+          id: `ENV-1795900000000-00000${i}`,
+          branch,
+          namespace: ephemeralNamespaceName(SERVICE, branch),
+          expiresAt: new Date(expiresAt),
+          ...extra,
+        });
+      await add(1, 'deploy/soon', '2026-11-30T10:40:00Z');
+      await add(2, 'deploy/later', '2026-11-30T12:00:00Z');
+      await add(3, 'deploy/kept', '2026-11-30T10:30:00Z', { persistent: true });
+      await add(4, 'deploy/past', '2026-11-30T09:59:00Z');
+
+      // Two replicas at once: one message.
+      const counts = await Promise.all([
+        replica().remind(),
+        replica().remind(),
+      ]);
+      expect(counts[0] + counts[1]).toBe(1);
+      expect(told).toEqual([
+        'expiring:deploy/soon:it expires in 40 min (2026-11-30T10:40:00.000Z); extend it from the Environments tab',
+      ]);
+      expect(await replica().remind()).toBe(0);
+
+      // Extended: a new expiry, reminded again when it comes near.
+      await store.update(
+        'ENV-1795900000000-000001',
+        { expiresAt: new Date('2026-11-30T11:40:00Z') },
+        { at: now },
+      );
+      expect(await replica().remind()).toBe(0);
+      now = new Date('2026-11-30T11:00:00Z');
+      expect(await replica().remind()).toBe(2);
+      expect(told.slice(1).sort()).toEqual([
+        'expiring:deploy/later:it expires in 1 h (2026-11-30T12:00:00.000Z); extend it from the Environments tab',
+        'expiring:deploy/soon:it expires in 40 min (2026-11-30T11:40:00.000Z); extend it from the Environments tab',
+      ]);
+    });
+  },
+);
