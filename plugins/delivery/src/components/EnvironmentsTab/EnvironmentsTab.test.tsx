@@ -80,10 +80,8 @@ describe('EnvironmentsTab', () => {
       'Branch',
       'Status',
       'Expires',
-      'Links',
-      'Namespace',
+      'Namespace and links',
       'Resources',
-      'Flags',
       'Actions',
     ]);
     expect(
@@ -140,12 +138,15 @@ describe('EnvironmentsTab', () => {
       '30',
     ]);
     expect(within(resources).getByText('3Gi / 4Gi')).toBeInTheDocument();
+    // The flags it started with, under the branch.
+    const flags = within(ready).getByRole('list', {
+      name: 'Flags of deploy/new-checkout',
+    });
     expect(
-      within(ready).getByText('new-checkout').parentElement,
-    ).toHaveTextContent('new-checkout ENABLED');
-    expect(
-      within(ready).getByText('search-ranking').parentElement,
-    ).toHaveTextContent('search-ranking DISABLED');
+      within(flags)
+        .getAllByRole('listitem')
+        .map(f => f.textContent),
+    ).toEqual(['new-checkout ENABLED', 'search-ranking DISABLED']);
 
     // Being created: the stage it is at, by its name in the Deployments tab's stepper.
     const inProgress = row('deploy/faster-search');

@@ -147,7 +147,7 @@ export function CreateEnvironmentDialog({
         <DialogProgress busy={busy} error={error} />
       </DialogContent>
       <DialogFooter
-        blocker={blocker}
+        blocker={blocker === shownProblem ? undefined : blocker}
         blockerTestId="create-environment-blocker"
         onCancel={close}
       >

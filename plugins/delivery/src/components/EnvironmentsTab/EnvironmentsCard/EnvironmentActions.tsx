@@ -49,9 +49,9 @@ export function EnvironmentActions({
   return (
     <Box
       display="flex"
-      justifyContent="flex-end"
-      flexWrap="wrap"
-      style={{ gap: 4 }}
+      flexDirection="column"
+      alignItems="flex-end"
+      style={{ gap: 4, whiteSpace: 'nowrap' }}
     >
       <GuardedButton
         variant="outlined"

@@ -29,15 +29,38 @@ import { EnvironmentDetails } from './EnvironmentDetails';
 /** How many flags a row lists before "+ n more" (the details list them all). */
 const FLAGS_SHOWN = 3;
 
+/** The flags an environment started with, the first few of them (the details list all). */
+function FlagsSummary({ env }: { env: EphemeralEnvironment }) {
+  if (env.flags.length === 0) return null;
+  const extra = env.flags.length - FLAGS_SHOWN;
+  return (
+    <Box mt={0.5} aria-label={`Flags of ${env.branch}`} role="list">
+      {env.flags.slice(0, FLAGS_SHOWN).map(f => (
+        <Typography
+          key={f.key}
+          variant="caption"
+          component="div"
+          role="listitem"
+        >
+          <code style={{ whiteSpace: 'nowrap' }}>{f.key}</code> {f.state}
+        </Typography>
+      ))}
+      {extra > 0 && (
+        <Typography variant="caption" color="textSecondary">
+          + {extra} more
+        </Typography>
+      )}
+    </Box>
+  );
+}
+
 /** The columns of the live environments' table. */
 export const LIVE_COLUMNS = [
   'Branch',
   'Status',
   'Expires',
-  'Links',
-  'Namespace',
+  'Namespace and links',
   'Resources',
-  'Flags',
   'Actions',
 ];
 
@@ -49,18 +72,26 @@ function BuildLink({ build }: { build: EphemeralBuild }) {
       ? `Build ${state}`
       : `Build #${build.number} ${state}`;
   return build.url ? (
-    <Link href={build.url} target="_blank" rel="noopener">
+    <Link
+      href={build.url}
+      target="_blank"
+      rel="noopener"
+      style={{ whiteSpace: 'nowrap' }}
+    >
       {text}
     </Link>
   ) : (
-    <span>{text}</span>
+    <Typography variant="body2" component="span">
+      {text}
+    </Typography>
   );
 }
 
 /**
  * A live environment: the branch and who created it, its status with the stage it is at, the
- * countdown, the links, the namespace with a kubectl command to copy, the quota use, its flags
- * and its actions; opened, its details and stages below.
+ * countdown, the namespace with a kubectl command to copy and the links (app, dashboard, build),
+ * the quota use and its actions, and under the branch the flags it started with; opened, its
+ * details and stages below.
  */
 export function EnvironmentRow({
   env,
@@ -76,11 +107,10 @@ export function EnvironmentRow({
   sweepIntervalMinutes: number;
   onToggle: () => void;
 }) {
-  const extraFlags = env.flags.length - FLAGS_SHOWN;
   return (
     <Fragment>
       <TableRow data-testid={`env-${env.branch}`}>
-        <TableCell>
+        <TableCell style={{ minWidth: 170 }}>
           <Box display="flex" alignItems="center">
             <IconButton
               size="small"
@@ -93,7 +123,11 @@ export function EnvironmentRow({
             <Typography
               variant="body2"
               component="span"
-              style={{ fontFamily: 'monospace', fontWeight: 600 }}
+              style={{
+                fontFamily: 'monospace',
+                fontWeight: 600,
+                overflowWrap: 'anywhere',
+              }}
             >
               {env.branch}
             </Typography>
@@ -103,6 +137,7 @@ export function EnvironmentRow({
             <span title={env.createdBy}>{formatUser(env.createdBy)}</span>{' '}
             {formatAge(env.createdAt)}
           </Typography>
+          <FlagsSummary env={env} />
         </TableCell>
         <TableCell>
           <EnvironmentStatus env={env} />
@@ -113,34 +148,12 @@ export function EnvironmentRow({
             sweepIntervalMinutes={sweepIntervalMinutes}
           />
         </TableCell>
-        <TableCell>
-          {env.appUrl && (
-            <div>
-              <Link href={env.appUrl} target="_blank" rel="noopener">
-                App
-              </Link>
-            </div>
-          )}
-          {env.dashboardUrl && (
-            <div>
-              <Link href={env.dashboardUrl} target="_blank" rel="noopener">
-                Dashboard
-              </Link>
-            </div>
-          )}
-          {env.build && (
-            <Typography variant="body2" component="div">
-              <BuildLink build={env.build} />
-            </Typography>
-          )}
-          {!env.appUrl && !env.dashboardUrl && !env.build && '—'}
-        </TableCell>
-        <TableCell>
+        <TableCell style={{ minWidth: 160 }}>
           <Box display="flex" alignItems="center">
             <Typography
               variant="body2"
               component="span"
-              style={{ fontFamily: 'monospace', wordBreak: 'break-all' }}
+              style={{ fontFamily: 'monospace', overflowWrap: 'anywhere' }}
             >
               {env.namespace}
             </Typography>
@@ -152,31 +165,22 @@ export function EnvironmentRow({
           <Typography variant="caption" color="textSecondary" component="div">
             on {env.cluster}
           </Typography>
+          <Box display="flex" flexWrap="wrap" style={{ columnGap: 12 }}>
+            {env.appUrl && (
+              <Link href={env.appUrl} target="_blank" rel="noopener">
+                App
+              </Link>
+            )}
+            {env.dashboardUrl && (
+              <Link href={env.dashboardUrl} target="_blank" rel="noopener">
+                Dashboard
+              </Link>
+            )}
+            {env.build && <BuildLink build={env.build} />}
+          </Box>
         </TableCell>
         <TableCell>
           <QuotaBars quota={env.quota} label={`Resources of ${env.branch}`} />
-        </TableCell>
-        <TableCell>
-          {env.flags.length === 0 && (
-            <Typography variant="caption" color="textSecondary">
-              none
-            </Typography>
-          )}
-          {env.flags.slice(0, FLAGS_SHOWN).map(f => (
-            <Typography
-              key={f.key}
-              variant="caption"
-              component="div"
-              style={{ whiteSpace: 'nowrap' }}
-            >
-              <code>{f.key}</code> {f.state}
-            </Typography>
-          ))}
-          {extraFlags > 0 && (
-            <Typography variant="caption" color="textSecondary">
-              + {extraFlags} more
-            </Typography>
-          )}
         </TableCell>
         <TableCell align="right">
           <EnvironmentActions env={env} busy={busy} {...handlers} />

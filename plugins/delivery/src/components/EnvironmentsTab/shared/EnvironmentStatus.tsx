@@ -99,7 +99,7 @@ export function EnvironmentStatus({ env }: { env: EphemeralEnvironment }) {
     );
   }
   return (
-    <Box minWidth={140}>
+    <Box minWidth={120}>
       <EnvironmentStatusChip status={env.status} />
       {progress && <Box mt={0.5}>{progress}</Box>}
       {env.status === 'failed' && env.statusReason && (

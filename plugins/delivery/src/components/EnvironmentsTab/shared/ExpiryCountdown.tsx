@@ -7,8 +7,12 @@ import { formatCountdown, formatTime } from '../../DeploymentsTab/shared';
 import { expiryTone, formatMinutes } from './rules';
 
 const useStyles = makeStyles(theme => ({
-  ok: { color: theme.palette.text.primary },
-  warning: { color: theme.palette.warning.main, fontWeight: 600 },
+  ok: { color: theme.palette.text.primary, whiteSpace: 'nowrap' },
+  warning: {
+    color: theme.palette.warning.main,
+    fontWeight: 600,
+    whiteSpace: 'nowrap',
+  },
   error: { color: theme.palette.error.main, fontWeight: 600 },
 }));
 

@@ -38,17 +38,25 @@ export function QuotaBars({
   const classes = useStyles();
   if (quota.length === 0) {
     return (
-      <Typography variant="caption" color="textSecondary">
-        not read
+      <Typography
+        variant="caption"
+        color="textSecondary"
+        title="The namespace's quota could not be read (or it does not exist yet)"
+      >
+        —
       </Typography>
     );
   }
   return (
-    <Box role="group" aria-label={label} minWidth={140}>
+    <Box role="group" aria-label={label} minWidth={150}>
       {quota.map(q => (
         <Box key={q.resource} mb={0.5}>
           <Box display="flex" justifyContent="space-between" style={{ gap: 8 }}>
-            <Typography variant="caption" color="textSecondary">
+            <Typography
+              variant="caption"
+              color="textSecondary"
+              style={{ whiteSpace: 'nowrap' }}
+            >
               {q.resource}
             </Typography>
             <Typography variant="caption" style={{ whiteSpace: 'nowrap' }}>
