@@ -653,11 +653,11 @@ describe('EnvironmentsTab', () => {
     expect(
       await screen.findByText('Ephemeral environments are not enabled here'),
     ).toBeInTheDocument();
-    expect(screen.getByText('delivery.ephemeral')).toBeInTheDocument();
+    expect(screen.getByText('delivery.ephemeral.enabled')).toBeInTheDocument();
     const create = screen.getByRole('button', { name: 'Create from branch' });
     expect(create).toBeDisabled();
     expect(await tooltipOf(create)).toBe(
-      'No cluster is configured for ephemeral environments (delivery.ephemeral)',
+      'Ephemeral environments are turned off here: no cluster is configured for them, or delivery.ephemeral.enabled is false',
     );
   });
 

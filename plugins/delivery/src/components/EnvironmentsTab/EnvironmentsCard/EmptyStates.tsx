@@ -65,13 +65,14 @@ export function EnvironmentsEmptyState({
   );
 }
 
-/** The backend has no cluster for ephemeral environments: said plainly, with the config key. */
+/** The backend has them turned off: said plainly, with the config keys. */
 export function EnvironmentsNotEnabled() {
   return (
     <Alert severity="info">
       <AlertTitle>Ephemeral environments are not enabled here</AlertTitle>
-      No cluster is configured for them: a platform engineer sets one under{' '}
-      <code>delivery.ephemeral</code> in the portal’s configuration. Until then,
+      The portal’s configuration turns them off: no cluster is configured for
+      them, or <code>delivery.ephemeral.enabled</code> is false (a platform
+      engineer sets them up under <code>delivery.ephemeral</code>). Until then,
       pushing a <code>deploy/*</code> branch creates nothing.
     </Alert>
   );

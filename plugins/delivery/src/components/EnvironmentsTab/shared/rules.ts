@@ -15,9 +15,9 @@ import {
 import { EphemeralPermissions } from '../../../hooks/useEphemeralPermissions';
 import { formatUser } from '../../DeploymentsTab/shared';
 
-/** Why nothing can be created here when the backend has no cluster for it. */
+/** Why nothing can be created here when the backend has them turned off. */
 export const NOT_ENABLED =
-  'No cluster is configured for ephemeral environments (delivery.ephemeral)';
+  'Ephemeral environments are turned off here: no cluster is configured for them, or delivery.ephemeral.enabled is false';
 
 const CHECKING = 'Checking your permissions…';
 
