@@ -322,15 +322,8 @@ export class DatabaseEphemeralStore {
   ): Promise<string[]> {
     const marked: string[] = [];
     for (let i = 0; i < ids.length; i += 500) {
-      const chunk = ids.slice(i, i + 500);
-      const live = await this.db<Row>(TABLE)
-        .whereIn('id', chunk)
-        .whereNotNull('live_namespace')
-        .select('id');
-      if (live.length === 0) continue;
-      const liveIds = live.map(r => r.id);
-      await this.db<Row>(TABLE)
-        .whereIn('id', liveIds)
+      const rows: Array<{ id: string }> = await this.db<Row>(TABLE)
+        .whereIn('id', ids.slice(i, i + 500))
         .whereNotNull('live_namespace')
         .update({
           status: 'deleted',
@@ -340,8 +333,9 @@ export class DatabaseEphemeralStore {
           deleted_by: options.by,
           updated_at: options.at.getTime(),
           sweep_id: null,
-        });
-      marked.push(...liveIds);
+        })
+        .returning('id');
+      marked.push(...rows.map(r => r.id));
     }
     return marked;
   }
@@ -378,22 +372,23 @@ export class DatabaseEphemeralStore {
             stuck.where('status', 'deleting').where('updated_at', '<', stale),
           ),
       );
-    const candidates = await due(this.db<Row>(TABLE).select('id'))
-      .orderBy('expires_at')
-      .limit(options.limit);
-    if (candidates.length === 0) return [];
-    const ids = candidates.map((r: { id: string }) => r.id);
-    for (let i = 0; i < ids.length; i += 500) {
-      await due(
-        this.db<Row>(TABLE).whereIn('id', ids.slice(i, i + 500)),
-      ).update({
+    // One statement: the due environments, oldest expiry first, claimed and returned; the
+    // condition is evaluated again on each row it updates, so what another sweep claimed
+    // meanwhile is not claimed twice.
+    const rows: Row[] = await due(this.db<Row>(TABLE))
+      .whereIn(
+        'id',
+        due(this.db<Row>(TABLE).select('id'))
+          .orderBy('expires_at')
+          .limit(options.limit),
+      )
+      .update({
         sweep_id: options.sweepId,
         sweep_claimed_at: now,
         status: 'deleting',
         updated_at: now,
-      });
-    }
-    const rows = await this.db<Row>(TABLE).where({ sweep_id: options.sweepId });
+      })
+      .returning('*');
     return rows.map(toRecord);
   }
 
