@@ -274,8 +274,11 @@ function portalConfig({
       pagerduty: { baseUrl: sandbox.pagerdutyUrl },
       // The secret this portal's sandbox signs its GitHub webhooks with.
       dora: { github: { webhookSecret: WEBHOOK_SECRET } },
-      // Environment links open this portal's own sandbox pages.
+      // Environment links open this portal's own sandbox pages; environments live 45 s unless
+      // extended and are swept every 5 s, so the browser test sees one expire and go.
       ephemeral: {
+        ttl: { seconds: 45 },
+        sweepInterval: { seconds: 5 },
         appUrlTemplate: `${sandbox.clusterUrls.uat}/_sandbox/apps/{{namespace}}`,
         dashboardUrlTemplate: `${sandbox.clusterUrls.uat}/_sandbox/dashboards/{{namespace}}`,
       },

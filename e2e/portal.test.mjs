@@ -11,10 +11,14 @@
 // rollback-tab-after.png). Second of all, as it only reads: DORA's metrics of payments-api from
 // the history the sandbox GitHub sent as signed webhooks, on its overview and its DORA tab, the
 // commits behind lead time and their CSV, its team's card and the organisation page
-// (dora-tab.png, dora-drilldown.png, dora-org.png).
+// (dora-tab.png, dora-drilldown.png, dora-org.png). Last, ephemeral environments: a deploy/* push
+// ready in the Environments tab, its quota and policies seen with kubectl, extended, and another
+// swept once expired (environments-tab.png, environments-swept.png).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { resultsDir, startPortal, waitFor } from './portal.mjs';
@@ -745,3 +749,189 @@ function finished(token) {
     [],
   );
 }
+
+/** kubectl against this portal's sandbox UAT cluster: an independent client of its API. */
+function kubectl(...args) {
+  const home = mkdtempSync(join(tmpdir(), 'e2e-kubectl-'));
+  writeFileSync(join(home, 'kubeconfig'), '');
+  return new Promise(resolve => {
+    execFile(
+      process.env.KUBECTL ?? 'kubectl',
+      [
+        '--server',
+        portal.clusterUrls.uat,
+        '--token',
+        'sandbox',
+        '--insecure-skip-tls-verify',
+        '--request-timeout=10s',
+        ...args,
+      ],
+      {
+        env: {
+          PATH: process.env.PATH ?? '/usr/bin:/bin',
+          HOME: home,
+          KUBECONFIG: join(home, 'kubeconfig'),
+        },
+        timeout: 45_000,
+      },
+      (error, stdout, stderr) => {
+        rmSync(home, { recursive: true, force: true });
+        resolve({ ok: !error, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
+  });
+}
+
+/** Pushes a new commit to a branch of payments-api in this portal's sandbox GitHub. */
+async function pushBranch(branch, message) {
+  const res = await fetch(
+    `${portal.githubUrl}/_sandbox/repos/acme/payments-api/commits`,
+    {
+      method: 'POST',
+      headers: {
+        authorization: 'token sandbox-token',
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        branch,
+        message,
+        checks: [{ name: 'build', state: 'success' }],
+      }),
+    },
+  );
+  assert.equal(res.status, 201, await res.text());
+}
+
+test(
+  'a developer pushes deploy/try-this, finds it ready in the Environments tab, extends it, and an expired one is swept',
+  { timeout: 300_000 },
+  async () => {
+    const page = await browser.newPage({
+      viewport: { width: 1400, height: 1100 },
+    });
+    await signIn(page);
+    await page.goto(
+      `${portal.appUrl}/catalog/default/component/payments-api/environments`,
+    );
+    await page
+      .getByText('Ephemeral environments for', { exact: false })
+      .first()
+      .waitFor({ timeout: 60_000 });
+
+    // A push to deploy/try-this in the sandbox GitHub: signed create and push webhooks.
+    const pushedAt = Date.now();
+    await pushBranch('deploy/try-this', 'Try this');
+    const live = page.getByRole('table', { name: 'Live environments' });
+    const row = live.locator('tr', {
+      has: page.getByText('deploy/try-this', { exact: true }),
+    });
+    await row.getByText('ready', { exact: true }).waitFor({ timeout: 60_000 });
+    const seconds = (Date.now() - pushedAt) / 1000;
+    console.log(
+      `deploy/try-this was ready in the tab ${seconds.toFixed(
+        1,
+      )} s after the push`,
+    );
+    assert.ok(seconds < 30, `ready within seconds, took ${seconds} s`);
+
+    const listed = await api(
+      '/entities/default/component/payments-api/ephemeral-environments',
+    );
+    const env = listed.items.find(
+      e => e.branch === 'deploy/try-this' && e.status === 'ready',
+    );
+    assert.match(env.namespace, /^payments-api-try-this-[0-9a-f]{10}$/);
+    await row.getByText(env.namespace).first().waitFor();
+    await row.getByRole('progressbar', { name: /^pods: 1 of 10$/ }).waitFor();
+
+    // What it was given, through kubectl.
+    const quota = await kubectl(
+      'get',
+      'resourcequota',
+      'ephemeral-quota',
+      '-n',
+      env.namespace,
+      '-o',
+      'json',
+    );
+    assert.ok(quota.ok, quota.stderr);
+    assert.equal(JSON.parse(quota.stdout).spec.hard.pods, '10');
+    const policies = await kubectl(
+      'get',
+      'networkpolicies',
+      '-n',
+      env.namespace,
+      '-o',
+      'name',
+    );
+    assert.ok(policies.ok, policies.stderr);
+    assert.deepEqual(policies.stdout.trim().split('\n').sort(), [
+      'networkpolicy.networking.k8s.io/ephemeral-allow',
+      'networkpolicy.networking.k8s.io/ephemeral-default-deny',
+    ]);
+
+    // Extend by an hour: the countdown, the label and the annotation move.
+    const timer = page.getByRole('timer', {
+      name: 'Time left for deploy/try-this',
+    });
+    assert.match(await timer.textContent(), /^0:\d\d left$/);
+    await page.getByRole('button', { name: 'Extend deploy/try-this' }).click();
+    await page.getByRole('menuitem', { name: /^\+1 h/ }).click();
+    await page
+      .getByRole('timer', { name: 'Time left for deploy/try-this' })
+      .getByText(/^1:00:\d\d left$/)
+      .waitFor({ timeout: 15_000 });
+    const extended = await api(`/ephemeral-environments/${env.id}`);
+    assert.equal(
+      Date.parse(extended.expiresAt),
+      Date.parse(env.expiresAt) + 3_600_000,
+    );
+    const ns = await kubectl('get', 'namespace', env.namespace, '-o', 'json');
+    const metadata = JSON.parse(ns.stdout).metadata;
+    assert.equal(
+      metadata.labels.expiration,
+      `${extended.expiresAt.slice(0, 19).replace(/:/g, '-')}Z`,
+    );
+    assert.equal(
+      metadata.annotations['delivery.backstage.io/expiration'],
+      `${extended.expiresAt.slice(0, 19)}Z`,
+    );
+    await page.screenshot({
+      path: join(resultsDir, 'environments-tab.png'),
+      fullPage: true,
+    });
+
+    // Another branch, not extended: it expires after 45 s and the sweep (every 5 s) removes it.
+    await pushBranch('deploy/short-lived', 'Try something quick');
+    const shortRow = live.locator('tr', {
+      has: page.getByText('deploy/short-lived', { exact: true }),
+    });
+    await shortRow
+      .getByText('ready', { exact: true })
+      .waitFor({ timeout: 60_000 });
+    const short = (
+      await api(
+        '/entities/default/component/payments-api/ephemeral-environments',
+      )
+    ).items.find(
+      e => e.branch === 'deploy/short-lived' && e.status === 'ready',
+    );
+    const deleted = page.getByRole('table', { name: 'Deleted environments' });
+    await deleted
+      .getByText('deploy/short-lived', { exact: true })
+      .waitFor({ timeout: 120_000 });
+    const swept = await api(`/ephemeral-environments/${short.id}`);
+    assert.equal(swept.status, 'deleted');
+    assert.equal(swept.statusReason, 'expired');
+    assert.ok(Date.parse(swept.deletedAt) >= Date.parse(short.expiresAt));
+    const gone = await kubectl('get', 'namespace', short.namespace);
+    assert.equal(gone.ok, false);
+    assert.match(gone.stderr, /NotFound|not found/);
+    // The extended one is still there.
+    await row.getByText('ready', { exact: true }).waitFor();
+    await page.screenshot({
+      path: join(resultsDir, 'environments-swept.png'),
+      fullPage: true,
+    });
+  },
+);
