@@ -246,3 +246,14 @@ export function isExpired(
 ): boolean {
   return !env.persistent && env.expiresAt.getTime() <= now.getTime();
 }
+
+/** How a flag an environment started with reads: `off`, `on`, `off, targeted`, `disabled`. */
+export function ephemeralFlagSummary(flag: {
+  state: string;
+  defaultVariant?: string;
+  targeted?: boolean;
+}): string {
+  if (flag.state === 'DISABLED') return 'disabled';
+  const value = flag.defaultVariant ?? 'enabled';
+  return flag.targeted ? `${value}, targeted` : value;
+}

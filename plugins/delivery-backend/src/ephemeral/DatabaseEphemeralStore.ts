@@ -26,6 +26,8 @@ export interface EphemeralFlagRecord {
   key: string;
   state: string;
   defaultVariant?: string;
+  /** Targeting rules decide for some users. */
+  targeted?: boolean;
 }
 
 /** An ephemeral environment as stored. */

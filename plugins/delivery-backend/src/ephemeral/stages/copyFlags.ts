@@ -1,3 +1,4 @@
+import { ephemeralFlagSummary as flagSummary } from '@internal/plugin-delivery-common';
 import { NamespaceProvider } from '../../providers/kubernetes/NamespaceProvider';
 import { EphemeralFlagRecord } from '../DatabaseEphemeralStore';
 import { flagsConfigMap } from '../manifests';
@@ -25,13 +26,17 @@ export function createCopyFlagsStage(deps: {
       entityRef,
     );
     const parsed = JSON.parse(configuration) as {
-      flags?: Record<string, { state?: string; defaultVariant?: string }>;
+      flags?: Record<
+        string,
+        { state?: string; defaultVariant?: string; targeting?: unknown }
+      >;
     };
     const flags: EphemeralFlagRecord[] = Object.entries(parsed.flags ?? {}).map(
       ([key, flag]) => ({
         key,
         state: flag.state ?? 'DISABLED',
         ...(flag.defaultVariant ? { defaultVariant: flag.defaultVariant } : {}),
+        ...(flag.targeting ? { targeted: true } : {}),
       }),
     );
     await ctx.fence();
@@ -49,7 +54,7 @@ export function createCopyFlagsStage(deps: {
       flags.length > 0
         ? `Copied ${flags.length} flag${flags.length > 1 ? 's' : ''} from ${
             deps.copyFrom
-          }: ${flags.map(f => `${f.key} ${f.state}`).join(', ')}`
+          }: ${flags.map(f => `${f.key} ${flagSummary(f)}`).join(', ')}`
         : `${entityRef} has no flags in ${deps.copyFrom}`,
     );
     return { type: 'done' };

@@ -146,7 +146,11 @@ describe('EnvironmentsTab', () => {
       within(flags)
         .getAllByRole('listitem')
         .map(f => f.textContent),
-    ).toEqual(['new-checkout ENABLED', 'search-ranking DISABLED']);
+    ).toEqual([
+      'new-checkout on',
+      'fast-search off, targeted',
+      'search-ranking disabled',
+    ]);
 
     // Being created: the stage it is at, by its name in the Deployments tab's stepper.
     const inProgress = row('deploy/faster-search');

@@ -2597,6 +2597,13 @@ export const spec = {
           },
           defaultVariant: {
             type: 'string',
+            description:
+              'The variant served when no targeting rule applies (e.g. `on`, `off`).',
+          },
+          targeted: {
+            type: 'boolean',
+            description:
+              'Whether targeting rules (a gradual rollout, segments) decide for some users.',
           },
         },
         required: ['key', 'state'],

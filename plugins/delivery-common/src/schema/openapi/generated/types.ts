@@ -1415,7 +1415,10 @@ export type components = {
       key: string;
       /** @description ENABLED or DISABLED, as flagd has it. */
       state: string;
+      /** @description The variant served when no targeting rule applies (e.g. `on`, `off`). */
       defaultVariant?: string;
+      /** @description Whether targeting rules (a gradual rollout, segments) decide for some users. */
+      targeted?: boolean;
     };
     /** @description A service's ephemeral environment for one `deploy/*` branch: a namespace with a quota, a limit range and a deny-by-default network policy, running the service's workload (copied from UAT) with the branch's build, until it expires. */
     EphemeralEnvironment: {

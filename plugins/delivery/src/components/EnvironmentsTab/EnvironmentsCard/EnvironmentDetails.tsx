@@ -3,7 +3,10 @@ import Box from '@material-ui/core/Box';
 import Grid from '@material-ui/core/Grid';
 import Typography from '@material-ui/core/Typography';
 import Alert from '@material-ui/lab/Alert';
-import { EphemeralEnvironment } from '@internal/plugin-delivery-common';
+import {
+  EphemeralEnvironment,
+  ephemeralFlagSummary,
+} from '@internal/plugin-delivery-common';
 import { useEphemeralContext } from '../../../hooks/EphemeralContext';
 import { useEphemeralEnvironment } from '../../../hooks/useEphemeralEnvironments';
 import { DeploymentStepper } from '../../DeploymentsTab/Deployment/DeploymentStepper';
@@ -82,7 +85,7 @@ export function EnvironmentDetails({ env }: { env: EphemeralEnvironment }) {
               ? 'none'
               : current.flags.map(f => (
                   <div key={f.key}>
-                    <code>{f.key}</code> {f.state}
+                    <code>{f.key}</code> {ephemeralFlagSummary(f)}
                     {f.defaultVariant ? ` (${f.defaultVariant})` : ''}
                   </div>
                 ))}

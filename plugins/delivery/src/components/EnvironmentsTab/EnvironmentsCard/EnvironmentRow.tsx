@@ -11,6 +11,7 @@ import KeyboardArrowUpIcon from '@material-ui/icons/KeyboardArrowUp';
 import {
   EphemeralBuild,
   EphemeralEnvironment,
+  ephemeralFlagSummary,
 } from '@internal/plugin-delivery-common';
 import { formatAge, formatUser, shortSha } from '../../DeploymentsTab/shared';
 import {
@@ -42,7 +43,8 @@ function FlagsSummary({ env }: { env: EphemeralEnvironment }) {
           component="div"
           role="listitem"
         >
-          <code style={{ whiteSpace: 'nowrap' }}>{f.key}</code> {f.state}
+          <code style={{ whiteSpace: 'nowrap' }}>{f.key}</code>{' '}
+          {ephemeralFlagSummary(f)}
         </Typography>
       ))}
       {extra > 0 && (

@@ -84,6 +84,12 @@ export function ephemeralEnv(
     ],
     flags: [
       { key: 'new-checkout', state: 'ENABLED', defaultVariant: 'on' },
+      {
+        key: 'fast-search',
+        state: 'ENABLED',
+        defaultVariant: 'off',
+        targeted: true,
+      },
       { key: 'search-ranking', state: 'DISABLED', defaultVariant: 'classic' },
     ],
     stages: [
