@@ -884,6 +884,7 @@ export const deliveryPlugin = createBackendPlugin({
               deployments: store,
               rollbacks: rollbackStore,
               decisions,
+              environments: ephemeralStore,
               retention: delivery.retention,
               now: new Date(),
             });
@@ -892,11 +893,12 @@ export const deliveryPlugin = createBackendPlugin({
                 pruned.runs +
                 pruned.deployments +
                 pruned.rollbacks +
-                pruned.decisions >
+                pruned.decisions +
+                pruned.environments >
               0
             ) {
               logger.info(
-                `Retention: deleted ${pruned.logs} log lines, ${pruned.runs} runs, ${pruned.deployments} deployments, ${pruned.rollbacks} rollbacks and ${pruned.decisions} rollback decisions`,
+                `Retention: deleted ${pruned.logs} log lines, ${pruned.runs} runs, ${pruned.deployments} deployments, ${pruned.rollbacks} rollbacks, ${pruned.decisions} rollback decisions and ${pruned.environments} deleted ephemeral environments`,
               );
             }
           },

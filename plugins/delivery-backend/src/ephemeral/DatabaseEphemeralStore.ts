@@ -424,6 +424,14 @@ export class DatabaseEphemeralStore {
     return n > 0;
   }
 
+  /** Forgets environments deleted before `before` (retention); live ones are never touched. */
+  async pruneDeleted(options: { before: Date }): Promise<number> {
+    return this.db<Row>(TABLE)
+      .whereNull('live_namespace')
+      .where('deleted_at', '<', options.before.getTime())
+      .delete();
+  }
+
   // ---- inbox ------------------------------------------------------------------------------
 
   /** Writes a delivery to the inbox before it is processed; returns its id. */

@@ -209,6 +209,16 @@ describe.each(databases.eachSupportedId())(
       const again = await replica().sweep({ type: 'system', ref: 'delivery' });
       expect(again).toMatchObject({ deleted: [], failed: [] });
       expect(told).toHaveLength(expired.length);
+
+      // Retention forgets deleted environments, never live ones.
+      expect(
+        await store.pruneDeleted({ before: new Date(now.getTime() - HOUR) }),
+      ).toBe(0);
+      expect(
+        await store.pruneDeleted({ before: new Date(Date.now() + 1000) }),
+      ).toBe(expired.length);
+      expect(await store.get(expired[1].id)).toBeUndefined();
+      expect((await store.get(fresh.id))?.status).toBe('ready');
     });
   },
 );

@@ -3,7 +3,8 @@ import { RunStore } from '../engine';
 
 /**
  * Applies `delivery.retention`: logs of runs finished longer ago than `logsMs` go, and runs,
- * deployments, rollbacks and the rollback engine's decisions older than `runsMs` go entirely.
+ * deployments, rollbacks, the rollback engine's decisions and ephemeral environments deleted
+ * longer ago than `runsMs` go entirely.
  * Nothing unfinished is touched; incidents stay (DORA counts them).
  */
 export async function pruneDelivery(options: {
@@ -11,6 +12,7 @@ export async function pruneDelivery(options: {
   deployments: Pick<DeploymentStore, 'prune'>;
   rollbacks?: { pruneRollbacks(o: { before: Date }): Promise<number> };
   decisions?: { prune(o: { before: Date }): Promise<number> };
+  environments?: { pruneDeleted(o: { before: Date }): Promise<number> };
   retention: { logsMs: number; runsMs: number };
   now: Date;
 }): Promise<{
@@ -19,6 +21,7 @@ export async function pruneDelivery(options: {
   deployments: number;
   rollbacks: number;
   decisions: number;
+  environments: number;
 }> {
   const { retention, now } = options;
   const runsBefore = new Date(now.getTime() - retention.runsMs);
@@ -31,11 +34,14 @@ export async function pruneDelivery(options: {
     (await options.rollbacks?.pruneRollbacks({ before: runsBefore })) ?? 0;
   const decisions =
     (await options.decisions?.prune({ before: runsBefore })) ?? 0;
+  const environments =
+    (await options.environments?.pruneDeleted({ before: runsBefore })) ?? 0;
   return {
     logs: pruned.logs,
     runs: pruned.runs.length,
     deployments,
     rollbacks,
     decisions,
+    environments,
   };
 }
