@@ -235,7 +235,11 @@ describe('ephemeral environments against the sandbox', () => {
     );
     const env = await until(
       async () => byBranch(await list(), 'deploy/try-this'),
-      e => e?.status === 'ready' || e?.status === 'failed',
+      // Ready is written by the last stage, which then ends: wait for the run to end too.
+      e =>
+        e?.status === 'failed' ||
+        (e?.status === 'ready' &&
+          e.stages.every((s: any) => s.status === 'succeeded')),
     );
     expect(env.statusReason).toBeUndefined();
     expect(env.status).toBe('ready');
@@ -414,7 +418,10 @@ describe('ephemeral environments against the sandbox', () => {
     ).toBe(202);
     const updated = await until(
       async () => byBranch(await list(), 'deploy/try-this'),
-      e => e.commitSha === SHA2 && e.status === 'ready',
+      e =>
+        e.commitSha === SHA2 &&
+        e.status === 'ready' &&
+        e.stages.every((s: any) => s.status === 'succeeded'),
     );
     expect(updated.id).toBe(before.id);
     expect(updated.namespace).toBe(before.namespace);
