@@ -363,6 +363,9 @@ describe('the built backend', () => {
         FLAGD_SYNC_TOKEN: 'sandbox-flagd-token',
         PAGERDUTY_ROUTING_KEY: 'sandboxpagerdutyroutingkey000001',
         GITHUB_WEBHOOK_SECRET: 'production-test-webhook-secret',
+        EPHEMERAL_APP_URL_TEMPLATE: 'https://{{namespace}}.preview.example.com',
+        EPHEMERAL_DASHBOARD_URL_TEMPLATE:
+          'https://grafana.example.com/d/ns?var-namespace={{namespace}}',
         ...Object.fromEntries(
           Object.entries(sandbox.clusterUrls).flatMap(([name, url]) => [
             [`K8S_${name.toUpperCase()}_URL`, url],
