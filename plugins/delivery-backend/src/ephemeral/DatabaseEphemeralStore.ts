@@ -264,13 +264,22 @@ export class DatabaseEphemeralStore {
     return [...live, ...deleted].map(toRecord);
   }
 
-  /** Every live environment (the sweep's orphan check). */
-  async liveNamespaces(cluster: string): Promise<Set<string>> {
+  /** Every live environment of a cluster, in short (the sweep's checks against the cluster). */
+  async liveEnvironments(
+    cluster: string,
+  ): Promise<
+    Array<Pick<EphemeralRecord, 'id' | 'namespace' | 'status' | 'updatedAt'>>
+  > {
     const rows = await this.db<Row>(TABLE)
       .where({ cluster })
       .whereNotNull('live_namespace')
-      .select('live_namespace');
-    return new Set(rows.map(r => r.live_namespace!));
+      .select('id', 'namespace', 'status', 'updated_at');
+    return rows.map(r => ({
+      id: r.id,
+      namespace: r.namespace,
+      status: r.status,
+      updatedAt: date(r.updated_at)!,
+    }));
   }
 
   /**

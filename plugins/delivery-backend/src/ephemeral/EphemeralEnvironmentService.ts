@@ -530,8 +530,20 @@ export class EphemeralEnvironmentService {
         throw error;
       }
     }
-    if (existing.commitSha === commitSha || existing.status === 'deleting') {
-      return undefined;
+    if (existing.status === 'deleting') return undefined;
+    if (existing.commitSha === commitSha) {
+      // The same commit again (a redelivery) changes nothing, unless the environment was made
+      // and its namespace is gone (deleted by hand, a cluster rebuilt): then it is made again.
+      const made = existing.status === 'ready' || existing.status === 'failed';
+      if (
+        !made ||
+        (await this.deps.namespaces.namespaceExists({
+          cluster: existing.cluster,
+          name: existing.namespace,
+        }))
+      ) {
+        return undefined;
+      }
     }
     const now = this.#now();
     const image = await this.#image(options.service, commitSha);
@@ -560,7 +572,8 @@ export class EphemeralEnvironmentService {
         id: runId,
         subject: existing.entityRef,
         input: this.#input(changed, true),
-        stages: environmentStages(true),
+        // Made again from nothing: its flags too.
+        stages: environmentStages(existing.commitSha !== commitSha),
         transaction: trx,
       });
       return changed;
@@ -788,10 +801,10 @@ export class EphemeralEnvironmentService {
           name: env.namespace,
         }),
       ),
-      store.liveNamespaces(config.cluster),
+      store.liveEnvironments(config.cluster),
       namespaces.listNamespaces({
         cluster: config.cluster,
-        labelSelector: `${EPHEMERAL_LABEL}=true,${EPHEMERAL_LABEL_MANAGED_BY}=${EPHEMERAL_MANAGED_BY},${EPHEMERAL_LABEL_PERSISTENT}!=true`,
+        labelSelector: `${EPHEMERAL_LABEL}=true,${EPHEMERAL_LABEL_MANAGED_BY}=${EPHEMERAL_MANAGED_BY}`,
       }),
     ]);
     const gone: EphemeralRecord[] = [];
@@ -818,10 +831,12 @@ export class EphemeralEnvironmentService {
         },
       ),
     );
+    const liveNames = new Set(live.map(e => e.namespace));
     // Orphans: expired namespaces of ours that no live environment owns.
     const orphans = labelled.filter(ns => {
-      if (live.has(ns.name) || claimedNames.has(ns.name)) return false;
+      if (liveNames.has(ns.name) || claimedNames.has(ns.name)) return false;
       if (ns.phase === 'Terminating') return false;
+      if (ns.labels[EPHEMERAL_LABEL_PERSISTENT] === 'true') return false;
       const expires = parseExpirationLabel(
         ns.labels[EPHEMERAL_LABEL_EXPIRATION] ?? '',
       );
@@ -841,6 +856,23 @@ export class EphemeralEnvironmentService {
         });
       }
     });
+    // Vanished: environments that were made, whose namespace someone deleted outside the
+    // portal (or a cluster that lost it). They are over; a push of the branch makes a new one.
+    const present = new Set(labelled.map(ns => ns.name));
+    const vanished = live.filter(
+      e =>
+        (e.status === 'ready' || e.status === 'failed') &&
+        !present.has(e.namespace) &&
+        !claimedNames.has(e.namespace) &&
+        now.getTime() - e.updatedAt.getTime() > 60_000,
+    );
+    const vanishedReason = 'its namespace was deleted outside the portal';
+    const markedVanished = new Set(
+      await store.markDeleted(
+        vanished.map(e => e.id),
+        { by, reason: vanishedReason, at: this.#now() },
+      ),
+    );
     const durationMs = Date.now() - started;
     const done = gone.filter(e => marked.has(e.id));
     for (const env of done) {
@@ -861,6 +893,18 @@ export class EphemeralEnvironmentService {
         })
         .then(e => e.success())
         .catch(() => {});
+    }
+    for (const env of vanished.filter(e => markedVanished.has(e.id))) {
+      this.deps.logger.warn(
+        `Ephemeral environment ${env.id}: ${vanishedReason} (${env.namespace}); marked deleted`,
+      );
+      const record = await store.get(env.id);
+      if (record) {
+        this.#audit('ephemeral-environment-delete', actor, record, {
+          reason: vanishedReason,
+        });
+        void this.deps.events.changed(record);
+      }
     }
     // People are told after the sweep, so that telling them never slows it down.
     void this.#tellDeleted(done);

@@ -400,6 +400,29 @@ describe('ephemeral environments against the sandbox', () => {
       Object.keys(JSON.parse(flags.data['flags.flagd.json']).flags),
     ).toEqual(['http2-payment-client']);
 
+    // Its namespace deleted by hand: the same push again makes it again, flags and all.
+    const removed = await kubectl('delete', 'namespace', env.namespace);
+    expect(removed.code).toBe(0);
+    expect((await deliver('push', push('deploy/try-this', SHA1))).status).toBe(
+      202,
+    );
+    const remade = await until(
+      async () => byBranch(await list(), 'deploy/try-this'),
+      e =>
+        e.stages[0]?.startedAt !== env.stages[0].startedAt &&
+        e.status === 'ready' &&
+        e.stages.every((s: any) => s.status === 'succeeded'),
+    );
+    expect(remade.id).toBe(env.id);
+    expect(remade.stages.map((s: any) => s.name)).toContain('copy-flags');
+    await kubectlJson(
+      'get',
+      'resourcequota',
+      'ephemeral-quota',
+      '-n',
+      env.namespace,
+    );
+
     // A redelivery of the same push changes nothing.
     expect((await deliver('push', push('deploy/try-this', SHA1))).status).toBe(
       202,

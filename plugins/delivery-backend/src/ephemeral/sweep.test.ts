@@ -89,7 +89,12 @@ describe.each(databases.eachSupportedId())(
 
       const make = async (
         i: number,
-        options: { expiresAt: Date; persistent?: boolean },
+        options: {
+          expiresAt: Date;
+          persistent?: boolean;
+          status?: EphemeralRecord['status'];
+          inCluster?: boolean;
+        },
       ): Promise<EphemeralRecord> => {
         const branch = `deploy/sweep-${i}`;
         const env: EphemeralRecord = {
@@ -99,7 +104,7 @@ describe.each(databases.eachSupportedId())(
           cluster: 'uat',
           namespace: ephemeralNamespaceName(SERVICE, branch),
           commitSha: 'a'.repeat(40),
-          status: 'ready',
+          status: options.status ?? 'ready',
           createdBy: 'user:default/dev-one',
           createdAt: new Date(now.getTime() - 4 * HOUR),
           updatedAt: new Date(now.getTime() - 4 * HOUR),
@@ -107,11 +112,13 @@ describe.each(databases.eachSupportedId())(
           persistent: options.persistent ?? false,
         };
         await store.insert(env);
-        await namespaces.applyNamespace({
-          cluster: 'uat',
-          name: env.namespace,
-          ...namespaceMetadata(env),
-        });
+        if (options.inCluster ?? true) {
+          await namespaces.applyNamespace({
+            cluster: 'uat',
+            name: env.namespace,
+            ...namespaceMetadata(env),
+          });
+        }
         return env;
       };
       const expired = [];
@@ -145,6 +152,27 @@ describe.each(databases.eachSupportedId())(
         cluster: 'uat',
         name: orphanName,
         ...namespaceMetadata(orphan),
+      });
+      // Made, then its namespace deleted by hand: the environment is over.
+      const vanished = await make(102, {
+        expiresAt: new Date(now.getTime() + HOUR),
+        inCluster: false,
+      });
+      // Still being created: its namespace is yet to come.
+      const creating = await make(103, {
+        expiresAt: new Date(now.getTime() + HOUR),
+        status: 'creating',
+        inCluster: false,
+      });
+      // Expired and ours, but labelled persistent by an admin: left alone.
+      await namespaces.applyNamespace({
+        cluster: 'uat',
+        name: 'kept-by-hand',
+        ...namespaceMetadata({
+          ...orphan,
+          branch: 'deploy/kept',
+          persistent: true,
+        }),
       });
       // Someone else's namespace with an expiration label: not ours to delete.
       await namespaces.applyNamespace({
@@ -180,6 +208,12 @@ describe.each(databases.eachSupportedId())(
       }
       expect((await store.get(persistent.id))?.status).toBe('ready');
       expect((await store.get(fresh.id))?.status).toBe('ready');
+      expect(await store.get(vanished.id)).toMatchObject({
+        status: 'deleted',
+        statusReason: 'its namespace was deleted outside the portal',
+        deletedBy: 'delivery',
+      });
+      expect((await store.get(creating.id))?.status).toBe('creating');
 
       const left = await namespaces.listNamespaces({
         cluster: 'uat',
@@ -190,7 +224,12 @@ describe.each(databases.eachSupportedId())(
         .map(ns => ns.name)
         .sort();
       expect(alive).toEqual(
-        [persistent.namespace, fresh.namespace, 'team-sandbox'].sort(),
+        [
+          persistent.namespace,
+          fresh.namespace,
+          'kept-by-hand',
+          'team-sandbox',
+        ].sort(),
       );
       expect(
         left.find(ns => ns.name === 'team-sandbox')?.labels[
@@ -216,7 +255,7 @@ describe.each(databases.eachSupportedId())(
       ).toBe(0);
       expect(
         await store.pruneDeleted({ before: new Date(Date.now() + 1000) }),
-      ).toBe(expired.length);
+      ).toBe(expired.length + 1);
       expect(await store.get(expired[1].id)).toBeUndefined();
       expect((await store.get(fresh.id))?.status).toBe('ready');
     });

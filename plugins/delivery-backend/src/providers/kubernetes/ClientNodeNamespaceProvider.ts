@@ -146,6 +146,17 @@ export class ClientNodeNamespaceProvider implements NamespaceProvider {
     return patched !== undefined;
   }
 
+  async namespaceExists(options: {
+    cluster: string;
+    name: string;
+  }): Promise<boolean> {
+    const { cluster, name } = options;
+    const found = await this.#call(cluster, `read namespace ${name}`, c =>
+      c.core.readNamespace({ name }),
+    );
+    return found !== undefined;
+  }
+
   async deleteNamespace(options: {
     cluster: string;
     name: string;

@@ -45,6 +45,8 @@ export interface NamespaceProvider {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
   }): Promise<boolean>;
+  /** Whether a namespace exists (terminating ones do). */
+  namespaceExists(options: { cluster: string; name: string }): Promise<boolean>;
   /** Deletes a namespace (and all in it); false when it was already gone. */
   deleteNamespace(options: { cluster: string; name: string }): Promise<boolean>;
   /** Namespaces matching a label selector. */
