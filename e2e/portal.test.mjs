@@ -95,9 +95,8 @@ test(
     await page.goto(
       `${portal.appUrl}/catalog/default/component/payments-api/deployments`,
     );
-    await page
-      .getByText('Environments', { exact: true })
-      .waitFor({ timeout: 60_000 });
+    // The environments card's rows (its title, "Environments", is also the name of a tab now).
+    await page.getByText('uat / payments').waitFor({ timeout: 60_000 });
     for (const [env, tag] of Object.entries(expected)) {
       const row = page.locator('tr', {
         has: page.getByText(`${env} / payments`),
