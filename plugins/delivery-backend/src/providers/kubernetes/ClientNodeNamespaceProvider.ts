@@ -236,11 +236,8 @@ export class ClientNodeNamespaceProvider implements NamespaceProvider {
         );
         return 'replaced';
       } catch (error) {
-        if (isTerminating(error)) {
-          throw new ConflictError(
-            `Namespace ${object.metadata.namespace} in cluster '${cluster}' is being deleted`,
-          );
-        }
+        // Every call goes through callCluster, which wraps the API's answer in an
+        // UpstreamError: the namespace's state is in its cause.
         if (
           error instanceof UpstreamError &&
           isTerminating((error as { cause?: unknown }).cause)
