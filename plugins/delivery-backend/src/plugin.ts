@@ -576,38 +576,13 @@ export const deliveryPlugin = createBackendPlugin({
               type: 'ephemeral',
               id: record.id,
             }),
-          told: (type, record, detail) => {
-            const links = environmentLinks(ephemeralConfig, record);
-            const titles = {
-              ready: `Environment ${record.namespace} is ready`,
-              updated: `Environment ${
-                record.namespace
-              } runs ${record.commitSha.slice(0, 7)}`,
-              expiring: `Environment ${record.namespace} expires soon`,
-              deleted: `Environment ${record.namespace} was deleted`,
-              failed: `Environment ${record.namespace} failed`,
-            };
-            return notifier.environmentEvent({
+          told: (type, record, detail) =>
+            notifier.environmentEvent({
               type,
-              id: record.id,
-              entityRef: record.entityRef,
-              namespace: record.namespace,
-              branch: record.branch,
-              createdBy: record.createdBy,
-              title: titles[type],
-              description: `${record.branch} of ${
-                record.entityRef
-              } at ${record.commitSha.slice(0, 7)} in ${record.namespace} (${
-                record.cluster
-              }): ${detail}`,
-              links: [
-                ...(links.appUrl ? [{ title: 'app', url: links.appUrl }] : []),
-                ...(links.dashboardUrl
-                  ? [{ title: 'dashboard', url: links.dashboardUrl }]
-                  : []),
-              ],
-            });
-          },
+              environment: record,
+              detail,
+              links: environmentLinks(ephemeralConfig, record),
+            }),
         };
         const ephemeral = new EphemeralEnvironmentService({
           store: ephemeralStore,

@@ -311,44 +311,67 @@ export class Notifier {
    */
   async environmentEvent(event: {
     type: 'ready' | 'updated' | 'expiring' | 'deleted' | 'failed';
-    id: string;
-    entityRef: string;
-    namespace: string;
-    branch: string;
-    createdBy: string;
-    title: string;
-    description: string;
-    links: Array<{ title: string; url: string }>;
+    environment: {
+      id: string;
+      entityRef: string;
+      namespace: string;
+      branch: string;
+      cluster: string;
+      commitSha: string;
+      createdBy: string;
+    };
+    /** What happened, e.g. `ready until <time>` or the reason it was deleted. */
+    detail: string;
+    links: { appUrl?: string; dashboardUrl?: string };
   }): Promise<void> {
+    const env = event.environment;
+    const sha = env.commitSha.slice(0, 7);
+    const titles = {
+      ready: `Environment ${env.namespace} is ready`,
+      updated: `Environment ${env.namespace} runs ${sha}`,
+      expiring: `Environment ${env.namespace} expires soon`,
+      deleted: `Environment ${env.namespace} was deleted`,
+      failed: `Environment ${env.namespace} failed`,
+    };
+    const title = titles[event.type];
+    const description = `${env.branch} of ${env.entityRef} at ${sha} in ${env.namespace} (${env.cluster}): ${event.detail}`;
+    const links = [
+      ...(event.links.appUrl
+        ? [{ title: 'app', url: event.links.appUrl }]
+        : []),
+      ...(event.links.dashboardUrl
+        ? [{ title: 'dashboard', url: event.links.dashboardUrl }]
+        : []),
+    ];
     const { notifications, logger } = this.options;
-    const link = this.environmentsLink(event.entityRef);
+    const link = this.environmentsLink(env.entityRef);
     const severity: 'low' | 'normal' | 'high' =
       event.type === 'expiring' || event.type === 'failed' ? 'high' : 'normal';
-    const linkText = event.links.map(l => `<${l.url}|${l.title}>`).join(' · ');
+    const linkText = links.map(l => `<${l.url}|${l.title}>`).join(' · ');
     await Promise.all([
       notifications
         ?.send({
-          recipients: { type: 'entity', entityRef: event.createdBy },
+          recipients: { type: 'entity', entityRef: env.createdBy },
           payload: {
-            title: event.title,
-            description: event.description,
+            title,
+            description,
             link,
             severity,
-            topic: `delivery:${event.id}`,
-            scope: `delivery:${event.id}:${event.type}`,
+            topic: `delivery:${env.id}`,
+            scope: `delivery:${env.id}:${event.type}`,
           },
         })
         .catch(error =>
           logger.warn(
-            `Could not tell ${event.createdBy} about ${event.id}: ${error}`,
+            `Could not tell ${env.createdBy} about ${env.id}: ${error}`,
           ),
         ),
       event.type === 'ready' || event.type === 'updated'
         ? this.#postChat(
-            `*${event.title}* — ${event.description} (${event.createdBy}) ${
+            `*${title}* — ${description} (${env.createdBy}) ${
               linkText ? `${linkText} · ` : ''
             }<${link}|open>`,
-            event.id,
+            env.id,
           )
         : undefined,
     ]);
