@@ -42,7 +42,7 @@ import { GitHubProvider } from '../providers/github';
 import { KubernetesProvider } from '../providers/kubernetes';
 import { NamespaceProvider } from '../providers/kubernetes/NamespaceProvider';
 import { DeliveryEntity } from '../services/EntityResolver';
-import { Actor } from '../services/ServiceAuthorizer';
+import { Actor, ServiceAuthorizer } from '../services/ServiceAuthorizer';
 import { stagesToApi } from '../services/stagesToApi';
 import { EphemeralConfig, environmentLinks } from './config';
 import {
@@ -118,6 +118,8 @@ async function pool<T, R>(
  * before the cluster is touched, so a replica that dies leaves work the next one finishes.
  */
 export class EphemeralEnvironmentService {
+  readonly #authorizer: ServiceAuthorizer;
+
   constructor(
     private readonly deps: {
       store: DatabaseEphemeralStore;
@@ -138,7 +140,9 @@ export class EphemeralEnvironmentService {
       sweepConcurrency?: number;
       now?: () => Date;
     },
-  ) {}
+  ) {
+    this.#authorizer = new ServiceAuthorizer({ permissions: deps.permissions });
+  }
 
   #now(): Date {
     return this.deps.now?.() ?? new Date();
@@ -273,11 +277,7 @@ export class EphemeralEnvironmentService {
     actor: EnvironmentActor,
   ): Promise<boolean> {
     if (actor.type === 'system') return true;
-    const [decision] = await this.deps.permissions.authorize(
-      [{ permission, resourceRef: entityRef }],
-      { credentials: actor.credentials },
-    );
-    return decision.result === AuthorizeResult.ALLOW;
+    return this.#authorizer.allowed(permission, entityRef, actor);
   }
 
   async #isAdmin(actor: EnvironmentActor): Promise<boolean> {

@@ -25,7 +25,8 @@ export class ServiceAuthorizer {
   constructor(
     private readonly deps: {
       permissions: PermissionsService;
-      userInfo: UserInfoService;
+      /** Needed for {@link ServiceAuthorizer.onCall} only. */
+      userInfo?: UserInfoService;
       onCallGroup?: string;
     },
   ) {}
@@ -45,7 +46,7 @@ export class ServiceAuthorizer {
   /** Whether the actor is a member of the on-call group. */
   async onCall(actor: Actor): Promise<boolean> {
     const { onCallGroup, userInfo } = this.deps;
-    if (!onCallGroup) return false;
+    if (!onCallGroup || !userInfo) return false;
     const info = await userInfo.getUserInfo(actor.credentials);
     return info.ownershipEntityRefs.includes(onCallGroup);
   }
