@@ -106,6 +106,7 @@ import {
   createWorkloadStage,
 } from './ephemeral/stages';
 import { ClientNodeNamespaceProvider } from './providers/kubernetes/ClientNodeNamespaceProvider';
+import { WorkloadRegistrationService } from './services/WorkloadRegistrationService';
 import {
   createEscalateStage,
   createRecoveryVerifyStage,
@@ -726,6 +727,11 @@ export const deliveryPlugin = createBackendPlugin({
             rollback: { analysis, rollbacks },
             dora: doraService,
             ephemeral,
+            workloads: new WorkloadRegistrationService({
+              environments,
+              namespaces,
+              permissions: deps.permissions,
+            }),
             flagSync: {
               sync: flagSync,
               ...(flagsConfig.sync.token

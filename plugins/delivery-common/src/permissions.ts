@@ -107,6 +107,18 @@ export const deliveryEnvironmentAdminPermission = createPermission({
   attributes: { action: 'update' },
 });
 
+/**
+ * Register the service's workload in every delivery environment: create its namespace and first
+ * objects (a Deployment, Services, ConfigMaps) where they are missing. The scaffolder's
+ * `delivery:environments:register` does this for a new service, as the person running the
+ * template.
+ */
+export const deliveryWorkloadRegisterPermission = createPermission({
+  name: 'delivery.workload.register',
+  attributes: { action: 'create' },
+  resourceType: RESOURCE_TYPE_CATALOG_ENTITY,
+});
+
 /** Every delivery permission, for policies and the permission integration router. */
 export const deliveryPermissions = [
   deliveryDeployPermission,
@@ -123,4 +135,5 @@ export const deliveryPermissions = [
   deliveryEnvironmentCreatePermission,
   deliveryEnvironmentDeletePermission,
   deliveryEnvironmentAdminPermission,
+  deliveryWorkloadRegisterPermission,
 ];

@@ -20,6 +20,7 @@ import {
   EnvironmentActor,
   EphemeralEnvironmentService,
 } from '../ephemeral/EphemeralEnvironmentService';
+import { WorkloadRegistrationService } from '../services/WorkloadRegistrationService';
 
 /** The entries of `meta` that have a value. */
 function definedOnly(
@@ -51,6 +52,8 @@ export async function createRouter(options: {
   dora: DoraService;
   /** Ephemeral environments of deploy/* branches. */
   ephemeral: EphemeralEnvironmentService;
+  /** A new service's namespace and first workload in every environment. */
+  workloads: WorkloadRegistrationService;
 }) {
   const { httpAuth, auditor, entities, environments, commits, deployments } =
     options;
@@ -106,6 +109,35 @@ export async function createRouter(options: {
         entityRef: found.entityRef,
         environments: await environments.list(found),
       });
+    },
+  );
+
+  router.post(
+    '/entities/:namespace/:kind/:name/environments',
+    async (req, res) => {
+      const found = await service(req);
+      const who = await actor(req);
+      const { manifests, dryRun } = req.body;
+      const register = () =>
+        options.workloads.register(found, manifests, who, { dryRun });
+      res.json(
+        dryRun
+          ? await register()
+          : await audited(
+              req,
+              'workload-register',
+              {
+                entityRef: found.entityRef,
+                objects: manifests
+                  .map(
+                    m =>
+                      `${String(m.kind)}/${String((m.metadata as any)?.name)}`,
+                  )
+                  .join(','),
+              },
+              register,
+            ),
+      );
     },
   );
 

@@ -256,6 +256,49 @@ export class ClientNodeNamespaceProvider implements NamespaceProvider {
     });
   }
 
+  async createObject(options: {
+    cluster: string;
+    object: Applied;
+    dryRun?: boolean;
+  }): Promise<'created' | 'exists' | 'would-create'> {
+    const { cluster, object, dryRun } = options;
+    const what = `${object.kind} ${object.metadata.namespace ?? ''}/${
+      object.metadata.name
+    }`;
+    const existing = await this.#call(cluster, `read ${what}`, c =>
+      c.objects.read<KubernetesObject>({
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        metadata: object.metadata,
+      } as any),
+    );
+    if (existing) return 'exists';
+    if (dryRun) return 'would-create';
+    try {
+      await this.#call(
+        cluster,
+        `create ${what}`,
+        c => c.objects.create(object),
+        {
+          conflictIsRetry: true,
+        },
+      );
+      return 'created';
+    } catch (error) {
+      // Created by someone else between the read and the create: it exists.
+      if (error instanceof ConflictRetry) return 'exists';
+      if (
+        error instanceof UpstreamError &&
+        isTerminating((error as { cause?: unknown }).cause)
+      ) {
+        throw new ConflictError(
+          `Namespace ${object.metadata.namespace} in cluster '${cluster}' is being deleted`,
+        );
+      }
+      throw error;
+    }
+  }
+
   async readWorkloadManifests(options: {
     cluster: string;
     namespace: string;

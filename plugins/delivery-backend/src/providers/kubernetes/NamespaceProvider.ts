@@ -61,6 +61,17 @@ export interface NamespaceProvider {
       metadata: { name: string; namespace?: string };
     };
   }): Promise<'created' | 'replaced'>;
+  /**
+   * Creates an object unless one of its kind and name is there already, which is left as it is
+   * (`exists`). With `dryRun` nothing is created: `would-create` says what would be.
+   */
+  createObject(options: {
+    cluster: string;
+    object: KubernetesObject & {
+      metadata: { name: string; namespace?: string };
+    };
+    dryRun?: boolean;
+  }): Promise<'created' | 'exists' | 'would-create'>;
   /** A service's Deployment (as a full object) and its Services, to copy them elsewhere. */
   readWorkloadManifests(options: {
     cluster: string;

@@ -37,6 +37,7 @@ import type {
   KillFlag,
   LockQueue,
   PreviewFlag,
+  RegisterWorkload,
   RejectFlagChange,
   RequestDeployment,
   SetEphemeralPersistence,
@@ -169,6 +170,10 @@ export type EndpointMap = {
     PreviewFlag,
     'response'
   > & { response: PreviewFlag['response'] | ErrorBody };
+  '#post|/entities/{namespace}/{kind}/{name}/environments': Omit<
+    RegisterWorkload,
+    'response'
+  > & { response: RegisterWorkload['response'] | ErrorBody };
   '#post|/flag-changes/{id}/reject': Omit<RejectFlagChange, 'response'> & {
     response: RejectFlagChange['response'] | ErrorBody;
   };
@@ -566,6 +571,95 @@ export const spec = {
           },
         },
         required: ['entityRef', 'environments'],
+      },
+      RegisterWorkloadRequest: {
+        description:
+          "The objects of a service's workload, as Kubernetes manifests.",
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          manifests: {
+            type: 'array',
+            minItems: 1,
+            maxItems: 20,
+            items: {
+              type: 'object',
+              additionalProperties: true,
+            },
+          },
+          dryRun: {
+            type: 'boolean',
+          },
+        },
+        required: ['manifests'],
+      },
+      RegistrationResult: {
+        description:
+          'What happened to a namespace or object: created, there already (left as it is), or would be created (dry run).',
+        type: 'string',
+        enum: ['created', 'exists', 'would-create'],
+      },
+      WorkloadRegistration: {
+        description: "The service's namespace and objects in one environment.",
+        type: 'object',
+        properties: {
+          environment: {
+            type: 'string',
+          },
+          cluster: {
+            type: 'string',
+          },
+          namespace: {
+            type: 'string',
+          },
+          namespaceResult: {
+            $ref: '#/components/schemas/RegistrationResult',
+          },
+          objects: {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                kind: {
+                  type: 'string',
+                },
+                name: {
+                  type: 'string',
+                },
+                result: {
+                  $ref: '#/components/schemas/RegistrationResult',
+                },
+              },
+              required: ['kind', 'name', 'result'],
+            },
+          },
+        },
+        required: [
+          'environment',
+          'cluster',
+          'namespace',
+          'namespaceResult',
+          'objects',
+        ],
+      },
+      RegisterWorkloadResponse: {
+        description: 'The registration in each environment, in pipeline order.',
+        type: 'object',
+        properties: {
+          entityRef: {
+            type: 'string',
+          },
+          dryRun: {
+            type: 'boolean',
+          },
+          environments: {
+            type: 'array',
+            items: {
+              $ref: '#/components/schemas/WorkloadRegistration',
+            },
+          },
+        },
+        required: ['entityRef', 'dryRun', 'environments'],
       },
       CiState: {
         description: "Combined CI state of a commit, in GitHub's vocabulary.",
@@ -2936,6 +3030,68 @@ export const spec = {
             $ref: '#/components/responses/ErrorResponse',
           },
           '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '502': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '503': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+        },
+      },
+      post: {
+        operationId: 'RegisterWorkload',
+        description:
+          "Registers the service's workload in every environment: creates its namespace where it is missing, and each of the given objects (a Deployment labelled with the service's `backstage.io/kubernetes-id`, Services, ConfigMaps) where none of that kind and name is there. What exists is left as it is, so a retry finishes what a failed call started. With `dryRun` nothing changes and the answer says what would. 422 names each problem of the manifests (with its path).",
+        parameters: [
+          {
+            $ref: '#/components/parameters/namespace',
+          },
+          {
+            $ref: '#/components/parameters/kind',
+          },
+          {
+            $ref: '#/components/parameters/name',
+          },
+        ],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                $ref: '#/components/schemas/RegisterWorkloadRequest',
+              },
+            },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'What was created or found, per environment',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/RegisterWorkloadResponse',
+                },
+              },
+            },
+          },
+          '400': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '401': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '403': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '404': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '409': {
+            $ref: '#/components/responses/ErrorResponse',
+          },
+          '422': {
             $ref: '#/components/responses/ErrorResponse',
           },
           '502': {

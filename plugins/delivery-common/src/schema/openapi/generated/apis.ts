@@ -27,6 +27,7 @@ import type {
   RollbacksResponse,
   HealthResponse,
   FlagPreviewResponse,
+  RegisterWorkloadResponse,
   RequestDeploymentResponse,
   StartRollbackResponse,
   SweepResponse,
@@ -312,6 +313,17 @@ export type PreviewFlag = {
     operations['PreviewFlag']['requestBody']
   >['content']['application/json'];
   response: FlagPreviewResponse;
+};
+
+/**
+ * POST /entities/{namespace}/{kind}/{name}/environments: Registers the service's workload in every environment: creates its namespace where it is missing, and each of the given objects (a Deployment labelled with the service's `backstage.io/kubernetes-id`, Services, ConfigMaps) where none of that kind and name is there. What exists is left as it is, so a retry finishes what a failed call started. With `dryRun` nothing changes and the answer says what would. 422 names each problem of the manifests (with its path).
+ */
+export type RegisterWorkload = {
+  path: operations['RegisterWorkload']['parameters']['path'];
+  body: NonNullable<
+    operations['RegisterWorkload']['requestBody']
+  >['content']['application/json'];
+  response: RegisterWorkloadResponse;
 };
 
 /**

@@ -36,6 +36,7 @@ import type {
   KillFlag,
   LockQueue,
   PreviewFlag,
+  RegisterWorkload,
   RejectFlagChange,
   RequestDeployment,
   SetEphemeralPersistence,
@@ -789,6 +790,29 @@ export class DefaultApiClient {
     )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
       String(request.path.name),
     )}/flags/${encodeURIComponent(String(request.path.key))}/preview`;
+    return this.fetchApi.fetch(`${baseUrl}${uri}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(options?.token ? { Authorization: `Bearer ${options.token}` } : {}),
+      },
+      body: JSON.stringify(request.body),
+    });
+  }
+
+  /**
+   * Registers the service's workload in every environment: creates its namespace where it is missing, and each of the given objects (a Deployment labelled with the service's `backstage.io/kubernetes-id`, Services, ConfigMaps) where none of that kind and name is there. What exists is left as it is, so a retry finishes what a failed call started. With `dryRun` nothing changes and the answer says what would. 422 names each problem of the manifests (with its path).
+   */
+  async registerWorkload(
+    request: { path: RegisterWorkload['path']; body: RegisterWorkload['body'] },
+    options?: RequestOptions,
+  ): Promise<TypedResponse<RegisterWorkload['response']>> {
+    const baseUrl = await this.discoveryApi.getBaseUrl(pluginId);
+    const uri = `/entities/${encodeURIComponent(
+      String(request.path.namespace),
+    )}/${encodeURIComponent(String(request.path.kind))}/${encodeURIComponent(
+      String(request.path.name),
+    )}/environments`;
     return this.fetchApi.fetch(`${baseUrl}${uri}`, {
       method: 'POST',
       headers: {

@@ -49,6 +49,29 @@ export type EnvironmentsResponse =
   components['schemas']['EnvironmentsResponse'];
 
 /**
+ * The objects of a service's workload, as Kubernetes manifests.
+ */
+export type RegisterWorkloadRequest =
+  components['schemas']['RegisterWorkloadRequest'];
+
+/**
+ * What happened to a namespace or object: created, there already (left as it is), or would be created (dry run).
+ */
+export type RegistrationResult = components['schemas']['RegistrationResult'];
+
+/**
+ * The service's namespace and objects in one environment.
+ */
+export type WorkloadRegistration =
+  components['schemas']['WorkloadRegistration'];
+
+/**
+ * The registration in each environment, in pipeline order.
+ */
+export type RegisterWorkloadResponse =
+  components['schemas']['RegisterWorkloadResponse'];
+
+/**
  * Combined CI state of a commit, in GitHub's vocabulary.
  */
 export type CiState = components['schemas']['CiState'];

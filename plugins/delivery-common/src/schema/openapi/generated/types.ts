@@ -32,7 +32,8 @@ export type paths = {
     /** @description The service in each configured environment: cluster, namespace, deployed version, replicas, rollout state, deploy time and the recorded stable version. */
     get: operations['GetEnvironments'];
     put?: never;
-    post?: never;
+    /** @description Registers the service's workload in every environment: creates its namespace where it is missing, and each of the given objects (a Deployment labelled with the service's `backstage.io/kubernetes-id`, Services, ConfigMaps) where none of that kind and name is there. What exists is left as it is, so a retry finishes what a failed call started. With `dryRun` nothing changes and the answer says what would. 422 names each problem of the manifests (with its path). */
+    post: operations['RegisterWorkload'];
     delete?: never;
     options?: never;
     head?: never;
@@ -653,6 +654,36 @@ export type components = {
     EnvironmentsResponse: {
       entityRef: string;
       environments: components['schemas']['EnvironmentStatus'][];
+    };
+    /** @description The objects of a service's workload, as Kubernetes manifests. */
+    RegisterWorkloadRequest: {
+      manifests: {
+        [key: string]: unknown;
+      }[];
+      dryRun?: boolean;
+    };
+    /**
+     * @description What happened to a namespace or object: created, there already (left as it is), or would be created (dry run).
+     * @enum {string}
+     */
+    RegistrationResult: 'created' | 'exists' | 'would-create';
+    /** @description The service's namespace and objects in one environment. */
+    WorkloadRegistration: {
+      environment: string;
+      cluster: string;
+      namespace: string;
+      namespaceResult: components['schemas']['RegistrationResult'];
+      objects: {
+        kind: string;
+        name: string;
+        result: components['schemas']['RegistrationResult'];
+      }[];
+    };
+    /** @description The registration in each environment, in pipeline order. */
+    RegisterWorkloadResponse: {
+      entityRef: string;
+      dryRun: boolean;
+      environments: components['schemas']['WorkloadRegistration'][];
     };
     /**
      * @description Combined CI state of a commit, in GitHub's vocabulary.
@@ -1599,6 +1630,45 @@ export interface operations {
       400: components['responses']['ErrorResponse'];
       401: components['responses']['ErrorResponse'];
       404: components['responses']['ErrorResponse'];
+      502: components['responses']['ErrorResponse'];
+      503: components['responses']['ErrorResponse'];
+    };
+  };
+  RegisterWorkload: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        /** @description Catalog namespace of the entity */
+        namespace: components['parameters']['namespace'];
+        /** @description Catalog kind of the entity (e.g. component) */
+        kind: components['parameters']['kind'];
+        /** @description Catalog name of the entity */
+        name: components['parameters']['name'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['RegisterWorkloadRequest'];
+      };
+    };
+    responses: {
+      /** @description What was created or found, per environment */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['RegisterWorkloadResponse'];
+        };
+      };
+      400: components['responses']['ErrorResponse'];
+      401: components['responses']['ErrorResponse'];
+      403: components['responses']['ErrorResponse'];
+      404: components['responses']['ErrorResponse'];
+      409: components['responses']['ErrorResponse'];
+      422: components['responses']['ErrorResponse'];
       502: components['responses']['ErrorResponse'];
       503: components['responses']['ErrorResponse'];
     };
