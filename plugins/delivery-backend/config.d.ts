@@ -343,6 +343,14 @@ export interface Config {
      * Component claims (owner, workload, Jenkins job) is only as trustworthy as who registered it.
      */
     admins?: string[];
+    /**
+     * Entity refs of groups or users who may also register catalog locations (removing them
+     * stays with the admins): the scaffolder's `catalog:register` registers a new service's
+     * `catalog-info.yaml` as the person running the template, so who may create services from
+     * templates must be listed here (or be an admin). Their registrations are as trustworthy as
+     * they are: list the teams you trust to claim workloads.
+     */
+    serviceCreators?: string[];
     onCall?: {
       /**
        * Entity ref of the group that is paged (Backstage notifications, severity critical, and

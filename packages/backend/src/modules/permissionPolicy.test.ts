@@ -30,6 +30,7 @@ const member = {
 describe('DeliveryPermissionPolicy', () => {
   const policy = new DeliveryPermissionPolicy({
     admins: ['group:default/platform'],
+    serviceCreators: ['group:default/team-storefront'],
   });
   const admin = {
     ...member,
@@ -39,8 +40,40 @@ describe('DeliveryPermissionPolicy', () => {
     },
   };
 
+  it('lets admins and service creators register catalog locations, and no one else', async () => {
+    const permission = catalogLocationCreatePermission;
+    const creator = {
+      ...member,
+      info: {
+        userEntityRef: 'user:default/linus',
+        ownershipEntityRefs: [
+          'user:default/linus',
+          'group:default/team-storefront',
+        ],
+      },
+    };
+    expect(await policy.handle({ permission }, creator as any)).toEqual({
+      result: AuthorizeResult.ALLOW,
+    });
+    expect(await policy.handle({ permission }, admin as any)).toEqual({
+      result: AuthorizeResult.ALLOW,
+    });
+    expect(await policy.handle({ permission }, member as any)).toEqual({
+      result: AuthorizeResult.DENY,
+    });
+    expect(await policy.handle({ permission }, undefined)).toEqual({
+      result: AuthorizeResult.DENY,
+    });
+    // Removing locations stays with the admins.
+    expect(
+      await policy.handle(
+        { permission: catalogLocationDeletePermission },
+        creator as any,
+      ),
+    ).toEqual({ result: AuthorizeResult.DENY });
+  });
+
   it.each([
-    ['registering catalog locations', catalogLocationCreatePermission],
     ['removing catalog locations', catalogLocationDeletePermission],
     [
       'administering ephemeral environments',

@@ -33,13 +33,20 @@ import {
  * belongs to and the user itself; registering and removing catalog locations is for the admins
  * (`delivery.admins`), since what an entity claims (its owner, its workload, its Jenkins job)
  * is only as trustworthy as who may register it; so is administering ephemeral environments
- * (making one persistent, sweeping on demand).
+ * (making one persistent, sweeping on demand). Registering locations is also allowed to the
+ * service creators (`delivery.serviceCreators`): the scaffolder's `catalog:register` does it, as
+ * the person running a template, for the service the template has just made.
  */
 export class DeliveryPermissionPolicy implements PermissionPolicy {
   constructor(
     private readonly options: {
       /** Entity refs of the admin groups or users. */
       admins: string[];
+      /**
+       * Entity refs of the groups or users who may also register catalog locations, which is
+       * what the scaffolder's `catalog:register` does for a new service (`delivery.serviceCreators`).
+       */
+      serviceCreators?: string[];
     } = { admins: [] },
   ) {}
 
@@ -47,17 +54,22 @@ export class DeliveryPermissionPolicy implements PermissionPolicy {
     request: PolicyQuery,
     user?: PolicyQueryUser,
   ): Promise<PolicyDecision> {
+    const claims = user?.info.ownershipEntityRefs ?? [];
+    const isAdmin = claims.some(ref => this.options.admins.includes(ref));
+    if (isPermission(request.permission, catalogLocationCreatePermission)) {
+      const creators = this.options.serviceCreators ?? [];
+      return {
+        result:
+          isAdmin || claims.some(ref => creators.includes(ref))
+            ? AuthorizeResult.ALLOW
+            : AuthorizeResult.DENY,
+      };
+    }
     if (
-      isPermission(request.permission, catalogLocationCreatePermission) ||
       isPermission(request.permission, catalogLocationDeletePermission) ||
       isPermission(request.permission, deliveryEnvironmentAdminPermission)
     ) {
-      const claims = user?.info.ownershipEntityRefs ?? [];
-      return {
-        result: claims.some(ref => this.options.admins.includes(ref))
-          ? AuthorizeResult.ALLOW
-          : AuthorizeResult.DENY,
-      };
+      return { result: isAdmin ? AuthorizeResult.ALLOW : AuthorizeResult.DENY };
     }
     const ownerOnly =
       deliveryPermissions.some(p => isPermission(request.permission, p)) ||
@@ -65,7 +77,6 @@ export class DeliveryPermissionPolicy implements PermissionPolicy {
     if (!ownerOnly) {
       return { result: AuthorizeResult.ALLOW };
     }
-    const claims = user?.info.ownershipEntityRefs ?? [];
     if (claims.length === 0) {
       return { result: AuthorizeResult.DENY };
     }
@@ -87,6 +98,8 @@ export default createBackendModule({
         policy.setPolicy(
           new DeliveryPermissionPolicy({
             admins: config.getOptionalStringArray('delivery.admins') ?? [],
+            serviceCreators:
+              config.getOptionalStringArray('delivery.serviceCreators') ?? [],
           }),
         );
       },
