@@ -49,12 +49,11 @@ export function runGit(
       ['-c', 'credential.helper=', '-c', 'init.defaultBranch=main', ...args],
       { cwd: options.cwd, env },
       (error, stdout, stderr) => {
-        const code =
-          error && typeof (error as { code?: unknown }).code === 'number'
-            ? ((error as { code: number }).code as number)
-            : error
-            ? 1
-            : 0;
+        let code = 0;
+        if (error) {
+          const exit = (error as { code?: unknown }).code;
+          code = typeof exit === 'number' ? exit : 1;
+        }
         resolve({ code, stdout: String(stdout), stderr: String(stderr) });
       },
     );

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Octokit } from '@octokit/rest';
@@ -353,6 +354,26 @@ describe('startGitHubServer: repositories created through the API, over git', ()
         'console.log("hello");\n',
       );
 
+      // A branch made through the git refs API exists in git too.
+      await octokit.git.createRef({
+        owner: 'acme',
+        repo: 'cli-svc',
+        ref: 'refs/heads/release',
+        sha: head,
+      });
+      await server.idle();
+      const remote = await runGit(
+        ['ls-remote', `${authed}/acme/cli-svc.git`, 'refs/heads/release'],
+        { home: home.path },
+      );
+      expect(remote.stdout).toBe(`${head}\trefs/heads/release\n`);
+      await octokit.git.deleteRef({
+        owner: 'acme',
+        repo: 'cli-svc',
+        ref: 'heads/release',
+      });
+      await server.idle();
+
       // Deleting the branch over git deletes it in the API.
       const deleted = await runGit(
         ['push', `${authed}/acme/cli-svc.git`, ':feature/x'],
@@ -364,6 +385,50 @@ describe('startGitHubServer: repositories created through the API, over git', ()
         repo: 'cli-svc',
       });
       expect(after.data.map(b => b.name)).toEqual(['main']);
+      await server.idle();
+    } finally {
+      await work.remove();
+    }
+  });
+
+  it("takes pushes larger than git's post buffer (a chunked request body)", async () => {
+    await octokit.repos.createInOrg({ org: 'acme', name: 'big-svc' });
+    const work = await tempDir('sandbox-git-big-');
+    try {
+      const dir = work.path;
+      await runGit(['init', '-q', dir], { home: home.path });
+      // Random bytes do not compress: the pack is larger than the 1 MiB post buffer.
+      await writeFile(join(dir, 'blob.bin'), randomBytes(3 * 1024 * 1024));
+      await runGit(['add', '.'], { cwd: dir, home: home.path });
+      await runGit(['commit', '-q', '-m', 'Big'], {
+        cwd: dir,
+        home: home.path,
+      });
+      const pushed = await runGit(
+        ['push', `${authed}/acme/big-svc.git`, 'main'],
+        { cwd: dir, home: home.path },
+      );
+      expect(pushed.code).toBe(0);
+      const head = (
+        await runGit(['rev-parse', 'HEAD'], { cwd: dir, home: home.path })
+      ).stdout.trim();
+      const { data } = await octokit.repos.getBranch({
+        owner: 'acme',
+        repo: 'big-svc',
+        branch: 'main',
+      });
+      expect(data.commit.sha).toBe(head);
+      const clone = join(dir, 'clone');
+      expect(
+        (
+          await runGit(['clone', '-q', `${authed}/acme/big-svc.git`, clone], {
+            home: home.path,
+          })
+        ).code,
+      ).toBe(0);
+      expect((await readFile(join(clone, 'blob.bin'))).length).toBe(
+        3 * 1024 * 1024,
+      );
       await server.idle();
     } finally {
       await work.remove();

@@ -1169,7 +1169,7 @@ class Router {
         return { status: 200, body: views.repository(repo) };
       throw notFound();
     }
-    const emptyRepositoryKinds = ['commits', 'compare', 'git', 'statuses'];
+    const emptyRepositoryKinds = ['commits', 'compare', 'git'];
     if (repo.commits.size === 0 && emptyRepositoryKinds.includes(kind)) {
       throw new HttpError(409, {
         message: 'Git Repository is empty.',
@@ -1412,11 +1412,10 @@ class Router {
       out.private = visibility !== 'public';
     } else if (isPrivate !== undefined) {
       out.private = isPrivate;
-      out.visibility = isPrivate
-        ? repo?.settings.visibility === 'internal'
-          ? 'internal'
-          : 'private'
-        : 'public';
+      // `private: true` keeps an internal repository internal.
+      const internal = repo?.settings.visibility === 'internal';
+      if (!isPrivate) out.visibility = 'public';
+      else out.visibility = internal ? 'internal' : 'private';
     }
     return out;
   }
@@ -3330,7 +3329,15 @@ export async function startGitHubServer(
     });
   });
 
-  const { url, close } = await listen(server, options.port, host);
+  let listening: Awaited<ReturnType<typeof listen>>;
+  try {
+    listening = await listen(server, options.port, host);
+  } catch (error) {
+    await git.close();
+    await gitRepos.close();
+    throw error;
+  }
+  const { url, close } = listening;
   const publicUrl = (options.publicUrl ?? url).replace(/\/+$/, '');
   const views = new Views(state, publicUrl, publicUrl);
   context.router = new Router(
