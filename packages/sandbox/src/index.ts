@@ -23,6 +23,7 @@ import {
 import {
   FaultyCommit,
   SANDBOX_CLUSTERS,
+  SANDBOX_ORG,
   SeedData,
   buildSeed,
   faultyCommits,
@@ -238,6 +239,11 @@ export async function startSandbox(options?: {
       repositories: seed.repositories,
       token: githubToken,
       webhooks,
+      // The teams owning the demo's services, so templates can give them access
+      // (`publish:github` with `access: acme/<team>` or team collaborators).
+      teams: {
+        [SANDBOX_ORG]: [...new Set(seed.services.map(s => s.owner))].sort(),
+      },
     });
     started.push(github);
     const clusters: Sandbox['clusters'] = {};

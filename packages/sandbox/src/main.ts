@@ -45,7 +45,9 @@ async function main() {
         }
       : {}),
   });
-  process.stdout.write(`sandbox: GitHub API at ${sandbox.githubUrl}\n`);
+  process.stdout.write(
+    `sandbox: GitHub API at ${sandbox.githubUrl} (repositories created through it are served over git at ${sandbox.githubUrl}/<owner>/<repo>.git)\n`,
+  );
   for (const [name, url] of Object.entries(sandbox.clusterUrls)) {
     process.stdout.write(`sandbox: Kubernetes cluster ${name} at ${url}\n`);
   }

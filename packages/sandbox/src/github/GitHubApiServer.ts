@@ -26,13 +26,21 @@ import {
 } from './webhooks.ts';
 import type { WebhookSender } from './webhooks.ts';
 import {
+  GitRepositories,
+  parseGitRequest,
+  runHttpBackend,
+} from './gitBackend.ts';
+import type { GitRequest } from './gitBackend.ts';
+import {
   COMMIT_STATUS_STATES,
   DEPLOYMENT_STATUS_STATES,
   GitHubState,
   GitHubStateNotFoundError,
   GitHubStateRefError,
   NULL_SHA,
+  REPOSITORY_PERMISSIONS,
 } from './GitHubState.ts';
+import type { PushedRef } from './GitHubState.ts';
 import type {
   CheckRunRecord,
   CommitRecord,
@@ -44,6 +52,8 @@ import type {
   GitHubStateChange,
   IssueRecord,
   PullRecord,
+  RepositoryPermission,
+  RepositorySettings,
   RepositoryState,
 } from './GitHubState.ts';
 
@@ -72,6 +82,26 @@ export interface GitHubServerOptions {
    * `deployment_status` for every status created. None without.
    */
   webhooks?: WebhookSender;
+  /**
+   * Logins that are organizations (`GET /users/{login}` says `Organization`; repositories are
+   * created in them with `POST /orgs/{org}/repos`); defaults to the seeded repositories' owners.
+   */
+  organizations?: string[];
+  /** Teams per organization (slugs), for `GET /orgs/{org}/teams/{slug}` and team access. */
+  teams?: Record<string, string[]>;
+  /**
+   * The CI that runs on the head commit of every push to a repository created through the API:
+   * check runs (and commit statuses) `checks` (default `build`, `unit-tests`, `lint`) start
+   * `in_progress` at once and complete with `conclusion` (default `success`) after `delayMs`
+   * (default 1000). `false`: no CI.
+   */
+  ci?: GitHubCiOptions | false;
+}
+
+export interface GitHubCiOptions {
+  delayMs?: number;
+  conclusion?: 'success' | 'failure';
+  checks?: string[];
 }
 
 export interface GitHubServer {
@@ -87,6 +117,13 @@ export interface GitHubServer {
   ): Record<string, any> | undefined;
   /** A user as payloads show it (`sender`, `creator`). */
   renderUser(login: string): Record<string, unknown>;
+  /**
+   * Where the bare git repositories of the repositories created through the API are (served at
+   * `<url>/{owner}/{repo}.git`; removed on `close()`).
+   */
+  gitRoot: string;
+  /** Resolves once the pushes received so far are recorded and their CI has finished. */
+  idle(): Promise<void>;
   /** The API calls served since the start or the last `resetCalls()`. */
   calls(): GitHubCallCounts;
   resetCalls(): void;
@@ -281,25 +318,56 @@ class Views {
     };
   }
 
+  /** An account as `GET /users/{login}` shows it (users and organizations). */
+  account(login: string) {
+    const type = this.state.accountType(login) ?? 'User';
+    const repos = this.state
+      .listRepositories()
+      .filter(r => r.owner.toLowerCase() === login.toLowerCase());
+    const created =
+      repos.map(r => r.createdAt).sort()[0] ?? this.state.nowIso();
+    return {
+      ...this.user(login, type),
+      name: type === 'Organization' ? login.toUpperCase() : login,
+      company: null,
+      blog: '',
+      location: null,
+      email: null,
+      hireable: null,
+      bio: null,
+      twitter_username: null,
+      public_repos: repos.filter(r => !r.settings.private).length,
+      public_gists: 0,
+      followers: 0,
+      following: 0,
+      created_at: created,
+      updated_at: created,
+    };
+  }
+
   repository(repo: RepositoryState) {
     const url = this.repoApi(repo);
     const openIssues =
       [...repo.issues.values()].filter(i => i.state === 'open').length +
       [...repo.pulls.values()].filter(p => p.state === 'open').length;
     const host = new URL(this.html).host;
+    const settings = repo.settings;
+    const ownerType = this.state.accountType(repo.owner) ?? 'User';
+    const owner = this.user(repo.owner, ownerType);
     return {
       id: repo.id,
       node_id: nodeId('010:Repository', repo.id),
       name: repo.name,
       full_name: `${repo.owner}/${repo.name}`,
-      private: false,
-      owner: this.user(repo.owner, 'Organization'),
+      private: settings.private,
+      owner,
       html_url: this.repoHtml(repo),
       description: repo.description,
       fork: false,
       url,
       archive_url: `${url}/{archive_format}{/ref}`,
       branches_url: `${url}/branches{/branch}`,
+      collaborators_url: `${url}/collaborators{/collaborator}`,
       commits_url: `${url}/commits{/sha}`,
       compare_url: `${url}/compare/{base}...{head}`,
       deployments_url: `${url}/deployments`,
@@ -307,6 +375,7 @@ class Views {
       labels_url: `${url}/labels{/name}`,
       pulls_url: `${url}/pulls{/number}`,
       statuses_url: `${url}/statuses/{sha}`,
+      teams_url: `${url}/teams`,
       git_refs_url: `${url}/git/refs{/sha}`,
       git_commits_url: `${url}/git/commits{/sha}`,
       created_at: repo.createdAt,
@@ -316,28 +385,28 @@ class Views {
       ssh_url: `git@${host}:${repo.owner}/${repo.name}.git`,
       clone_url: `${this.repoHtml(repo)}.git`,
       svn_url: this.repoHtml(repo),
-      homepage: null,
+      homepage: settings.homepage,
       size: repo.commits.size * 12,
       stargazers_count: 0,
       watchers_count: 0,
-      language: 'TypeScript',
-      has_issues: true,
-      has_projects: false,
+      language: settings.language,
+      has_issues: settings.hasIssues,
+      has_projects: settings.hasProjects,
       has_downloads: true,
-      has_wiki: false,
+      has_wiki: settings.hasWiki,
       has_pages: false,
-      has_discussions: false,
+      has_discussions: settings.hasDiscussions,
       forks_count: 0,
       mirror_url: null,
-      archived: false,
+      archived: settings.archived,
       disabled: false,
       open_issues_count: openIssues,
       license: null,
       allow_forking: true,
-      is_template: false,
+      is_template: settings.isTemplate,
       web_commit_signoff_required: false,
-      topics: [],
-      visibility: 'public',
+      topics: [...settings.topics],
+      visibility: settings.visibility,
       forks: 0,
       open_issues: openIssues,
       watchers: 0,
@@ -349,6 +418,19 @@ class Views {
         triage: true,
         pull: true,
       },
+      allow_squash_merge: settings.allowSquashMerge,
+      allow_merge_commit: settings.allowMergeCommit,
+      allow_rebase_merge: settings.allowRebaseMerge,
+      allow_auto_merge: settings.allowAutoMerge,
+      delete_branch_on_merge: settings.deleteBranchOnMerge,
+      allow_update_branch: settings.allowUpdateBranch,
+      use_squash_pr_title_as_default:
+        settings.squashMergeCommitTitle === 'PR_TITLE',
+      squash_merge_commit_title: settings.squashMergeCommitTitle,
+      squash_merge_commit_message: settings.squashMergeCommitMessage,
+      merge_commit_title: settings.mergeCommitTitle,
+      merge_commit_message: settings.mergeCommitMessage,
+      ...(ownerType === 'Organization' ? { organization: owner } : {}),
       network_count: 0,
       subscribers_count: 0,
     };
@@ -388,8 +470,9 @@ class Views {
       url,
       html_url: `${this.repoHtml(repo)}/commit/${c.sha}`,
       comments_url: `${url}/comments`,
-      author: this.user(c.authorLogin),
-      committer: this.user(c.authorLogin),
+      // GitHub links the accounts the emails belong to; null for an email it does not know.
+      author: c.authorLogin ? this.user(c.authorLogin) : null,
+      committer: c.authorLogin ? this.user(c.authorLogin) : null,
       parents: c.parents.map(p => ({
         sha: p,
         url: `${this.repoApi(repo)}/commits/${p}`,
@@ -407,7 +490,128 @@ class Views {
     return {
       name,
       commit: { sha, url: `${this.repoApi(repo)}/commits/${sha}` },
-      protected: false,
+      protected: repo.protections.has(name),
+    };
+  }
+
+  /** A branch protection as `GET`/`PUT .../branches/{b}/protection` answer it. */
+  protection(
+    repo: RepositoryState,
+    branch: string,
+    p: Record<string, unknown>,
+  ) {
+    const url = `${this.repoApi(repo)}/branches/${encodeURIComponent(
+      branch,
+    )}/protection`;
+    const obj = (v: unknown) =>
+      v && typeof v === 'object' ? (v as Record<string, unknown>) : undefined;
+    const enabled = (field: string) => ({ enabled: p[field] === true });
+    const result: Record<string, unknown> = { url };
+    const checks = obj(p.required_status_checks);
+    if (checks) {
+      const contexts = Array.isArray(checks.contexts)
+        ? (checks.contexts as unknown[]).map(String)
+        : [];
+      result.required_status_checks = {
+        url: `${url}/required_status_checks`,
+        strict: checks.strict === true,
+        contexts,
+        contexts_url: `${url}/required_status_checks/contexts`,
+        checks: contexts.map(context => ({ context, app_id: null })),
+      };
+    }
+    const reviews = obj(p.required_pull_request_reviews);
+    if (reviews) {
+      result.required_pull_request_reviews = {
+        url: `${url}/required_pull_request_reviews`,
+        dismiss_stale_reviews: reviews.dismiss_stale_reviews === true,
+        require_code_owner_reviews: reviews.require_code_owner_reviews === true,
+        require_last_push_approval: reviews.require_last_push_approval === true,
+        required_approving_review_count:
+          typeof reviews.required_approving_review_count === 'number'
+            ? reviews.required_approving_review_count
+            : 1,
+      };
+    }
+    result.required_signatures = {
+      url: `${url}/required_signatures`,
+      enabled: p.required_signatures === true,
+    };
+    result.enforce_admins = {
+      url: `${url}/enforce_admins`,
+      enabled: p.enforce_admins === true,
+    };
+    const restrictions = obj(p.restrictions);
+    if (restrictions) {
+      const names = (field: string) =>
+        Array.isArray(restrictions[field])
+          ? (restrictions[field] as unknown[]).map(String)
+          : [];
+      result.restrictions = {
+        url: `${url}/restrictions`,
+        users_url: `${url}/restrictions/users`,
+        teams_url: `${url}/restrictions/teams`,
+        apps_url: `${url}/restrictions/apps`,
+        users: names('users').map(u => this.user(u)),
+        teams: names('teams').map(t => ({ slug: t, name: t })),
+        apps: [],
+      };
+    }
+    result.required_linear_history = enabled('required_linear_history');
+    result.allow_force_pushes = enabled('allow_force_pushes');
+    result.allow_deletions = enabled('allow_deletions');
+    result.block_creations = enabled('block_creations');
+    result.required_conversation_resolution = enabled(
+      'required_conversation_resolution',
+    );
+    result.lock_branch = enabled('lock_branch');
+    result.allow_fork_syncing = enabled('allow_fork_syncing');
+    return result;
+  }
+
+  /** The invitation `PUT .../collaborators/{user}` answers with (201). */
+  invitation(repo: RepositoryState, login: string, permission: string) {
+    const id = this.state.nextId('invitation');
+    return {
+      id,
+      node_id: nodeId('020:RepositoryInvitation', id),
+      repository: this.repository(repo),
+      invitee: this.user(login),
+      inviter: this.user(this.state.viewerLogin),
+      permissions: { pull: 'read', push: 'write' }[permission] ?? permission,
+      created_at: this.state.nowIso(),
+      expired: false,
+      url: `${this.api}/user/repository_invitations/${id}`,
+      html_url: `${this.repoHtml(repo)}/invitations`,
+    };
+  }
+
+  /** A team as `GET /orgs/{org}/teams/{slug}` shows it. */
+  team(org: string, slug: string, id: number, full: boolean) {
+    const url = `${this.api}/orgs/${org}/teams/${slug}`;
+    return {
+      id,
+      node_id: nodeId('04:Team', id),
+      url,
+      html_url: `${this.html}/orgs/${org}/teams/${slug}`,
+      name: slug,
+      slug,
+      description: null,
+      privacy: 'closed',
+      notification_setting: 'notifications_enabled',
+      permission: 'pull',
+      members_url: `${url}/members{/member}`,
+      repositories_url: `${url}/repos`,
+      parent: null,
+      ...(full
+        ? {
+            members_count: 0,
+            repos_count: this.state
+              .listRepositories()
+              .filter(r => r.teams.has(slug)).length,
+            organization: this.user(org, 'Organization'),
+          }
+        : {}),
     };
   }
 
@@ -420,16 +624,31 @@ class Views {
         self: `${this.repoApi(repo)}/branches/${apiName}`,
         html: `${this.repoHtml(repo)}/tree/${name}`,
       },
-      protected: false,
-      protection: {
-        enabled: false,
-        required_status_checks: {
-          enforcement_level: 'off',
-          contexts: [],
-          checks: [],
-        },
-      },
+      protected: repo.protections.has(name),
+      protection: this.branchProtectionSummary(repo, name),
       protection_url: `${this.repoApi(repo)}/branches/${apiName}/protection`,
+    };
+  }
+
+  private branchProtectionSummary(repo: RepositoryState, name: string) {
+    const p = repo.protections.get(name);
+    const checks =
+      p?.required_status_checks && typeof p.required_status_checks === 'object'
+        ? (p.required_status_checks as Record<string, unknown>)
+        : undefined;
+    const contexts =
+      checks && Array.isArray(checks.contexts)
+        ? (checks.contexts as unknown[]).map(String)
+        : [];
+    let level = 'off';
+    if (checks) level = p?.enforce_admins === true ? 'everyone' : 'non_admins';
+    return {
+      enabled: !!p,
+      required_status_checks: {
+        enforcement_level: level,
+        contexts,
+        checks: contexts.map(context => ({ context, app_id: null })),
+      },
     };
   }
 
@@ -807,18 +1026,52 @@ const SEED_CHECK_STATES: ReadonlyArray<SeedCheck['state']> = [
   'pending',
 ];
 
+/** What the router asks the server to do besides changing the state (the git side). */
+interface RepositoryHooks {
+  /** A repository was created through the API. */
+  created(repo: RepositoryState): Promise<void>;
+  /** A repository was deleted. */
+  deleted(repo: RepositoryState): Promise<void>;
+  /** A repository's default branch changed (`PATCH`). */
+  defaultBranchChanged(repo: RepositoryState): Promise<void>;
+}
+
+/** GitHub's repository names: anything but letters, digits, `.`, `-` and `_` becomes `-`. */
+function normalizeRepositoryName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '-');
+}
+
+const TOPIC = /^[a-z0-9][a-z0-9-]{0,49}$/;
+
 class Router {
   private readonly state: GitHubState;
   private readonly views: Views;
   private readonly budget: GitHubBudget;
+  private readonly hooks: RepositoryHooks;
+  /** Organization (lower case) → team slugs (lower case) → team id. */
+  private readonly teams: Map<string, Map<string, number>>;
 
-  constructor(state: GitHubState, views: Views, budget: GitHubBudget) {
+  constructor(
+    state: GitHubState,
+    views: Views,
+    budget: GitHubBudget,
+    hooks: RepositoryHooks,
+    teams: Record<string, string[]>,
+  ) {
     this.state = state;
     this.views = views;
     this.budget = budget;
+    this.hooks = hooks;
+    this.teams = new Map();
+    let id = 9_000_001;
+    for (const [org, slugs] of Object.entries(teams)) {
+      const byOrg = new Map<string, number>();
+      for (const slug of slugs) byOrg.set(slug.toLowerCase(), id++);
+      this.teams.set(org.toLowerCase(), byOrg);
+    }
   }
 
-  handle(req: Request): Reply {
+  async handle(req: Request): Promise<Reply> {
     const [first, ...rest] = req.segments;
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     if (first === 'repos' && rest.length >= 2) {
@@ -828,7 +1081,55 @@ class Router {
       );
       if (!repo)
         throw notFound('Not Found', `${DOCS}/repos/repos#get-a-repository`);
-      return this.repoRoute(method, req, repo, rest.slice(2));
+      const more = rest.slice(2);
+      if (more.length === 0 && method === 'PATCH') {
+        return this.updateRepository(req, repo);
+      }
+      if (more.length === 0 && method === 'DELETE') {
+        this.state.deleteRepository(repo.owner, repo.name);
+        await this.hooks.deleted(repo);
+        return { status: 204 };
+      }
+      return this.repoRoute(method, req, repo, more);
+    }
+    if (first === 'users' && rest.length === 1 && method === 'GET') {
+      const login = decodeSegment(rest[0]);
+      if (!this.state.accountType(login)) {
+        throw notFound('Not Found', `${DOCS}/users/users#get-a-user`);
+      }
+      return { status: 200, body: this.views.account(login) };
+    }
+    if (first === 'user' && rest.length === 0 && method === 'GET') {
+      return { status: 200, body: this.views.account(this.state.viewerLogin) };
+    }
+    if (first === 'user' && rest[0] === 'repos' && rest.length === 1) {
+      if (method === 'POST') {
+        return this.createRepository(
+          req,
+          this.state.viewerLogin,
+          `${DOCS}/repos/repos#create-a-repository-for-the-authenticated-user`,
+        );
+      }
+      if (method === 'GET') {
+        return this.listRepositories(req, this.state.viewerLogin);
+      }
+    }
+    if (first === 'orgs' && rest.length >= 2) {
+      const org = decodeSegment(rest[0]);
+      if (!this.state.isOrganization(org)) throw notFound();
+      if (rest[1] === 'repos' && rest.length === 2) {
+        if (method === 'POST') {
+          return this.createRepository(
+            req,
+            org,
+            `${DOCS}/repos/repos#create-an-organization-repository`,
+          );
+        }
+        if (method === 'GET') return this.listRepositories(req, org);
+      }
+      if (rest[1] === 'teams' && rest.length >= 3) {
+        return this.teamRoute(method, req, org, rest.slice(2));
+      }
     }
     if (first === '_sandbox' && rest[0] === 'repos' && rest.length >= 3) {
       const repo = this.state.getRepository(
@@ -868,8 +1169,30 @@ class Router {
         return { status: 200, body: views.repository(repo) };
       throw notFound();
     }
+    const emptyRepositoryKinds = ['commits', 'compare', 'git'];
+    if (repo.commits.size === 0 && emptyRepositoryKinds.includes(kind)) {
+      throw new HttpError(409, {
+        message: 'Git Repository is empty.',
+        documentation_url: DOCS,
+        status: '409',
+      });
+    }
     switch (kind) {
+      case 'topics': {
+        if (more.length !== 0) break;
+        if (method === 'GET') {
+          return { status: 200, body: { names: [...repo.settings.topics] } };
+        }
+        if (method === 'PUT') return this.replaceTopics(req, repo);
+        break;
+      }
+      case 'collaborators':
+        return this.collaboratorsRoute(method, req, repo, more);
       case 'branches': {
+        const protection = this.protectionPath(repo, more);
+        if (protection) {
+          return this.protectionRoute(method, req, repo, ...protection);
+        }
         if (method !== 'GET') break;
         if (more.length === 0) {
           const all = [...repo.branches.entries()]
@@ -936,6 +1259,473 @@ class Router {
     throw notFound();
   }
 
+  // ---- repositories (creation, settings, access, protection) ---------------------------------
+
+  private async createRepository(
+    req: Request,
+    owner: string,
+    docs: string,
+  ): Promise<Reply> {
+    const body = requireObjectBody(req, docs);
+    const rawName = body.name;
+    if (rawName === undefined || rawName === null) {
+      throw refError(`Invalid request.\n\n"name" wasn't supplied.`, docs);
+    }
+    if (typeof rawName !== 'string') {
+      throw invalidRequest('name', rawName, 'a string', docs);
+    }
+    const name = normalizeRepositoryName(rawName.trim());
+    if (name === '' || name === '.' || name === '..') {
+      throw validationFailed(
+        [
+          {
+            resource: 'Repository',
+            code: 'custom',
+            field: 'name',
+            message: 'name is invalid',
+          },
+        ],
+        docs,
+      );
+    }
+    const existing = this.state.getRepository(owner, name);
+    if (existing) {
+      throw new HttpError(422, {
+        message: 'Repository creation failed.',
+        errors: [
+          {
+            resource: 'Repository',
+            code: 'custom',
+            field: 'name',
+            message: 'name already exists on this account',
+          },
+        ],
+        documentation_url: docs,
+        status: '422',
+      });
+    }
+    const settings = this.settingsFrom(body, docs, undefined);
+    const repo = this.state.createRepository(owner, name, {
+      description: optionalString(body, 'description', docs) ?? '',
+      defaultBranch: 'main',
+      settings: {
+        hasProjects: true,
+        hasWiki: true,
+        ...settings,
+      },
+      git: true,
+    });
+    try {
+      await this.hooks.created(repo);
+    } catch (error) {
+      this.state.deleteRepository(owner, name);
+      throw error;
+    }
+    return {
+      status: 201,
+      body: this.views.repository(repo),
+      headers: { location: this.views.repoApi(repo) },
+    };
+  }
+
+  /** Repository settings a create or update body sets (only those it gives). */
+  private settingsFrom(
+    body: Body,
+    docs: string,
+    repo: RepositoryState | undefined,
+  ): Partial<RepositorySettings> {
+    const out: Partial<RepositorySettings> = {};
+    const flag = (field: string, key: keyof RepositorySettings) => {
+      const v = optionalBoolean(body, field, docs);
+      if (v !== undefined) (out as Record<string, unknown>)[key] = v;
+    };
+    const text = (
+      field: string,
+      key: keyof RepositorySettings,
+      allowed: string[],
+    ) => {
+      const v = optionalString(body, field, docs);
+      if (v === undefined) return;
+      if (!allowed.includes(v)) {
+        throw validationFailed(
+          [{ resource: 'Repository', code: 'invalid', field, value: v }],
+          docs,
+        );
+      }
+      (out as Record<string, unknown>)[key] = v;
+    };
+    flag('has_issues', 'hasIssues');
+    flag('has_projects', 'hasProjects');
+    flag('has_wiki', 'hasWiki');
+    flag('has_discussions', 'hasDiscussions');
+    flag('allow_merge_commit', 'allowMergeCommit');
+    flag('allow_squash_merge', 'allowSquashMerge');
+    flag('allow_rebase_merge', 'allowRebaseMerge');
+    flag('allow_auto_merge', 'allowAutoMerge');
+    flag('allow_update_branch', 'allowUpdateBranch');
+    flag('delete_branch_on_merge', 'deleteBranchOnMerge');
+    flag('archived', 'archived');
+    flag('is_template', 'isTemplate');
+    text('squash_merge_commit_title', 'squashMergeCommitTitle', [
+      'PR_TITLE',
+      'COMMIT_OR_PR_TITLE',
+    ]);
+    text('squash_merge_commit_message', 'squashMergeCommitMessage', [
+      'PR_BODY',
+      'COMMIT_MESSAGES',
+      'BLANK',
+    ]);
+    text('merge_commit_title', 'mergeCommitTitle', [
+      'PR_TITLE',
+      'MERGE_MESSAGE',
+    ]);
+    text('merge_commit_message', 'mergeCommitMessage', [
+      'PR_BODY',
+      'PR_TITLE',
+      'BLANK',
+    ]);
+    if (body.homepage === null) out.homepage = null;
+    else {
+      const homepage = optionalString(body, 'homepage', docs);
+      if (homepage !== undefined) out.homepage = homepage || null;
+    }
+    const isPrivate = optionalBoolean(body, 'private', docs);
+    const visibility = optionalString(body, 'visibility', docs);
+    if (
+      visibility !== undefined &&
+      !['public', 'private', 'internal'].includes(visibility)
+    ) {
+      throw validationFailed(
+        [
+          {
+            resource: 'Repository',
+            code: 'invalid',
+            field: 'visibility',
+            value: visibility,
+          },
+        ],
+        docs,
+      );
+    }
+    if (visibility !== undefined) {
+      out.visibility = visibility as RepositorySettings['visibility'];
+      out.private = visibility !== 'public';
+    } else if (isPrivate !== undefined) {
+      out.private = isPrivate;
+      // `private: true` keeps an internal repository internal.
+      const internal = repo?.settings.visibility === 'internal';
+      if (!isPrivate) out.visibility = 'public';
+      else out.visibility = internal ? 'internal' : 'private';
+    }
+    return out;
+  }
+
+  private async updateRepository(
+    req: Request,
+    repo: RepositoryState,
+  ): Promise<Reply> {
+    const docs = `${DOCS}/repos/repos#update-a-repository`;
+    const body = requireObjectBody(req, docs);
+    const name = optionalString(body, 'name', docs);
+    if (name !== undefined && name !== repo.name) {
+      // Renames are not modelled: the repository keeps its name.
+      throw validationFailed(
+        [
+          {
+            resource: 'Repository',
+            code: 'custom',
+            field: 'name',
+            message: 'renaming is not supported by the sandbox',
+          },
+        ],
+        docs,
+      );
+    }
+    const defaultBranch = optionalString(body, 'default_branch', docs);
+    if (
+      defaultBranch !== undefined &&
+      repo.branches.size > 0 &&
+      !repo.branches.has(defaultBranch)
+    ) {
+      throw validationFailed(
+        [
+          {
+            resource: 'Repository',
+            code: 'invalid',
+            field: 'default_branch',
+          },
+        ],
+        docs,
+      );
+    }
+    const settings = this.settingsFrom(body, docs, repo);
+    if (body.description === null) repo.description = '';
+    else {
+      const description = optionalString(body, 'description', docs);
+      if (description !== undefined) repo.description = description;
+    }
+    repo.settings = { ...repo.settings, ...settings };
+    if (defaultBranch !== undefined && defaultBranch !== repo.defaultBranch) {
+      repo.defaultBranch = defaultBranch;
+      await this.hooks.defaultBranchChanged(repo);
+    }
+    return { status: 200, body: this.views.repository(repo) };
+  }
+
+  private listRepositories(req: Request, owner: string): Reply {
+    const headers: Record<string, string> = {};
+    const all = this.state
+      .listRepositories()
+      .filter(r => r.owner.toLowerCase() === owner.toLowerCase())
+      .sort((a, b) => compareStrings(a.name, b.name))
+      .map(r => this.views.repository(r));
+    return {
+      status: 200,
+      body: paginate(req, this.views, all, headers),
+      headers,
+    };
+  }
+
+  private replaceTopics(req: Request, repo: RepositoryState): Reply {
+    const docs = `${DOCS}/repos/repos#replace-all-repository-topics`;
+    const body = requireObjectBody(req, docs);
+    const names = optionalStringArray(body, 'names', docs);
+    if (names === undefined) {
+      throw refError(`Invalid request.\n\n"names" wasn't supplied.`, docs);
+    }
+    const invalid = names.filter(n => !TOPIC.test(n));
+    if (invalid.length > 0) {
+      throw validationFailed(
+        invalid.map(n => ({
+          resource: 'Repository',
+          code: 'invalid',
+          field: 'topics',
+          message: `${n} is not a valid topic. Topics must start with a lowercase letter or number, consist of 50 characters or less, and can include hyphens.`,
+        })),
+        docs,
+      );
+    }
+    repo.settings.topics = [...new Set(names)];
+    return { status: 200, body: { names: [...repo.settings.topics] } };
+  }
+
+  private permission(
+    body: Body,
+    docs: string,
+    resource: string,
+    fallback: RepositoryPermission,
+  ): RepositoryPermission {
+    const v = optionalString(body, 'permission', docs);
+    if (v === undefined) return fallback;
+    // GitHub's API also takes the role names of the web UI.
+    const alias: Record<string, RepositoryPermission> = {
+      read: 'pull',
+      write: 'push',
+    };
+    const permission = alias[v] ?? v;
+    if (!REPOSITORY_PERMISSIONS.includes(permission as RepositoryPermission)) {
+      throw validationFailed(
+        [{ resource, code: 'invalid', field: 'permission', value: v }],
+        docs,
+      );
+    }
+    return permission as RepositoryPermission;
+  }
+
+  private collaboratorsRoute(
+    method: string,
+    req: Request,
+    repo: RepositoryState,
+    more: string[],
+  ): Reply {
+    if (more.length === 0 && method === 'GET') {
+      const headers: Record<string, string> = {};
+      const all = [...repo.collaborators.entries()].map(([login, p]) => ({
+        ...this.views.user(login),
+        permissions: {
+          admin: p === 'admin',
+          maintain: p === 'admin' || p === 'maintain',
+          push: p !== 'pull' && p !== 'triage',
+          triage: p !== 'pull',
+          pull: true,
+        },
+        role_name: { pull: 'read', push: 'write' }[p as string] ?? p,
+      }));
+      return {
+        status: 200,
+        body: paginate(req, this.views, all, headers),
+        headers,
+      };
+    }
+    if (more.length !== 1) throw notFound();
+    const login = decodeSegment(more[0]);
+    const known = [...repo.collaborators.keys()].find(
+      c => c.toLowerCase() === login.toLowerCase(),
+    );
+    if (method === 'GET') {
+      if (known) return { status: 204 };
+      throw notFound(
+        'Not Found',
+        `${DOCS}/collaborators/collaborators#check-if-a-user-is-a-repository-collaborator`,
+      );
+    }
+    if (method === 'DELETE') {
+      if (known) repo.collaborators.delete(known);
+      return { status: 204 };
+    }
+    if (method !== 'PUT') throw notFound();
+    const docs = `${DOCS}/collaborators/collaborators#add-a-repository-collaborator`;
+    const type = this.state.accountType(login);
+    if (!type || type === 'Organization') throw notFound('Not Found', docs);
+    const body = requireObjectBody(req, docs);
+    const permission = this.permission(body, docs, 'Repository', 'push');
+    if (known) {
+      // Already a collaborator: the permission changes, no invitation.
+      repo.collaborators.set(known, permission);
+      return { status: 204 };
+    }
+    repo.collaborators.set(login, permission);
+    return {
+      status: 201,
+      body: this.views.invitation(repo, login, permission),
+    };
+  }
+
+  private teamRoute(
+    method: string,
+    req: Request,
+    org: string,
+    rest: string[],
+  ): Reply {
+    const slug = decodeSegment(rest[0]);
+    const id = this.teams.get(org.toLowerCase())?.get(slug.toLowerCase());
+    if (id === undefined) throw notFound();
+    if (rest.length === 1 && method === 'GET') {
+      return {
+        status: 200,
+        body: this.views.team(org, slug.toLowerCase(), id, true),
+      };
+    }
+    if (rest[1] === 'repos' && rest.length === 4) {
+      const repo = this.state.getRepository(
+        decodeSegment(rest[2]),
+        decodeSegment(rest[3]),
+      );
+      const docs = `${DOCS}/teams/teams#add-or-update-team-repository-permissions`;
+      if (!repo) throw notFound('Not Found', docs);
+      const known = repo.teams.has(slug.toLowerCase());
+      if (method === 'PUT') {
+        if (repo.owner.toLowerCase() !== org.toLowerCase()) {
+          throw validationFailed(
+            [
+              {
+                resource: 'TeamRepository',
+                code: 'custom',
+                field: 'repo',
+                message: 'Repository must be owned by the organization',
+              },
+            ],
+            docs,
+          );
+        }
+        const body = requireObjectBody(req, docs);
+        const permission = this.permission(body, docs, 'Team', 'push');
+        repo.teams.set(slug.toLowerCase(), permission);
+        return { status: 204 };
+      }
+      if (method === 'GET') {
+        if (known) return { status: 204 };
+        throw notFound('Not Found', docs);
+      }
+      if (method === 'DELETE') {
+        repo.teams.delete(slug.toLowerCase());
+        return { status: 204 };
+      }
+    }
+    throw notFound();
+  }
+
+  /** `[branch, sub-resource]` when `more` is `{branch}/protection[/...]` of an existing branch. */
+  private protectionPath(
+    repo: RepositoryState,
+    more: string[],
+  ): [string, string] | undefined {
+    const at = more.lastIndexOf('protection');
+    if (at < 1) return undefined;
+    const branch = more.slice(0, at).map(decodeSegment).join('/');
+    const sub = more.slice(at + 1).join('/');
+    if (!['', 'required_signatures', 'enforce_admins'].includes(sub)) {
+      return undefined;
+    }
+    // A branch literally named `.../protection` is that branch.
+    if (repo.branches.has(more.map(decodeSegment).join('/'))) return undefined;
+    return [branch, sub];
+  }
+
+  private protectionRoute(
+    method: string,
+    req: Request,
+    repo: RepositoryState,
+    branch: string,
+    sub: string,
+  ): Reply {
+    const docs = `${DOCS}/branches/branch-protection`;
+    if (!repo.branches.has(branch)) throw notFound('Branch not found', docs);
+    const current = repo.protections.get(branch);
+    if (sub === '') {
+      if (method === 'GET') {
+        if (!current) throw notFound('Branch not protected', docs);
+        return {
+          status: 200,
+          body: this.views.protection(repo, branch, current),
+        };
+      }
+      if (method === 'DELETE') {
+        if (!current) throw notFound('Branch not protected', docs);
+        repo.protections.delete(branch);
+        return { status: 204 };
+      }
+      if (method !== 'PUT') throw notFound();
+      const body = requireObjectBody(req, docs);
+      for (const field of [
+        'required_status_checks',
+        'enforce_admins',
+        'required_pull_request_reviews',
+        'restrictions',
+      ]) {
+        if (!(field in body)) {
+          throw refError(
+            `Invalid request.\n\n"${field}" wasn't supplied.`,
+            docs,
+          );
+        }
+      }
+      const protection = { ...body };
+      if (current?.required_signatures !== undefined) {
+        protection.required_signatures = current.required_signatures;
+      }
+      repo.protections.set(branch, protection);
+      return {
+        status: 200,
+        body: this.views.protection(repo, branch, protection),
+      };
+    }
+    if (!current) throw notFound('Branch not protected', docs);
+    const url = `${this.views.repoApi(repo)}/branches/${encodeURIComponent(
+      branch,
+    )}/protection/${sub}`;
+    const key = sub;
+    if (method === 'POST') current[key] = true;
+    else if (method === 'DELETE') {
+      current[key] = false;
+      return { status: 204 };
+    } else if (method !== 'GET') throw notFound();
+    return {
+      status: 200,
+      body: { url, enabled: current[key] === true },
+    };
+  }
+
   // ---- commits --------------------------------------------------------------------------
 
   private resolveCommit(
@@ -971,7 +1761,7 @@ class Router {
         const a = author.toLowerCase();
         commits = commits.filter(
           c =>
-            c.authorLogin.toLowerCase() === a ||
+            c.authorLogin?.toLowerCase() === a ||
             c.authorEmail.toLowerCase() === a,
         );
       }
@@ -1863,6 +2653,18 @@ class Router {
       return v as SeedCheck[];
     };
     if (method === 'POST' && rest.length === 1 && rest[0] === 'commits') {
+      if (repo.git) {
+        // Its commits come from git pushes; a commit made up here would not exist in git.
+        throw new HttpError(422, {
+          message: `${repo.owner}/${
+            repo.name
+          } has a git repository: push commits to ${this.views.repoHtml(
+            repo,
+          )}.git`,
+          documentation_url: docs,
+          status: '422',
+        });
+      }
       const message = body.message;
       if (typeof message !== 'string' || message === '') {
         throw validationFailed(
@@ -2117,17 +2919,266 @@ const API_PREFIXES = new Set([
   'orgs',
 ]);
 
+/** Whether git's `Authorization` carries the token: Basic (as password or user name) or bearer. */
+function gitAuthorized(header: string | undefined, token: string): boolean {
+  const basic = /^basic\s+(\S+)\s*$/i.exec(header ?? '');
+  if (!basic) return isAuthorized(header, token);
+  const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  const user = colon < 0 ? decoded : decoded.slice(0, colon);
+  const password = colon < 0 ? '' : decoded.slice(colon + 1);
+  return password === token || user === token;
+}
+
+const DEFAULT_CI_CHECKS = ['build', 'unit-tests', 'lint'];
+
+/**
+ * The git side of the repositories created through the API: their bare repositories, served
+ * over smart HTTP; what is pushed to them recorded in the state (commits, branches, the
+ * webhooks that follow); the simulated CI on pushed heads; branch moves made through the API
+ * (git refs API, `_sandbox` branches) mirrored into git. Seeded repositories have no git side.
+ */
+class GitSide {
+  readonly hooks: RepositoryHooks;
+  readonly #state: GitHubState;
+  readonly #repos: GitRepositories;
+  readonly #token: string | undefined;
+  readonly #ci: GitHubCiOptions | false;
+  /** Per repository: the work (recording a push, mirroring a move) in order. */
+  readonly #queues = new Map<string, Promise<void>>();
+  /** The CI runs under way (their completion timers). */
+  readonly #ciRuns = new Set<ReturnType<typeof setTimeout>>();
+  readonly #unsubscribe: () => void;
+  /** Set while a push read from git is recorded: its changes need no mirroring. */
+  #recording = false;
+
+  constructor(
+    state: GitHubState,
+    repos: GitRepositories,
+    options: Pick<GitHubServerOptions, 'token' | 'ci'>,
+  ) {
+    this.#state = state;
+    this.#repos = repos;
+    this.#token = options.token;
+    this.#ci = options.ci ?? {};
+    this.hooks = {
+      created: repo =>
+        this.#repos.init(repo.owner, repo.name, repo.defaultBranch),
+      deleted: repo =>
+        this.#enqueue(repo, () => this.#repos.remove(repo.owner, repo.name)),
+      defaultBranchChanged: repo =>
+        this.#enqueue(repo, () =>
+          this.#repos.setHead(repo.owner, repo.name, repo.defaultBranch),
+        ),
+    };
+    this.#unsubscribe = state.onChange(change => {
+      if (this.#recording || !change.repo.git || change.kind !== 'push') {
+        return;
+      }
+      const { repo } = change;
+      this.#enqueue(repo, () =>
+        this.#repos
+          .updateRef(
+            repo.owner,
+            repo.name,
+            change.branch,
+            change.deleted ? null : change.after,
+          )
+          // A commit the state made up (a merged pull request) does not exist in git.
+          .catch(() => {}),
+      ).catch(() => {});
+    });
+  }
+
+  #enqueue(repo: RepositoryState, work: () => Promise<void>): Promise<void> {
+    const key = `${repo.owner}/${repo.name}`.toLowerCase();
+    const run = (this.#queues.get(key) ?? Promise.resolve()).then(work);
+    const settled = run.catch(() => {});
+    this.#queues.set(key, settled);
+    settled.then(() => {
+      if (this.#queues.get(key) === settled) this.#queues.delete(key);
+    });
+    return run;
+  }
+
+  /** Answers a smart HTTP request (clone, fetch, push). */
+  async serve(
+    req: http.IncomingMessage,
+    res: http.ServerResponse,
+    request: GitRequest,
+    url: URL,
+  ): Promise<void> {
+    const repo = this.#state.getRepository(request.owner, request.repo);
+    const authorized =
+      this.#token === undefined ||
+      gitAuthorized(req.headers.authorization, this.#token);
+    const text = (status: number, body: string, headers = {}) => {
+      res.writeHead(status, {
+        'content-type': 'text/plain; charset=utf-8',
+        ...headers,
+      });
+      res.end(body);
+    };
+    // Public repositories can be read without credentials; anything else needs the token
+    // (and, like GitHub, a missing or private repository looks the same without it).
+    const anonymousRead =
+      request.service === 'upload' && !!repo && !repo.settings.private;
+    if (!authorized && !anonymousRead) {
+      text(
+        401,
+        req.headers.authorization
+          ? 'Invalid username or token. Password authentication is not supported for Git operations.\n'
+          : '',
+        { 'www-authenticate': 'Basic realm="GitHub"' },
+      );
+      req.resume();
+      return;
+    }
+    if (
+      !repo ||
+      !repo.git ||
+      !(await this.#repos.exists(repo.owner, repo.name))
+    ) {
+      // Seeded repositories have no git repository: they cannot be cloned.
+      text(404, 'Repository not found.\n');
+      req.resume();
+      return;
+    }
+    if (request.service === 'receive' && repo.settings.archived) {
+      text(403, 'This repository was archived so it is read-only.\n');
+      req.resume();
+      return;
+    }
+    const status = await runHttpBackend(req, res, {
+      projectRoot: this.#repos.root,
+      pathInfo: `/${this.#repos.relativePath(repo.owner, repo.name)}/${
+        request.path
+      }`,
+      query: url.search.replace(/^\?/, ''),
+      remoteUser: this.#state.viewerLogin,
+    });
+    if (
+      request.service === 'receive' &&
+      request.path === 'git-receive-pack' &&
+      status === 200
+    ) {
+      // Recorded before the client sees the end of the answer: once its push returns, the
+      // API shows the commits.
+      await this.#enqueue(repo, () => this.#record(repo));
+    }
+    res.end();
+  }
+
+  /** Reads the branches and new commits of a repository's git and records the push. */
+  async #record(repo: RepositoryState): Promise<void> {
+    if (this.#state.getRepository(repo.owner, repo.name) !== repo) return;
+    const branches = await this.#repos.branches(repo.owner, repo.name);
+    const commits = await this.#repos.commits(
+      repo.owner,
+      repo.name,
+      repo.branches.values(),
+    );
+    const names = [...branches.keys()].sort((a, b) => {
+      if (a === repo.defaultBranch) return -1;
+      if (b === repo.defaultBranch) return 1;
+      return compareStrings(a, b);
+    });
+    const refs: PushedRef[] = [];
+    for (const name of names) {
+      const sha = branches.get(name)!;
+      if (repo.branches.get(name) !== sha) refs.push({ branch: name, sha });
+    }
+    for (const name of repo.branches.keys()) {
+      if (!branches.has(name)) refs.push({ branch: name, sha: null });
+    }
+    if (refs.length === 0) return;
+    const defaultBranch = repo.defaultBranch;
+    let heads: Array<{ branch: string; sha: string }>;
+    this.#recording = true;
+    try {
+      heads = this.#state.recordPush(repo.owner, repo.name, {
+        commits: commits.map(c => ({
+          ...c,
+          authorLogin: this.#state.loginForEmail(c.authorEmail),
+        })),
+        refs,
+        pusher: this.#state.viewerLogin,
+      });
+    } finally {
+      this.#recording = false;
+    }
+    if (repo.defaultBranch !== defaultBranch) {
+      await this.#repos.setHead(repo.owner, repo.name, repo.defaultBranch);
+    }
+    for (const sha of new Set(heads.map(h => h.sha))) this.#runCi(repo, sha);
+  }
+
+  /** The simulated CI on a pushed head: check runs start now and complete after the delay. */
+  #runCi(repo: RepositoryState, sha: string) {
+    if (this.#ci === false) return;
+    const checks = this.#ci.checks ?? DEFAULT_CI_CHECKS;
+    const conclusion = this.#ci.conclusion ?? 'success';
+    for (const name of checks) {
+      this.#state.setCheck(repo.owner, repo.name, sha, name, 'pending');
+    }
+    const timer = setTimeout(() => {
+      this.#ciRuns.delete(timer);
+      if (this.#state.getRepository(repo.owner, repo.name) === repo) {
+        for (const name of checks) {
+          this.#state.setCheck(repo.owner, repo.name, sha, name, conclusion);
+        }
+      }
+    }, this.#ci.delayMs ?? 1000);
+    this.#ciRuns.add(timer);
+  }
+
+  /** Resolves once the recorded work is done and the CI runs have completed. */
+  async idle(): Promise<void> {
+    for (;;) {
+      const waiting = [...this.#queues.values()];
+      if (waiting.length === 0 && this.#ciRuns.size === 0) return;
+      await Promise.all(waiting);
+      if (this.#ciRuns.size > 0) {
+        await new Promise(resolve => setTimeout(resolve, 20));
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#unsubscribe();
+    for (const timer of this.#ciRuns) clearTimeout(timer);
+    this.#ciRuns.clear();
+    await Promise.all([...this.#queues.values()]);
+  }
+}
+
 /** Starts the GitHub API emulator; resolves once it listens. */
 export async function startGitHubServer(
   options: GitHubServerOptions,
 ): Promise<GitHubServer> {
-  const state = new GitHubState(options.repositories, { now: options.now });
+  const state = new GitHubState(options.repositories, {
+    now: options.now,
+    organizations: options.organizations,
+  });
   const host = options.host ?? '127.0.0.1';
+  const gitRepos = await GitRepositories.create();
+  const git = new GitSide(state, gitRepos, options);
   // Set once the server listens (links need the port); requests cannot arrive before that.
   const context: { router?: Router } = {};
   const budget = new GitHubBudget({ limit: options.rateLimit ?? 5000 });
 
   const server = http.createServer((req, res) => {
+    const gitUrl = new URL(req.url ?? '/', 'http://sandbox.invalid');
+    const gitRequest = parseGitRequest(gitUrl.pathname, gitUrl.searchParams);
+    if (gitRequest) {
+      git.serve(req, res, gitRequest, gitUrl).catch(error => {
+        if (!res.headersSent) {
+          res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        }
+        res.end(`${error instanceof Error ? error.message : String(error)}\n`);
+      });
+      return;
+    }
     const requestId = randomUUID().toUpperCase();
     /** Set once the request reached the API routes (authenticated): it is counted. */
     let api: { route: string; refused?: boolean } | undefined;
@@ -2229,7 +3280,7 @@ export async function startGitHubServer(
       if (!safe && budget.exhausted()) throw refuse();
       let reply: Reply;
       try {
-        reply = context.router!.handle({
+        reply = await context.router!.handle({
           method,
           url,
           segments,
@@ -2278,10 +3329,24 @@ export async function startGitHubServer(
     });
   });
 
-  const { url, close } = await listen(server, options.port, host);
+  let listening: Awaited<ReturnType<typeof listen>>;
+  try {
+    listening = await listen(server, options.port, host);
+  } catch (error) {
+    await git.close();
+    await gitRepos.close();
+    throw error;
+  }
+  const { url, close } = listening;
   const publicUrl = (options.publicUrl ?? url).replace(/\/+$/, '');
   const views = new Views(state, publicUrl, publicUrl);
-  context.router = new Router(state, views, budget);
+  context.router = new Router(
+    state,
+    views,
+    budget,
+    git.hooks,
+    options.teams ?? {},
+  );
   const webhooks = options.webhooks;
   const unsubscribe = webhooks
     ? state.onChange(change => {
@@ -2302,11 +3367,15 @@ export async function startGitHubServer(
       return found ? views.repository(found) : undefined;
     },
     renderUser: login => views.user(login),
+    gitRoot: gitRepos.root,
+    idle: () => git.idle(),
     calls: () => budget.calls(),
     resetCalls: () => budget.resetCalls(),
     close: async () => {
       unsubscribe();
       await close();
+      await git.close();
+      await gitRepos.close();
     },
   };
 }
@@ -2326,7 +3395,8 @@ function webhookOf(
     author: {
       name: c.authorName,
       email: c.authorEmail,
-      username: c.authorLogin,
+      // GitHub leaves `username` out for an author email it does not know.
+      ...(c.authorLogin ? { username: c.authorLogin } : {}),
     },
   });
   if (change.kind === 'push') {

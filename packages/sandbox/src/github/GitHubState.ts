@@ -47,7 +47,11 @@ export interface CommitRecord {
   message: string;
   authorName: string;
   authorEmail: string;
-  authorLogin: string;
+  /**
+   * The GitHub account the author email belongs to; null when it matches none (a commit pushed
+   * over git by someone GitHub does not know: the REST API then shows `author: null`).
+   */
+  authorLogin: string | null;
   /** ISO timestamp (author and committer date). */
   date: string;
   /** Parent shas, first parent = main line. */
@@ -148,6 +152,74 @@ export interface LabelRecord {
   description: string | null;
 }
 
+/** What a repository's settings say (`POST /orgs/{org}/repos`, `PATCH /repos/{o}/{r}`). */
+export interface RepositorySettings {
+  private: boolean;
+  visibility: 'public' | 'private' | 'internal';
+  homepage: string | null;
+  topics: string[];
+  language: string | null;
+  hasIssues: boolean;
+  hasProjects: boolean;
+  hasWiki: boolean;
+  hasDiscussions: boolean;
+  allowMergeCommit: boolean;
+  allowSquashMerge: boolean;
+  allowRebaseMerge: boolean;
+  allowAutoMerge: boolean;
+  allowUpdateBranch: boolean;
+  deleteBranchOnMerge: boolean;
+  squashMergeCommitTitle: string;
+  squashMergeCommitMessage: string;
+  mergeCommitTitle: string;
+  mergeCommitMessage: string;
+  archived: boolean;
+  isTemplate: boolean;
+}
+
+/** Permissions a collaborator or team has on a repository. */
+export type RepositoryPermission =
+  | 'pull'
+  | 'triage'
+  | 'push'
+  | 'maintain'
+  | 'admin';
+
+export const REPOSITORY_PERMISSIONS: readonly RepositoryPermission[] = [
+  'pull',
+  'triage',
+  'push',
+  'maintain',
+  'admin',
+];
+
+/** The settings of a seeded repository (public, as the demo's were). */
+export function defaultRepositorySettings(): RepositorySettings {
+  return {
+    private: false,
+    visibility: 'public',
+    homepage: null,
+    topics: [],
+    language: 'TypeScript',
+    hasIssues: true,
+    hasProjects: false,
+    hasWiki: false,
+    hasDiscussions: false,
+    allowMergeCommit: true,
+    allowSquashMerge: true,
+    allowRebaseMerge: true,
+    allowAutoMerge: false,
+    allowUpdateBranch: false,
+    deleteBranchOnMerge: false,
+    squashMergeCommitTitle: 'COMMIT_OR_PR_TITLE',
+    squashMergeCommitMessage: 'COMMIT_MESSAGES',
+    mergeCommitTitle: 'MERGE_MESSAGE',
+    mergeCommitMessage: 'PR_TITLE',
+    archived: false,
+    isTemplate: false,
+  };
+}
+
 export interface RepositoryState {
   id: number;
   owner: string;
@@ -168,6 +240,19 @@ export interface RepositoryState {
   labels: Map<string, LabelRecord>;
   deployments: Map<number, DeploymentRecord>;
   deploymentStatuses: DeploymentStatusRecord[];
+  settings: RepositorySettings;
+  /** Login → permission of the collaborators added through the API. */
+  collaborators: Map<string, RepositoryPermission>;
+  /** Team slug → permission of the teams given access through the API. */
+  teams: Map<string, RepositoryPermission>;
+  /** Branch → its protection, as `PUT .../branches/{b}/protection` set it (request body). */
+  protections: Map<string, Record<string, unknown>>;
+  /**
+   * Created through the API (`POST /orgs/{org}/repos`, `POST /user/repos`): it has a bare git
+   * repository served over smart HTTP, its commits come from pushes, and CI runs on them.
+   * Seeded repositories have none (their commits exist only in this model).
+   */
+  git: boolean;
 }
 
 export interface CompareResult {
@@ -187,8 +272,8 @@ export interface AddCommitOptions {
   sha?: string;
   /** CI results to record (check runs and commit statuses with the same name). */
   checks?: SeedCheck[];
-  /** Author login; defaults to the author of the branch head. */
-  authorLogin?: string;
+  /** Author login (null: an author GitHub does not know); defaults to the branch head's. */
+  authorLogin?: string | null;
   authorName?: string;
   authorEmail?: string;
   /** Commit date; defaults to now (never before the parent). */
@@ -314,6 +399,17 @@ export interface GitHubStateOptions {
   now?: () => number;
   /** Login recorded as creator of objects made through the API. */
   viewerLogin?: string;
+  /**
+   * Logins that are organizations (`GET /users/{login}` says `Organization`, repositories can be
+   * created with `POST /orgs/{org}/repos`); defaults to the owners of the seeded repositories.
+   */
+  organizations?: string[];
+}
+
+/** A ref update a `git push` made: `sha` null when the branch was deleted. */
+export interface PushedRef {
+  branch: string;
+  sha: string | null;
 }
 
 const KNOWN_LABEL_COLORS: Record<string, string> = {
@@ -350,6 +446,14 @@ function addMinutes(iso: string, minutes: number): string {
   return new Date(Date.parse(iso) + minutes * 60_000).toISOString();
 }
 
+/** Thrown when something to be created exists already (a repository). */
+export class GitHubStateConflictError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
 /** Thrown by the helpers when an owner/repo, ref or number does not exist. */
 export class GitHubStateNotFoundError extends Error {
   constructor(message: string) {
@@ -365,6 +469,7 @@ export class GitHubState {
   private readonly clock: () => number;
   private commitCounter = 0;
   private readonly listeners = new Set<(change: GitHubStateChange) => void>();
+  private readonly organizations: Set<string>;
   readonly viewerLogin: string;
 
   constructor(
@@ -373,7 +478,59 @@ export class GitHubState {
   ) {
     this.clock = options.now ?? Date.now;
     this.viewerLogin = options.viewerLogin ?? 'sandbox-bot';
+    this.organizations = new Set(
+      (options.organizations ?? repositories.map(r => r.owner)).map(o =>
+        o.toLowerCase(),
+      ),
+    );
+    this.userId(this.viewerLogin);
     for (const seed of repositories) this.addRepository(seed);
+  }
+
+  /** Whether `login` is an organization. */
+  isOrganization(login: string): boolean {
+    return this.organizations.has(login.toLowerCase());
+  }
+
+  /** What `GET /users/{login}` says the account is; undefined when there is none. */
+  accountType(login: string): 'Organization' | 'User' | 'Bot' | undefined {
+    if (this.isOrganization(login)) return 'Organization';
+    if (!this.hasUser(login)) return undefined;
+    return login.toLowerCase().endsWith('-bot') ? 'Bot' : 'User';
+  }
+
+  /**
+   * The login a commit author email belongs to, as GitHub maps them: the email of a known
+   * author, or `<login>@users.noreply.sandbox.local` of a known user; else null.
+   */
+  loginForEmail(email: string): string | null {
+    const lower = email.toLowerCase();
+    for (const repo of this.repos.values()) {
+      for (const c of repo.commits.values()) {
+        if (c.authorLogin && c.authorEmail.toLowerCase() === lower) {
+          return c.authorLogin;
+        }
+      }
+    }
+    const noreply = /^(?:\d+\+)?([^@]+)@users\.noreply\.sandbox\.local$/.exec(
+      lower,
+    );
+    if (noreply && this.hasUser(noreply[1])) {
+      return this.accountLogin(noreply[1]);
+    }
+    return null;
+  }
+
+  /** A known login as first spelled. */
+  private accountLogin(login: string): string {
+    for (const repo of this.repos.values()) {
+      for (const c of repo.commits.values()) {
+        if (c.authorLogin?.toLowerCase() === login.toLowerCase()) {
+          return c.authorLogin;
+        }
+      }
+    }
+    return login;
   }
 
   /**
@@ -402,6 +559,7 @@ export class GitHubState {
       deployment: 6_000_001,
       deployment_status: 7_000_001,
       label: 8_000_001,
+      invitation: 10_000_001,
     };
     const next = this.counters.get(kind) ?? starts[kind] ?? 1;
     this.counters.set(kind, next + 1);
@@ -450,6 +608,11 @@ export class GitHubState {
       labels: new Map(),
       deployments: new Map(),
       deploymentStatuses: [],
+      settings: defaultRepositorySettings(),
+      collaborators: new Map(),
+      teams: new Map(),
+      protections: new Map(),
+      git: false,
     };
     this.repos.set(key(seed.owner, seed.name), repo);
     for (const c of seed.commits) {
@@ -500,6 +663,171 @@ export class GitHubState {
       });
     }
     return repo;
+  }
+
+  /**
+   * Creates an empty repository, as `POST /orgs/{org}/repos` does: no commits and no branches
+   * until the first push (`defaultBranch` is what it will be). `git` marks it as backed by a
+   * bare git repository. Throws `GitHubStateConflictError` when `owner/name` exists.
+   */
+  createRepository(
+    owner: string,
+    name: string,
+    options: {
+      description?: string | null;
+      defaultBranch?: string;
+      settings?: Partial<RepositorySettings>;
+      git?: boolean;
+    } = {},
+  ): RepositoryState {
+    if (this.repos.has(key(owner, name))) {
+      throw new GitHubStateConflictError(
+        `Repository ${owner}/${name} already exists`,
+      );
+    }
+    const now = this.nowIso();
+    const repo: RepositoryState = {
+      id: this.nextId('repo'),
+      owner,
+      name,
+      description: options.description ?? '',
+      defaultBranch: options.defaultBranch ?? 'main',
+      createdAt: now,
+      pushedAt: now,
+      branches: new Map(),
+      commits: new Map(),
+      checkRuns: [],
+      statuses: [],
+      issues: new Map(),
+      pulls: new Map(),
+      labels: new Map(),
+      deployments: new Map(),
+      deploymentStatuses: [],
+      settings: {
+        ...defaultRepositorySettings(),
+        language: null,
+        ...options.settings,
+      },
+      collaborators: new Map(),
+      teams: new Map(),
+      protections: new Map(),
+      git: options.git ?? false,
+    };
+    this.repos.set(key(owner, name), repo);
+    this.userId(owner);
+    return repo;
+  }
+
+  /** Deletes a repository (`DELETE /repos/{o}/{r}`); false when there was none. */
+  deleteRepository(owner: string, name: string): boolean {
+    return this.repos.delete(key(owner, name));
+  }
+
+  /**
+   * Records what a `git push` did: the commits it brought (in any order; those already known are
+   * skipped) and the branches it created, moved or deleted, with the changes GitHub sends
+   * webhooks for: `create` and a `push` with `created` for a new branch (its commits those new to
+   * the repository), a `push` with the new commits for a moved one (`forced` when it does not
+   * fast-forward), `delete` and a `push` with `deleted` for a deleted one. `pusher` is the login
+   * the credentials belong to. The first branch pushed to an empty repository becomes its
+   * default branch when the default branch was not pushed. Returns the updated branch heads.
+   */
+  recordPush(
+    owner: string,
+    repoName: string,
+    push: { commits: CommitRecord[]; refs: PushedRef[]; pusher: string },
+  ): Array<{ branch: string; sha: string }> {
+    const repo = this.requireRepository(owner, repoName);
+    const added = new Set<string>();
+    for (const c of push.commits) {
+      if (repo.commits.has(c.sha)) continue;
+      repo.commits.set(c.sha, { ...c, parents: [...c.parents] });
+      added.add(c.sha);
+      if (c.authorLogin) this.userId(c.authorLogin);
+    }
+    const wasEmpty = repo.branches.size === 0;
+    const heads: Array<{ branch: string; sha: string }> = [];
+    this.userId(push.pusher);
+    for (const { branch, sha } of push.refs) {
+      const before = repo.branches.get(branch);
+      if (sha === null) {
+        if (before === undefined) continue;
+        repo.branches.delete(branch);
+        this.emit({
+          kind: 'delete',
+          repo,
+          branch,
+          sha: before,
+          sender: push.pusher,
+        });
+        this.emit({
+          kind: 'push',
+          repo,
+          branch,
+          before,
+          after: NULL_SHA,
+          commits: [],
+          deleted: true,
+          pusher: push.pusher,
+        });
+        continue;
+      }
+      if (before === sha) continue;
+      if (!repo.commits.has(sha)) {
+        throw new GitHubStateNotFoundError(`No commit found for ${sha}`);
+      }
+      heads.push({ branch, sha });
+      const head = repo.commits.get(sha)!;
+      if (head.date > repo.pushedAt) repo.pushedAt = head.date;
+      if (before === undefined) {
+        const baseBranch = this.branchAt(repo, sha, branch);
+        repo.branches.set(branch, sha);
+        this.emit({
+          kind: 'create',
+          repo,
+          branch,
+          sha,
+          sender: push.pusher,
+        });
+        this.emit({
+          kind: 'push',
+          repo,
+          branch,
+          before: undefined,
+          after: sha,
+          commits: this.history(repo, sha)
+            .filter(c => added.has(c.sha))
+            .reverse(),
+          created: true,
+          ...(baseBranch ? { baseRef: `refs/heads/${baseBranch}` } : {}),
+          pusher: push.pusher,
+        });
+        continue;
+      }
+      const fastForward = this.isAncestor(repo, before, sha);
+      const old = this.ancestors(repo, before);
+      repo.branches.set(branch, sha);
+      this.emit({
+        kind: 'push',
+        repo,
+        branch,
+        before,
+        after: sha,
+        commits: this.history(repo, sha)
+          .filter(c => !old.has(c.sha))
+          .reverse(),
+        ...(fastForward ? {} : { forced: true }),
+        pusher: push.pusher,
+      });
+    }
+    if (
+      wasEmpty &&
+      heads.length > 0 &&
+      !repo.branches.has(repo.defaultBranch)
+    ) {
+      repo.defaultBranch = heads[0].branch;
+    }
+    return heads;
   }
 
   listRepositories(): RepositoryState[] {
@@ -775,7 +1103,7 @@ export class GitHubState {
         repo,
         branch,
         sha: commit.sha,
-        sender: commit.authorLogin,
+        sender: commit.authorLogin ?? this.viewerLogin,
       });
     }
     this.emit({
@@ -799,10 +1127,12 @@ export class GitHubState {
   ): CommitRecord {
     const parent = parentSha ? repo.commits.get(parentSha) : undefined;
     const login =
-      options.authorLogin ?? parent?.authorLogin ?? this.viewerLogin;
-    const knownAuthor = [...repo.commits.values()].find(
-      c => c.authorLogin === login,
-    );
+      options.authorLogin === null
+        ? null
+        : options.authorLogin ?? parent?.authorLogin ?? this.viewerLogin;
+    const knownAuthor = login
+      ? [...repo.commits.values()].find(c => c.authorLogin === login)
+      : undefined;
     let date = options.date ?? this.nowIso();
     if (parent && date <= parent.date) date = addMinutes(parent.date, 1);
     this.commitCounter += 1;
@@ -816,18 +1146,19 @@ export class GitHubState {
     const commit: CommitRecord = {
       sha,
       message: options.message,
-      authorName: options.authorName ?? knownAuthor?.authorName ?? login,
+      authorName:
+        options.authorName ?? knownAuthor?.authorName ?? login ?? 'unknown',
       authorEmail:
         options.authorEmail ??
         knownAuthor?.authorEmail ??
-        `${login}@users.noreply.sandbox.local`,
+        `${login ?? 'unknown'}@users.noreply.sandbox.local`,
       authorLogin: login,
       date,
       parents: parentSha ? [parentSha] : [],
     };
     repo.commits.set(sha, commit);
     if (date > repo.pushedAt) repo.pushedAt = date;
-    this.userId(login);
+    if (login) this.userId(login);
     for (const check of options.checks ?? []) {
       this.recordCheck(repo, sha, check.name, check.state, date);
     }

@@ -253,7 +253,8 @@ export interface PushCommit {
   message: string;
   /** ISO 8601 with the committer's offset, e.g. `2026-11-20T10:15:00+01:00`. */
   timestamp: string;
-  author: { name: string; email: string; username: string };
+  /** `username`: the account the email belongs to, absent when GitHub knows none. */
+  author: { name: string; email: string; username?: string };
 }
 
 /** Seconds since the epoch, as push payloads give the repository's times. */
