@@ -241,6 +241,57 @@ describe('startGitHubServer: repositories created through the API, over git', ()
       });
       expect(branch.data.commit.sha).toBe(head);
 
+      // The pushed files through the contents API, as Backstage's GitHub URL reader reads them.
+      const raw = await fetch(
+        `${server.url}/repos/acme/cli-svc/contents/README.md?ref=main`,
+        {
+          headers: {
+            authorization: `token ${TOKEN}`,
+            accept: 'application/vnd.github.v3.raw',
+          },
+        },
+      );
+      expect(raw.status).toBe(200);
+      expect(await raw.text()).toBe('# cli-svc\n');
+      const file = await octokit.repos.getContent({
+        owner: 'acme',
+        repo: 'cli-svc',
+        path: 'index.js',
+      });
+      expect(file.data).toMatchObject({
+        type: 'file',
+        path: 'index.js',
+        encoding: 'base64',
+      });
+      expect(Buffer.from((file.data as any).content, 'base64').toString()).toBe(
+        'console.log("hi");\n',
+      );
+      const root = await octokit.repos.getContent({
+        owner: 'acme',
+        repo: 'cli-svc',
+        path: '',
+      });
+      expect((root.data as any[]).map(e => [e.name, e.type])).toEqual([
+        ['README.md', 'file'],
+        ['index.js', 'file'],
+      ]);
+      // Not there at the first commit; not there at all.
+      await expect(
+        octokit.repos.getContent({
+          owner: 'acme',
+          repo: 'cli-svc',
+          path: 'index.js',
+          ref: first,
+        }),
+      ).rejects.toMatchObject({ status: 404 });
+      await expect(
+        octokit.repos.getContent({
+          owner: 'acme',
+          repo: 'cli-svc',
+          path: 'missing.txt',
+        }),
+      ).rejects.toMatchObject({ status: 404 });
+
       // CI starts on the head commit at once and completes.
       const running = await octokit.checks.listForRef({
         owner: 'acme',

@@ -1034,6 +1034,8 @@ interface RepositoryHooks {
   deleted(repo: RepositoryState): Promise<void>;
   /** A repository's default branch changed (`PATCH`). */
   defaultBranchChanged(repo: RepositoryState): Promise<void>;
+  /** What a path of a repository with git holds at a commit (the contents API). */
+  read: GitRepositories['read'];
 }
 
 /** GitHub's repository names: anything but letters, digits, `.`, `-` and `_` becomes `-`. */
@@ -1089,6 +1091,9 @@ class Router {
         this.state.deleteRepository(repo.owner, repo.name);
         await this.hooks.deleted(repo);
         return { status: 204 };
+      }
+      if (more[0] === 'contents' && method === 'GET') {
+        return this.contents(req, repo, more.slice(1).map(decodeSegment));
       }
       return this.repoRoute(method, req, repo, more);
     }
@@ -1153,6 +1158,92 @@ class Router {
       };
     }
     throw notFound();
+  }
+
+  /**
+   * `GET /repos/{owner}/{repo}/contents/{path}?ref=`: a file (as JSON with base64 content, or its
+   * bytes with the `raw` media type, as Backstage's GitHub URL reader asks) or a directory's
+   * entries. Only repositories created through the API have files; seeded ones answer 404.
+   */
+  private async contents(
+    req: Request,
+    repo: RepositoryState,
+    segments: string[],
+  ): Promise<Reply> {
+    const path = segments.join('/');
+    const ref = req.url.searchParams.get('ref') ?? repo.defaultBranch;
+    const sha = repo.git ? this.state.resolveRef(repo, ref) : undefined;
+    if (repo.git && repo.commits.size === 0) {
+      throw notFound(
+        'This repository is empty.',
+        `${DOCS}/repos/contents#get-repository-content`,
+      );
+    }
+    if (!sha) {
+      throw notFound(
+        `No commit found for the ref ${ref}`,
+        `${DOCS}/repos/contents#get-repository-content`,
+      );
+    }
+    const found = await this.hooks.read(repo.owner, repo.name, sha, path);
+    if (!found) {
+      throw notFound(
+        'Not Found',
+        `${DOCS}/repos/contents#get-repository-content`,
+      );
+    }
+    const htmlBase = `${this.views.repoHtml(repo)}`;
+    const entry = (
+      name: string,
+      type: string,
+      objectSha: string,
+      size: number,
+    ) => {
+      const entryPath = path ? `${path}/${name}` : name;
+      return {
+        type,
+        name,
+        path: entryPath,
+        sha: objectSha,
+        size,
+        url: `${this.views.api}/repos/${repo.owner}/${repo.name}/contents/${entryPath}?ref=${ref}`,
+        html_url: `${htmlBase}/${
+          type === 'dir' ? 'tree' : 'blob'
+        }/${ref}/${entryPath}`,
+        download_url:
+          type === 'file'
+            ? `${this.views.api}/repos/${repo.owner}/${repo.name}/contents/${entryPath}?ref=${ref}`
+            : null,
+      };
+    };
+    if (found.type === 'dir') {
+      return {
+        status: 200,
+        body: found.entries.map(e => entry(e.name, e.type, e.sha, e.size)),
+      };
+    }
+    const accept = String(req.headers.accept ?? '');
+    if (/\.raw\b|\.raw\+|vnd\.github\.raw/.test(accept)) {
+      return {
+        status: 200,
+        headers: { etag: `"${found.sha}"` },
+        raw: {
+          contentType: 'application/vnd.github.raw; charset=utf-8',
+          text: found.content.toString('utf8'),
+        },
+      };
+    }
+    const name = path.split('/').pop() ?? path;
+    return {
+      status: 200,
+      headers: { etag: `"${found.sha}"` },
+      body: {
+        ...entry(name, 'file', found.sha, found.content.length),
+        path,
+        encoding: 'base64',
+        content: found.content.toString('base64'),
+      },
+    };
   }
 
   private repoRoute(
@@ -2970,6 +3061,8 @@ class GitSide {
         this.#enqueue(repo, () =>
           this.#repos.setHead(repo.owner, repo.name, repo.defaultBranch),
         ),
+      read: (owner, name, sha, path) =>
+        this.#repos.read(owner, name, sha, path),
     };
     this.#unsubscribe = state.onChange(change => {
       if (this.#recording || !change.repo.git || change.kind !== 'push') {

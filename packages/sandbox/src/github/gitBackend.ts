@@ -78,6 +78,29 @@ function gitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
+/** A git command's stdout as bytes (file contents). */
+function gitBuffer(args: string[], cwd: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      args,
+      {
+        cwd,
+        env: gitEnv(),
+        maxBuffer: 64 * 1024 * 1024,
+        encoding: 'buffer',
+      },
+      (error, stdout, stderr) => {
+        if (error) {
+          reject(new Error(`git ${args.join(' ')} failed: ${String(stderr)}`));
+        } else {
+          resolve(stdout);
+        }
+      },
+    );
+  });
+}
+
 function git(args: string[], cwd?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
@@ -232,6 +255,61 @@ export class GitRepositories {
           message: message.join('\0').replace(/\s+$/, ''),
         };
       });
+  }
+
+  /**
+   * What a path holds at a commit: a file's bytes, a directory's entries, or undefined when the
+   * path is not there (`git cat-file` and `git ls-tree` on the bare repository).
+   */
+  async read(
+    owner: string,
+    repo: string,
+    sha: string,
+    path: string,
+  ): Promise<
+    | { type: 'file'; sha: string; content: Buffer }
+    | {
+        type: 'dir';
+        entries: Array<{
+          type: 'file' | 'dir';
+          name: string;
+          sha: string;
+          size: number;
+        }>;
+      }
+    | undefined
+  > {
+    const dir = this.dir(owner, repo);
+    const clean = path.replace(/^\/+|\/+$/g, '');
+    const spec = `${sha}:${clean}`;
+    const type = (
+      await git(['cat-file', '-t', spec], dir).catch(() => '')
+    ).trim();
+    if (type === 'blob') {
+      const objectSha = (await git(['rev-parse', spec], dir)).trim();
+      const content = await gitBuffer(['cat-file', 'blob', objectSha], dir);
+      return { type: 'file', sha: objectSha, content };
+    }
+    if (type === 'tree') {
+      const out = await git(['ls-tree', '-l', '-z', spec], dir);
+      return {
+        type: 'dir',
+        entries: out
+          .split('\0')
+          .filter(Boolean)
+          .map(line => {
+            const [meta, name] = line.split('\t');
+            const [, kind, objectSha, size] = meta.split(/\s+/);
+            return {
+              type: kind === 'tree' ? ('dir' as const) : ('file' as const),
+              name,
+              sha: objectSha,
+              size: Number(size) || 0,
+            };
+          }),
+      };
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {
