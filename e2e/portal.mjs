@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import {
   closeSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -229,6 +230,7 @@ function portalConfig({
   backendPort,
   sqliteDir,
   flagsPort,
+  templateFile,
 }) {
   const githubHost = new URL(sandbox.githubUrl).host.replace(
     '127.0.0.1',
@@ -248,6 +250,30 @@ function portalConfig({
           host: githubHost,
           apiBaseUrl: sandbox.githubUrl,
           token: 'sandbox-token',
+        },
+        // The sandbox's links (html_url, clone_url): where publish:github pushes and
+        // catalog:register reads, as in app-config.yaml.
+        {
+          host: new URL(sandbox.githubUrl).host,
+          apiBaseUrl: sandbox.githubUrl,
+          token: 'sandbox-token',
+        },
+      ],
+    },
+    // The demo's catalog, with the Flag-ready service template pointed at this portal's sandbox
+    // GitHub instead of the demo's (localhost:7010).
+    catalog: {
+      locations: [
+        { type: 'file', target: join(root, 'examples/entities.yaml') },
+        {
+          type: 'file',
+          target: join(root, 'examples/org.yaml'),
+          rules: [{ allow: ['User', 'Group'] }],
+        },
+        {
+          type: 'file',
+          target: templateFile,
+          rules: [{ allow: ['Template'] }],
         },
       ],
     },
@@ -288,6 +314,24 @@ function portalConfig({
       pipeline: { consecutiveBreaches: 1000 },
     },
   };
+}
+
+/**
+ * A copy of examples/templates/flag-ready-service in `tmp` whose repository host is `githubHost`
+ * (this portal's sandbox GitHub) instead of the demo's; returns its template.yaml.
+ */
+function copyTemplate(tmp, githubHost) {
+  const dir = join(tmp, 'flag-ready-service');
+  cpSync(join(root, 'examples/templates/flag-ready-service'), dir, {
+    recursive: true,
+  });
+  const file = join(dir, 'template.yaml');
+  const text = readFileSync(file, 'utf8');
+  if (!text.includes('localhost:7010')) {
+    throw new Error(`${file} no longer names the demo's GitHub localhost:7010`);
+  }
+  writeFileSync(file, text.replaceAll('localhost:7010', githubHost));
+  return file;
 }
 
 /** The frontend configuration the dev server put into its index.html, merged in order. */
@@ -346,6 +390,10 @@ export async function startPortal({ timeoutMs = 240_000 } = {}) {
     const sqliteDir = join(tmp, 'sqlite');
     mkdirSync(sqliteDir);
     const configFile = join(tmp, 'app-config.e2e.yaml');
+    const templateFile = copyTemplate(
+      tmp,
+      new URL(sandbox.githubUrl).host.replace('127.0.0.1', 'localhost'),
+    );
     // JSON is YAML.
     writeFileSync(
       configFile,
@@ -357,6 +405,7 @@ export async function startPortal({ timeoutMs = 240_000 } = {}) {
           backendPort,
           sqliteDir,
           flagsPort,
+          templateFile,
         }),
         null,
         2,

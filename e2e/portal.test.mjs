@@ -934,3 +934,139 @@ test(
     });
   },
 );
+
+test(
+  'a developer creates a flag-ready service from the template, and its Deployments, Flags and DORA tabs work',
+  { timeout: 420_000 },
+  async () => {
+    const name = 'greeting-service';
+    const page = await browser.newPage({
+      viewport: { width: 1400, height: 1100 },
+    });
+    await signIn(page);
+
+    // Create → the template's card → Choose.
+    await page.goto(`${portal.appUrl}/create`);
+    const card = page
+      .locator('article, .MuiCard-root, [class*="Card"]')
+      .filter({ hasText: 'Flag-ready service' })
+      .first();
+    await card.waitFor({ timeout: 120_000 });
+    await card.getByRole('button', { name: 'Choose' }).click();
+
+    // The form: a name that is not DNS-safe is refused before anything runs.
+    await page.getByLabel('Name').first().fill('Greeting_Service');
+    await page
+      .getByLabel('Description')
+      .first()
+      .fill('Says hello, behind a flag');
+    const owner = page.getByLabel('Owner').first();
+    await owner.click();
+    await owner.fill('team-payments');
+    await page
+      .getByRole('option', { name: /team-payments/ })
+      .first()
+      .click({ timeout: 30_000 });
+    await page.getByRole('button', { name: 'Next' }).click();
+    await page
+      .getByText(/does not match pattern|must match pattern/i)
+      .first()
+      .waitFor({ timeout: 15_000 });
+    await page.getByLabel('Name').first().fill(name);
+    await page.getByRole('button', { name: 'Next' }).click();
+
+    await page
+      .getByLabel('First feature flag')
+      .first()
+      .fill('friendly-greeting');
+    await page.getByRole('button', { name: 'Review' }).click();
+    const startedAt = Date.now();
+    await page.getByRole('button', { name: 'Create' }).click();
+
+    // The task page: every step, then the links to what was made.
+    const open = page.getByRole('link', { name: /Open in catalog/i }).first();
+    await open.waitFor({ timeout: 240_000 });
+    console.log(
+      `the template's task finished ${((Date.now() - startedAt) / 1000).toFixed(
+        1,
+      )} s after Create`,
+    );
+    for (const step of [
+      'Check the owner',
+      'Publish to GitHub',
+      'Register in the catalog',
+      'Create the first feature flag',
+    ]) {
+      await page.getByText(step).first().waitFor();
+    }
+    await page.screenshot({
+      path: join(resultsDir, 'scaffolder-task.png'),
+      fullPage: true,
+    });
+
+    // The repository the template made, through the sandbox GitHub's API.
+    const repo = await fetch(`${portal.githubUrl}/repos/acme/${name}`, {
+      headers: { authorization: 'token sandbox-token' },
+    });
+    assert.equal(repo.status, 200);
+    assert.deepEqual((await repo.json()).topics.sort(), [
+      'delivery',
+      'flag-ready',
+    ]);
+
+    // Deployments: its environments (the registered workload) and its first commit with CI.
+    await open.click();
+    await page.goto(
+      `${portal.appUrl}/catalog/default/component/${name}/deployments`,
+    );
+    for (const env of ['uat', 'canary', 'production']) {
+      await page
+        .getByText(`${env} / ${name}`)
+        .first()
+        .waitFor({ timeout: 60_000 });
+    }
+    await page
+      .getByText(`Create ${name} from the Flag-ready service template`)
+      .first()
+      .waitFor({ timeout: 60_000 });
+    await page
+      .getByText(/CI passed/)
+      .first()
+      .waitFor({ timeout: 60_000 });
+    await page.screenshot({
+      path: join(resultsDir, 'scaffolded-deployments.png'),
+      fullPage: true,
+    });
+
+    // Flags: the first flag, off in every environment.
+    const flags = await api(`/entities/default/component/${name}/flags`);
+    const flag = flags.flags.find(f => f.key === 'friendly-greeting');
+    assert.deepEqual(
+      flag.environments.map(e => [e.environment, e.on]),
+      [
+        ['uat', false],
+        ['canary', false],
+        ['production', false],
+      ],
+    );
+    await page.goto(`${portal.appUrl}/catalog/default/component/${name}/flags`);
+    await page
+      .getByText('friendly-greeting', { exact: true })
+      .first()
+      .waitFor({ timeout: 60_000 });
+    await page.screenshot({
+      path: join(resultsDir, 'scaffolded-flags.png'),
+      fullPage: true,
+    });
+
+    // DORA: the cards, with nothing deployed yet.
+    await page.goto(`${portal.appUrl}/catalog/default/component/${name}/dora`);
+    await page
+      .getByTestId('dora-deploymentFrequency')
+      .waitFor({ timeout: 60_000 });
+    await page.screenshot({
+      path: join(resultsDir, 'scaffolded-dora.png'),
+      fullPage: true,
+    });
+  },
+);
