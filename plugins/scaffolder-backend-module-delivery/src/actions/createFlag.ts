@@ -165,7 +165,9 @@ export function createDeliveryFlagAction(options: DeliveryApiOptions) {
       );
       ctx.output('key', key);
       ctx.output('created', created);
-      ctx.output('environments', environments);
+      // A plain array: the task runner's template engine refuses arrays of another JavaScript
+      // realm (what fetch's JSON gives under jest's VM contexts).
+      ctx.output('environments', [...environments].map(String));
     },
   });
 }

@@ -179,7 +179,12 @@ export function createDeliveryEnvironmentsAction(options: DeliveryApiOptions) {
             .join(', ')}`,
         );
       }
-      ctx.output('environments', result.environments);
+      // Plain JSON: the task runner's template engine refuses arrays of another JavaScript
+      // realm (what fetch's JSON gives under jest's VM contexts).
+      ctx.output(
+        'environments',
+        JSON.parse(JSON.stringify(result.environments)),
+      );
     },
   });
 }
