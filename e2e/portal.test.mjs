@@ -13,7 +13,11 @@
 // commits behind lead time and their CSV, its team's card and the organisation page
 // (dora-tab.png, dora-drilldown.png, dora-org.png). Last, ephemeral environments: a deploy/* push
 // ready in the Environments tab, its quota and policies seen with kubectl, extended, and another
-// swept once expired (environments-tab.png, environments-swept.png).
+// swept once expired (environments-tab.png, environments-swept.png). Then Create → Flag-ready
+// service in the browser: the task's steps (scaffolder-task.png), the new service's Deployments
+// tab with its environments and first commit (scaffolded-deployments.png), its flag off
+// everywhere (scaffolded-flags.png), its first deployment through the queue to production and
+// its DORA cards (scaffolded-dora.png).
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -1059,11 +1063,40 @@ test(
       fullPage: true,
     });
 
-    // DORA: the cards, with nothing deployed yet.
+    // DORA: nothing deployed yet, and the tab says so.
     await page.goto(`${portal.appUrl}/catalog/default/component/${name}/dora`);
     await page
-      .getByTestId('dora-deploymentFrequency')
+      .getByText('No deployments in the last 12 weeks')
       .waitFor({ timeout: 60_000 });
+
+    // Its first deployment goes through the queue like any other's: the pushed commit to UAT,
+    // canary and production; then DORA counts it.
+    const service = `/entities/default/component/${name}`;
+    const { commits } = await api(`${service}/commits`);
+    const first = commits[0];
+    assert.equal(
+      first.message.split('\n')[0],
+      `Create ${name} from the Flag-ready service template`,
+    );
+    const requested = await api(`${service}/deployments`, {
+      method: 'POST',
+      body: JSON.stringify({ commitSha: first.sha }),
+    });
+    assert.ok(requested.deployment, JSON.stringify(requested));
+    const token = requested.deployment.token;
+    await api(`/deployments/${token}/start`, { method: 'POST' });
+    const deployed = await finished(token);
+    assert.equal(deployed.status, 'succeeded', deployed.reason);
+    const production = await fetch(
+      `${portal.clusterUrls.production}/apis/apps/v1/namespaces/${name}/deployments/${name}`,
+    );
+    assert.equal(
+      (await production.json()).spec.template.spec.containers[0].image,
+      `sandbox.local/acme/${name}:${first.sha}`,
+    );
+    await page.goto(`${portal.appUrl}/catalog/default/component/${name}/dora`);
+    const frequency = page.getByTestId('dora-deploymentFrequency');
+    await frequency.waitFor({ timeout: 60_000 });
     await page.screenshot({
       path: join(resultsDir, 'scaffolded-dora.png'),
       fullPage: true,

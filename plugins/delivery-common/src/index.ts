@@ -14,3 +14,4 @@ export * from './flags';
 export * from './rollbackDecision';
 export * from './dora';
 export * from './ephemeral';
+export * from './workloads';

@@ -47,6 +47,7 @@ import {
   missingAnnotations,
   parseFlagEndpoints,
   requiredChecksFrom,
+  workloadManifestProblems,
 } from '@internal/plugin-delivery-common';
 import {
   FlagSyncSelector,
@@ -608,6 +609,13 @@ describe('the rendered skeleton', () => {
     };
     expect(deployment.metadata.labels).toEqual(labels);
     expect(deployment.spec.template.metadata.labels).toEqual(labels);
+    expect(
+      workloadManifestProblems(manifests, {
+        kubernetesId: 'checkout-v2',
+        namespace: 'checkout-v2',
+        entityRef: 'component:default/checkout-v2',
+      }),
+    ).toEqual([]);
     expect(deployment.spec.selector.matchLabels).toEqual({
       'app.kubernetes.io/name': 'checkout-v2',
     });

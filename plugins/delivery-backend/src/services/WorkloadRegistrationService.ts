@@ -1,29 +1,22 @@
 import { PermissionsService } from '@backstage/backend-plugin-api';
-import { InputError } from '@backstage/errors';
+import { InputError, NotAllowedError } from '@backstage/errors';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
-  ANNOTATION_KUBERNETES_ID,
   EPHEMERAL_ANNOTATION_CREATED_BY,
+  WORKLOAD_ANNOTATION_ENTITY_REFS,
   RegisterWorkloadResponse,
   WorkloadRegistration,
   deliveryWorkloadRegisterPermission,
+  namesEntity,
+  workloadManifestProblems,
 } from '@internal/plugin-delivery-common';
 import { EnvironmentConfig } from '../config';
 import { NamespaceProvider } from '../providers/kubernetes/NamespaceProvider';
 import { DeliveryEntity } from './EntityResolver';
 import { Actor, ServiceAuthorizer } from './ServiceAuthorizer';
 
-/** The kinds a service's first workload may hold, with the apiVersion each must have. */
-const KINDS: Record<string, string> = {
-  Deployment: 'apps/v1',
-  Service: 'v1',
-  ConfigMap: 'v1',
-};
-
 /** Creation order: what a Deployment mounts or is reached through comes first. */
 const ORDER = ['ConfigMap', 'Service', 'Deployment'];
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 type Manifest = KubernetesObject & {
   apiVersion: string;
@@ -35,101 +28,12 @@ type Manifest = KubernetesObject & {
   };
 };
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-/**
- * The problems of a service's workload manifests, each with its path (`manifests[1].kind: …`):
- * only Deployments, Services and ConfigMaps with their usual apiVersion and a DNS-safe name, in
- * the service's namespace or none, no two with the same kind and name; and at least one
- * Deployment, labelled (and its pods labelled) with the service's `backstage.io/kubernetes-id`,
- * which is how the portal finds the workload.
- */
-export function workloadManifestProblems(
-  manifests: unknown[],
-  service: { kubernetesId: string; namespace: string },
-): string[] {
-  const problems: string[] = [];
-  const seen = new Set<string>();
-  let deployments = 0;
-  manifests.forEach((manifest, index) => {
-    const at = `manifests[${index}]`;
-    if (!isRecord(manifest)) {
-      problems.push(`${at}: must be an object`);
-      return;
-    }
-    const { kind, apiVersion, metadata } = manifest;
-    if (typeof kind !== 'string' || !(kind in KINDS)) {
-      problems.push(
-        `${at}.kind: must be one of ${Object.keys(KINDS).join(', ')} (got ${
-          typeof kind === 'string' ? kind : typeof kind
-        })`,
-      );
-      return;
-    }
-    if (apiVersion !== KINDS[kind]) {
-      problems.push(`${at}.apiVersion: a ${kind} is ${KINDS[kind]}`);
-    }
-    if (!isRecord(metadata)) {
-      problems.push(`${at}.metadata: must be an object with a name`);
-      return;
-    }
-    const name = metadata.name;
-    if (typeof name !== 'string' || !DNS_LABEL.test(name)) {
-      problems.push(
-        `${at}.metadata.name: must be a DNS label (lower-case letters, digits and '-', at most 63)`,
-      );
-    } else if (seen.has(`${kind}/${name}`)) {
-      problems.push(`${at}: a second ${kind} named ${name}`);
-    } else {
-      seen.add(`${kind}/${name}`);
-    }
-    if (
-      metadata.namespace !== undefined &&
-      metadata.namespace !== service.namespace
-    ) {
-      problems.push(
-        `${at}.metadata.namespace: the service's namespace is ${
-          service.namespace
-        } (from backstage.io/kubernetes-namespace), not ${String(
-          metadata.namespace,
-        )}`,
-      );
-    }
-    if (kind === 'Deployment') {
-      deployments += 1;
-      const labels = isRecord(metadata.labels) ? metadata.labels : {};
-      if (labels[ANNOTATION_KUBERNETES_ID] !== service.kubernetesId) {
-        problems.push(
-          `${at}.metadata.labels: needs ${ANNOTATION_KUBERNETES_ID}: ${service.kubernetesId}`,
-        );
-      }
-      const spec = isRecord(manifest.spec) ? manifest.spec : {};
-      const template = isRecord(spec.template) ? spec.template : {};
-      const templateMetadata = isRecord(template.metadata)
-        ? template.metadata
-        : {};
-      const podLabels = isRecord(templateMetadata.labels)
-        ? templateMetadata.labels
-        : {};
-      if (podLabels[ANNOTATION_KUBERNETES_ID] !== service.kubernetesId) {
-        problems.push(
-          `${at}.spec.template.metadata.labels: needs ${ANNOTATION_KUBERNETES_ID}: ${service.kubernetesId}`,
-        );
-      }
-    }
-  });
-  if (manifests.length > 0 && deployments === 0) {
-    problems.push('manifests: needs a Deployment');
-  }
-  return problems;
-}
-
 /**
  * Registers a service's workload in every delivery environment: the namespace and the first
  * objects, created where missing and left alone where present. This is how a service made by the
- * scaffolder gets environments its first deployment can go to.
+ * scaffolder gets environments its first deployment can go to. A namespace it creates names the
+ * service (`delivery.backstage.io/entity-refs`); one that is there already must, or nothing is
+ * created in it (403): a catalog entity cannot claim another team's namespace.
  */
 export class WorkloadRegistrationService {
   readonly #authorizer: ServiceAuthorizer;
@@ -160,6 +64,7 @@ export class WorkloadRegistrationService {
       const problems = workloadManifestProblems(manifests, {
         kubernetesId: service.kubernetesId,
         namespace,
+        entityRef: service.entityRef,
       });
       if (problems.length > 0) {
         throw new InputError(
@@ -183,12 +88,25 @@ export class WorkloadRegistrationService {
     // complete, and a retry finds them there.
     for (const env of this.options.environments) {
       const namespace = namespaceOf(env);
-      const exists = await this.options.namespaces.namespaceExists({
+      const existing = await this.options.namespaces.readNamespace({
         cluster: env.cluster,
         name: namespace,
       });
+      // A namespace that is there must name the service: nobody adds workloads to another
+      // team's namespace by claiming it in a catalog entity.
+      if (
+        existing &&
+        !namesEntity(
+          existing.annotations[WORKLOAD_ANNOTATION_ENTITY_REFS],
+          service.entityRef,
+        )
+      ) {
+        throw new NotAllowedError(
+          `Namespace ${namespace} in ${env.name} (cluster ${env.cluster}) exists and is not ${service.entityRef}'s: its owners name the service in its ${WORKLOAD_ANNOTATION_ENTITY_REFS} annotation, or the service chooses another namespace (backstage.io/kubernetes-namespace)`,
+        );
+      }
       let namespaceResult: WorkloadRegistration['namespaceResult'] = 'exists';
-      if (!exists) {
+      if (!existing) {
         if (dryRun) {
           namespaceResult = 'would-create';
         } else {
@@ -198,6 +116,7 @@ export class WorkloadRegistrationService {
             labels: {},
             annotations: {
               [EPHEMERAL_ANNOTATION_CREATED_BY]: actor.userEntityRef,
+              [WORKLOAD_ANNOTATION_ENTITY_REFS]: service.entityRef,
             },
           });
           namespaceResult = 'created';

@@ -12,7 +12,6 @@ import deliveryPlugin from '../index';
 import { createTestBackendDatabase } from '../__testUtils__/databases';
 import { sandboxKubectl } from '../__testUtils__/kubectl';
 import { sandboxConfig } from '../../dev/replicas';
-import { workloadManifestProblems } from './WorkloadRegistrationService';
 
 /*
  * A new service's workload registered in every environment, through the route, against the
@@ -41,11 +40,28 @@ const component: Entity = {
   spec: { type: 'service', owner: 'team-payments', lifecycle: 'experimental' },
 };
 
+const squatter: Entity = {
+  ...component,
+  metadata: {
+    name: 'squatter',
+    namespace: 'default',
+    annotations: {
+      'github.com/project-slug': 'acme/squatter',
+      'backstage.io/kubernetes-id': 'squatter',
+      'backstage.io/kubernetes-namespace': 'payments',
+    },
+  },
+};
+
 const labels = { 'backstage.io/kubernetes-id': 'greeting-service' };
 const deployment = {
   apiVersion: 'apps/v1',
   kind: 'Deployment',
-  metadata: { name: 'greeting-service', labels },
+  metadata: {
+    name: 'greeting-service',
+    labels,
+    annotations: { 'delivery.backstage.io/entity-refs': SERVICE },
+  },
   spec: {
     replicas: 1,
     selector: { matchLabels: labels },
@@ -87,7 +103,7 @@ describe('workload registration', () => {
         await database(),
         deliveryPlugin,
         permissions.factory,
-        catalogServiceMock.factory({ entities: [component] }),
+        catalogServiceMock.factory({ entities: [component, squatter] }),
         mockServices.rootConfig.factory({ data: sandboxConfig(sandbox) }),
       ],
     }));
@@ -114,7 +130,10 @@ describe('workload registration', () => {
   it('refuses manifests that would not make a workload the portal finds, and changes nothing', async () => {
     const response = await post({
       manifests: [
-        { ...deployment, metadata: { ...deployment.metadata, labels: {} } },
+        {
+          ...deployment,
+          metadata: { ...deployment.metadata, labels: {}, annotations: {} },
+        },
         { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds' } },
         {
           ...service,
@@ -126,6 +145,9 @@ describe('workload registration', () => {
     const message: string = response.body.error.message;
     expect(message).toContain(
       'manifests[0].metadata.labels: needs backstage.io/kubernetes-id: greeting-service',
+    );
+    expect(message).toContain(
+      `manifests[0].metadata.annotations: needs delivery.backstage.io/entity-refs: ${SERVICE}`,
     );
     expect(message).toContain('manifests[1].kind: must be one of');
     expect(message).toContain(
@@ -151,6 +173,53 @@ describe('workload registration', () => {
       decision = AuthorizeResult.ALLOW;
     }
     expect((await namespaceIn('uat')).code).not.toBe(0);
+  });
+
+  it("refuses another team's namespace, and creates nothing in it", async () => {
+    // squatter claims the payments namespace, which the seed's payments-api runs in.
+    const response = await request(server)
+      .post('/api/delivery/entities/default/component/squatter/environments')
+      .set('Authorization', mockCredentials.user.header('user:default/guest'))
+      .send({
+        manifests: [
+          {
+            ...deployment,
+            metadata: {
+              name: 'squatter',
+              labels: { 'backstage.io/kubernetes-id': 'squatter' },
+              annotations: {
+                'delivery.backstage.io/entity-refs':
+                  'component:default/squatter',
+              },
+            },
+            spec: {
+              ...deployment.spec,
+              selector: {
+                matchLabels: { 'backstage.io/kubernetes-id': 'squatter' },
+              },
+              template: {
+                ...deployment.spec.template,
+                metadata: {
+                  labels: { 'backstage.io/kubernetes-id': 'squatter' },
+                },
+              },
+            },
+          },
+        ],
+      });
+    expect(response.status).toBe(403);
+    expect(response.body.error.message).toContain(
+      "Namespace payments in uat (cluster uat) exists and is not component:default/squatter's",
+    );
+    const found = await kubectl.run(
+      sandbox.clusterUrls.uat,
+      'get',
+      'deployment',
+      'squatter',
+      '-n',
+      'payments',
+    );
+    expect(found.code).not.toBe(0);
   });
 
   it('says what a dry run would create, and creates nothing', async () => {
@@ -203,9 +272,10 @@ describe('workload registration', () => {
         'namespace',
         'greeting-service',
       );
-      expect(ns.metadata.annotations['delivery.backstage.io/created-by']).toBe(
-        'user:default/guest',
-      );
+      expect(ns.metadata.annotations).toMatchObject({
+        'delivery.backstage.io/created-by': 'user:default/guest',
+        'delivery.backstage.io/entity-refs': SERVICE,
+      });
       const found = await kubectl.json(
         url,
         'get',
@@ -272,60 +342,5 @@ describe('workload registration', () => {
         e.rollout,
       ]),
     ).not.toContainEqual(expect.arrayContaining(['missing']));
-  });
-});
-
-describe('workloadManifestProblems', () => {
-  const target = {
-    kubernetesId: 'greeting-service',
-    namespace: 'greeting-service',
-  };
-
-  it('accepts a labelled Deployment with its Service and ConfigMap', () => {
-    expect(
-      workloadManifestProblems(
-        [
-          deployment,
-          service,
-          {
-            apiVersion: 'v1',
-            kind: 'ConfigMap',
-            metadata: { name: 'settings' },
-            data: {},
-          },
-        ],
-        target,
-      ),
-    ).toEqual([]);
-  });
-
-  it('names each problem with its path', () => {
-    expect(
-      workloadManifestProblems(
-        [
-          'text',
-          { ...service, apiVersion: 'apps/v1', metadata: { name: 'Bad_Name' } },
-          service,
-          service,
-          {
-            ...deployment,
-            spec: {
-              ...deployment.spec,
-              template: { metadata: { labels: {} } },
-            },
-          },
-        ],
-        target,
-      ),
-    ).toEqual([
-      'manifests[0]: must be an object',
-      'manifests[1].apiVersion: a Service is v1',
-      "manifests[1].metadata.name: must be a DNS label (lower-case letters, digits and '-', at most 63)",
-      'manifests[3]: a second Service named greeting-service',
-      'manifests[4].spec.template.metadata.labels: needs backstage.io/kubernetes-id: greeting-service',
-    ]);
-    expect(workloadManifestProblems([service], target)).toEqual([
-      'manifests: needs a Deployment',
-    ]);
   });
 });

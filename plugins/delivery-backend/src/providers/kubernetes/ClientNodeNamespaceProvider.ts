@@ -146,6 +146,23 @@ export class ClientNodeNamespaceProvider implements NamespaceProvider {
     return patched !== undefined;
   }
 
+  async readNamespace(options: {
+    cluster: string;
+    name: string;
+  }): Promise<NamespaceSummary | undefined> {
+    const { cluster, name } = options;
+    const ns = await this.#call(cluster, `read namespace ${name}`, c =>
+      c.core.readNamespace({ name }),
+    );
+    if (!ns) return undefined;
+    return {
+      name,
+      labels: ns.metadata?.labels ?? {},
+      annotations: ns.metadata?.annotations ?? {},
+      ...(ns.status?.phase ? { phase: ns.status.phase } : {}),
+    };
+  }
+
   async namespaceExists(options: {
     cluster: string;
     name: string;

@@ -45,6 +45,11 @@ export interface NamespaceProvider {
     labels?: Record<string, string>;
     annotations?: Record<string, string>;
   }): Promise<boolean>;
+  /** A namespace with its labels and annotations; undefined when there is none. */
+  readNamespace(options: {
+    cluster: string;
+    name: string;
+  }): Promise<NamespaceSummary | undefined>;
   /** Whether a namespace exists (terminating ones do). */
   namespaceExists(options: { cluster: string; name: string }): Promise<boolean>;
   /** Deletes a namespace (and all in it); false when it was already gone. */
