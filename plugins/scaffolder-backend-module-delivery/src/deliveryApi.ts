@@ -6,6 +6,7 @@ import {
 import { CompoundEntityRef, parseEntityRef } from '@backstage/catalog-model';
 import { InputError } from '@backstage/errors';
 import { DefaultApiClient } from '@internal/plugin-delivery-common';
+import type { z as zod } from 'zod/v3';
 
 /** What the actions need to call the delivery backend as the person running the template. */
 export interface DeliveryApiOptions {
@@ -27,6 +28,27 @@ export async function deliveryClient(
     token,
   };
 }
+
+/** The `entityRef` input of both actions. */
+export const entityRefInput = (z: typeof zod, what: string) =>
+  z
+    .string()
+    .min(1)
+    .describe(
+      `The service, e.g. component:default/my-service (it must be in the catalog, or get there within waitForCatalogSeconds); ${what}`,
+    );
+
+/** The `waitForCatalogSeconds` input of both actions. */
+export const waitForCatalogInput = (z: typeof zod) =>
+  z
+    .number()
+    .int()
+    .min(0)
+    .max(900)
+    .default(120)
+    .describe(
+      'How long to wait for the service to appear in the catalog (after catalog:register)',
+    );
 
 /** A Component's ref, parsed; `component` and `default` are the defaults. */
 export function componentRef(ref: string): CompoundEntityRef {

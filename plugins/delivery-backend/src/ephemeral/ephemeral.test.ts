@@ -9,13 +9,10 @@ import { eventsServiceFactory } from '@backstage/plugin-events-node';
 import { catalogServiceMock } from '@backstage/plugin-catalog-node/testUtils';
 import { AuthorizeResult } from '@backstage/plugin-permission-common';
 import { Sandbox, buildSeed, startSandbox } from '@internal/sandbox';
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import request from 'supertest';
 import deliveryPlugin, { deliveryEventsModuleGitHub } from '../index';
 import { createTestBackendDatabase } from '../__testUtils__/databases';
+import { sandboxKubectl } from '../__testUtils__/kubectl';
 import { sandboxConfig, seedComponent } from '../../dev/replicas';
 import { gitHubSignature } from '../dora/github/module';
 
@@ -42,12 +39,11 @@ const repository = {
   owner: { login: 'acme' },
   default_branch: 'main',
 };
-const KUBECTL = process.env.KUBECTL ?? '/usr/bin/kubectl';
 
 describe('ephemeral environments against the sandbox', () => {
   let sandbox: Sandbox;
   let server: Awaited<ReturnType<typeof startTestBackend>>['server'];
-  let kubeDir: string;
+  const kubeClient = sandboxKubectl();
   // The permission policy's answer: flipped by the denial tests.
   let decision: AuthorizeResult.ALLOW | AuthorizeResult.DENY =
     AuthorizeResult.ALLOW;
@@ -109,13 +105,11 @@ describe('ephemeral environments against the sandbox', () => {
         }),
       ],
     }));
-    kubeDir = mkdtempSync(join(tmpdir(), 'ephemeral-kubectl-'));
-    writeFileSync(join(kubeDir, 'kubeconfig'), '');
   });
 
   afterAll(async () => {
     await sandbox?.close();
-    if (kubeDir) rmSync(kubeDir, { recursive: true, force: true });
+    kubeClient.close();
   });
 
   const deliver = (event: string, payload: object, signature?: string) => {
@@ -173,36 +167,7 @@ describe('ephemeral environments against the sandbox', () => {
     }
   };
   const kubectl = (...args: string[]) =>
-    new Promise<{ code: number; stdout: string; stderr: string }>(resolve => {
-      execFile(
-        KUBECTL,
-        [
-          '--server',
-          sandbox.clusterUrls.uat,
-          '--token',
-          'sandbox',
-          '--insecure-skip-tls-verify',
-          '--request-timeout=10s',
-          '--cache-dir',
-          join(kubeDir, 'cache'),
-          ...args,
-        ],
-        {
-          env: {
-            PATH: process.env.PATH ?? '/usr/bin:/bin',
-            HOME: kubeDir,
-            KUBECONFIG: join(kubeDir, 'kubeconfig'),
-          },
-          timeout: 45_000,
-        },
-        (error, stdout, stderr) =>
-          resolve({
-            code: error ? Number((error as any).code) || 1 : 0,
-            stdout: String(stdout),
-            stderr: String(stderr),
-          }),
-      );
-    });
+    kubeClient.run(sandbox.clusterUrls.uat, ...args);
   const kubectlJson = async (...args: string[]) => {
     const run = await kubectl(...args, '-o', 'json');
     expect(run.stderr).toBe('');

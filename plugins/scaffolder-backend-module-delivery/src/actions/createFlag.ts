@@ -4,8 +4,10 @@ import {
   DeliveryApiOptions,
   componentRef,
   deliveryClient,
+  entityRefInput,
   errorMessage,
   untilInCatalog,
+  waitForCatalogInput,
 } from '../deliveryApi';
 import { examples } from './createFlag.examples';
 
@@ -26,13 +28,7 @@ export function createDeliveryFlagAction(options: DeliveryApiOptions) {
     supportsDryRun: true,
     schema: {
       input: {
-        entityRef: z =>
-          z
-            .string()
-            .min(1)
-            .describe(
-              'The service, e.g. component:default/my-service (it must be in the catalog, or get there within waitForCatalogSeconds)',
-            ),
+        entityRef: z => entityRefInput(z, 'its flag is created'),
         key: z =>
           z
             .string()
@@ -53,16 +49,7 @@ export function createDeliveryFlagAction(options: DeliveryApiOptions) {
             .max(200)
             .optional()
             .describe('The change ticket the flag belongs to'),
-        waitForCatalogSeconds: z =>
-          z
-            .number()
-            .int()
-            .min(0)
-            .max(900)
-            .default(120)
-            .describe(
-              'How long to wait for the service to appear in the catalog (after catalog:register)',
-            ),
+        waitForCatalogSeconds: z => waitForCatalogInput(z),
       },
       output: {
         key: z => z.string().describe('The flag key'),

@@ -8,8 +8,10 @@ import {
   DeliveryApiOptions,
   componentRef,
   deliveryClient,
+  entityRefInput,
   errorMessage,
   untilInCatalog,
+  waitForCatalogInput,
 } from '../deliveryApi';
 import { examples } from './registerEnvironments.examples';
 
@@ -74,12 +76,10 @@ export function createDeliveryEnvironmentsAction(options: DeliveryApiOptions) {
     schema: {
       input: {
         entityRef: z =>
-          z
-            .string()
-            .min(1)
-            .describe(
-              'The service, e.g. component:default/my-service; its backstage.io/kubernetes-id and -namespace say where the workload goes',
-            ),
+          entityRefInput(
+            z,
+            'its backstage.io/kubernetes-id and -namespace say where the workload goes',
+          ),
         manifestsPath: z =>
           z
             .string()
@@ -92,16 +92,7 @@ export function createDeliveryEnvironmentsAction(options: DeliveryApiOptions) {
             .array(z.string())
             .optional()
             .describe('Only these files of manifestsPath'),
-        waitForCatalogSeconds: z =>
-          z
-            .number()
-            .int()
-            .min(0)
-            .max(900)
-            .default(120)
-            .describe(
-              'How long to wait for the service to appear in the catalog (after catalog:register)',
-            ),
+        waitForCatalogSeconds: z => waitForCatalogInput(z),
       },
       output: {
         environments: z =>
