@@ -128,3 +128,11 @@ export function workloadManifestProblems(
   }
   return problems;
 }
+
+/**
+ * The ConfigMap the portal creates in a registered service's namespace in each environment,
+ * holding `DEPLOY_ENVIRONMENT` (the environment's name): one manifest goes to every environment,
+ * so a workload reads its environment from here (`envFrom`), e.g. for its flag selector
+ * `<environment>/<service>`.
+ */
+export const ENVIRONMENT_CONFIG_MAP = 'delivery-environment';

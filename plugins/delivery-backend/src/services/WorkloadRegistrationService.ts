@@ -2,6 +2,7 @@ import { PermissionsService } from '@backstage/backend-plugin-api';
 import { InputError, NotAllowedError } from '@backstage/errors';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import {
+  ENVIRONMENT_CONFIG_MAP,
   EPHEMERAL_ANNOTATION_CREATED_BY,
   WORKLOAD_ANNOTATION_ENTITY_REFS,
   RegisterWorkloadResponse,
@@ -33,7 +34,8 @@ type Manifest = KubernetesObject & {
  * objects, created where missing and left alone where present. This is how a service made by the
  * scaffolder gets environments its first deployment can go to. A namespace it creates names the
  * service (`delivery.backstage.io/entity-refs`); one that is there already must, or nothing is
- * created in it (403): a catalog entity cannot claim another team's namespace.
+ * created in it (403): a catalog entity cannot claim another team's namespace. Each namespace
+ * also gets the ConfigMap `delivery-environment` naming its environment (`DEPLOY_ENVIRONMENT`).
  */
 export class WorkloadRegistrationService {
   readonly #authorizer: ServiceAuthorizer;
@@ -123,7 +125,20 @@ export class WorkloadRegistrationService {
         }
       }
       const results: WorkloadRegistration['objects'] = [];
-      for (const object of objects) {
+      // Which environment this is, for the workload to read (unless the manifests bring their own).
+      const environmentConfigMap: Manifest = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: ENVIRONMENT_CONFIG_MAP },
+        data: { DEPLOY_ENVIRONMENT: env.name },
+      } as Manifest;
+      const perEnvironment = objects.some(
+        o =>
+          o.kind === 'ConfigMap' && o.metadata.name === ENVIRONMENT_CONFIG_MAP,
+      )
+        ? objects
+        : [environmentConfigMap, ...objects];
+      for (const object of perEnvironment) {
         const result =
           namespaceResult === 'would-create'
             ? 'would-create'

@@ -242,6 +242,7 @@ describe('workload registration', () => {
         'greeting-service',
         'would-create',
         [
+          'ConfigMap/delivery-environment:would-create',
           'Service/greeting-service:would-create',
           'Deployment/greeting-service:would-create',
         ],
@@ -260,9 +261,9 @@ describe('workload registration', () => {
         e.objects.map((o: any) => o.result),
       ]),
     ).toEqual([
-      ['uat', 'created', ['created', 'created']],
-      ['canary', 'created', ['created', 'created']],
-      ['production', 'created', ['created', 'created']],
+      ['uat', 'created', ['created', 'created', 'created']],
+      ['canary', 'created', ['created', 'created', 'created']],
+      ['production', 'created', ['created', 'created', 'created']],
     ]);
     for (const cluster of ['uat', 'canary', 'production']) {
       const url = sandbox.clusterUrls[cluster];
@@ -288,6 +289,16 @@ describe('workload registration', () => {
       expect(
         found.items.map((d: any) => d.spec.template.spec.containers[0].image),
       ).toEqual(['sandbox.local/acme/greeting-service:initial']);
+      // The workload reads its environment from here (its flag selector is <environment>/<id>).
+      const environment = await kubectl.json(
+        url,
+        'get',
+        'configmap',
+        'delivery-environment',
+        '-n',
+        'greeting-service',
+      );
+      expect(environment.data).toEqual({ DEPLOY_ENVIRONMENT: cluster });
       const svc = await kubectl.json(
         url,
         'get',
@@ -317,9 +328,9 @@ describe('workload registration', () => {
         ...e.objects.map((o: any) => o.result),
       ]),
     ).toEqual([
-      ['exists', 'exists', 'exists'],
-      ['exists', 'exists', 'exists'],
-      ['exists', 'exists', 'exists'],
+      ['exists', 'exists', 'exists', 'exists'],
+      ['exists', 'exists', 'exists', 'exists'],
+      ['exists', 'exists', 'exists', 'exists'],
     ]);
     const production = await kubectl.json(
       sandbox.clusterUrls.production,

@@ -316,7 +316,7 @@ export type PreviewFlag = {
 };
 
 /**
- * POST /entities/{namespace}/{kind}/{name}/environments: Registers the service's workload in every environment: creates its namespace where it is missing, and each of the given objects (a Deployment labelled with the service's `backstage.io/kubernetes-id`, Services, ConfigMaps) where none of that kind and name is there. What exists is left as it is, so a retry finishes what a failed call started. With `dryRun` nothing changes and the answer says what would. 400 names each problem of the manifests (with its path); the Deployment must name the service in its `delivery.backstage.io/entity-refs` annotation. A namespace it creates names the service the same way; an existing one that does not is refused (403) before anything is created.
+ * POST /entities/{namespace}/{kind}/{name}/environments: Registers the service's workload in every environment: creates its namespace where it is missing, and each of the given objects (a Deployment labelled with the service's `backstage.io/kubernetes-id`, Services, ConfigMaps) where none of that kind and name is there. What exists is left as it is, so a retry finishes what a failed call started. With `dryRun` nothing changes and the answer says what would. 400 names each problem of the manifests (with its path); the Deployment must name the service in its `delivery.backstage.io/entity-refs` annotation. Each namespace also gets a ConfigMap `delivery-environment` with `DEPLOY_ENVIRONMENT` (the environment's name), unless the manifests bring one. A namespace it creates names the service the same way; an existing one that does not is refused (403) before anything is created.
  */
 export type RegisterWorkload = {
   path: operations['RegisterWorkload']['parameters']['path'];
