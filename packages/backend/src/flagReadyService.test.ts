@@ -93,6 +93,24 @@ describe('the Flag-ready service template', () => {
         scaffolderModuleGithub,
         scaffolderModuleDelivery,
         deliveryPlugin,
+        // Who the guest is, as the auth backend resolves it from examples/org.yaml.
+        mockServices.userInfo.mock({
+          getUserInfo: async credentials => {
+            const ref = (credentials.principal as { userEntityRef: string })
+              .userEntityRef;
+            return {
+              userEntityRef: ref,
+              ownershipEntityRefs:
+                ref === GUEST
+                  ? [
+                      GUEST,
+                      'group:default/team-payments',
+                      'group:default/oncall',
+                    ]
+                  : [ref],
+            };
+          },
+        }).factory,
         mockServices.rootConfig.factory({
           data: {
             app: { baseUrl: 'http://localhost:3000' },
@@ -355,17 +373,31 @@ describe('the Flag-ready service template', () => {
     expect((await repository('Greeting_Service')).status).toBe(404);
   });
 
-  it('refuses an owner that is not in the catalog, before anything is made', async () => {
-    const created = await createTask(
+  it("refuses an owner that is not in the catalog, or not the person's team, before anything is made", async () => {
+    const unknown = await createTask(
       values({ name: 'orphan-service', owner: 'group:default/nobody' }),
     );
-    expect(created.status).toBe(201);
-    const { status, log } = await finished(created.body.id);
-    expect(status).toBe('failed');
-    expect(log).toMatch(
-      /group:default\/nobody.*not found|not found.*group:default\/nobody/i,
+    expect(unknown.status).toBe(201);
+    const first = await finished(unknown.body.id);
+    expect(first.status).toBe('failed');
+    expect(first.log).toContain(
+      'The owner group:default/nobody is not a group in the catalog',
     );
     expect((await repository('orphan-service')).status).toBe(404);
+
+    // The guest is not in team-storefront: its flags and workload would be refused half-way.
+    const foreign = await createTask(
+      values({
+        name: 'foreign-service',
+        owner: 'group:default/team-storefront',
+      }),
+    );
+    const second = await finished(foreign.body.id);
+    expect(second.status).toBe('failed');
+    expect(second.log).toContain(
+      'user:default/guest is not a member of group:default/team-storefront',
+    );
+    expect((await repository('foreign-service')).status).toBe(404);
   });
 
   it('refuses a repository that exists, and a retry finishes once it is out of the way', async () => {

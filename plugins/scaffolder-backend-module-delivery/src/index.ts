@@ -7,4 +7,5 @@
 export { scaffolderModuleDelivery as default } from './module';
 export { createDeliveryFlagAction } from './actions/createFlag';
 export { createDeliveryEnvironmentsAction } from './actions/registerEnvironments';
+export { createValidateOwnerAction } from './actions/validateOwner';
 export type { DeliveryApiOptions } from './deliveryApi';

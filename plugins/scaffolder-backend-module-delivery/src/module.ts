@@ -5,10 +5,12 @@ import {
 import { scaffolderActionsExtensionPoint } from '@backstage/plugin-scaffolder-node';
 import { createDeliveryEnvironmentsAction } from './actions/registerEnvironments';
 import { createDeliveryFlagAction } from './actions/createFlag';
+import { createValidateOwnerAction } from './actions/validateOwner';
+import { catalogServiceRef } from '@backstage/plugin-catalog-node';
 
 /**
- * The delivery suite's scaffolder actions: `delivery:flags:create` and
- * `delivery:environments:register`. They call the delivery backend as the person running the
+ * The delivery suite's scaffolder actions: `delivery:owner:validate`, `delivery:flags:create`
+ * and `delivery:environments:register`. They call the delivery backend as the person running the
  * template, so its permission policy and audit apply.
  */
 export const scaffolderModuleDelivery = createBackendModule({
@@ -20,9 +22,12 @@ export const scaffolderModuleDelivery = createBackendModule({
         scaffolder: scaffolderActionsExtensionPoint,
         discovery: coreServices.discovery,
         auth: coreServices.auth,
+        userInfo: coreServices.userInfo,
+        catalog: catalogServiceRef,
       },
-      async init({ scaffolder, discovery, auth }) {
+      async init({ scaffolder, discovery, auth, userInfo, catalog }) {
         scaffolder.addActions(
+          createValidateOwnerAction({ catalog, userInfo }),
           createDeliveryFlagAction({ discovery, auth }),
           createDeliveryEnvironmentsAction({ discovery, auth }),
         );

@@ -26,7 +26,6 @@ import { ConfigReader } from '@backstage/config';
 import { ScmIntegrations } from '@backstage/integration';
 import {
   createCatalogRegisterAction,
-  createFetchCatalogEntityAction,
   createFetchTemplateAction,
 } from '@backstage/plugin-scaffolder-backend';
 import { createPublishGithubAction } from '@backstage/plugin-scaffolder-backend-module-github';
@@ -54,6 +53,7 @@ import {
   startFlagSyncServer,
 } from '@internal/plugin-delivery-node';
 import { createDeliveryFlagAction } from './actions/createFlag';
+import { createValidateOwnerAction } from './actions/validateOwner';
 import {
   createDeliveryEnvironmentsAction,
   readManifests,
@@ -194,7 +194,7 @@ describe('the Flag-ready service template', () => {
   it('runs its steps in order: owner check, skeleton, GitHub, catalog, flag, environments', async () => {
     const steps: Step[] = (await readTemplate()).spec.steps;
     expect(steps.map(step => [step.id, step.action])).toEqual([
-      ['validate-owner', 'catalog:fetch'],
+      ['validate-owner', 'delivery:owner:validate'],
       ['fetch', 'fetch:template'],
       ['publish', 'publish:github'],
       ['register', 'catalog:register'],
@@ -277,7 +277,10 @@ describe('the Flag-ready service template', () => {
       auth: mockServices.auth(),
     };
     const actions: Record<string, TemplateAction<any, any, any>> = {
-      'catalog:fetch': createFetchCatalogEntityAction({ catalog: {} as any }),
+      'delivery:owner:validate': createValidateOwnerAction({
+        catalog: {} as any,
+        userInfo: mockServices.userInfo(),
+      }),
       'fetch:template': createFetchTemplateAction({
         reader: mockServices.urlReader.mock(),
         integrations,
@@ -306,8 +309,8 @@ describe('the Flag-ready service template', () => {
       inputs[step.id] = input;
     }
 
-    expect(inputs['validate-owner']).toMatchObject({
-      entityRef: 'group:default/team-payments',
+    expect(inputs['validate-owner']).toEqual({
+      owner: 'group:default/team-payments',
     });
     expect(inputs.fetch).toEqual({
       url: './skeleton',
@@ -350,25 +353,55 @@ describe('the Flag-ready service template', () => {
     });
   });
 
-  it('fails at its first step when the owner is not in the catalog', async () => {
+  it("fails at its first step when the owner is not in the catalog, or not the person's team", async () => {
     const template = await readTemplate();
     const step = (template.spec.steps as Step[])[0];
-    const input = renderInput(step.input, {
-      parameters: { ...PARAMETERS, owner: 'group:default/no-such-team' },
-    });
+    const render = (owner: string) =>
+      renderInput(step.input, { parameters: { ...PARAMETERS, owner } });
     const asked: string[] = [];
-    const action = createFetchCatalogEntityAction({
+    const action = createValidateOwnerAction({
       catalog: {
         getEntityByRef: async (ref: string) => {
           asked.push(ref);
-          return undefined;
+          return ref === 'group:default/no-such-team'
+            ? undefined
+            : { kind: 'Group', metadata: { name: ref.split('/')[1] } };
         },
       } as any,
+      userInfo: mockServices.userInfo({
+        ownershipEntityRefs: [
+          'user:default/mock',
+          'group:default/team-payments',
+        ],
+      }),
     });
     await expect(
-      action.handler(createMockActionContext({ input })),
-    ).rejects.toThrow('Entity group:default/no-such-team not found');
-    expect(asked).toEqual(['group:default/no-such-team']);
+      action.handler(
+        createMockActionContext({
+          input: render('group:default/no-such-team'),
+        }),
+      ),
+    ).rejects.toThrow(
+      'The owner group:default/no-such-team is not a group in the catalog',
+    );
+    await expect(
+      action.handler(
+        createMockActionContext({ input: render('team-storefront') }),
+      ),
+    ).rejects.toThrow(
+      'user:default/mock is not a member of group:default/team-storefront',
+    );
+    const ctx = createMockActionContext({ input: render('team-payments') });
+    await action.handler(ctx);
+    expect(ctx.output).toHaveBeenCalledWith(
+      'owner',
+      'group:default/team-payments',
+    );
+    expect(asked).toEqual([
+      'group:default/no-such-team',
+      'group:default/team-storefront',
+      'group:default/team-payments',
+    ]);
   });
 
   it('links the repository and the catalog entity, and lists the flag and environments', async () => {

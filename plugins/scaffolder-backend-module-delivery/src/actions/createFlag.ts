@@ -110,7 +110,7 @@ export function createDeliveryFlagAction(options: DeliveryApiOptions) {
           const message = await errorMessage(response);
           if (response.status === 403) {
             throw new NotAllowedError(
-              `Cannot create flag ${key} of ${entityRef}: ${message}. The service's owners (or a platform admin) may retry this task.`,
+              `Cannot create flag ${key} of ${entityRef}: ${message}. The template's delivery:owner:validate step prevents this; otherwise a member of the owning team finishes it by running this action again (it is safe to repeat).`,
             );
           }
           if (response.status === 404) {

@@ -150,7 +150,7 @@ export function createDeliveryEnvironmentsAction(options: DeliveryApiOptions) {
         const message = await errorMessage(response);
         if (response.status === 403) {
           throw new NotAllowedError(
-            `Cannot register the workload of ${entityRef}: ${message}. The service's owners (or a platform admin) may retry this task.`,
+            `Cannot register the workload of ${entityRef}: ${message}. The template's delivery:owner:validate step prevents this; otherwise a member of the owning team finishes it by running this action again (it is safe to repeat).`,
           );
         }
         if (response.status === 400 || response.status === 422) {
