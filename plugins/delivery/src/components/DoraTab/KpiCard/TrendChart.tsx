@@ -19,6 +19,7 @@ import {
   DoraMetricDefinition,
   formatDurationShort,
   formatNumber,
+  formatRateTick,
   formatTick,
   formatValue,
 } from '../shared';
@@ -74,7 +75,8 @@ export function TrendChart({
   };
   const tick = (v: unknown) => {
     if (typeof v !== 'number') return '';
-    return metric.unit === 'milliseconds' ? formatDurationShort(v) : format(v);
+    if (metric.unit === 'milliseconds') return formatDurationShort(v);
+    return metric.unit === 'perDay' ? `${formatRateTick(v)} / day` : format(v);
   };
   const axis = {
     x: (

@@ -3,6 +3,7 @@ import {
   formatDurationShort,
   formatPercent,
   formatRate,
+  formatRateTick,
   formatTarget,
   formatValue,
   plural,
@@ -22,6 +23,16 @@ describe('DORA formatting', () => {
     expect(formatDurationMs(2 * HOUR)).toBe('2 h');
     expect(formatDurationMs(23 * HOUR + 59 * MIN + 50_000)).toBe('1 d');
     expect(formatDurationMs(51 * HOUR)).toBe('2 d 3 h');
+  });
+
+  it('keeps a small rate’s axis ticks distinct', () => {
+    // Recharts' five ticks up to one deployment a week: no two alike.
+    const ticks = [0, 1 / 28, 2 / 28, 3 / 28, 4 / 28].map(formatRateTick);
+    expect(ticks).toEqual(['0', '0.036', '0.071', '0.11', '0.14']);
+    expect(new Set(ticks).size).toBe(5);
+    expect(formatRateTick(0.5)).toBe('0.5');
+    expect(formatRateTick(2.25)).toBe('2.3');
+    expect(formatRateTick(12)).toBe('12');
   });
 
   it('gives a chart axis’s durations in one unit', () => {

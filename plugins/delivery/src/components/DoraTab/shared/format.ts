@@ -14,6 +14,15 @@ export function formatNumber(value: number): string {
   return String(Number(value.toFixed(1)));
 }
 
+/**
+ * An axis tick of a rate: one decimal from 1 up, two significant digits below, so that a small
+ * rate's ticks stay distinct (`0.035`, `0.07`, `0.11`, `0.14` rather than `0`, `0.1`, `0.1`).
+ */
+export function formatRateTick(value: number): string {
+  if (value === 0 || Math.abs(value) >= 1) return formatNumber(value);
+  return String(Number(value.toPrecision(2)));
+}
+
 /** A count with thousands separators: `1,234`. */
 export function formatCount(value: number): string {
   return value.toLocaleString('en-US');
