@@ -53,16 +53,20 @@ after(async () => {
   await portal?.stop();
 });
 
-/** Signs in as the guest; the catalog (the home page) then lists the demo services. */
+/**
+ * Signs in as the guest; the catalog (the home page) then lists the demo services. The first
+ * test of a run meets a cold portal (the frontend's first build, the catalog's first processing,
+ * the DORA history arriving as webhooks): on two busy cores that has taken over two minutes.
+ */
 async function signIn(page) {
   await page.goto(`${portal.appUrl}/`, { waitUntil: 'domcontentloaded' });
   const enter = page.getByRole('button', { name: 'Enter' });
-  await enter.waitFor({ timeout: 120_000 });
+  await enter.waitFor({ timeout: 240_000 });
   await enter.click();
   await page
     .getByRole('link', { name: 'payments-api' })
     .first()
-    .waitFor({ timeout: 120_000 });
+    .waitFor({ timeout: 240_000 });
 }
 
 /** The image tag payments-api runs in a sandbox cluster, asked independently of the portal. */
