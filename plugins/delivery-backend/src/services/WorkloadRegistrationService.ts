@@ -85,17 +85,20 @@ export class WorkloadRegistrationService {
     const objects = [...(manifests as Manifest[])].sort(
       (a, b) => ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind),
     );
-    const environments: WorkloadRegistration[] = [];
-    // One environment after the other, in pipeline order: a failure leaves the earlier ones
-    // complete, and a retry finds them there.
-    for (const env of this.options.environments) {
-      const namespace = namespaceOf(env);
-      const existing = await this.options.namespaces.readNamespace({
-        cluster: env.cluster,
-        name: namespace,
-      });
-      // A namespace that is there must name the service: nobody adds workloads to another
-      // team's namespace by claiming it in a catalog entity.
+    const targets = await Promise.all(
+      this.options.environments.map(async env => {
+        const namespace = namespaceOf(env);
+        const existing = await this.options.namespaces.readNamespace({
+          cluster: env.cluster,
+          name: namespace,
+        });
+        return { env, namespace, existing };
+      }),
+    );
+    // A namespace that is there must name the service: nobody adds workloads to another team's
+    // namespace by claiming it in a catalog entity. Checked in every environment before any
+    // is changed.
+    for (const { env, namespace, existing } of targets) {
       if (
         existing &&
         !namesEntity(
@@ -107,6 +110,15 @@ export class WorkloadRegistrationService {
           `Namespace ${namespace} in ${env.name} (cluster ${env.cluster}) exists and is not ${service.entityRef}'s: its owners name the service in its ${WORKLOAD_ANNOTATION_ENTITY_REFS} annotation, or the service chooses another namespace (backstage.io/kubernetes-namespace)`,
         );
       }
+    }
+    // Which environment it is, for the workload to read (unless the manifests bring their own).
+    const bringsEnvironmentConfigMap = objects.some(
+      o => o.kind === 'ConfigMap' && o.metadata.name === ENVIRONMENT_CONFIG_MAP,
+    );
+    const environments: WorkloadRegistration[] = [];
+    // One environment after the other, in pipeline order: a failure leaves the earlier ones
+    // complete, and a retry finds them there.
+    for (const { env, namespace, existing } of targets) {
       let namespaceResult: WorkloadRegistration['namespaceResult'] = 'exists';
       if (!existing) {
         if (dryRun) {
@@ -124,20 +136,18 @@ export class WorkloadRegistrationService {
           namespaceResult = 'created';
         }
       }
-      const results: WorkloadRegistration['objects'] = [];
-      // Which environment this is, for the workload to read (unless the manifests bring their own).
-      const environmentConfigMap: Manifest = {
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name: ENVIRONMENT_CONFIG_MAP },
-        data: { DEPLOY_ENVIRONMENT: env.name },
-      } as Manifest;
-      const perEnvironment = objects.some(
-        o =>
-          o.kind === 'ConfigMap' && o.metadata.name === ENVIRONMENT_CONFIG_MAP,
-      )
+      const perEnvironment: Manifest[] = bringsEnvironmentConfigMap
         ? objects
-        : [environmentConfigMap, ...objects];
+        : [
+            {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: ENVIRONMENT_CONFIG_MAP },
+              data: { DEPLOY_ENVIRONMENT: env.name },
+            } as Manifest,
+            ...objects,
+          ];
+      const results: WorkloadRegistration['objects'] = [];
       for (const object of perEnvironment) {
         const result =
           namespaceResult === 'would-create'
