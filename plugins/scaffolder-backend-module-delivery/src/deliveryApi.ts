@@ -2,9 +2,15 @@ import {
   AuthService,
   BackstageCredentials,
   DiscoveryService,
+  LoggerService,
 } from '@backstage/backend-plugin-api';
 import { CompoundEntityRef, parseEntityRef } from '@backstage/catalog-model';
-import { InputError } from '@backstage/errors';
+import {
+  ConsumedResponse,
+  InputError,
+  NotAllowedError,
+  parseErrorResponseBody,
+} from '@backstage/errors';
 import { DefaultApiClient } from '@internal/plugin-delivery-common';
 import type { z as zod } from 'zod/v3';
 
@@ -67,45 +73,62 @@ export function componentRef(ref: string): CompoundEntityRef {
 }
 
 /** The message of the backend's error body, or the status when there is none. */
-export async function errorMessage(response: {
-  status: number;
-  statusText: string;
-  text(): Promise<string>;
-}): Promise<string> {
-  const text = await response.text().catch(() => '');
-  try {
-    const body = JSON.parse(text);
-    if (typeof body?.error?.message === 'string') return body.error.message;
-  } catch {
-    // not JSON
+export async function errorMessage(
+  response: ConsumedResponse & { text(): Promise<string> },
+): Promise<string> {
+  return (await parseErrorResponseBody(response)).error.message;
+}
+
+/**
+ * The error of a call the backend refused: 403 says who may finish the task, anything else
+ * names what could not be done.
+ */
+export async function refused(
+  response: ConsumedResponse & { text(): Promise<string> },
+  doing: string,
+): Promise<Error> {
+  const message = await errorMessage(response);
+  if (response.status === 403) {
+    return new NotAllowedError(
+      `Cannot ${doing}: ${message}. The template's delivery:owner:validate step prevents this; otherwise a member of the owning team finishes it by running this action again (it is safe to repeat).`,
+    );
   }
-  return `${response.status} ${response.statusText}${text ? `: ${text}` : ''}`;
+  return new Error(`Cannot ${doing}: ${message}`);
 }
 
 /**
  * Calls `attempt` until it answers something other than 404 (the service is not in the catalog
  * yet: `catalog:register` adds its location, and the catalog processes the entity a moment
- * later), for at most `waitMs`.
+ * later), for at most the action's `waitForCatalogSeconds`.
  */
 export async function untilInCatalog<T extends { status: number }>(
-  attempt: () => Promise<T>,
-  options: {
-    waitMs: number;
-    intervalMs?: number;
+  ctx: {
+    input: { entityRef: string; waitForCatalogSeconds?: number };
+    logger: LoggerService;
     signal?: AbortSignal;
-    onWait?: () => void;
   },
+  attempt: () => Promise<T>,
 ): Promise<T> {
-  const deadline = Date.now() + options.waitMs;
+  const deadline = Date.now() + (ctx.input.waitForCatalogSeconds ?? 120) * 1000;
   let waited = false;
   for (;;) {
     const response = await attempt();
     if (response.status !== 404 || Date.now() >= deadline) return response;
-    if (!waited) options.onWait?.();
+    if (!waited) {
+      ctx.logger.info(
+        `Waiting for ${ctx.input.entityRef} to appear in the catalog`,
+      );
+    }
     waited = true;
-    if (options.signal?.aborted) return response;
-    await new Promise(resolve =>
-      setTimeout(resolve, options.intervalMs ?? 1000),
-    );
+    if (ctx.signal?.aborted) return response;
+    await new Promise(resolve => setTimeout(resolve, 1000));
   }
+}
+
+/**
+ * A value as plain JSON: the task runner's template engine refuses arrays of another JavaScript
+ * realm (what fetch's JSON gives under jest's VM contexts).
+ */
+export function plainJson<T>(value: T): T {
+  return JSON.parse(JSON.stringify(value));
 }

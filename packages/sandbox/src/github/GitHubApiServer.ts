@@ -254,6 +254,25 @@ function optionalBoolean(
   return v;
 }
 
+/** An optional string field that must be one of `allowed` (GitHub's 422 `invalid` otherwise). */
+function optionalOneOf<T extends string>(
+  body: Body,
+  field: string,
+  allowed: readonly T[],
+  resource: string,
+  docs: string,
+): T | undefined {
+  const v = optionalString(body, field, docs);
+  if (v === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(v)) {
+    throw validationFailed(
+      [{ resource, code: 'invalid', field, value: v }],
+      docs,
+    );
+  }
+  return v as T;
+}
+
 function optionalStringArray(
   body: Body,
   field: string,
@@ -1435,15 +1454,8 @@ class Router {
       key: keyof RepositorySettings,
       allowed: string[],
     ) => {
-      const v = optionalString(body, field, docs);
-      if (v === undefined) return;
-      if (!allowed.includes(v)) {
-        throw validationFailed(
-          [{ resource: 'Repository', code: 'invalid', field, value: v }],
-          docs,
-        );
-      }
-      (out as Record<string, unknown>)[key] = v;
+      const v = optionalOneOf(body, field, allowed, 'Repository', docs);
+      if (v !== undefined) (out as Record<string, unknown>)[key] = v;
     };
     flag('has_issues', 'hasIssues');
     flag('has_projects', 'hasProjects');
@@ -1481,25 +1493,15 @@ class Router {
       if (homepage !== undefined) out.homepage = homepage || null;
     }
     const isPrivate = optionalBoolean(body, 'private', docs);
-    const visibility = optionalString(body, 'visibility', docs);
-    if (
-      visibility !== undefined &&
-      !['public', 'private', 'internal'].includes(visibility)
-    ) {
-      throw validationFailed(
-        [
-          {
-            resource: 'Repository',
-            code: 'invalid',
-            field: 'visibility',
-            value: visibility,
-          },
-        ],
-        docs,
-      );
-    }
+    const visibility = optionalOneOf<RepositorySettings['visibility']>(
+      body,
+      'visibility',
+      ['public', 'private', 'internal'],
+      'Repository',
+      docs,
+    );
     if (visibility !== undefined) {
-      out.visibility = visibility as RepositorySettings['visibility'];
+      out.visibility = visibility;
       out.private = visibility !== 'public';
     } else if (isPrivate !== undefined) {
       out.private = isPrivate;
@@ -2182,37 +2184,20 @@ class Router {
         const title = optionalString(body, 'title', docs);
         const text =
           body.body === null ? null : optionalString(body, 'body', docs);
-        const state = optionalString(body, 'state', docs);
-        if (state !== undefined && state !== 'open' && state !== 'closed') {
-          throw validationFailed(
-            [
-              {
-                resource: 'Issue',
-                field: 'state',
-                code: 'invalid',
-                value: state,
-              },
-            ],
-            docs,
-          );
-        }
-        const reason = optionalString(body, 'state_reason', docs);
-        if (
-          reason !== undefined &&
-          !['completed', 'not_planned', 'reopened'].includes(reason)
-        ) {
-          throw validationFailed(
-            [
-              {
-                resource: 'Issue',
-                field: 'state_reason',
-                code: 'invalid',
-                value: reason,
-              },
-            ],
-            docs,
-          );
-        }
+        const state = optionalOneOf(
+          body,
+          'state',
+          ['open', 'closed'],
+          'Issue',
+          docs,
+        );
+        const reason = optionalOneOf(
+          body,
+          'state_reason',
+          ['completed', 'not_planned', 'reopened'],
+          'Issue',
+          docs,
+        );
         const labels = this.labelNames(body, docs);
         const now = this.state.nowIso();
         if (issue) {

@@ -753,23 +753,7 @@ export class GitHubState {
       if (sha === null) {
         if (before === undefined) continue;
         repo.branches.delete(branch);
-        this.emit({
-          kind: 'delete',
-          repo,
-          branch,
-          sha: before,
-          sender: push.pusher,
-        });
-        this.emit({
-          kind: 'push',
-          repo,
-          branch,
-          before,
-          after: NULL_SHA,
-          commits: [],
-          deleted: true,
-          pusher: push.pusher,
-        });
+        this.emitBranchDeleted(repo, branch, before, push.pusher);
         continue;
       }
       if (before === sha) continue;
@@ -1355,6 +1339,16 @@ export class GitHubState {
     const actor = options.actor ?? this.viewerLogin;
     repo.branches.delete(branch);
     this.userId(actor);
+    this.emitBranchDeleted(repo, branch, before, actor);
+  }
+
+  /** What GitHub tells about a deleted branch: `delete`, and a `push` with `deleted: true`. */
+  private emitBranchDeleted(
+    repo: RepositoryState,
+    branch: string,
+    before: string,
+    actor: string,
+  ): void {
     this.emit({ kind: 'delete', repo, branch, sha: before, sender: actor });
     this.emit({
       kind: 'push',

@@ -1,11 +1,13 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { InputError, NotAllowedError } from '@backstage/errors';
+import { InputError } from '@backstage/errors';
 import {
   DeliveryApiOptions,
   componentRef,
   deliveryClient,
   entityRefInput,
   errorMessage,
+  plainJson,
+  refused,
   untilInCatalog,
   waitForCatalogInput,
 } from '../deliveryApi';
@@ -81,46 +83,31 @@ export function createDeliveryFlagAction(options: DeliveryApiOptions) {
       const created = await ctx.checkpoint({
         key: `delivery-flag-${ref.namespace}-${ref.name}-${key}`,
         fn: async () => {
-          const response = await untilInCatalog(
-            () =>
-              client.createFlag(
-                {
-                  path: ref,
-                  body: {
-                    key,
-                    type: 'boolean',
-                    ...(description ? { description } : {}),
-                    ...(change ? { change } : {}),
-                  },
+          const response = await untilInCatalog(ctx, () =>
+            client.createFlag(
+              {
+                path: ref,
+                body: {
+                  key,
+                  type: 'boolean',
+                  ...(description ? { description } : {}),
+                  ...(change ? { change } : {}),
                 },
-                { token },
-              ),
-            {
-              waitMs: (ctx.input.waitForCatalogSeconds ?? 120) * 1000,
-              signal: ctx.signal,
-              onWait: () =>
-                ctx.logger.info(
-                  `Waiting for ${entityRef} to appear in the catalog`,
-                ),
-            },
+              },
+              { token },
+            ),
           );
           if (response.status === 201) return true;
           // Created by an earlier attempt whose checkpoint was not saved, or by a person.
           if (response.status === 409) return false;
-          const message = await errorMessage(response);
-          if (response.status === 403) {
-            throw new NotAllowedError(
-              `Cannot create flag ${key} of ${entityRef}: ${message}. The template's delivery:owner:validate step prevents this; otherwise a member of the owning team finishes it by running this action again (it is safe to repeat).`,
-            );
-          }
           if (response.status === 404) {
             throw new InputError(
-              `Cannot create flag ${key}: ${message}. Was catalog:register run before this step?`,
+              `Cannot create flag ${key}: ${await errorMessage(
+                response,
+              )}. Was catalog:register run before this step?`,
             );
           }
-          throw new Error(
-            `Cannot create flag ${key} of ${entityRef}: ${message}`,
-          );
+          throw await refused(response, `create flag ${key} of ${entityRef}`);
         },
       });
 
@@ -152,9 +139,7 @@ export function createDeliveryFlagAction(options: DeliveryApiOptions) {
       );
       ctx.output('key', key);
       ctx.output('created', created);
-      // A plain array: the task runner's template engine refuses arrays of another JavaScript
-      // realm (what fetch's JSON gives under jest's VM contexts).
-      ctx.output('environments', [...environments].map(String));
+      ctx.output('environments', plainJson(environments));
     },
   });
 }

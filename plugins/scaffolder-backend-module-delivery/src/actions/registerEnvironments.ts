@@ -1,5 +1,5 @@
 import { createTemplateAction } from '@backstage/plugin-scaffolder-node';
-import { InputError, NotAllowedError } from '@backstage/errors';
+import { InputError } from '@backstage/errors';
 import { resolveSafeChildPath } from '@backstage/backend-plugin-api';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -10,6 +10,8 @@ import {
   deliveryClient,
   entityRefInput,
   errorMessage,
+  plainJson,
+  refused,
   untilInCatalog,
   waitForCatalogInput,
 } from '../deliveryApi';
@@ -127,38 +129,24 @@ export function createDeliveryEnvironmentsAction(options: DeliveryApiOptions) {
       );
       const credentials = await ctx.getInitiatorCredentials();
       const { client, token } = await deliveryClient(options, credentials);
-      const register = (dryRun: boolean) =>
-        untilInCatalog(
-          () =>
-            client.registerWorkload(
-              { path: ref, body: { manifests: manifests as any, dryRun } },
-              { token },
-            ),
-          {
-            waitMs: (ctx.input.waitForCatalogSeconds ?? 120) * 1000,
-            signal: ctx.signal,
-            onWait: () =>
-              ctx.logger.info(
-                `Waiting for ${entityRef} to appear in the catalog`,
-              ),
-          },
-        );
-
       // Safe to repeat: the backend creates only what is missing.
-      const response = await register(ctx.isDryRun ?? false);
+      const response = await untilInCatalog(ctx, () =>
+        client.registerWorkload(
+          {
+            path: ref,
+            body: {
+              manifests: manifests as any,
+              dryRun: ctx.isDryRun ?? false,
+            },
+          },
+          { token },
+        ),
+      );
+      if (response.status === 400 || response.status === 422) {
+        throw new InputError(await errorMessage(response));
+      }
       if (!response.ok) {
-        const message = await errorMessage(response);
-        if (response.status === 403) {
-          throw new NotAllowedError(
-            `Cannot register the workload of ${entityRef}: ${message}. The template's delivery:owner:validate step prevents this; otherwise a member of the owning team finishes it by running this action again (it is safe to repeat).`,
-          );
-        }
-        if (response.status === 400 || response.status === 422) {
-          throw new InputError(message);
-        }
-        throw new Error(
-          `Cannot register the workload of ${entityRef}: ${message}`,
-        );
+        throw await refused(response, `register the workload of ${entityRef}`);
       }
       const result = await response.json();
       for (const env of result.environments) {
@@ -170,12 +158,7 @@ export function createDeliveryEnvironmentsAction(options: DeliveryApiOptions) {
             .join(', ')}`,
         );
       }
-      // Plain JSON: the task runner's template engine refuses arrays of another JavaScript
-      // realm (what fetch's JSON gives under jest's VM contexts).
-      ctx.output(
-        'environments',
-        JSON.parse(JSON.stringify(result.environments)),
-      );
+      ctx.output('environments', plainJson(result.environments));
     },
   });
 }

@@ -43,6 +43,44 @@ function isTerminating(error: unknown): boolean {
   );
 }
 
+/** A namespace as the provider gives it. */
+function namespaceSummary(ns: V1Namespace): NamespaceSummary {
+  return {
+    name: ns.metadata?.name ?? '',
+    labels: ns.metadata?.labels ?? {},
+    annotations: ns.metadata?.annotations ?? {},
+    ...(ns.status?.phase ? { phase: ns.status.phase } : {}),
+  };
+}
+
+/** `Deployment payments/api`, for messages. */
+function describeObject(object: Applied): string {
+  return `${object.kind} ${object.metadata.namespace ?? ''}/${
+    object.metadata.name
+  }`;
+}
+
+/**
+ * The 409 to give when a write into `object`'s namespace failed because the namespace is being
+ * deleted. Every call goes through callCluster, which wraps the API's answer in an
+ * UpstreamError: the namespace's state is in its cause.
+ */
+function terminatingConflict(
+  error: unknown,
+  cluster: string,
+  object: Applied,
+): ConflictError | undefined {
+  if (
+    error instanceof UpstreamError &&
+    isTerminating((error as { cause?: unknown }).cause)
+  ) {
+    return new ConflictError(
+      `Namespace ${object.metadata.namespace} in cluster '${cluster}' is being deleted`,
+    );
+  }
+  return undefined;
+}
+
 /** {@link NamespaceProvider} over `@kubernetes/client-node`. */
 export class ClientNodeNamespaceProvider implements NamespaceProvider {
   readonly #clusters = new Map<
@@ -81,10 +119,8 @@ export class ClientNodeNamespaceProvider implements NamespaceProvider {
   }): Promise<'created' | 'updated'> {
     const { cluster, name, labels, annotations } = options;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const existing = await this.#call(cluster, `read namespace ${name}`, c =>
-        c.core.readNamespace({ name }),
-      );
-      if (existing?.status?.phase === 'Terminating') {
+      const existing = await this.readNamespace({ cluster, name });
+      if (existing?.phase === 'Terminating') {
         throw new ConflictError(
           `Namespace ${name} in cluster '${cluster}' is still being deleted; try again in a minute`,
         );
@@ -154,24 +190,14 @@ export class ClientNodeNamespaceProvider implements NamespaceProvider {
     const ns = await this.#call(cluster, `read namespace ${name}`, c =>
       c.core.readNamespace({ name }),
     );
-    if (!ns) return undefined;
-    return {
-      name,
-      labels: ns.metadata?.labels ?? {},
-      annotations: ns.metadata?.annotations ?? {},
-      ...(ns.status?.phase ? { phase: ns.status.phase } : {}),
-    };
+    return ns ? namespaceSummary(ns) : undefined;
   }
 
   async namespaceExists(options: {
     cluster: string;
     name: string;
   }): Promise<boolean> {
-    const { cluster, name } = options;
-    const found = await this.#call(cluster, `read namespace ${name}`, c =>
-      c.core.readNamespace({ name }),
-    );
-    return found !== undefined;
+    return (await this.readNamespace(options)) !== undefined;
   }
 
   async deleteNamespace(options: {
@@ -192,12 +218,21 @@ export class ClientNodeNamespaceProvider implements NamespaceProvider {
     const list = await this.#call(options.cluster, 'list namespaces', c =>
       c.core.listNamespace({ labelSelector: options.labelSelector }),
     );
-    return (list?.items ?? []).map(ns => ({
-      name: ns.metadata?.name ?? '',
-      labels: ns.metadata?.labels ?? {},
-      annotations: ns.metadata?.annotations ?? {},
-      ...(ns.status?.phase ? { phase: ns.status.phase } : {}),
-    }));
+    return (list?.items ?? []).map(namespaceSummary);
+  }
+
+  /** The object of `object`'s kind, namespace and name in the cluster; undefined when none. */
+  #readObject(
+    cluster: string,
+    object: Applied,
+  ): Promise<KubernetesObject | undefined> {
+    return this.#call(cluster, `read ${describeObject(object)}`, c =>
+      c.objects.read<KubernetesObject>({
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        metadata: object.metadata,
+      } as any),
+    );
   }
 
   async applyObject(options: {
@@ -205,18 +240,10 @@ export class ClientNodeNamespaceProvider implements NamespaceProvider {
     object: Applied;
   }): Promise<'created' | 'replaced'> {
     const { cluster, object } = options;
-    const what = `${object.kind} ${object.metadata.namespace ?? ''}/${
-      object.metadata.name
-    }`;
+    const what = describeObject(object);
     for (let attempt = 0; attempt < 5; attempt++) {
       try {
-        const existing = await this.#call(cluster, `read ${what}`, c =>
-          c.objects.read<KubernetesObject>({
-            apiVersion: object.apiVersion,
-            kind: object.kind,
-            metadata: object.metadata,
-          } as any),
-        );
+        const existing = await this.#readObject(cluster, object);
         if (!existing) {
           await this.#call(
             cluster,
@@ -253,16 +280,8 @@ export class ClientNodeNamespaceProvider implements NamespaceProvider {
         );
         return 'replaced';
       } catch (error) {
-        // Every call goes through callCluster, which wraps the API's answer in an
-        // UpstreamError: the namespace's state is in its cause.
-        if (
-          error instanceof UpstreamError &&
-          isTerminating((error as { cause?: unknown }).cause)
-        ) {
-          throw new ConflictError(
-            `Namespace ${object.metadata.namespace} in cluster '${cluster}' is being deleted`,
-          );
-        }
+        const terminating = terminatingConflict(error, cluster, object);
+        if (terminating) throw terminating;
         if (!(error instanceof ConflictRetry)) throw error;
       }
     }
@@ -279,40 +298,20 @@ export class ClientNodeNamespaceProvider implements NamespaceProvider {
     dryRun?: boolean;
   }): Promise<'created' | 'exists' | 'would-create'> {
     const { cluster, object, dryRun } = options;
-    const what = `${object.kind} ${object.metadata.namespace ?? ''}/${
-      object.metadata.name
-    }`;
-    const existing = await this.#call(cluster, `read ${what}`, c =>
-      c.objects.read<KubernetesObject>({
-        apiVersion: object.apiVersion,
-        kind: object.kind,
-        metadata: object.metadata,
-      } as any),
-    );
-    if (existing) return 'exists';
+    if (await this.#readObject(cluster, object)) return 'exists';
     if (dryRun) return 'would-create';
     try {
       await this.#call(
         cluster,
-        `create ${what}`,
+        `create ${describeObject(object)}`,
         c => c.objects.create(object),
-        {
-          conflictIsRetry: true,
-        },
+        { conflictIsRetry: true },
       );
       return 'created';
     } catch (error) {
       // Created by someone else between the read and the create: it exists.
       if (error instanceof ConflictRetry) return 'exists';
-      if (
-        error instanceof UpstreamError &&
-        isTerminating((error as { cause?: unknown }).cause)
-      ) {
-        throw new ConflictError(
-          `Namespace ${object.metadata.namespace} in cluster '${cluster}' is being deleted`,
-        );
-      }
-      throw error;
+      throw terminatingConflict(error, cluster, object) ?? error;
     }
   }
 
