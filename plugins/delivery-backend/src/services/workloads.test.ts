@@ -53,6 +53,19 @@ const squatter: Entity = {
   },
 };
 
+const latecomer: Entity = {
+  ...component,
+  metadata: {
+    name: 'latecomer',
+    namespace: 'default',
+    annotations: {
+      'github.com/project-slug': 'acme/latecomer',
+      'backstage.io/kubernetes-id': 'latecomer',
+      'backstage.io/kubernetes-namespace': 'latecomer',
+    },
+  },
+};
+
 const labels = { 'backstage.io/kubernetes-id': 'greeting-service' };
 const deployment = {
   apiVersion: 'apps/v1',
@@ -103,7 +116,9 @@ describe('workload registration', () => {
         await database(),
         deliveryPlugin,
         permissions.factory,
-        catalogServiceMock.factory({ entities: [component, squatter] }),
+        catalogServiceMock.factory({
+          entities: [component, squatter, latecomer],
+        }),
         mockServices.rootConfig.factory({ data: sandboxConfig(sandbox) }),
       ],
     }));
@@ -220,6 +235,58 @@ describe('workload registration', () => {
       'payments',
     );
     expect(found.code).not.toBe(0);
+  });
+
+  it("checks every environment's namespace before it changes any", async () => {
+    // Someone else's namespace of that name, in production only.
+    const made = await kubectl.run(
+      sandbox.clusterUrls.production,
+      'create',
+      'namespace',
+      'latecomer',
+    );
+    expect(made.code).toBe(0);
+    const ids = { 'backstage.io/kubernetes-id': 'latecomer' };
+    const response = await request(server)
+      .post('/api/delivery/entities/default/component/latecomer/environments')
+      .set('Authorization', mockCredentials.user.header('user:default/guest'))
+      .send({
+        manifests: [
+          {
+            ...deployment,
+            metadata: {
+              name: 'latecomer',
+              labels: ids,
+              annotations: {
+                'delivery.backstage.io/entity-refs':
+                  'component:default/latecomer',
+              },
+            },
+            spec: {
+              ...deployment.spec,
+              selector: { matchLabels: ids },
+              template: {
+                ...deployment.spec.template,
+                metadata: { labels: ids },
+              },
+            },
+          },
+        ],
+      });
+    expect(response.status).toBe(403);
+    expect(response.body.error.message).toContain(
+      'Namespace latecomer in production (cluster production) exists',
+    );
+    // UAT and canary come first in the pipeline, and were left alone.
+    for (const cluster of ['uat', 'canary']) {
+      const found = await kubectl.run(
+        sandbox.clusterUrls[cluster],
+        'get',
+        'namespace',
+        'latecomer',
+      );
+      expect(found.code).not.toBe(0);
+    }
   });
 
   it('says what a dry run would create, and creates nothing', async () => {
